@@ -1,0 +1,34 @@
+/** Abort helpers: every async operation takes an AbortSignal and passes it on. */
+import { AbortError } from './errors.ts'
+
+/** Combine an optional caller signal with a timeout. */
+export function withTimeout(timeoutMs: number, signal?: AbortSignal): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs)
+  return signal == null ? timeout : AbortSignal.any([signal, timeout])
+}
+
+export function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted === true) throw new AbortError(undefined, { cause: signal.reason })
+}
+
+/** Resolve when `emitter` fires `event` with a value that satisfies `filter`, or reject on abort. */
+export async function waitFor<T>(
+  subscribe: (listener: (value: T) => void) => () => void,
+  filter: (value: T) => boolean,
+  signal?: AbortSignal,
+): Promise<T> {
+  throwIfAborted(signal)
+  return await new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      unsubscribe()
+      reject(new AbortError(undefined, { cause: signal?.reason }))
+    }
+    const unsubscribe = subscribe((value) => {
+      if (!filter(value)) return
+      unsubscribe()
+      signal?.removeEventListener('abort', onAbort)
+      resolve(value)
+    })
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}

@@ -1,0 +1,183 @@
+/**
+ * Node options: one defaults object. The config file in the data dir, environment variables and
+ * CLI flags are partial overrides merged onto it in that order (flags win), then validated once
+ * with zod. docs/CONFIG.md lists every option; keep the two in step.
+ */
+import { z } from 'zod'
+import { InvalidInputError } from '../core/errors.ts'
+import { LOG_LEVELS } from '../core/logger.ts'
+
+export const DEFAULT_API_PORT = 7420
+export const DEFAULT_TCP_PORT = 7421
+export const DEFAULT_WS_PORT = 7422
+
+const NETWORK_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
+
+const multiaddrString = z
+  .string()
+  .refine((s) => s.startsWith('/'), { message: 'a multiaddr starting with "/", e.g. /ip4/1.2.3.4/tcp/7421/p2p/12D3Koo…' })
+
+export const configSchema = z.strictObject({
+  /** Directory holding identity, config, database and API token. */
+  dataDir: z.string().min(1),
+  /** Network name; with the genesis hash (once the chain exists) it namespaces every protocol id and topic. */
+  network: z.string().regex(NETWORK_NAME, {
+    message: '1-32 characters: lower-case letters, digits and "-", starting with a letter or digit',
+  }),
+  /** Multiaddrs to listen on. */
+  listen: z.array(multiaddrString).max(16),
+  /** Multiaddrs to announce instead of the listen addresses (empty: announce what we listen on). */
+  announce: z.array(multiaddrString).max(16),
+  /** Peers dialled at start and whenever we have too few connections. */
+  bootstrap: z.array(multiaddrString).max(64),
+  /** Discover peers on the LAN with mDNS. */
+  mdns: z.boolean(),
+  logLevel: z.enum(LOG_LEVELS),
+  api: z.strictObject({
+    enabled: z.boolean(),
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+    /** Require the bearer token (data dir `api-token`) on mutating routes. */
+    auth: z.boolean(),
+  }),
+  connections: z.strictObject({
+    /** Hard cap on open connections; the pruner closes the lowest-valued beyond it. */
+    max: z.number().int().min(1).max(10_000),
+    /** Inbound connections allowed from one IP address at once (eclipse resistance). */
+    maxInboundPerIp: z.number().int().min(1).max(10_000),
+    /** Inbound connection attempts per second accepted from one host before refusing. */
+    inboundRatePerHost: z.number().int().min(1).max(100_000),
+    /** Dial known peers from the peer store at start, up to this many. */
+    redialKnown: z.number().int().min(0).max(1_000),
+  }),
+  dht: z.strictObject({
+    /** auto: server once a public address is confirmed, client before. */
+    mode: z.enum(['auto', 'server', 'client']),
+    /** Keep private and loopback addresses in the routing table (LANs, devnets, tests). */
+    allowPrivateAddresses: z.boolean(),
+  }),
+  metrics: z.boolean(),
+})
+
+export type KithConfig = z.infer<typeof configSchema>
+
+/** Deep-partial overrides, as read from a config file, the environment or flags. */
+export type ConfigOverrides = {
+  [K in keyof KithConfig]?: KithConfig[K] extends readonly unknown[]
+    ? KithConfig[K]
+    : KithConfig[K] extends object
+      ? Partial<KithConfig[K]>
+      : KithConfig[K]
+}
+
+export const DEFAULT_CONFIG: KithConfig = {
+  dataDir: './.kith',
+  network: 'kith',
+  listen: [`/ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`, `/ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws`],
+  announce: [],
+  bootstrap: [],
+  mdns: true,
+  logLevel: 'info',
+  api: { enabled: true, host: '127.0.0.1', port: DEFAULT_API_PORT, auth: true },
+  connections: { max: 100, maxInboundPerIp: 8, inboundRatePerHost: 5, redialKnown: 16 },
+  dht: { mode: 'auto', allowPrivateAddresses: false },
+  metrics: true,
+}
+
+/** Merge overrides in order (later wins). Arrays replace, objects merge one level deep. */
+export function mergeConfig(base: unknown, ...layers: unknown[]): unknown {
+  let out: unknown = base
+  for (const layer of layers) out = mergeOne(out, layer)
+  return out
+}
+
+function mergeOne(base: unknown, layer: unknown): unknown {
+  if (layer === undefined) return base
+  if (!isPlainObject(base) || !isPlainObject(layer)) return layer
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(layer)) {
+    if (v === undefined) continue
+    out[k] = mergeOne(base[k], v)
+  }
+  return out
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/**
+ * Validate a merged config. Throws InvalidInputError `INVALID_CONFIG` naming the option, the
+ * value and what is allowed, plus `source` when known.
+ */
+export function parseConfig(input: unknown, sources: Record<string, string> = {}): KithConfig {
+  const result = configSchema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]!
+  const path = issue.path.join('.')
+  const value = issue.path.reduce<unknown>(
+    (v, key) => (isPlainObject(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[key] : undefined),
+    input,
+  )
+  const shown = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : JSON.stringify(value)
+  const option = issue.code === 'unrecognized_keys' ? `${path === '' ? '' : path + '.'}${issue.keys[0]}` : path
+  const source = sources[option.split('.')[0] ?? ''] ?? sources[option]
+  const where = source == null ? '' : ` (from ${source})`
+  const message =
+    issue.code === 'unrecognized_keys'
+      ? `unknown option "${option}"${where}`
+      : `invalid option "${option}"${where}: got ${shown ?? 'nothing'}; expected ${issue.message}`
+  throw new InvalidInputError('INVALID_CONFIG', message, { option, value: shown ?? null, source: source ?? null })
+}
+
+/** Environment variables that map onto options. */
+export const ENV_VARS = {
+  KITH_DATA_DIR: 'dataDir',
+  KITH_NETWORK: 'network',
+  KITH_LOG_LEVEL: 'logLevel',
+  KITH_API: 'api',
+  KITH_BOOTSTRAP: 'bootstrap',
+  KITH_LISTEN: 'listen',
+  KITH_MDNS: 'mdns',
+} as const
+
+/** Read overrides from the environment (strings are parsed the same way as the matching flags). */
+export function configFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
+  const out: ConfigOverrides = {}
+  if (env.KITH_DATA_DIR != null && env.KITH_DATA_DIR !== '') out.dataDir = env.KITH_DATA_DIR
+  if (env.KITH_NETWORK != null && env.KITH_NETWORK !== '') out.network = env.KITH_NETWORK
+  if (env.KITH_LOG_LEVEL != null && env.KITH_LOG_LEVEL !== '') out.logLevel = env.KITH_LOG_LEVEL as KithConfig['logLevel']
+  if (env.KITH_API != null && env.KITH_API !== '') out.api = parseApiFlag(env.KITH_API, 'KITH_API')
+  if (env.KITH_BOOTSTRAP != null && env.KITH_BOOTSTRAP !== '') out.bootstrap = splitList(env.KITH_BOOTSTRAP)
+  if (env.KITH_LISTEN != null && env.KITH_LISTEN !== '') out.listen = splitList(env.KITH_LISTEN)
+  if (env.KITH_MDNS != null && env.KITH_MDNS !== '') out.mdns = parseBool(env.KITH_MDNS, 'KITH_MDNS')
+  return out
+}
+
+function splitList(s: string): string[] {
+  return s
+    .split(/[\s,]+/)
+    .map((x) => x.trim())
+    .filter((x) => x !== '')
+}
+
+function parseBool(s: string, name: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(s)) return true
+  if (/^(0|false|no|off)$/i.test(s)) return false
+  throw new InvalidInputError('INVALID_CONFIG', `invalid ${name}: got "${s}"; expected true or false`, { option: name })
+}
+
+/** `--api HOST:PORT` or `--api off`. */
+export function parseApiFlag(value: string, name = '--api'): Partial<KithConfig['api']> {
+  if (value === 'off') return { enabled: false }
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value)
+  const port = m == null ? NaN : Number(m[3])
+  if (m == null || port > 65535) {
+    throw new InvalidInputError(
+      'INVALID_CONFIG',
+      `invalid option "${name}": got "${value}"; expected HOST:PORT (e.g. 127.0.0.1:7420) or "off"`,
+      { option: name, value },
+    )
+  }
+  return { enabled: true, host: m[1] ?? m[2]!, port }
+}

@@ -1,0 +1,66 @@
+/**
+ * What the node offers the edges (API, CLI, dashboard). The API server and its typed client are
+ * built against this interface only; `createNode` returns an implementation.
+ */
+
+export interface NetworkInfo {
+  /** Network name from config, e.g. "kith". */
+  name: string
+  /** Full network id: the name plus the genesis hash once a chain exists. Namespaces protocols and topics. */
+  id: string
+}
+
+export interface NodeStatus {
+  peerId: string
+  network: NetworkInfo
+  version: string
+  /** Multiaddrs the transports listen on (with the real port once bound). */
+  listen: string[]
+  /** Multiaddrs announced to peers, each ending in /p2p/<peerId>. */
+  announce: string[]
+  connections: number
+  /** Distinct connected peers. */
+  peers: number
+  startedAtMs: number
+  uptimeMs: number
+  dhtMode: 'client' | 'server' | 'off'
+}
+
+export type ConnectionDirection = 'inbound' | 'outbound'
+
+export interface PeerSummary {
+  peerId: string
+  /** Remote addresses of the open connections to this peer. */
+  addresses: string[]
+  direction: ConnectionDirection
+  /** Last measured round-trip time, or null if not measured yet. */
+  latencyMs: number | null
+  /** Protocols the peer announced through identify. */
+  protocols: string[]
+  agentVersion: string | null
+  connectedAtMs: number
+}
+
+export type NodeEvent =
+  | { type: 'peer:connect'; peerId: string; direction: ConnectionDirection; address: string; atMs: number }
+  | { type: 'peer:disconnect'; peerId: string; atMs: number }
+  | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+
+export type NodeEventListener = (event: NodeEvent) => void
+
+export interface KithNodeApi {
+  readonly peerId: string
+  status(): NodeStatus
+  peers(): PeerSummary[]
+  /**
+   * Dial a multiaddr (must include /p2p/<peerId> unless the peer id is learnt in the handshake).
+   * Throws InvalidInputError INVALID_MULTIADDR, NetworkError DIAL_FAILED.
+   */
+  connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary>
+  /** Close every connection to a peer. Throws InvalidInputError INVALID_PEER_ID, NotFoundError PEER_NOT_CONNECTED. */
+  disconnect(peerId: string, signal?: AbortSignal): Promise<void>
+  /** Prometheus text exposition of libp2p's and Kith's metrics. */
+  metrics(): Promise<string>
+  /** Subscribe to live events; returns the unsubscribe function. */
+  subscribe(listener: NodeEventListener): () => void
+}
