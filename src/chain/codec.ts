@@ -1,0 +1,411 @@
+/**
+ * Canonical encoding: deterministic dag-cbor. Ids are CIDv1 (dag-cbor codec, sha2-256) of the
+ * encoding, so blocks and transactions are content-addressed like any other IPLD data.
+ *
+ * Decoding is strict: the bytes must be the one canonical encoding of a value of the expected
+ * shape (checked by re-encoding), with no unknown or missing fields and no wrong types; every
+ * failure is a DecodeError whose code says which.
+ */
+import * as dagCbor from '@ipld/dag-cbor'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { hash } from 'node:crypto'
+import { addressFromBytes, addressToBytes } from './address.ts'
+import {
+  MAX_BLOCK_BYTES,
+  MAX_HEADER_BYTES,
+  MAX_MEMO_BYTES,
+  MAX_NETWORK_ID_LENGTH,
+  MAX_TX_BYTES,
+  MAX_U64,
+} from './constants.ts'
+import { AddressError, DecodeError } from './errors.ts'
+import type {
+  Address,
+  Block,
+  BlockHeader,
+  BlockId,
+  CoinbaseTx,
+  ConsensusFields,
+  Transaction,
+  TransferTx,
+  TxId,
+  UnsignedTransfer,
+} from './types.ts'
+
+const SHA2_256 = 0x12
+export const DAG_CBOR_CODE = dagCbor.code
+
+type Cbor = Record<string, unknown>
+
+/** sha256 as a plain Uint8Array (not a Buffer), so values compare equal after a round trip. */
+export function sha256(data: Uint8Array): Uint8Array {
+  const b = hash('sha256', data, 'buffer')
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+}
+
+/** The CID of bytes whose sha256 is `digest`, as dag-cbor. */
+export function cidFromDigest(digest: Uint8Array): CID {
+  return CID.createV1(DAG_CBOR_CODE, Digest.create(SHA2_256, digest))
+}
+
+// ---- encoding ------------------------------------------------------------------------------
+
+function transferToCbor(tx: UnsignedTransfer, signature: Uint8Array | null): Cbor {
+  const out: Cbor = {
+    kind: tx.kind,
+    network: tx.network,
+    senderKey: tx.senderKey,
+    nonce: tx.nonce,
+    recipient: addressToBytes(tx.recipient),
+    amount: tx.amount,
+    fee: tx.fee,
+  }
+  if (tx.memo !== undefined) out.memo = tx.memo
+  if (signature !== null) out.signature = signature
+  return out
+}
+
+function txToCbor(tx: Transaction): Cbor {
+  switch (tx.kind) {
+    case 'transfer':
+      return transferToCbor(tx, tx.signature)
+    case 'coinbase':
+      return {
+        kind: tx.kind,
+        network: tx.network,
+        height: tx.height,
+        recipient: addressToBytes(tx.recipient),
+        amount: tx.amount,
+      }
+  }
+}
+
+function consensusToCbor(c: ConsensusFields): Cbor {
+  switch (c.engine) {
+    case 'pow':
+      return { engine: c.engine, bits: c.bits, nonce: c.nonce }
+    case 'poa':
+      return { engine: c.engine, signer: c.signer, signature: c.signature }
+  }
+}
+
+function headerToCbor(h: BlockHeader): Cbor {
+  return {
+    parent: h.parent,
+    height: h.height,
+    timestampMs: h.timestampMs,
+    txRoot: h.txRoot,
+    stateRoot: h.stateRoot,
+    miner: addressToBytes(h.miner),
+    consensus: consensusToCbor(h.consensus),
+  }
+}
+
+const txBytesCache = new WeakMap<Transaction, Uint8Array>()
+const txDigestCache = new WeakMap<Transaction, Uint8Array>()
+const headerBytesCache = new WeakMap<BlockHeader, Uint8Array>()
+
+/** Canonical bytes of a transaction (memoised per object; transactions are immutable). */
+export function encodeTx(tx: Transaction): Uint8Array {
+  let bytes = txBytesCache.get(tx)
+  if (bytes === undefined) {
+    bytes = dagCbor.encode(txToCbor(tx))
+    txBytesCache.set(tx, bytes)
+  }
+  return bytes
+}
+
+/** The bytes a transfer's signature covers: its canonical encoding without `signature`. */
+export function encodeSigningPayload(tx: UnsignedTransfer): Uint8Array {
+  return dagCbor.encode(transferToCbor(tx, null))
+}
+
+/** sha256 of the canonical encoding: the leaf of the transactions tree and the CID digest. */
+export function txDigest(tx: Transaction): Uint8Array {
+  let d = txDigestCache.get(tx)
+  if (d === undefined) {
+    d = sha256(encodeTx(tx))
+    txDigestCache.set(tx, d)
+  }
+  return d
+}
+
+export function txId(tx: Transaction): TxId {
+  return cidFromDigest(txDigest(tx))
+}
+
+export function encodeHeader(h: BlockHeader): Uint8Array {
+  let bytes = headerBytesCache.get(h)
+  if (bytes === undefined) {
+    bytes = dagCbor.encode(headerToCbor(h))
+    headerBytesCache.set(h, bytes)
+  }
+  return bytes
+}
+
+/** sha256 of the header encoding: the block id's digest and the PoW hash. */
+export function headerDigest(h: BlockHeader): Uint8Array {
+  return sha256(encodeHeader(h))
+}
+
+export function blockId(h: BlockHeader): BlockId {
+  return cidFromDigest(headerDigest(h))
+}
+
+/** The bytes a PoA signer signs: the header with an empty signature. */
+export function encodePoaSigningPayload(h: BlockHeader): Uint8Array {
+  if (h.consensus.engine !== 'poa') throw new TypeError('not a PoA header')
+  return dagCbor.encode(headerToCbor({ ...h, consensus: { ...h.consensus, signature: new Uint8Array(0) } }))
+}
+
+export function encodeBlock(b: Block): Uint8Array {
+  return dagCbor.encode({ header: headerToCbor(b.header), txs: b.transactions.map(txToCbor) })
+}
+
+/** Encoded size of a block without building the whole buffer twice. */
+export function blockSizeBytes(b: Block): number {
+  // Map of 2 (1) + "header" key (7) + header + "txs" key (4) + array head (<= 9) + txs.
+  let size = 1 + 7 + encodeHeader(b.header).length + 4 + cborHeadLength(b.transactions.length)
+  for (const tx of b.transactions) size += encodeTx(tx).length
+  return size
+}
+
+function cborHeadLength(n: number): number {
+  if (n < 24) return 1
+  if (n < 0x100) return 2
+  if (n < 0x10000) return 3
+  if (n < 0x100000000) return 5
+  return 9
+}
+
+// ---- decoding ------------------------------------------------------------------------------
+
+function decodeCanonical(bytes: Uint8Array, maxBytes: number, what: string): unknown {
+  if (bytes.length > maxBytes) {
+    throw new DecodeError('DECODE_TOO_LARGE', `${what} is ${bytes.length} bytes, more than ${maxBytes}`, {
+      what,
+      bytes: bytes.length,
+      max: maxBytes,
+    })
+  }
+  let value: unknown
+  try {
+    value = dagCbor.decode(bytes)
+  } catch (err) {
+    throw new DecodeError('DECODE_CBOR', `${what} is not valid dag-cbor`, { what }, { cause: err })
+  }
+  return value
+}
+
+function assertCanonical(bytes: Uint8Array, reencoded: Uint8Array, what: string): void {
+  if (!equalBytes(bytes, reencoded)) {
+    throw new DecodeError('DECODE_NON_CANONICAL', `${what} is not in canonical dag-cbor form`, { what })
+  }
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function asMap(v: unknown, what: string): Cbor {
+  if (
+    typeof v !== 'object' ||
+    v === null ||
+    Array.isArray(v) ||
+    v instanceof Uint8Array ||
+    CID.asCID(v) !== null
+  ) {
+    throw new DecodeError('DECODE_WRONG_TYPE', `${what} must be a map`, { what })
+  }
+  return v as Cbor
+}
+
+function checkFields(m: Cbor, required: readonly string[], optional: readonly string[], what: string): void {
+  for (const k of Object.keys(m)) {
+    if (!required.includes(k) && !optional.includes(k)) {
+      throw new DecodeError('DECODE_UNKNOWN_FIELD', `${what} has unknown field "${k}"`, { what, field: k })
+    }
+  }
+  for (const k of required) {
+    if (!(k in m))
+      throw new DecodeError('DECODE_MISSING_FIELD', `${what} lacks field "${k}"`, { what, field: k })
+  }
+}
+
+function wrongType(what: string, field: string, expected: string): DecodeError {
+  return new DecodeError('DECODE_WRONG_TYPE', `${what}.${field} must be ${expected}`, { what, field })
+}
+
+function uint(m: Cbor, field: string, what: string): number {
+  const v = m[field]
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw wrongType(what, field, 'an integer')
+  if (v < 0)
+    throw new DecodeError('DECODE_OUT_OF_RANGE', `${what}.${field} must not be negative`, { what, field })
+  return v
+}
+
+function u64(m: Cbor, field: string, what: string): bigint {
+  const v = m[field]
+  let n: bigint
+  if (typeof v === 'bigint') n = v
+  else if (typeof v === 'number' && Number.isSafeInteger(v)) n = BigInt(v)
+  else throw wrongType(what, field, 'an integer')
+  if (n < 0n || n > MAX_U64)
+    throw new DecodeError('DECODE_OUT_OF_RANGE', `${what}.${field} must be a u64`, { what, field })
+  return n
+}
+
+function bytesField(m: Cbor, field: string, what: string, exact?: number, max?: number): Uint8Array {
+  const v = m[field]
+  if (!(v instanceof Uint8Array)) throw wrongType(what, field, 'bytes')
+  if (exact !== undefined && v.length !== exact) {
+    throw new DecodeError('DECODE_OUT_OF_RANGE', `${what}.${field} must be ${exact} bytes, got ${v.length}`, {
+      what,
+      field,
+    })
+  }
+  if (max !== undefined && v.length > max) {
+    throw new DecodeError(
+      'DECODE_OUT_OF_RANGE',
+      `${what}.${field} must be at most ${max} bytes, got ${v.length}`,
+      { what, field },
+    )
+  }
+  return v
+}
+
+function stringField(m: Cbor, field: string, what: string, max: number): string {
+  const v = m[field]
+  if (typeof v !== 'string') throw wrongType(what, field, 'a string')
+  if (v.length > max)
+    throw new DecodeError('DECODE_OUT_OF_RANGE', `${what}.${field} is longer than ${max}`, { what, field })
+  return v
+}
+
+function addressField(m: Cbor, field: string, what: string): Address {
+  const raw = bytesField(m, field, what)
+  try {
+    return addressFromBytes(raw)
+  } catch (err) {
+    if (err instanceof AddressError) {
+      throw new DecodeError(
+        'DECODE_OUT_OF_RANGE',
+        `${what}.${field} is not an address: ${err.message}`,
+        { what, field },
+        { cause: err },
+      )
+    }
+    throw err
+  }
+}
+
+function txFromCbor(v: unknown, what: string): Transaction {
+  const m = asMap(v, what)
+  const kind = m.kind
+  if (kind === 'transfer') {
+    checkFields(
+      m,
+      ['kind', 'network', 'senderKey', 'nonce', 'recipient', 'amount', 'fee', 'signature'],
+      ['memo'],
+      what,
+    )
+    const tx: TransferTx = {
+      kind,
+      network: stringField(m, 'network', what, MAX_NETWORK_ID_LENGTH),
+      senderKey: bytesField(m, 'senderKey', what, 32),
+      nonce: uint(m, 'nonce', what),
+      recipient: addressField(m, 'recipient', what),
+      amount: u64(m, 'amount', what),
+      fee: u64(m, 'fee', what),
+      signature: bytesField(m, 'signature', what, 64),
+      ...('memo' in m ? { memo: bytesField(m, 'memo', what, undefined, MAX_MEMO_BYTES) } : {}),
+    }
+    return tx
+  }
+  if (kind === 'coinbase') {
+    checkFields(m, ['kind', 'network', 'height', 'recipient', 'amount'], [], what)
+    const tx: CoinbaseTx = {
+      kind,
+      network: stringField(m, 'network', what, MAX_NETWORK_ID_LENGTH),
+      height: uint(m, 'height', what),
+      recipient: addressField(m, 'recipient', what),
+      amount: u64(m, 'amount', what),
+    }
+    return tx
+  }
+  throw new DecodeError('DECODE_WRONG_TYPE', `${what}.kind must be "transfer" or "coinbase"`, {
+    what,
+    field: 'kind',
+  })
+}
+
+function consensusFromCbor(v: unknown, what: string): ConsensusFields {
+  const m = asMap(v, what)
+  if (m.engine === 'pow') {
+    checkFields(m, ['engine', 'bits', 'nonce'], [], what)
+    const bits = uint(m, 'bits', what)
+    if (bits > 0xffffffff)
+      throw new DecodeError('DECODE_OUT_OF_RANGE', `${what}.bits must be a u32`, { what, field: 'bits' })
+    return { engine: 'pow', bits, nonce: uint(m, 'nonce', what) }
+  }
+  if (m.engine === 'poa') {
+    checkFields(m, ['engine', 'signer', 'signature'], [], what)
+    return {
+      engine: 'poa',
+      signer: bytesField(m, 'signer', what, 32),
+      signature: bytesField(m, 'signature', what, 64),
+    }
+  }
+  throw new DecodeError('DECODE_WRONG_TYPE', `${what}.engine must be "pow" or "poa"`, {
+    what,
+    field: 'engine',
+  })
+}
+
+function headerFromCbor(v: unknown, what: string): BlockHeader {
+  const m = asMap(v, what)
+  checkFields(m, ['parent', 'height', 'timestampMs', 'txRoot', 'stateRoot', 'miner', 'consensus'], [], what)
+  const parentRaw = m.parent
+  let parent: CID | null = null
+  if (parentRaw !== null) {
+    parent = CID.asCID(parentRaw)
+    if (parent === null) throw wrongType(what, 'parent', 'a CID or null')
+  }
+  return {
+    parent,
+    height: uint(m, 'height', what),
+    timestampMs: uint(m, 'timestampMs', what),
+    txRoot: bytesField(m, 'txRoot', what, 32),
+    stateRoot: bytesField(m, 'stateRoot', what, 32),
+    miner: addressField(m, 'miner', what),
+    consensus: consensusFromCbor(m.consensus, `${what}.consensus`),
+  }
+}
+
+/** Decodes one transaction; throws DecodeError unless `bytes` is its canonical encoding. */
+export function decodeTx(bytes: Uint8Array): Transaction {
+  const tx = txFromCbor(decodeCanonical(bytes, MAX_TX_BYTES, 'transaction'), 'transaction')
+  assertCanonical(bytes, encodeTx(tx), 'transaction')
+  return tx
+}
+
+export function decodeHeader(bytes: Uint8Array): BlockHeader {
+  const h = headerFromCbor(decodeCanonical(bytes, MAX_HEADER_BYTES, 'header'), 'header')
+  assertCanonical(bytes, encodeHeader(h), 'header')
+  return h
+}
+
+export function decodeBlock(bytes: Uint8Array): Block {
+  const m = asMap(decodeCanonical(bytes, MAX_BLOCK_BYTES, 'block'), 'block')
+  checkFields(m, ['header', 'txs'], [], 'block')
+  if (!Array.isArray(m.txs)) throw wrongType('block', 'txs', 'an array')
+  const block: Block = {
+    header: headerFromCbor(m.header, 'block.header'),
+    transactions: (m.txs as unknown[]).map((t, i) => txFromCbor(t, `block.txs[${i}]`)),
+  }
+  assertCanonical(bytes, encodeBlock(block), 'block')
+  return block
+}

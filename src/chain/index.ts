@@ -1,0 +1,18 @@
+/**
+ * chain: the pure core of the Kith ledger. Types, canonical dag-cbor encoding and CIDs,
+ * bech32m addresses, ed25519 transaction signing, the authenticated account state with
+ * proofs, validation rules, the state transition, consensus engines, fork choice and the
+ * mempool. No clock, randomness or I/O in here: time and randomness come in as arguments;
+ * services in src/node carry out the decisions.
+ *
+ * For the wallet: `addressFromPublicKey`, `parseAddress`, `createTransfer`, `signTransfer`,
+ * `encodeTx`/`decodeTx`, `txId`, `publicKeyFromPrivate`.
+ */
+export * from './constants.ts'
+export * from './errors.ts'
+export type * from './types.ts'
+export { EMPTY_ACCOUNT } from './types.ts'
+export * from './address.ts'
+export * from './keys.ts'
+export * from './codec.ts'
+export * from './tx.ts'
