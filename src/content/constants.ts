@@ -1,0 +1,53 @@
+/**
+ * Bounds for content storage and distribution. Every value carries its reason; docs/LIMITS.md
+ * lists them. The network ones are wired by src/net when bitswap runs on the node's host.
+ */
+
+/** Largest block we store or accept from a peer: kubo's hard block limit is 2 MiB, and the
+ * largest block either CID profile produces is a 1 MiB leaf plus a few bytes of framing. */
+export const MAX_BLOCK_SIZE_BYTES = 2 * 1024 * 1024
+
+/** Entries one peer may keep in its want-list with us. Bitswap's 4 MiB message limit (helia
+ * DEFAULT_MAX_INCOMING_MESSAGE_SIZE) holds ~100k CIDs; 1024 covers a full 1024-link file node. */
+export const MAX_WANTLIST_ENTRIES_PER_PEER = 1024
+
+/** Blocks fetched concurrently by one `get`: enough to keep several peers busy on a 2-core
+ * machine without piling up more than ~64 MiB of unverified 1 MiB blocks in memory. */
+export const MAX_CONCURRENT_BLOCK_FETCHES = 64
+
+/** Providers dialled per CID before giving up: DHT lookups often return stale or unreachable
+ * records, helia asks 3 per request (DEFAULT_MAX_PROVIDERS_PER_REQUEST); we try a few more. */
+export const MAX_PROVIDERS_PER_CID = 10
+
+/** How long a provider lookup may run before "no providers found": a kad-dht query over the
+ * Amino-sized network finishes in 10-30 s; a lab network answers in well under a second. */
+export const PROVIDER_LOOKUP_TIMEOUT_MS = 30_000
+
+/** Default storage quota: a node that was never configured must not fill the disk. */
+export const DEFAULT_QUOTA_BYTES = 10 * 1024 * 1024 * 1024
+
+/** gc starts on its own when usage passes this fraction of the quota (high-water mark)... */
+export const DEFAULT_GC_HIGH_WATER_FRACTION = 0.9
+
+/** Longest CID string we try to parse: a sha2-512 CIDv1 in base16 is ~140 chars; anything much
+ * longer is garbage and not worth decoding. */
+export const MAX_CID_STRING_LENGTH = 512
+
+/** Longest `cid/path/inside` we resolve, and most segments: bounds the walk and the error text. */
+export const MAX_CONTENT_PATH_LENGTH = 4096
+export const MAX_CONTENT_PATH_SEGMENTS = 256
+
+/** SQLite page size for the block database: 16 KiB pages cut the overflow chain of a 1 MiB block
+ * to 64 pages; measured 2-4x faster puts than 4 KiB pages for 256 KiB-1 MiB blocks. */
+export const BLOCKSTORE_PAGE_SIZE_BYTES = 16_384
+
+/** WAL pages before an automatic checkpoint (4096 x 16 KiB = 64 MiB): checkpointing every
+ * 4 MiB (the default) copied each 1 MiB block back within a few puts and halved import speed. */
+export const BLOCKSTORE_WAL_AUTOCHECKPOINT_PAGES = 4096
+
+/** Blocks deleted per transaction during gc sweep, so a huge sweep doesn't hold one giant
+ * transaction or starve puts for long. */
+export const GC_DELETE_BATCH_BLOCKS = 512
+
+/** Directory entries listed by `ls` before it stops: a HAMT directory can hold millions. */
+export const MAX_LS_ENTRIES = 100_000
