@@ -6,7 +6,10 @@ export type LogLevel = LevelWithSilent
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
 export function createLogger(level: LogLevel = 'info', destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination ?? process.stderr)
+  return pino(
+    { level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime },
+    destination ?? process.stderr,
+  )
 }
 
 export function silentLogger(): Logger {

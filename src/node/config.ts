@@ -15,7 +15,9 @@ const NETWORK_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
 
 const multiaddrString = z
   .string()
-  .refine((s) => s.startsWith('/'), { message: 'a multiaddr starting with "/", e.g. /ip4/1.2.3.4/tcp/7421/p2p/12D3Koo…' })
+  .refine((s) => s.startsWith('/'), {
+    message: 'a multiaddr starting with "/", e.g. /ip4/1.2.3.4/tcp/7421/p2p/12D3Koo…',
+  })
 
 export const configSchema = z.strictObject({
   /** Directory holding identity, config, database and API token. */
@@ -120,14 +122,19 @@ export function parseConfig(input: unknown, sources: Record<string, string> = {}
     input,
   )
   const shown = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : JSON.stringify(value)
-  const option = issue.code === 'unrecognized_keys' ? `${path === '' ? '' : path + '.'}${issue.keys[0]}` : path
+  const option =
+    issue.code === 'unrecognized_keys' ? `${path === '' ? '' : path + '.'}${issue.keys[0]}` : path
   const source = sources[option.split('.')[0] ?? ''] ?? sources[option]
   const where = source == null ? '' : ` (from ${source})`
   const message =
     issue.code === 'unrecognized_keys'
       ? `unknown option "${option}"${where}`
       : `invalid option "${option}"${where}: got ${shown ?? 'nothing'}; expected ${issue.message}`
-  throw new InvalidInputError('INVALID_CONFIG', message, { option, value: shown ?? null, source: source ?? null })
+  throw new InvalidInputError('INVALID_CONFIG', message, {
+    option,
+    value: shown ?? null,
+    source: source ?? null,
+  })
 }
 
 /** Environment variables that map onto options. */
@@ -146,7 +153,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
   const out: ConfigOverrides = {}
   if (env.KITH_DATA_DIR != null && env.KITH_DATA_DIR !== '') out.dataDir = env.KITH_DATA_DIR
   if (env.KITH_NETWORK != null && env.KITH_NETWORK !== '') out.network = env.KITH_NETWORK
-  if (env.KITH_LOG_LEVEL != null && env.KITH_LOG_LEVEL !== '') out.logLevel = env.KITH_LOG_LEVEL as KithConfig['logLevel']
+  if (env.KITH_LOG_LEVEL != null && env.KITH_LOG_LEVEL !== '')
+    out.logLevel = env.KITH_LOG_LEVEL as KithConfig['logLevel']
   if (env.KITH_API != null && env.KITH_API !== '') out.api = parseApiFlag(env.KITH_API, 'KITH_API')
   if (env.KITH_BOOTSTRAP != null && env.KITH_BOOTSTRAP !== '') out.bootstrap = splitList(env.KITH_BOOTSTRAP)
   if (env.KITH_LISTEN != null && env.KITH_LISTEN !== '') out.listen = splitList(env.KITH_LISTEN)
@@ -164,7 +172,9 @@ function splitList(s: string): string[] {
 function parseBool(s: string, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(s)) return true
   if (/^(0|false|no|off)$/i.test(s)) return false
-  throw new InvalidInputError('INVALID_CONFIG', `invalid ${name}: got "${s}"; expected true or false`, { option: name })
+  throw new InvalidInputError('INVALID_CONFIG', `invalid ${name}: got "${s}"; expected true or false`, {
+    option: name,
+  })
 }
 
 /** `--api HOST:PORT` or `--api off`. */

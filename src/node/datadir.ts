@@ -38,7 +38,12 @@ export async function ensureDataDir(dataDir: string): Promise<string> {
     await writeFile(probe, '')
     await rm(probe)
   } catch (err) {
-    throw new DataDirError('DATA_DIR_UNUSABLE', `data dir ${dir} is not a writable directory: ${(err as Error).message}`, { dataDir: dir }, { cause: err })
+    throw new DataDirError(
+      'DATA_DIR_UNUSABLE',
+      `data dir ${dir} is not a writable directory: ${(err as Error).message}`,
+      { dataDir: dir },
+      { cause: err },
+    )
   }
   return dir
 }
@@ -83,7 +88,12 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new DataDirError('DATA_DIR_UNUSABLE', `cannot create lock file ${path}: ${(err as Error).message}`, { path }, { cause: err })
+        throw new DataDirError(
+          'DATA_DIR_UNUSABLE',
+          `cannot create lock file ${path}: ${(err as Error).message}`,
+          { path },
+          { cause: err },
+        )
       }
       const holder = Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10)
       if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
@@ -97,7 +107,9 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       await rm(path, { force: true })
     }
   }
-  throw new DataDirError('DATA_DIR_LOCKED', `could not take the lock on ${resolve(dataDir)}`, { dataDir: resolve(dataDir) })
+  throw new DataDirError('DATA_DIR_LOCKED', `could not take the lock on ${resolve(dataDir)}`, {
+    dataDir: resolve(dataDir),
+  })
 }
 
 function isAlive(pid: number): boolean {
@@ -117,16 +129,28 @@ export async function readConfigFile(dataDir: string): Promise<Record<string, un
     text = await readFile(path, 'utf8')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}
-    throw new DataDirError('CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { path }, { cause: err })
+    throw new DataDirError(
+      'CONFIG_UNREADABLE',
+      `cannot read config file ${path}: ${(err as Error).message}`,
+      { path },
+      { cause: err },
+    )
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch (err) {
-    throw new InvalidInputError('CONFIG_CORRUPT', `config file ${path} is not valid JSON: ${(err as Error).message}`, { path }, { cause: err })
+    throw new InvalidInputError(
+      'CONFIG_CORRUPT',
+      `config file ${path} is not valid JSON: ${(err as Error).message}`,
+      { path },
+      { cause: err },
+    )
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InvalidInputError('CONFIG_CORRUPT', `config file ${path} must hold a JSON object of options`, { path })
+    throw new InvalidInputError('CONFIG_CORRUPT', `config file ${path} must hold a JSON object of options`, {
+      path,
+    })
   }
   return parsed as Record<string, unknown>
 }
@@ -150,7 +174,12 @@ export async function readApiToken(dataDir: string): Promise<string | null> {
     return token === '' ? null : token
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw new DataDirError('API_TOKEN_UNREADABLE', `cannot read API token: ${(err as Error).message}`, {}, { cause: err })
+    throw new DataDirError(
+      'API_TOKEN_UNREADABLE',
+      `cannot read API token: ${(err as Error).message}`,
+      {},
+      { cause: err },
+    )
   }
 }
 
@@ -170,7 +199,9 @@ export async function removeApiEndpoint(dataDir: string): Promise<void> {
 /** The running node's API endpoint, or null if none is recorded or its process is gone. */
 export async function readApiEndpoint(dataDir: string): Promise<ApiEndpoint | null> {
   try {
-    const parsed = JSON.parse(await readFile(dataDirPath(dataDir, 'apiEndpoint'), 'utf8')) as Partial<ApiEndpoint>
+    const parsed = JSON.parse(
+      await readFile(dataDirPath(dataDir, 'apiEndpoint'), 'utf8'),
+    ) as Partial<ApiEndpoint>
     if (typeof parsed.url !== 'string' || typeof parsed.pid !== 'number') return null
     if (!isAlive(parsed.pid)) return null
     return { url: parsed.url, pid: parsed.pid }

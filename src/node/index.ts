@@ -4,6 +4,7 @@
  */
 export { createNode, type CreateNodeOptions, type KithNode } from './node.ts'
 export { loadConfig, initDataDir, type LoadedConfig, type InitResult } from './setup.ts'
+export { VERSION } from './version.ts'
 export * from './config.ts'
 export * from './datadir.ts'
 export type * from './types.ts'

@@ -1,25 +1,204 @@
-import type { Clock } from '../core/clock.ts'
-import type { Logger } from '../core/logger.ts'
+import { resolve } from 'node:path'
+import { Registry } from 'prom-client'
+import { cryptoRng, systemClock, type Clock, type Rng } from '../core/clock.ts'
+import { createLogger, type Logger } from '../core/logger.ts'
+import { openDatabase, type Database } from '../store/sqlite.ts'
+import { SqliteDatastore } from '../store/datastore.ts'
+import { KithNetwork } from '../net/network.ts'
+import { loadOrCreateIdentity } from '../net/identity.ts'
+import { networkId } from '../net/protocols.ts'
 import type { KithConfig } from './config.ts'
-import type { KithNodeApi } from './types.ts'
+import { dataDirPath, ensureDataDir, lockDataDir, type DataDirLock } from './datadir.ts'
+import type { KithNodeApi, NodeEvent, NodeEventListener, NodeStatus, PeerSummary } from './types.ts'
+import { VERSION } from './version.ts'
 
 export interface CreateNodeOptions {
   config: KithConfig
   logger?: Logger
   clock?: Clock
+  rng?: Rng
   /** Package version reported by status. */
   version?: string
 }
 
 export interface KithNode extends KithNodeApi {
   readonly config: KithConfig
-  /** Open storage, start the host, listen, dial known and bootstrap peers. Throws on a port in use (LISTEN_FAILED). */
+  readonly dataDir: string
+  /** The network service (gossip, host); for the node's own services and tests. */
+  readonly network: KithNetwork
+  /** Start the host, listen, dial known and bootstrap peers. Throws LISTEN_FAILED on a port in use. */
   start(): Promise<void>
-  /** Stop in reverse order: host (connections closed), then storage flushed and closed, then the lock released. */
+  /** Stop in reverse order: network (connections closed), storage flushed and closed, lock released. Idempotent. */
   stop(): Promise<void>
 }
 
-// eslint-disable-next-line @typescript-eslint/require-await
-export async function createNode(_options: CreateNodeOptions): Promise<KithNode> {
-  throw new Error('not implemented yet (lead is writing it)')
+/**
+ * The composition root. Takes the data dir lock, loads the identity and opens the database
+ * (so a second node on the same dir fails here, before touching anything), and wires the
+ * network. Nothing listens until `start()`.
+ */
+export async function createNode(options: CreateNodeOptions): Promise<KithNode> {
+  const { config } = options
+  const clock = options.clock ?? systemClock
+  const rng = options.rng ?? cryptoRng
+  const logger = options.logger ?? createLogger(config.logLevel)
+  const version = options.version ?? VERSION
+  const dataDir = await ensureDataDir(resolve(config.dataDir))
+  const lock = await lockDataDir(dataDir)
+  let db: Database | null = null
+  try {
+    const identity = await loadOrCreateIdentity(dataDirPath(dataDir, 'identity'))
+    db = openDatabase(dataDirPath(dataDir, 'database'))
+    const registry = config.metrics ? new Registry() : null
+    const network = new KithNetwork({
+      privateKey: identity.privateKey,
+      datastore: new SqliteDatastore(db),
+      network: networkId(config.network),
+      version,
+      listen: config.listen,
+      announce: config.announce,
+      bootstrap: config.bootstrap,
+      mdns: config.mdns,
+      maxConnections: config.connections.max,
+      maxInboundPerIp: config.connections.maxInboundPerIp,
+      inboundRatePerHost: config.connections.inboundRatePerHost,
+      redialKnown: config.connections.redialKnown,
+      dhtMode: config.dht.mode,
+      dhtAllowPrivateAddresses: config.dht.allowPrivateAddresses,
+      metricsRegistry: registry,
+      logger,
+      clock,
+      rng,
+    })
+    return new Node({
+      config,
+      dataDir,
+      identityPeerId: identity.peerId,
+      network,
+      db,
+      lock,
+      registry,
+      clock,
+      logger,
+      version,
+    })
+  } catch (err) {
+    db?.close()
+    await lock.release()
+    throw err
+  }
+}
+
+interface NodeParts {
+  config: KithConfig
+  dataDir: string
+  identityPeerId: string
+  network: KithNetwork
+  db: Database
+  lock: DataDirLock
+  registry: Registry | null
+  clock: Clock
+  logger: Logger
+  version: string
+}
+
+class Node implements KithNode {
+  readonly config: KithConfig
+  readonly dataDir: string
+  readonly peerId: string
+  readonly network: KithNetwork
+  readonly #p: NodeParts
+  readonly #listeners = new Set<NodeEventListener>()
+  #startedAtMs = 0
+  #state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created'
+  #unsubscribeNet: (() => void) | null = null
+
+  constructor(parts: NodeParts) {
+    this.#p = parts
+    this.config = parts.config
+    this.dataDir = parts.dataDir
+    this.peerId = parts.identityPeerId
+    this.network = parts.network
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new Error(`cannot start a node that is ${this.#state}`)
+    this.#state = 'starting'
+    this.#unsubscribeNet = this.network.subscribe((e) => this.#emit(e))
+    try {
+      await this.network.start()
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+    this.#startedAtMs = this.#p.clock.nowMs()
+    this.#state = 'running'
+  }
+
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return
+    this.#state = 'stopping'
+    const log = this.#p.logger
+    try {
+      await this.network.stop()
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'network stop failed')
+    }
+    this.#unsubscribeNet?.()
+    try {
+      this.#p.db.close()
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'database close failed')
+    }
+    await this.#p.lock.release()
+    this.#state = 'stopped'
+  }
+
+  status(): NodeStatus {
+    const now = this.#p.clock.nowMs()
+    const running = this.#state === 'running'
+    return {
+      peerId: this.peerId,
+      network: { name: this.config.network, id: this.network.network },
+      version: this.#p.version,
+      listen: running ? this.network.listenAddrs() : [],
+      announce: running ? this.network.announceAddrs() : [],
+      connections: running ? this.network.connectionCount() : 0,
+      peers: running ? this.network.host.getPeers().length : 0,
+      startedAtMs: this.#startedAtMs,
+      uptimeMs: running ? now - this.#startedAtMs : 0,
+      dhtMode: running ? this.network.dhtMode() : 'off',
+    }
+  }
+
+  peers(): PeerSummary[] {
+    return this.#state === 'running' ? this.network.peers() : []
+  }
+
+  async connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary> {
+    return await this.network.connect(multiaddr, signal)
+  }
+
+  async disconnect(peerId: string, signal?: AbortSignal): Promise<void> {
+    await this.network.disconnect(peerId, signal)
+  }
+
+  async metrics(): Promise<string> {
+    return (await this.#p.registry?.metrics()) ?? ''
+  }
+
+  subscribe(listener: NodeEventListener): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  #emit(e: NodeEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l(e)
+      } catch (err) {
+        this.#p.logger.error({ err: (err as Error).message }, 'node event listener failed')
+      }
+    }
+  }
 }

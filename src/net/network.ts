@@ -1,0 +1,383 @@
+/**
+ * The network service: owns the libp2p host, the hello protocol, the network gate and the peer
+ * manager, and offers the node a small surface (peers, dial, hang up, gossip, events).
+ */
+import type { Connection, PeerId, PrivateKey } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Datastore } from 'interface-datastore'
+import type { Registry } from 'prom-client'
+import type { Clock, Rng } from '../core/clock.ts'
+import { InvalidInputError, NetworkError, NotFoundError, errorMessage } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import { createHost, hostOf, type KithLibp2p } from './host.ts'
+import { helloHandler } from './rpc/hello.ts'
+import { gossipTopic, kithProtocols } from './protocols.ts'
+import { judgePeerNetwork } from './network-gate.ts'
+import { PeerManager } from './peer-manager.ts'
+import { USER_DIAL_TIMEOUT_MS, WRONG_NETWORK_BAN_MS } from './constants.ts'
+
+export interface NetworkInit {
+  privateKey: PrivateKey
+  datastore: Datastore
+  /** Full network id (name + genesis hash once a chain exists). */
+  network: string
+  version: string
+  listen: string[]
+  announce: string[]
+  bootstrap: string[]
+  mdns: boolean
+  maxConnections: number
+  maxInboundPerIp: number
+  inboundRatePerHost: number
+  redialKnown: number
+  dhtMode: 'auto' | 'server' | 'client'
+  dhtAllowPrivateAddresses: boolean
+  metricsRegistry: Registry | null
+  logger: Logger
+  clock: Clock
+  rng: Rng
+}
+
+export interface NetPeer {
+  peerId: string
+  addresses: string[]
+  direction: 'inbound' | 'outbound'
+  latencyMs: number | null
+  protocols: string[]
+  agentVersion: string | null
+  connectedAtMs: number
+}
+
+export type NetEvent =
+  | { type: 'peer:connect'; peerId: string; direction: 'inbound' | 'outbound'; address: string; atMs: number }
+  | { type: 'peer:disconnect'; peerId: string; atMs: number }
+  | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+
+export interface GossipMessage {
+  topic: string
+  data: Uint8Array
+  from: string | null
+}
+
+export class KithNetwork {
+  readonly network: string
+  readonly #init: NetworkInit
+  readonly #log: Logger
+  readonly #listeners = new Set<(e: NetEvent) => void>()
+  readonly #gossipHandlers = new Map<string, Set<(m: GossipMessage) => void>>()
+  readonly #bans = new Map<string, number>()
+  /** What identify told us about each connected peer; entries leave on disconnect, so bounded by connections. */
+  readonly #identified = new Map<string, { protocols: string[]; agentVersion: string | null }>()
+  /** Round-trip time measured by a ping right after identify; the connection monitor refreshes `conn.rtt` later. */
+  readonly #latency = new Map<string, number>()
+  #host: KithLibp2p | null = null
+  #peerManager: PeerManager | null = null
+
+  constructor(init: NetworkInit) {
+    this.#init = init
+    this.network = init.network
+    this.#log = init.logger.child({ component: 'net' })
+  }
+
+  get host(): KithLibp2p {
+    if (this.#host == null) throw new Error('network not started')
+    return this.#host
+  }
+
+  get peerId(): string {
+    return this.host.peerId.toString()
+  }
+
+  async start(): Promise<void> {
+    const init = this.#init
+    const host = await createHost({
+      privateKey: init.privateKey,
+      datastore: init.datastore,
+      network: init.network,
+      version: init.version,
+      listen: init.listen,
+      announce: init.announce,
+      bootstrap: init.bootstrap,
+      mdns: init.mdns,
+      maxConnections: init.maxConnections,
+      maxInboundPerIp: init.maxInboundPerIp,
+      inboundRatePerHost: init.inboundRatePerHost,
+      dhtMode: init.dhtMode,
+      dhtAllowPrivateAddresses: init.dhtAllowPrivateAddresses,
+      metricsRegistry: init.metricsRegistry,
+      isBanned: (p) => this.isBanned(p),
+    })
+    this.#host = host
+    const protocols = kithProtocols(init.network)
+    await host.handle(protocols.hello, helloHandler({ network: init.network, version: init.version }), {
+      maxInboundStreams: 4,
+      maxOutboundStreams: 4,
+    })
+    host.addEventListener('peer:identify', (evt) => {
+      const peerId = evt.detail.peerId.toString()
+      if (host.getConnections(evt.detail.peerId).length > 0) {
+        this.#identified.set(peerId, {
+          protocols: [...evt.detail.protocols].sort(),
+          agentVersion: evt.detail.agentVersion ?? null,
+        })
+      }
+      const verdict = judgePeerNetwork(init.network, evt.detail.protocols)
+      if (verdict.keep) {
+        this.#measureLatency(evt.detail.peerId)
+        return
+      }
+      this.#ban(peerId, WRONG_NETWORK_BAN_MS)
+      this.#log.warn({ peer: peerId, reason: verdict.reason }, 'disconnecting peer of another network')
+      this.#emit({ type: 'peer:rejected', peerId, reason: verdict.reason, atMs: init.clock.nowMs() })
+      void host.hangUp(evt.detail.peerId).catch(() => {})
+    })
+    host.addEventListener('peer:connect', (evt) => {
+      const conn = host.getConnections(evt.detail)[0]
+      this.#emit({
+        type: 'peer:connect',
+        peerId: evt.detail.toString(),
+        direction: conn?.direction ?? 'outbound',
+        address: conn?.remoteAddr.toString() ?? '',
+        atMs: init.clock.nowMs(),
+      })
+    })
+    host.addEventListener('peer:disconnect', (evt) => {
+      this.#identified.delete(evt.detail.toString())
+      this.#latency.delete(evt.detail.toString())
+      this.#emit({ type: 'peer:disconnect', peerId: evt.detail.toString(), atMs: init.clock.nowMs() })
+    })
+    host.services.pubsub.addEventListener('message', (evt) => {
+      const msg = evt.detail
+      const handlers = this.#gossipHandlers.get(msg.topic)
+      if (handlers == null) return
+      const from = msg.type === 'signed' ? msg.from.toString() : null
+      for (const h of handlers) h({ topic: msg.topic, data: msg.data, from })
+    })
+    try {
+      await host.start()
+    } catch (err) {
+      await Promise.resolve(host.stop()).catch(() => {})
+      this.#host = null
+      throw new NetworkError(
+        'LISTEN_FAILED',
+        `cannot listen on ${init.listen.join(', ')}: ${errorMessage(err)}`,
+        {
+          listen: init.listen.join(' '),
+        },
+        { cause: err },
+      )
+    }
+    this.#peerManager = new PeerManager({
+      host,
+      bootstrap: init.bootstrap,
+      redialKnown: init.redialKnown,
+      isBanned: (p) => this.isBanned(p),
+      clock: init.clock,
+      rng: init.rng,
+      logger: this.#log,
+    })
+    await this.#peerManager.start()
+    this.#log.info({ peerId: host.peerId.toString(), listen: this.listenAddrs() }, 'network started')
+  }
+
+  async stop(): Promise<void> {
+    await this.#peerManager?.stop()
+    this.#peerManager = null
+    const host = this.#host
+    if (host == null) return
+    await host.stop()
+    this.#host = null
+    this.#log.info('network stopped')
+  }
+
+  isBanned(peerId: string): boolean {
+    const until = this.#bans.get(peerId)
+    if (until == null) return false
+    if (until > this.#init.clock.nowMs()) return true
+    this.#bans.delete(peerId)
+    return false
+  }
+
+  #measureLatency(peerId: PeerId): void {
+    const host = this.#host
+    if (host == null) return
+    host.services.ping
+      .ping(peerId, { signal: AbortSignal.timeout(USER_DIAL_TIMEOUT_MS) })
+      .then((rtt) => {
+        if (host.getConnections(peerId).length > 0) this.#latency.set(peerId.toString(), rtt)
+      })
+      .catch(() => {})
+  }
+
+  #ban(peerId: string, ms: number): void {
+    this.#bans.set(peerId, this.#init.clock.nowMs() + ms)
+  }
+
+  listenAddrs(): string[] {
+    if (this.#host == null) return []
+    // The transport manager knows the bound addresses (real ports); libp2p does not type `components`.
+    const tm = (this.#host as unknown as { components?: { transportManager?: { getAddrs(): Multiaddr[] } } })
+      .components?.transportManager
+    return tm?.getAddrs().map((a) => a.toString()) ?? []
+  }
+
+  announceAddrs(): string[] {
+    return this.#host?.getMultiaddrs().map((a) => a.toString()) ?? []
+  }
+
+  connectionCount(): number {
+    return this.#host?.getConnections().length ?? 0
+  }
+
+  dhtMode(): 'client' | 'server' {
+    return this.host.services.dht.getMode()
+  }
+
+  peers(): NetPeer[] {
+    const host = this.host
+    const out: NetPeer[] = []
+    for (const peerId of host.getPeers()) {
+      const conns = host.getConnections(peerId)
+      if (conns.length === 0) continue
+      out.push(this.#describe(peerId, conns))
+    }
+    return out
+  }
+
+  #describe(peerId: PeerId, conns: Connection[]): NetPeer {
+    const known = this.#identified.get(peerId.toString())
+    const first = conns[0]!
+    const rtts = conns.map((c) => c.rtt).filter((r): r is number => r != null)
+    const pinged = this.#latency.get(peerId.toString())
+    if (pinged != null) rtts.push(pinged)
+    return {
+      peerId: peerId.toString(),
+      addresses: conns.map((c) => c.remoteAddr.toString()),
+      direction: first.direction,
+      latencyMs: rtts.length === 0 ? null : Math.min(...rtts),
+      protocols: known?.protocols ?? [],
+      agentVersion: known?.agentVersion ?? null,
+      connectedAtMs: first.timeline.open,
+    }
+  }
+
+  /** Dial a multiaddr. Throws INVALID_MULTIADDR (bad input), PEER_BANNED, or DIAL_FAILED. */
+  async connect(address: string, signal?: AbortSignal): Promise<NetPeer> {
+    let ma: Multiaddr
+    try {
+      ma = multiaddr(address)
+    } catch (err) {
+      throw new InvalidInputError(
+        'INVALID_MULTIADDR',
+        `invalid multiaddr "${address}": ${errorMessage(err)}`,
+        { value: address },
+      )
+    }
+    const target = ma.getComponents().find((c) => c.name === 'p2p')?.value
+    if (target != null && this.isBanned(target)) {
+      throw new NetworkError(
+        'PEER_BANNED',
+        `peer ${target} is banned (it is on another network or misbehaved)`,
+        { peerId: target },
+      )
+    }
+    const s = AbortSignal.any([
+      AbortSignal.timeout(USER_DIAL_TIMEOUT_MS),
+      ...(signal != null ? [signal] : []),
+    ])
+    let conn: Connection
+    try {
+      conn = await this.host.dial(ma, { signal: s })
+    } catch (err) {
+      throw new NetworkError(
+        'DIAL_FAILED',
+        `could not connect to ${address}: ${errorMessage(err)}`,
+        { address },
+        { cause: err },
+      )
+    }
+    return this.#describe(conn.remotePeer, [conn])
+  }
+
+  /** Close all connections to a peer. Throws INVALID_PEER_ID or PEER_NOT_CONNECTED. */
+  async disconnect(peerIdStr: string, signal?: AbortSignal): Promise<void> {
+    let peerId: PeerId
+    try {
+      peerId = peerIdFromString(peerIdStr)
+    } catch (err) {
+      throw new InvalidInputError('INVALID_PEER_ID', `invalid peer id "${peerIdStr}": ${errorMessage(err)}`, {
+        value: peerIdStr,
+      })
+    }
+    if (this.host.getConnections(peerId).length === 0) {
+      throw new NotFoundError('PEER_NOT_CONNECTED', `not connected to peer ${peerIdStr}`, {
+        peerId: peerIdStr,
+      })
+    }
+    await this.host.hangUp(peerId, signal != null ? { signal } : {})
+  }
+
+  subscribe(listener: (e: NetEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  #emit(e: NetEvent): void {
+    for (const l of this.#listeners) {
+      try {
+        l(e)
+      } catch (err) {
+        this.#log.error({ err: errorMessage(err) }, 'event listener failed')
+      }
+    }
+  }
+
+  /** Full topic string for a short topic name on this network. */
+  topic(name: string): string {
+    return gossipTopic(this.network, name)
+  }
+
+  /** Subscribe to a gossip topic (short name); returns the unsubscribe function. */
+  onGossip(name: string, handler: (m: GossipMessage) => void): () => void {
+    const topic = this.topic(name)
+    let set = this.#gossipHandlers.get(topic)
+    if (set == null) {
+      set = new Set()
+      this.#gossipHandlers.set(topic, set)
+      this.host.services.pubsub.subscribe(topic)
+    }
+    set.add(handler)
+    return () => {
+      set.delete(handler)
+      if (set.size === 0) {
+        this.#gossipHandlers.delete(topic)
+        this.#host?.services.pubsub.unsubscribe(topic)
+      }
+    }
+  }
+
+  /** Publish on a gossip topic (short name). Returns the number of peers it was sent to. */
+  async publish(name: string, data: Uint8Array): Promise<number> {
+    const res = await this.host.services.pubsub.publish(this.topic(name), data)
+    return res.recipients.length
+  }
+
+  /** Number of peers subscribed to a topic (short name) that we know of. */
+  topicPeers(name: string): number {
+    return this.host.services.pubsub.getSubscribers(this.topic(name)).length
+  }
+}
+
+export { hostOf }
+export function peerIdOfMultiaddr(address: string): string | null {
+  try {
+    return (
+      multiaddr(address)
+        .getComponents()
+        .find((c) => c.name === 'p2p')?.value ?? null
+    )
+  } catch {
+    return null
+  }
+}
