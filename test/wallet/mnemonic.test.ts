@@ -55,9 +55,9 @@ const TREZOR = [
   ],
 ] as const
 
-describe('BIP39 Trezor vectors', () => {
+void describe('BIP39 Trezor vectors', () => {
   for (const [entropy, mnemonic, seed] of TREZOR) {
-    it(`${mnemonic.split(' ').length} words from ${entropy.slice(0, 8)}…`, () => {
+    void it(`${mnemonic.split(' ').length} words from ${entropy.slice(0, 8)}…`, () => {
       assert.equal(entropyToMnemonic(Buffer.from(entropy, 'hex')), mnemonic)
       assert.equal(Buffer.from(parseMnemonic(mnemonic).entropy).toString('hex'), entropy)
       assert.equal(Buffer.from(mnemonicToSeed(mnemonic, 'TREZOR')).toString('hex'), seed)
@@ -65,8 +65,8 @@ describe('BIP39 Trezor vectors', () => {
   }
 })
 
-describe('mnemonic generation', () => {
-  it('makes valid 12- and 24-word mnemonics from the given Rng, reproducibly', () => {
+void describe('mnemonic generation', () => {
+  void it('makes valid 12- and 24-word mnemonics from the given Rng, reproducibly', () => {
     const twelve = generateMnemonic(12, seededRng(1))
     const twentyFour = generateMnemonic(24, seededRng(1))
     assert.equal(twelve.split(' ').length, 12)
@@ -76,11 +76,11 @@ describe('mnemonic generation', () => {
     assert.notEqual(generateMnemonic(12, seededRng(2)), twelve)
   })
 
-  it('refuses other word counts for new mnemonics', () => {
+  void it('refuses other word counts for new mnemonics', () => {
     assert.throws(() => generateMnemonic(18 as 12), { code: 'MNEMONIC_WORD_COUNT' })
   })
 
-  it('round-trips any entropy through its mnemonic', () => {
+  void it('round-trips any entropy through its mnemonic', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(16, 20, 24, 28, 32).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
@@ -93,16 +93,16 @@ describe('mnemonic generation', () => {
     )
   })
 
-  it('refuses entropy of a length BIP39 does not define', () => {
+  void it('refuses entropy of a length BIP39 does not define', () => {
     assert.throws(() => entropyToMnemonic(new Uint8Array(15)), { code: 'ENTROPY_LENGTH_INVALID' })
     assert.throws(() => entropyToMnemonic(new Uint8Array(17)), { code: 'ENTROPY_LENGTH_INVALID' })
   })
 })
 
-describe('mnemonic validation', () => {
+void describe('mnemonic validation', () => {
   const VALID = TREZOR[0][1]
 
-  it('normalises case and spacing', () => {
+  void it('normalises case and spacing', () => {
     assert.equal(normalizeMnemonic(`  ${VALID.toUpperCase().replaceAll(' ', ' \t\n ')}  `), VALID)
   })
 
@@ -148,7 +148,7 @@ describe('mnemonic validation', () => {
     { id: 'huge input', text: 'zoo '.repeat(1000), code: 'MNEMONIC_TOO_LONG', meta: { length: 4000 } },
   ]
   for (const c of CASES) {
-    it(`${c.id}: ${c.code}`, () => {
+    void it(`${c.id}: ${c.code}`, () => {
       assert.throws(
         () => parseMnemonic(c.text),
         (err: { code: string; meta: Record<string, unknown>; name: string }) => {

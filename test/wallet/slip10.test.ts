@@ -101,10 +101,10 @@ const VECTORS = [
   },
 ] as const
 
-describe('SLIP-0010 ed25519 official test vectors', () => {
+void describe('SLIP-0010 ed25519 official test vectors', () => {
   for (const v of VECTORS) {
     for (const [path, chainCode, privateKey, publicKey] of v.chains) {
-      it(`${v.id} ${path}`, () => {
+      void it(`${v.id} ${path}`, () => {
         const key = derivePath(Buffer.from(v.seed, 'hex'), path)
         assert.equal(hex(key.chainCode), chainCode)
         assert.equal(hex(key.privateKey), privateKey)
@@ -115,13 +115,13 @@ describe('SLIP-0010 ed25519 official test vectors', () => {
   }
 })
 
-describe('derivation paths', () => {
-  it("the Kith path is m/44'/5484'/account'/0'/index'", () => {
+void describe('derivation paths', () => {
+  void it("the Kith path is m/44'/5484'/account'/0'/index'", () => {
     assert.equal(kithPath(0), "m/44'/5484'/0'/0'/0'")
     assert.equal(kithPath(3, 7), "m/44'/5484'/3'/0'/7'")
   })
 
-  it('accepts h and H as hardened markers, and index arrays', () => {
+  void it('accepts h and H as hardened markers, and index arrays', () => {
     const seed = Buffer.from(VECTORS[0].seed, 'hex')
     const a = derivePath(seed, "m/0'/1'")
     assert.deepEqual(derivePath(seed, 'm/0h/1H'), a)
@@ -137,12 +137,12 @@ describe('derivation paths', () => {
     { id: 'too deep', path: 'm' + "/0'".repeat(11), code: 'DERIVATION_PATH_INVALID' },
   ]
   for (const c of BAD_PATHS) {
-    it(`rejects ${c.id} with ${c.code}`, () => {
+    void it(`rejects ${c.id} with ${c.code}`, () => {
       assert.throws(() => parsePath(c.path), { code: c.code })
     })
   }
 
-  it('refuses normal (non-hardened) child indices and bad seeds', () => {
+  void it('refuses normal (non-hardened) child indices and bad seeds', () => {
     const master = masterKeyFromSeed(Buffer.alloc(16))
     assert.throws(() => deriveHardenedChild(master, 5), { code: 'DERIVATION_NOT_HARDENED' })
     assert.throws(() => masterKeyFromSeed(Buffer.alloc(15)), { code: 'SEED_LENGTH_INVALID' })
