@@ -1,0 +1,117 @@
+/**
+ * The account state: address -> {balance, nonce} in a sparse Merkle tree (smt.ts) keyed by
+ * sha256(raw address bytes). A leaf's value is 16 bytes: balance and nonce as big-endian u64.
+ * An account with zero balance and zero nonce is absent, so the root depends only on accounts
+ * that have been used. States are immutable values: updating returns a new state and the old
+ * one stays valid (fork choice and undo rely on this).
+ */
+import { addressToBytes } from './address.ts'
+import { sha256 } from './codec.ts'
+import { ProofError } from './errors.ts'
+import {
+  smtEntries,
+  smtGet,
+  smtProve,
+  smtRoot,
+  smtSet,
+  smtVerify,
+  type SmtNode,
+  type SmtProof,
+} from './smt.ts'
+import { EMPTY_ACCOUNT, type Account, type Address } from './types.ts'
+
+export interface LedgerState {
+  readonly tree: SmtNode
+}
+
+export type AccountProof = SmtProof
+
+export const EMPTY_STATE: LedgerState = Object.freeze({ tree: null })
+
+const ACCOUNT_VALUE_BYTES = 16
+
+/** The tree key of an address: sha256 of its 21 raw bytes. */
+export function accountKey(address: Address): Uint8Array {
+  return sha256(addressToBytes(address))
+}
+
+export function encodeAccount(a: Account): Uint8Array {
+  const out = new Uint8Array(ACCOUNT_VALUE_BYTES)
+  const view = new DataView(out.buffer)
+  view.setBigUint64(0, a.balance)
+  view.setBigUint64(8, BigInt(a.nonce))
+  return out
+}
+
+export function decodeAccount(value: Uint8Array): Account {
+  if (value.length !== ACCOUNT_VALUE_BYTES)
+    throw new ProofError('PROOF_INVALID', `an account value is ${ACCOUNT_VALUE_BYTES} bytes`)
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
+  const nonce = view.getBigUint64(8)
+  if (nonce > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new ProofError('PROOF_INVALID', 'account nonce out of range')
+  return { balance: view.getBigUint64(0), nonce: Number(nonce) }
+}
+
+function isEmpty(a: Account): boolean {
+  return a.balance === 0n && a.nonce === 0
+}
+
+export function getAccountByKey(state: LedgerState, key: Uint8Array): Account {
+  const v = smtGet(state.tree, key)
+  return v === undefined ? EMPTY_ACCOUNT : decodeAccount(v)
+}
+
+/** The account at `address`; an unused address has balance 0 and nonce 0. */
+export function getAccount(state: LedgerState, address: Address): Account {
+  return getAccountByKey(state, accountKey(address))
+}
+
+/** A new state with the given accounts replaced (keys from `accountKey`). */
+export function setAccountsByKey(
+  state: LedgerState,
+  changes: Iterable<readonly [Uint8Array, Account]>,
+): LedgerState {
+  let tree = state.tree
+  for (const [key, account] of changes)
+    tree = smtSet(tree, key, isEmpty(account) ? undefined : encodeAccount(account))
+  return { tree }
+}
+
+export function setAccounts(state: LedgerState, changes: Iterable<readonly [Address, Account]>): LedgerState {
+  const keyed: [Uint8Array, Account][] = []
+  for (const [address, account] of changes) keyed.push([accountKey(address), account])
+  return setAccountsByKey(state, keyed)
+}
+
+/** The 32-byte state root committed in block headers. */
+export function stateRoot(state: LedgerState): Uint8Array {
+  return smtRoot(state.tree)
+}
+
+/** A Merkle proof for `address`, whether the account exists or not. */
+export function proveAccount(state: LedgerState, address: Address): AccountProof {
+  return smtProve(state.tree, accountKey(address))
+}
+
+/**
+ * Verifies an account proof against a header's state root. Returns the account (balance 0,
+ * nonce 0 when the proof shows it absent). Throws ProofError when the proof is not valid for
+ * this root and address.
+ */
+export function verifyAccountProof(root: Uint8Array, address: Address, proof: AccountProof): Account {
+  const value = smtVerify(root, accountKey(address), proof)
+  return value === undefined ? EMPTY_ACCOUNT : decodeAccount(value)
+}
+
+/** Every account's tree key and value, in key order. */
+export function* accountEntries(state: LedgerState): Generator<[Uint8Array, Account]> {
+  for (const [k, v] of smtEntries(state.tree)) yield [k, decodeAccount(v)]
+}
+
+/** Sum of all balances (for the supply invariant; O(accounts)). */
+export function totalBalance(state: LedgerState): bigint {
+  let sum = 0n
+  for (const [, a] of accountEntries(state)) sum += a.balance
+  return sum
+}
