@@ -1,0 +1,98 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { CID } from 'multiformats/cid'
+import { base58btc } from 'multiformats/bases/base58'
+import { parseCid, parseContentPath } from '../../src/content/index.ts'
+
+const V0 = 'QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o'
+const V1 = 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4'
+
+void test('valid CIDs parse in every common multibase', () => {
+  const cid = CID.parse(V1)
+  for (const text of [
+    V0,
+    V1,
+    cid.toString(base58btc),
+    `f${Buffer.from(cid.bytes).toString('hex')}`,
+    CID.parse(V0).toV1().toString(),
+  ]) {
+    assert.equal(parseCid(text).multihash.bytes.length > 0, true, text)
+  }
+  assert.equal(parseCid(V0).version, 0)
+  assert.equal(parseCid(V1).toString(), V1)
+})
+
+const cases: Array<{ id: string; input: string; reason: RegExp; position?: number | null }> = [
+  { id: 'empty', input: '', reason: /empty/, position: 0 },
+  {
+    id: 'bad multibase prefix',
+    input: 'xafkreifjjcie6lyp',
+    reason: /unknown multibase prefix "x"/,
+    position: 0,
+  },
+  {
+    id: 'character outside base32',
+    input: 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2dev!i4',
+    reason: /"!" at position 56 is not valid base32/,
+    position: 56,
+  },
+  {
+    id: 'uppercase in lowercase base32',
+    input: 'bafkreifjjcie6lypi6ny7AMxnfftagclbuxndqonfipmb64f2km2devei4',
+    reason: /"A" at position 22/,
+    position: 22,
+  },
+  {
+    id: 'base58 zero in CIDv0',
+    input: 'QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff50',
+    reason: /"0" at position 45 is not valid base58btc/,
+    position: 45,
+  },
+  { id: 'CIDv0 too short', input: V0.slice(0, 40), reason: /46 characters/ },
+  { id: 'truncated digest', input: V1.slice(0, 30), reason: /truncated/ },
+  {
+    id: 'trailing bytes',
+    input: `f${Buffer.from(CID.parse(V1).bytes).toString('hex')}00`,
+    reason: /trailing bytes/,
+  },
+  { id: 'unknown codec', input: `f01${'ff7f'}1220${'00'.repeat(32)}`, reason: /unknown codec 0x3fff/ },
+  {
+    id: 'unknown hash',
+    input: `f0155${'19'}20${'00'.repeat(32)}`,
+    reason: /unknown multihash function 0x19/,
+  },
+  {
+    id: 'wrong digest length',
+    input: `f01551210${'00'.repeat(16)}`,
+    reason: /sha2-256 digest must be 32 bytes/,
+  },
+  { id: 'bad version', input: `f0255${'12'}20${'00'.repeat(32)}`, reason: /unsupported CID version 2/ },
+  { id: 'truncated varint', input: 'f01ff', reason: /codec varint at byte 1 is truncated/ },
+  { id: 'only a prefix', input: 'b', reason: /nothing after the multibase prefix/ },
+  { id: 'too long', input: `b${'a'.repeat(600)}`, reason: /longer than 512/ },
+]
+
+for (const c of cases) {
+  void test(`malformed CID: ${c.id} -> INVALID_CID saying where`, () => {
+    assert.throws(
+      () => parseCid(c.input),
+      (err: { code?: string; message: string; meta: { position?: unknown } }) => {
+        assert.equal(err.code, 'INVALID_CID')
+        assert.match(err.message, c.reason)
+        if (c.position !== undefined) assert.equal(err.meta.position, c.position)
+        return true
+      },
+    )
+  })
+}
+
+void test('content paths: cid, cid/path, /ipfs/cid/path, ipfs://cid/path', () => {
+  for (const text of [`${V1}/a/b`, `/ipfs/${V1}/a/b`, `ipfs://${V1}/a//b/`]) {
+    const parsed = parseContentPath(text)
+    assert.equal(parsed.cid.toString(), V1)
+    assert.deepEqual(parsed.segments, ['a', 'b'])
+  }
+  assert.deepEqual(parseContentPath(V0).segments, [])
+  assert.throws(() => parseContentPath(`${V1}/../etc`), { code: 'INVALID_PATH' })
+  assert.throws(() => parseContentPath('nonsense/a'), { code: 'INVALID_CID' })
+})
