@@ -363,6 +363,13 @@ export class KithNetwork {
     return res.recipients.length
   }
 
+  /** Peers in our GossipSub mesh for a topic (short name): the peers we forward to. */
+  meshPeers(name: string): number {
+    // The class has getMeshPeers; the exported GossipSub interface does not declare it.
+    const pubsub = this.host.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }
+    return pubsub.getMeshPeers(this.topic(name)).length
+  }
+
   /** Number of peers subscribed to a topic (short name) that we know of. */
   topicPeers(name: string): number {
     return this.host.services.pubsub.getSubscribers(this.topic(name)).length

@@ -13,11 +13,9 @@ export const DEFAULT_WS_PORT = 7422
 
 const NETWORK_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/
 
-const multiaddrString = z
-  .string()
-  .refine((s) => s.startsWith('/'), {
-    message: 'a multiaddr starting with "/", e.g. /ip4/1.2.3.4/tcp/7421/p2p/12D3Koo…',
-  })
+const multiaddrString = z.string().refine((s) => s.startsWith('/'), {
+  message: 'a multiaddr starting with "/", e.g. /ip4/1.2.3.4/tcp/7421/p2p/12D3Koo…',
+})
 
 export const configSchema = z.strictObject({
   /** Directory holding identity, config, database and API token. */

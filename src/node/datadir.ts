@@ -69,8 +69,18 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
  * Take the data dir lock: an O_EXCL lock file holding our pid. A lock left by a dead process is
  * taken over; one held by a live process throws DATA_DIR_LOCKED naming that pid.
  */
+/** Data dirs locked by this process (a second node in the same process must be refused too). */
+const lockedHere = new Set<string>()
+
 export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   const path = dataDirPath(dataDir, 'lock')
+  if (lockedHere.has(path)) {
+    throw new DataDirError(
+      'DATA_DIR_LOCKED',
+      `data dir ${resolve(dataDir)} is in use by another node in this process (pid ${process.pid}); use another --data-dir`,
+      { dataDir: resolve(dataDir), pid: process.pid },
+    )
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600)
@@ -78,11 +88,13 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
       await fh.sync()
       await fh.close()
       let released = false
+      lockedHere.add(path)
       return {
         path,
         release: async () => {
           if (released) return
           released = true
+          lockedHere.delete(path)
           await rm(path, { force: true })
         },
       }
