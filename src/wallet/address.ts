@@ -1,9 +1,12 @@
 /**
- * The one place the wallet turns a public key into an address. PROVISIONAL until src/chain's
- * bech32m `kith` addresses are committed: then this delegates to src/chain/address.ts.
+ * The one place the wallet turns a public key into an address: src/chain's bech32m `kith`
+ * address of the key's hash (chain/address.ts).
  */
-import { createHash } from 'node:crypto'
+import { addressFromPublicKey } from '../chain/address.ts'
+import type { Address } from '../chain/types.ts'
 
-export function addressOf(publicKeyRaw: Uint8Array): string {
-  return `provisional-${createHash('sha256').update(publicKeyRaw).digest('hex').slice(0, 40)}`
+export type { Address } from '../chain/types.ts'
+
+export function addressOf(publicKeyRaw: Uint8Array): Address {
+  return addressFromPublicKey(publicKeyRaw)
 }

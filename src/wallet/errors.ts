@@ -18,6 +18,7 @@ const CODE_CLASS = {
   DERIVATION_NOT_HARDENED: InvalidInputError,
   SEED_LENGTH_INVALID: InvalidInputError,
   KEY_LENGTH_INVALID: InvalidInputError,
+  KEY_INVALID: InvalidInputError,
   ACCOUNT_INDEX_INVALID: InvalidInputError,
   ACCOUNT_LIMIT: InvalidInputError,
   // names and passphrases

@@ -7,8 +7,13 @@
  * are known without the passphrase.
  */
 import { throwIfAborted } from '../core/abort.ts'
+import { parseAddress } from '../chain/address.ts'
+import { createTransfer, signTransfer } from '../chain/tx.ts'
+import type { TransferInit } from '../chain/tx.ts'
+import type { TransferTx } from '../chain/types.ts'
 import type { Clock, Rng } from '../core/clock.ts'
 import { addressOf } from './address.ts'
+import type { Address } from './address.ts'
 import { MAX_ACCOUNTS } from './constants.ts'
 import { walletError } from './errors.ts'
 import { keyPairFromPrivateKey } from './keys.ts'
@@ -51,7 +56,13 @@ export interface WalletComponents {
 export interface AccountKeys extends KeyPair {
   readonly account: number
   readonly path: string
-  readonly address: string
+  readonly address: Address
+}
+
+/** What a transfer needs besides the sender, which the account supplies. */
+export interface TransferRequest extends Omit<TransferInit, 'senderKey' | 'recipient'> {
+  /** A `kith1…` address; a malformed one throws src/chain's AddressError naming the defect. */
+  readonly recipient: string
 }
 
 export interface WalletSummary {
@@ -59,7 +70,7 @@ export interface WalletSummary {
   readonly file: string
   /** Present unless the file could not be read; then `error` holds the code. */
   readonly createdMs?: number
-  readonly addresses: readonly string[]
+  readonly addresses: readonly Address[]
   readonly error?: string
 }
 
@@ -68,13 +79,13 @@ export interface CreatedWallet {
   readonly file: string
   /** Show this to the user once, to write down: it is the only backup. */
   readonly mnemonic: string
-  readonly address: string
+  readonly address: Address
 }
 
 export interface RestoredWallet {
   readonly name: string
   readonly file: string
-  readonly addresses: readonly string[]
+  readonly addresses: readonly Address[]
 }
 
 export interface UnlockedWallet {
@@ -83,7 +94,12 @@ export interface UnlockedWallet {
   readonly accountCount: number
   /** Keys of account `account` (any index in [0, 2^31), recorded or not). */
   keys(account: number): AccountKeys
-  address(account: number): string
+  address(account: number): Address
+  /**
+   * A transfer from `account`, signed over src/chain's canonical signing payload. Nonce, amount
+   * and fee are not judged here: the mempool's validation does that, with its typed errors.
+   */
+  signTransfer(account: number, request: TransferRequest): TransferTx
   /** Record the next account in the file and return its keys. */
   addAccount(signal?: AbortSignal): Promise<AccountKeys>
   /** Forget the seed; later calls throw WALLET_LOCKED. */
@@ -104,7 +120,7 @@ export interface WalletService {
   ): Promise<RestoredWallet>
   list(): Promise<WalletSummary[]>
   /** Address of a recorded account, without the passphrase; ACCOUNT_NOT_DERIVED for others. */
-  address(name: string, account?: number): Promise<string>
+  address(name: string, account?: number): Promise<Address>
   unlock(name: string, passphrase: string, options?: { signal?: AbortSignal }): Promise<UnlockedWallet>
 }
 
@@ -115,7 +131,7 @@ export function accountKeys(seed: Uint8Array, account: number): AccountKeys {
   return { ...pair, account, path, address: addressOf(pair.publicKeyRaw) }
 }
 
-function addressesOf(file: KeystoreFile): string[] {
+function addressesOf(file: KeystoreFile): Address[] {
   return file.accounts.map((hex) => addressOf(Buffer.from(hex, 'hex')))
 }
 
@@ -165,7 +181,7 @@ class DefaultWalletService implements WalletService {
     passphrase: string,
     accounts: number,
     signal?: AbortSignal,
-  ): Promise<{ file: string; addresses: string[] }> {
+  ): Promise<{ file: string; addresses: Address[] }> {
     const seed = mnemonicToSeed(mnemonic)
     try {
       const keys = Array.from({ length: accounts }, (_, i) => accountKeys(seed, i))
@@ -202,7 +218,7 @@ class DefaultWalletService implements WalletService {
     return out
   }
 
-  async address(name: string, account = 0): Promise<string> {
+  async address(name: string, account = 0): Promise<Address> {
     const ks = await readKeystore(this.#components.dataDir, name)
     const hex = ks.accounts[account]
     if (hex === undefined) {
@@ -265,8 +281,17 @@ class Unlocked implements UnlockedWallet {
     return accountKeys(this.#seed, account)
   }
 
-  address(account: number): string {
+  address(account: number): Address {
     return this.keys(account).address
+  }
+
+  signTransfer(account: number, request: TransferRequest): TransferTx {
+    const recipient = parseAddress(request.recipient)
+    const keys = this.keys(account)
+    return signTransfer(
+      createTransfer({ ...request, recipient, senderKey: keys.publicKeyRaw }),
+      keys.privateKey,
+    )
   }
 
   async addAccount(signal?: AbortSignal): Promise<AccountKeys> {

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { senderAddress, verifyTransferSignature } from '../../src/chain/tx.ts'
 import { ManualClock, seededRng } from '../../src/core/clock.ts'
 import { mnemonicToSeed } from '../../src/wallet/mnemonic.ts'
 import { verify, sign } from '../../src/wallet/keys.ts'
@@ -223,6 +224,32 @@ void describe('wallet service', () => {
     assert.equal(await wallets.address('alice', 1), added.address)
     assert.notEqual(added.address, await wallets.address('alice', 0))
     assert.equal((await wallets.unlock('alice', PASS)).accountCount, 2)
+  })
+
+  void it('signs transfers that src/chain verifies, from the right sender', async () => {
+    const { wallets } = fresh()
+    await wallets.create('alice', PASS)
+    const bob = (await wallets.create('bob', PASS)).address
+    const unlocked = await wallets.unlock('alice', PASS)
+    assert.match(unlocked.address(0), /^kith1/u)
+    const tx = unlocked.signTransfer(1, {
+      network: 'kith-test',
+      nonce: 0,
+      recipient: bob,
+      amount: 5n * 100_000_000n,
+      fee: 1_000n,
+    })
+    assert.equal(tx.kind, 'transfer')
+    assert.equal(tx.recipient, bob)
+    assert.equal(senderAddress(tx), unlocked.address(1))
+    assert.ok(verifyTransferSignature(tx))
+    assert.equal(verifyTransferSignature({ ...tx, amount: tx.amount + 1n }), false)
+    const typo = bob.slice(0, -1) + (bob.endsWith('q') ? 'p' : 'q')
+    assert.throws(
+      () =>
+        unlocked.signTransfer(0, { network: 'kith-test', nonce: 0, recipient: typo, amount: 1n, fee: 1n }),
+      { code: 'ADDRESS_CHECKSUM' },
+    )
   })
 
   void it('lock forgets the seed', async () => {
