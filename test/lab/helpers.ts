@@ -20,7 +20,10 @@ export class JsonLines {
   #exited: number | string | null | undefined
   readonly #waiters = new Set<() => void>()
 
+  readonly process: ChildProcess
+
   constructor(child: ChildProcess) {
+    this.process = child
     child.stderr?.on('data', (d: Buffer) => {
       if (this.#stderr.length < 20_000) this.#stderr += d.toString()
     })

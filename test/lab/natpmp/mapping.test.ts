@@ -1,0 +1,123 @@
+// Port mapping against real NAT routers in namespaces: the lab's NAT-PMP responder (success path)
+// and Debian's miniupnpd (refusal path, error 501). Needs root; skips with the reason otherwise.
+import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
+import { after, before, describe, it } from 'node:test'
+import { labAvailable, miniupnpdAvailable } from '../../../src/lab/netns/available.ts'
+import { cleanupStale } from '../../../src/lab/netns/cleanup.ts'
+import { buildTopology, type Topology } from '../../../src/lab/netns/topology.ts'
+import { NATPMP_CHAIN } from '../../../src/lab/natpmp/iptables.ts'
+import { startMiniupnpd } from '../../../src/lab/natpmp/miniupnpd.ts'
+import { fixture, JsonLines } from '../helpers.ts'
+
+type Probe = { ok: true; line: string } | { ok: false; code: string }
+const RESPONDER = fileURLToPath(new URL('../../../src/lab/natpmp/main.ts', import.meta.url))
+
+const avail = await labAvailable()
+const skip = avail.ok ? false : `needs ${avail.missing}`
+
+describe('port mapping in the NAT lab', { skip }, () => {
+  let topo: Topology
+
+  before(async () => {
+    await cleanupStale()
+    topo = await buildTopology({
+      routers: [{ name: 'nat1' }, { name: 'nat2' }],
+      hosts: [{ name: 'a', behind: 'nat1' }, { name: 'b', behind: 'nat2' }, { name: 'r' }],
+    })
+  })
+  after(async () => {
+    await topo?.destroy()
+  })
+
+  const probe = async (target: string): Promise<Probe> => {
+    const { stdout } = await topo.exec('r', process.execPath, [fixture('tcp-probe.ts'), target])
+    return (JSON.parse(stdout) as Probe[])[0]!
+  }
+  const natRules = async (): Promise<string[]> =>
+    (await topo.iptablesSave('nat1')).split('\n').filter((l) => l.includes(NATPMP_CHAIN))
+
+  function startResponder(maxLifetimeS?: number): JsonLines {
+    const args = ['--lan-address', topo.gatewayOf('nat1')!, '--external-address', topo.addressOf('nat1')]
+    if (maxLifetimeS != null) args.push('--max-lifetime-s', String(maxLifetimeS))
+    return new JsonLines(topo.spawnNode('nat1', RESPONDER, args))
+  }
+
+  it('NAT-PMP: A maps a port, R dials it directly, unmapping and stopping remove the DNAT rule', async () => {
+    const responder = startResponder()
+    await responder.next((o) => o.event === 'ready')
+    const mapperProc = topo.spawnNode('a', fixture('natpmp-map.ts'), [topo.gatewayOf('a')!, '7100', '60'])
+    const mapper = new JsonLines(mapperProc)
+    const mapped = await mapper.next<{ externalAddress: string; externalPort: number; lifetimeS: number }>()
+    assert.equal(mapped.externalAddress, topo.publicAddressOf('a'))
+    assert.equal(mapped.externalPort, 7100)
+    assert.equal(mapped.lifetimeS, 60)
+    assert.ok(
+      (await natRules()).some((l) => l.includes('--dport 7100') && l.includes(`${topo.addressOf('a')}:7100`)),
+      'a DNAT rule to A is installed',
+    )
+
+    // R dials the router's public address; the DNAT rule carries it to A, which sees R's own address.
+    const reached = await probe(`${topo.publicAddressOf('a')}:7100`)
+    assert.ok(reached.ok, JSON.stringify(reached))
+    assert.equal(reached.line, `mapped-host ${topo.addressOf('r')}`)
+
+    mapperProc.stdin!.write('unmap\n')
+    await mapper.next((o) => o.unmapped === true)
+    assert.deepEqual(
+      (await natRules()).filter((l) => l.includes('DNAT')),
+      [],
+    )
+    assert.deepEqual(await probe(`${topo.publicAddressOf('a')}:7100`), { ok: false, code: 'ECONNREFUSED' })
+
+    mapperProc.stdin!.end()
+    responder.process.kill('SIGTERM')
+    await responder.next((o) => o.event === 'stopped')
+    assert.deepEqual(await natRules(), [], 'the responder removes its chain on the way out')
+  })
+
+  it('NAT-PMP: a mapping whose (capped) lifetime runs out loses its DNAT rule', async () => {
+    const responder = startResponder(1)
+    await responder.next((o) => o.event === 'ready')
+    const mapper = new JsonLines(
+      topo.spawnNode('a', fixture('natpmp-map.ts'), [topo.gatewayOf('a')!, '7200', '3600']),
+    )
+    const mapped = await mapper.next<{ externalPort: number; lifetimeS: number }>()
+    assert.equal(mapped.lifetimeS, 1, 'the responder caps the lifetime')
+    await responder.next((o) => o.event === 'added' && o.internalPort === 7200)
+    await responder.next((o) => o.event === 'removed' && o.internalPort === 7200)
+    assert.deepEqual(
+      (await natRules()).filter((l) => l.includes('DNAT')),
+      [],
+    )
+  })
+
+  it('miniupnpd 2.3.1 answers discovery but refuses AddPortMapping with 501 (private WAN address)', async (t) => {
+    const mu = await miniupnpdAvailable()
+    if (!mu.ok) {
+      t.skip(`needs ${mu.missing}`)
+      return
+    }
+    const daemon = await startMiniupnpd(topo, 'nat2')
+    try {
+      const { stdout } = await topo.exec('b', process.execPath, [
+        fixture('upnp-probe.ts'),
+        topo.addressOf('b'),
+        '7300',
+      ])
+      const out = JSON.parse(stdout) as {
+        discovered: boolean
+        server: string
+        result: { ok: boolean; errorCode: number }
+      }
+      assert.equal(out.discovered, true, stdout)
+      assert.match(out.server, /MiniUPnPd\/2\.3\.1/)
+      assert.equal(out.result.ok, false)
+      assert.equal(out.result.errorCode, 501)
+      // The reason is the private WAN address, not a missing firewall table.
+      assert.match(daemon.log(), /Port forwarding is impossible/)
+    } finally {
+      await daemon.stop()
+    }
+  })
+})
