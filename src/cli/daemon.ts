@@ -1,0 +1,163 @@
+/**
+ * `kith start`: assemble and run one node. loadConfig -> createNode -> node.start() -> API
+ * server -> api.json; print one ready line; on SIGINT/SIGTERM stop the API, remove api.json and
+ * stop the node (reverse order). A second signal forces exit.
+ */
+import { createApiServer, type ApiServer } from '../api/server.ts'
+import { errorMessage } from '../core/errors.ts'
+import { createLogger, type Logger } from '../core/logger.ts'
+import {
+  createNode,
+  ensureApiToken,
+  loadConfig,
+  removeApiEndpoint,
+  VERSION,
+  writeApiEndpoint,
+  type ConfigOverrides,
+  type KithNode,
+} from '../node/index.ts'
+import { EXIT_FAILURE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from './constants.ts'
+import type { CliIo } from './output.ts'
+
+export type ShutdownSignal = 'SIGINT' | 'SIGTERM'
+
+export interface SignalSource {
+  on(signal: ShutdownSignal, listener: () => void): unknown
+  off(signal: ShutdownSignal, listener: () => void): unknown
+}
+
+export interface DaemonOptions {
+  flags: ConfigOverrides
+  /** Print the ready line as JSON (`{"event":"ready",…}`) for scripts and the devnet. */
+  json: boolean
+  io: CliIo
+  /** @default process */
+  signals?: SignalSource
+  /** Called on a second signal while shutting down. @default process.exit */
+  forceExit?: (code: number) => void
+}
+
+/** The line printed once the node and its API are up. */
+export interface ReadyLine {
+  event: 'ready'
+  peerId: string
+  network: string
+  listen: string[]
+  announce: string[]
+  api: string | null
+  dataDir: string
+  pid: number
+}
+
+/** Run a node until a signal arrives; resolves with the exit code. Start-up errors are thrown. */
+export async function runDaemon(opts: DaemonOptions): Promise<number> {
+  const signals = opts.signals ?? process
+  const forceExit = opts.forceExit ?? ((code: number) => process.exit(code))
+  const stopRequested = watchSignals(signals, forceExit)
+  try {
+    const { config } = await loadConfig({ flags: opts.flags, env: opts.io.env })
+    const logger = createLogger(config.logLevel)
+    const running = await startAll(
+      config.dataDir,
+      await createNode({ config, logger, version: VERSION }),
+      logger,
+    )
+    const status = running.node.status()
+    const ready: ReadyLine = {
+      event: 'ready',
+      peerId: status.peerId,
+      network: status.network.id,
+      listen: status.listen,
+      announce: status.announce,
+      api: running.api?.url ?? null,
+      dataDir: config.dataDir,
+      pid: process.pid,
+    }
+    opts.io.stdout(opts.json ? JSON.stringify(ready) + '\n' : formatReady(ready))
+    const signal = await stopRequested.promise
+    logger.info({ signal }, 'stopping')
+    return await stopAll(running, config.dataDir, logger)
+  } finally {
+    stopRequested.dispose()
+  }
+}
+
+interface Running {
+  node: KithNode
+  api: ApiServer | null
+}
+
+/** Start the node, then its API; if the API cannot start, the node is stopped again. */
+async function startAll(dataDir: string, node: KithNode, logger: Logger): Promise<Running> {
+  await node.start()
+  if (!node.config.api.enabled) return { node, api: null }
+  let api: ApiServer | null = null
+  try {
+    const token = node.config.api.auth ? await ensureApiToken(dataDir) : null
+    api = createApiServer({ node, host: node.config.api.host, port: node.config.api.port, token, logger })
+    await api.start()
+    await writeApiEndpoint(dataDir, { url: api.url, pid: process.pid })
+    return { node, api }
+  } catch (err) {
+    await api?.stop().catch(() => {})
+    await node.stop().catch((e: unknown) => logger.error({ err: errorMessage(e) }, 'node stop failed'))
+    throw err
+  }
+}
+
+/** Reverse order: API, endpoint file, node. Each step runs even if an earlier one failed. */
+async function stopAll(running: Running, dataDir: string, logger: Logger): Promise<number> {
+  let code = EXIT_OK
+  const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    try {
+      await fn()
+    } catch (err) {
+      code = EXIT_FAILURE
+      logger.error({ err: errorMessage(err) }, `${what} failed during shutdown`)
+    }
+  }
+  if (running.api != null) {
+    const api = running.api
+    await step('API stop', () => api.stop())
+    await step('removing api.json', () => removeApiEndpoint(dataDir))
+  }
+  await step('node stop', () => running.node.stop())
+  return code
+}
+
+interface SignalWatch {
+  /** Resolves with the first signal. */
+  promise: Promise<ShutdownSignal>
+  dispose(): void
+}
+
+function watchSignals(signals: SignalSource, forceExit: (code: number) => void): SignalWatch {
+  let first: ShutdownSignal | null = null
+  let resolveFirst!: (s: ShutdownSignal) => void
+  const promise = new Promise<ShutdownSignal>((resolve) => (resolveFirst = resolve))
+  const handler = (signal: ShutdownSignal) => () => {
+    if (first == null) {
+      first = signal
+      resolveFirst(signal)
+      return
+    }
+    // Second signal: the user does not want to wait for a clean stop.
+    forceExit(signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM)
+  }
+  const onInt = handler('SIGINT')
+  const onTerm = handler('SIGTERM')
+  signals.on('SIGINT', onInt)
+  signals.on('SIGTERM', onTerm)
+  return {
+    promise,
+    dispose: () => {
+      signals.off('SIGINT', onInt)
+      signals.off('SIGTERM', onTerm)
+    },
+  }
+}
+
+function formatReady(r: ReadyLine): string {
+  const listen = r.listen.length === 0 ? 'nothing' : r.listen.join(', ')
+  return `kith node ${r.peerId} on network ${r.network}, listening on ${listen}, API ${r.api ?? 'off'}\n`
+}

@@ -1,0 +1,207 @@
+/**
+ * cli: the `kith` command. Parses arguments with commander and dispatches to the daemon
+ * (`start`), the API client commands (status, peers, connect, disconnect, events), data dir
+ * set-up (`init`) and the devnet. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { LOG_LEVELS } from '../core/logger.ts'
+import {
+  initDataDir,
+  loadConfig,
+  parseApiFlag,
+  VERSION,
+  type ConfigOverrides,
+  type KithConfig,
+} from '../node/index.ts'
+import {
+  DEFAULT_DEVNET_BASE_PORT,
+  DEFAULT_DEVNET_NODES,
+  EXIT_FAILURE,
+  EXIT_OK,
+  MAX_DEVNET_NODES,
+} from './constants.ts'
+import { runDaemon } from './daemon.ts'
+import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
+import {
+  connectCommand,
+  disconnectCommand,
+  eventsCommand,
+  peersCommand,
+  statusCommand,
+  type RemoteOptions,
+} from './remote.ts'
+
+interface StartFlags {
+  dataDir?: string
+  listen?: string[]
+  announce?: string[]
+  bootstrap?: string[]
+  api?: string
+  apiNoAuth?: boolean
+  network?: string
+  logLevel?: KithConfig['logLevel']
+  mdns?: boolean
+  json?: boolean
+}
+
+/** Run the CLI with `argv` (arguments after the program name); resolves with the exit code. */
+export async function runCli(argv: string[], io: CliIo = processIo): Promise<number> {
+  let code = EXIT_OK
+  const program = buildProgram(io, (c) => (code = c))
+  try {
+    await program.parseAsync(argv, { from: 'user' })
+    return code
+  } catch (err) {
+    // commander has already printed its own one-line message.
+    if (!(err instanceof CommanderError)) printError(io, err, argv.includes('--json'))
+    return exitCodeFor(err)
+  }
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('kith')
+    .description('Kith: a peer-to-peer node')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .showSuggestionAfterError()
+
+  program
+    .command('init')
+    .description('create the data dir: identity key, API token, config file')
+    .option('--data-dir <dir>', 'data directory (default ./.kith or KITH_DATA_DIR)')
+    .option('--network <name>', 'network name to record in the config file')
+    .option('--json', 'print JSON')
+    .action(async (o: { dataDir?: string; network?: string; json?: boolean }) => {
+      const persist: ConfigOverrides = o.network == null ? {} : { network: o.network }
+      const { config } = await loadConfig({
+        flags: { ...persist, ...(o.dataDir == null ? {} : { dataDir: o.dataDir }) },
+        env: io.env,
+      })
+      const result = await initDataDir(config, persist)
+      if (o.json === true) printJson(io, result)
+      else
+        io.stdout(
+          `${result.created ? 'initialised' : 'already initialised:'} ${result.dataDir}\npeer id ${result.peerId}\n`,
+        )
+    })
+
+  program
+    .command('start')
+    .description('run a node in the foreground until SIGINT/SIGTERM')
+    .option('--data-dir <dir>', 'data directory (default ./.kith or KITH_DATA_DIR)')
+    .option('--listen <multiaddr...>', 'multiaddrs to listen on')
+    .option('--announce <multiaddr...>', 'multiaddrs to announce instead of the listen addresses')
+    .option('--bootstrap <multiaddr...>', 'peers to dial at start')
+    .option('--api <HOST:PORT|off>', 'HTTP API address, or "off" (default 127.0.0.1:7420)')
+    .option('--api-no-auth', 'serve mutating API routes without the bearer token')
+    .option('--network <name>', 'network name (nodes of different networks never mix)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
+    .option('--no-mdns', 'do not discover peers on the LAN with mDNS')
+    .option('--json', 'print the ready line as JSON')
+    .action(async (o: StartFlags, cmd: Command) => {
+      const flags = startFlagsToConfig(o, cmd.getOptionValueSource('mdns') === 'cli')
+      setExit(await runDaemon({ flags, json: o.json === true, io }))
+    })
+
+  const remote = (name: string, description: string): Command =>
+    program
+      .command(name)
+      .description(description)
+      .option('--api <url>', 'API URL of the node (default: from the data dir api.json)')
+      .option('--data-dir <dir>', 'data directory of the node (default ./.kith or KITH_DATA_DIR)')
+      .option('--json', 'print JSON')
+
+  remote('status', 'show the running node: peer id, network, addresses, uptime').action((o: RemoteOptions) =>
+    statusCommand(io, o),
+  )
+  remote('peers', 'list connected peers').action((o: RemoteOptions) => peersCommand(io, o))
+  remote('connect', 'dial a peer')
+    .argument('<multiaddr>', 'address of the peer, ending in /p2p/<peerId>')
+    .action((multiaddr: string, o: RemoteOptions) => connectCommand(io, multiaddr, o))
+  remote('disconnect', 'close every connection to a peer')
+    .argument('<peerId>', 'peer id')
+    .action((peerId: string, o: RemoteOptions) => disconnectCommand(io, peerId, o))
+  remote('events', 'follow peer connect/disconnect events until Ctrl-C').action(async (o: RemoteOptions) => {
+    const ac = new AbortController()
+    const stop = (): void => ac.abort()
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+    try {
+      await eventsCommand(io, o, ac.signal)
+    } finally {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+    }
+  })
+
+  program
+    .command('devnet')
+    .description('run N nodes on loopback, wired through the first one, until Ctrl-C')
+    .option('--nodes <n>', `number of nodes, 1-${MAX_DEVNET_NODES}`, parseNodeCount, DEFAULT_DEVNET_NODES)
+    .option('--base-dir <dir>', "parent of the nodes' data dirs", './.kith-devnet')
+    .option(
+      '--base-port <port>',
+      'API port of the first node; node i uses base+i',
+      parsePort,
+      DEFAULT_DEVNET_BASE_PORT,
+    )
+    .option('--network <name>', 'network name', 'devnet')
+    .addOption(
+      new Option('--log-level <level>', 'log level of the nodes').choices(LOG_LEVELS).default('warn'),
+    )
+    .option('--json', 'print one JSON line per node')
+    .action(
+      async (o: {
+        nodes: number
+        baseDir: string
+        basePort: number
+        network: string
+        logLevel: KithConfig['logLevel']
+        json?: boolean
+      }) => {
+        const { runDevnet } = await import('../lab/devnet.ts')
+        setExit(await runDevnet({ ...o, json: o.json === true, io }))
+      },
+    )
+
+  return program
+}
+
+/** Map `kith start` flags onto config overrides; only flags actually given override anything. */
+export function startFlagsToConfig(o: StartFlags, noMdnsGiven: boolean): ConfigOverrides {
+  const flags: ConfigOverrides = {}
+  if (o.dataDir != null) flags.dataDir = o.dataDir
+  if (o.listen != null) flags.listen = o.listen
+  if (o.announce != null) flags.announce = o.announce
+  if (o.bootstrap != null) flags.bootstrap = o.bootstrap
+  if (o.network != null) flags.network = o.network
+  if (o.logLevel != null) flags.logLevel = o.logLevel
+  if (noMdnsGiven) flags.mdns = false
+  if (o.api != null) flags.api = parseApiFlag(o.api)
+  if (o.apiNoAuth === true) flags.api = { ...flags.api, auth: false }
+  return flags
+}
+
+function parseNodeCount(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > MAX_DEVNET_NODES)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_DEVNET_NODES}`)
+  return n
+}
+
+function parsePort(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError('expected a port number from 1 to 65535')
+  return n
+}
+
+if (import.meta.main) {
+  const code = await runCli(process.argv.slice(2)).catch((err: unknown) => {
+    printError(processIo, err, false)
+    return EXIT_FAILURE
+  })
+  // stdout and stderr are synchronous for files, pipes and terminals on Linux: nothing is lost.
+  process.exit(code)
+}

@@ -1,0 +1,92 @@
+/** How the CLI prints: human-readable by default, JSON with --json; errors as one line. */
+import { CommanderError } from 'commander'
+import { ApiError } from '../api/errors.ts'
+import { InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
+import type { NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './constants.ts'
+
+export interface CliIo {
+  stdout(text: string): void
+  stderr(text: string): void
+  env: NodeJS.ProcessEnv
+}
+
+export const processIo: CliIo = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+  env: process.env,
+}
+
+/** Exit code for a failure: bad usage is 2 (including a 400 from the API), anything else 1. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+  if (err instanceof ApiError) return err.status === 400 ? EXIT_USAGE : EXIT_FAILURE
+  // A corrupt config file is a broken data dir, not a mistyped command.
+  if (err instanceof InvalidInputError) return err.code === 'CONFIG_CORRUPT' ? EXIT_FAILURE : EXIT_USAGE
+  return EXIT_FAILURE
+}
+
+/** One line on stderr: `error: <message> [CODE]`, or `{"error":{code,message}}` with --json. */
+export function printError(io: CliIo, err: unknown, json: boolean): void {
+  const code = err instanceof KithError ? err.code : 'INTERNAL'
+  const message = err instanceof KithError ? err.message : errorMessage(err)
+  if (json) io.stderr(JSON.stringify({ error: { code, message } }) + '\n')
+  else io.stderr(`error: ${message} [${code}]\n`)
+}
+
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout(JSON.stringify(value, null, 2) + '\n')
+}
+
+export function formatStatus(s: NodeStatus, apiUrl: string): string {
+  const rows: Array<[string, string]> = [
+    ['peer id', s.peerId],
+    ['network', s.network.id === s.network.name ? s.network.name : `${s.network.name} (${s.network.id})`],
+    ['version', s.version],
+    ['uptime', formatDuration(s.uptimeMs)],
+    ['peers', `${s.peers} (${s.connections} connection${s.connections === 1 ? '' : 's'})`],
+    ['dht', s.dhtMode],
+    ['api', apiUrl],
+    ...s.listen.map((a, i): [string, string] => [i === 0 ? 'listen' : '', a]),
+    ...s.announce.map((a, i): [string, string] => [i === 0 ? 'announce' : '', a]),
+  ]
+  return rows.map(([k, v]) => `${k.padEnd(10)} ${v}`).join('\n') + '\n'
+}
+
+export function formatPeers(peers: PeerSummary[]): string {
+  if (peers.length === 0) return 'no peers connected\n'
+  const header = ['PEER ID', 'DIR', 'RTT', 'ADDRESS']
+  const rows = peers.map((p) => [
+    p.peerId,
+    p.direction === 'inbound' ? 'in' : 'out',
+    p.latencyMs == null ? '-' : `${Math.round(p.latencyMs)}ms`,
+    p.addresses[0] ?? '-',
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (r: string[]): string =>
+    r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')
+  return (
+    [line(header), ...rows.map(line)].join('\n') + `\n${peers.length} peer${peers.length === 1 ? '' : 's'}\n`
+  )
+}
+
+export function formatEvent(e: NodeEvent): string {
+  const at = new Date(e.atMs).toISOString()
+  switch (e.type) {
+    case 'peer:connect':
+      return `${at} connect    ${e.peerId} ${e.direction} ${e.address}\n`
+    case 'peer:disconnect':
+      return `${at} disconnect ${e.peerId}\n`
+    case 'peer:rejected':
+      return `${at} rejected   ${e.peerId}: ${e.reason}\n`
+  }
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.floor(ms / 1000)
+  if (s < 60) return `${s}s`
+  const m = Math.floor(s / 60)
+  if (m < 60) return `${m}m ${s % 60}s`
+  const h = Math.floor(m / 60)
+  return `${h}h ${m % 60}m`
+}

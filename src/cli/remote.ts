@@ -1,0 +1,101 @@
+/**
+ * Commands that talk to a running node over its API. The node is found through `--api URL`,
+ * or the data dir's api.json written by `kith start`; the token comes from KITH_API_TOKEN or
+ * the data dir's api-token file.
+ */
+import { resolve } from 'node:path'
+import { createApiClient, type ApiClient } from '../api/client.ts'
+import { InvalidInputError, KithError } from '../core/errors.ts'
+import { DEFAULT_CONFIG } from '../node/config.ts'
+import { readApiEndpoint, readApiToken } from '../node/datadir.ts'
+import { formatEvent, formatPeers, formatStatus, printJson, type CliIo } from './output.ts'
+
+export interface RemoteOptions {
+  api?: string
+  dataDir?: string
+  json?: boolean
+}
+
+/** Build a client for the node named by the options; throws NODE_NOT_RUNNING when none is found. */
+export async function connectToNode(opts: RemoteOptions, env: NodeJS.ProcessEnv): Promise<ApiClient> {
+  const dataDir = resolve(opts.dataDir ?? nonEmpty(env.KITH_DATA_DIR) ?? DEFAULT_CONFIG.dataDir)
+  let url: string
+  if (opts.api != null) {
+    url = parseApiUrl(opts.api)
+  } else {
+    const endpoint = await readApiEndpoint(dataDir)
+    if (endpoint == null) {
+      throw new KithError(
+        'NODE_NOT_RUNNING',
+        `no running Kith node found for data dir ${dataDir} (start one with "kith start", or pass --api URL)`,
+        { dataDir },
+      )
+    }
+    url = endpoint.url
+  }
+  const token = nonEmpty(env.KITH_API_TOKEN) ?? (await readApiToken(dataDir))
+  return createApiClient({ url, token })
+}
+
+/** `http://host:port`, `https://…` or bare `HOST:PORT`. Throws INVALID_API_URL. */
+export function parseApiUrl(value: string): string {
+  const withScheme = /^[a-z]+:\/\//i.test(value) ? value : `http://${value}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    throw new InvalidInputError(
+      'INVALID_API_URL',
+      `invalid option "--api": got "${value}"; expected a URL such as http://127.0.0.1:7420`,
+      { value },
+    )
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InvalidInputError(
+      'INVALID_API_URL',
+      `invalid option "--api": got "${value}"; only http and https are supported`,
+      { value },
+    )
+  }
+  return url.origin
+}
+
+export async function statusCommand(io: CliIo, opts: RemoteOptions): Promise<void> {
+  const client = await connectToNode(opts, io.env)
+  const status = await client.status()
+  if (opts.json === true) printJson(io, status)
+  else io.stdout(formatStatus(status, client.url))
+}
+
+export async function peersCommand(io: CliIo, opts: RemoteOptions): Promise<void> {
+  const client = await connectToNode(opts, io.env)
+  const peers = await client.peers()
+  if (opts.json === true) printJson(io, peers)
+  else io.stdout(formatPeers(peers))
+}
+
+export async function connectCommand(io: CliIo, multiaddr: string, opts: RemoteOptions): Promise<void> {
+  const client = await connectToNode(opts, io.env)
+  const peer = await client.connect(multiaddr)
+  if (opts.json === true) printJson(io, peer)
+  else io.stdout(`connected to ${peer.peerId} (${peer.direction}, ${peer.addresses[0] ?? multiaddr})\n`)
+}
+
+export async function disconnectCommand(io: CliIo, peerId: string, opts: RemoteOptions): Promise<void> {
+  const client = await connectToNode(opts, io.env)
+  await client.disconnect(peerId)
+  if (opts.json === true) printJson(io, { peerId, disconnected: true })
+  else io.stdout(`disconnected from ${peerId}\n`)
+}
+
+/** Follow the live event stream until the signal aborts or the node goes away. */
+export async function eventsCommand(io: CliIo, opts: RemoteOptions, signal: AbortSignal): Promise<void> {
+  const client = await connectToNode(opts, io.env)
+  for await (const event of client.events(signal)) {
+    io.stdout(opts.json === true ? JSON.stringify(event) + '\n' : formatEvent(event))
+  }
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s == null || s === '' ? undefined : s
+}
