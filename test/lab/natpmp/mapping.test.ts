@@ -116,6 +116,17 @@ describe('port mapping in the NAT lab', { skip }, () => {
       assert.equal(out.result.errorCode, 501)
       // The reason is the private WAN address, not a missing firewall table.
       assert.match(daemon.log(), /Port forwarding is impossible/)
+      // Its NAT-PMP side refuses too: result 3 (network failure) for the address and the mapping.
+      const pmp = await topo.exec('b', process.execPath, [
+        fixture('natpmp-ask.ts'),
+        topo.gatewayOf('b')!,
+        '7300',
+      ])
+      const [addr, map] = pmp.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { op: string; result: number })
+      assert.deepEqual([addr?.op, addr?.result, map?.op, map?.result], ['external-address', 3, 'map', 3])
     } finally {
       await daemon.stop()
     }
