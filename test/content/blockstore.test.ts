@@ -95,12 +95,22 @@ void test('identity CIDs are answered from the CID itself and use no space', (t)
   assert.equal(store.stats().bytesUsed, 0)
 })
 
-void test('bytes that do not match the CID are refused on put', (t) => {
-  const store = openStore(t)
-  assert.throws(() => store.put(rawCid(bytesFor('x', 10)), bytesFor('y', 10)), {
+void test('bytes that do not match the CID: refused on put with verifyOnPut, never served without it', (t) => {
+  const strict = openStore(t, { verifyOnPut: true })
+  assert.throws(() => strict.put(rawCid(bytesFor('x', 10)), bytesFor('y', 10)), {
     code: 'BLOCK_HASH_MISMATCH',
   })
-  assert.equal(store.stats().blocks, 0)
+  assert.equal(strict.stats().blocks, 0)
+  const lax = openStore(t)
+  lax.putBytes(rawCid(bytesFor('x', 10)), bytesFor('y', 10))
+  assert.throws(() => lax.getBytes(rawCid(bytesFor('x', 10))), { code: 'BLOCK_CORRUPT' })
+  assert.equal(lax.has(rawCid(bytesFor('x', 10))), false)
+})
+
+void test('a block whose hash function we cannot verify is refused', (t) => {
+  const store = openStore(t)
+  const blake3 = CID.createV1(raw.code, Digest.create(0x1e, new Uint8Array(32)))
+  assert.throws(() => store.putBytes(blake3, new Uint8Array(4)), { code: 'UNSUPPORTED_HASH' })
 })
 
 void test('a block larger than MAX_BLOCK_SIZE_BYTES is refused', (t) => {
