@@ -197,11 +197,14 @@ function parsePort(value: string): number {
   return n
 }
 
-if (import.meta.main) {
-  const code = await runCli(process.argv.slice(2)).catch((err: unknown) => {
+/** Entry point: run with `argv` and exit the process with the CLI's exit code. */
+export async function main(argv: string[]): Promise<never> {
+  const code = await runCli(argv).catch((err: unknown) => {
     printError(processIo, err, false)
     return EXIT_FAILURE
   })
   // stdout and stderr are synchronous for files, pipes and terminals on Linux: nothing is lost.
   process.exit(code)
 }
+
+if (import.meta.main) await main(process.argv.slice(2))
