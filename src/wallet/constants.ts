@@ -32,6 +32,9 @@ export const MAX_PATH_DEPTH = 10
 /** Accounts one wallet file keeps public keys for: bounds the file and `list()` output. */
 export const MAX_ACCOUNTS = 1000
 
+/** Derived account keys an unlocked wallet keeps in memory; a KeyObject pair is a few hundred bytes. */
+export const MAX_CACHED_ACCOUNTS = 64
+
 /** Wallet names become file names: letters, digits, `.`, `_`, `-`, at most this many characters. */
 export const MAX_WALLET_NAME_LENGTH = 64
 

@@ -3,12 +3,12 @@
  * SLIP-0010 derivation yields). The DER wrapping and signing are src/chain's (keys.ts), so the
  * wallet signs exactly as the chain verifies; this module adds typed errors for bad lengths.
  */
+import { createPublicKey } from 'node:crypto'
 import type { KeyObject } from 'node:crypto'
 import {
   PRIVATE_KEY_BYTES,
   PUBLIC_KEY_BYTES,
   privateKeyObject,
-  publicKeyFromPrivate,
   publicKeyObject,
   signBytes,
   verifyBytes,
@@ -36,8 +36,14 @@ function checkLength(what: string, bytes: Uint8Array, expected: number): void {
 export function keyPairFromPrivateKey(privateKey: Uint8Array): KeyPair {
   checkLength('private key', privateKey, PRIVATE_KEY_BYTES)
   const key = privateKeyObject(privateKey)
-  const publicKeyRaw = publicKeyFromPrivate(key)
-  return { privateKey: key, publicKey: publicKeyFromRaw(publicKeyRaw), publicKeyRaw }
+  const publicKey = createPublicKey(key)
+  // SPKI DER for ed25519 ends with the 32 raw key bytes (RFC 8410 section 4).
+  const der = publicKey.export({ format: 'der', type: 'spki' })
+  return {
+    privateKey: key,
+    publicKey,
+    publicKeyRaw: new Uint8Array(der.subarray(der.length - PUBLIC_KEY_BYTES)),
+  }
 }
 
 /** The public KeyObject of a raw 32-byte key; KEY_LENGTH_INVALID or KEY_INVALID (not a curve point). */
