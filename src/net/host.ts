@@ -115,10 +115,13 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
     },
     ...(init.metricsRegistry != null
       ? {
+          // preserveExistingMetrics false: the package caches metric objects in a module-global
+          // map by name, so without clearing it a second node in the same process would write
+          // into the first node's registry and its own would stay empty.
           metrics: prometheusMetrics({
             registry: init.metricsRegistry,
             collectDefaultMetrics: false,
-            preserveExistingMetrics: true,
+            preserveExistingMetrics: false,
           }),
         }
       : {}),

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
 import { cryptoRng, systemClock, type Clock, type Rng } from '../core/clock.ts'
 import { createLogger, type Logger } from '../core/logger.ts'
 import { openDatabase, type Database } from '../store/sqlite.ts'
@@ -70,6 +70,8 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       clock,
       rng,
     })
+    if (registry != null)
+      registerNodeMetrics(registry, network, { version, network: networkId(config.network) })
     return new Node({
       config,
       dataDir,
@@ -201,4 +203,39 @@ class Node implements KithNode {
       }
     }
   }
+}
+
+/** Kith's own metrics next to libp2p's (`kith_*`). */
+function registerNodeMetrics(
+  registry: Registry,
+  network: KithNetwork,
+  labels: { version: string; network: string },
+): void {
+  const info = new Gauge({
+    name: 'kith_info',
+    help: 'Constant 1, labelled with the Kith version and network id',
+    labelNames: ['version', 'network'],
+    registers: [registry],
+  })
+  info.set(labels, 1)
+  const rejected = new Counter({
+    name: 'kith_peers_rejected_total',
+    help: 'Peers disconnected by the network gate (another network)',
+    registers: [registry],
+  })
+  new Gauge({
+    name: 'kith_connected_peers',
+    help: 'Distinct peers with at least one open connection',
+    registers: [registry],
+    collect() {
+      try {
+        this.set(network.host.getPeers().length)
+      } catch {
+        this.set(0)
+      }
+    },
+  })
+  network.subscribe((e) => {
+    if (e.type === 'peer:rejected') rejected.inc()
+  })
 }

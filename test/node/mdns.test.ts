@@ -10,6 +10,10 @@ describe('mDNS', () => {
     // A network name of its own keeps other tests' nodes out of this service tag.
     const network = `mdns-${process.pid}`
     nodes.push(await startNode({ mdns: true, network }), await startNode({ mdns: true, network }))
-    await until('the nodes connected through mDNS discovery', () => nodes.every((n) => n.peers().length === 1), { nodes })
+    await until(
+      'the nodes connected through mDNS discovery',
+      () => nodes.every((n) => n.peers().length === 1),
+      { nodes },
+    )
   })
 })

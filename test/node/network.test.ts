@@ -32,3 +32,17 @@ describe('five nodes from one bootstrap node', () => {
     }
   })
 })
+
+describe('metrics', () => {
+  it('exposes libp2p and Kith metrics in Prometheus text format', async () => {
+    const n = await startNode({ network: 'metrics' })
+    try {
+      const text = await n.metrics()
+      assert.match(text, /^# TYPE libp2p_connection_manager_dials_total counter$/m)
+      assert.match(text, /^kith_info\{version="[^"]+",network="metrics"\} 1$/m)
+      assert.match(text, /^kith_connected_peers 0$/m)
+    } finally {
+      await n.stop()
+    }
+  })
+})
