@@ -37,7 +37,6 @@ export type TxErrorCode =
   | 'TX_FEE_TOO_LOW'
   | 'TX_MEMO_TOO_LARGE'
   | 'TX_TOO_LARGE'
-  | 'TX_SELF_TRANSFER'
 
 export type BlockErrorCode =
   | 'BLOCK_TOO_LARGE'
@@ -53,8 +52,6 @@ export type BlockErrorCode =
   | 'BLOCK_HEIGHT'
   | 'BLOCK_TIMESTAMP_TOO_OLD'
   | 'BLOCK_TIMESTAMP_FUTURE'
-  | 'BLOCK_DUPLICATE_TX'
-  | 'BLOCK_SUPPLY'
   | 'BLOCK_ENGINE'
   | 'BLOCK_POW'
   | 'BLOCK_POW_TARGET'
