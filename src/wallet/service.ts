@@ -29,6 +29,7 @@ import {
   readKeystore,
   replaceKeystore,
   walletPath,
+  walletExists,
   writeNewKeystore,
 } from './store.ts'
 
@@ -118,6 +119,8 @@ export interface WalletService {
     passphrase: string,
     options?: { accounts?: number; signal?: AbortSignal },
   ): Promise<RestoredWallet>
+  /** True if a wallet of that name exists: lets the CLI refuse before asking for a passphrase. */
+  has(name: string): Promise<boolean>
   list(): Promise<WalletSummary[]>
   /** Address of a recorded account, without the passphrase; ACCOUNT_NOT_DERIVED for others. */
   address(name: string, account?: number): Promise<Address>
@@ -129,6 +132,14 @@ export function accountKeys(seed: Uint8Array, account: number): AccountKeys {
   const path = kithPath(account)
   const pair = keyPairFromPrivateKey(derivePath(seed, path).privateKey)
   return { ...pair, account, path, address: addressOf(pair.publicKeyRaw) }
+}
+
+function existsError(name: string, file: string): Error {
+  return walletError(
+    'WALLET_EXISTS',
+    `a wallet named "${name}" already exists (${file}); choose another name`,
+    { wallet: name, file },
+  )
 }
 
 function addressesOf(file: KeystoreFile): Address[] {
@@ -182,6 +193,9 @@ class DefaultWalletService implements WalletService {
     accounts: number,
     signal?: AbortSignal,
   ): Promise<{ file: string; addresses: Address[] }> {
+    // Fail fast, before the slow KDF; writeNewKeystore still refuses atomically if one appears meanwhile.
+    if (await walletExists(this.#components.dataDir, name))
+      throw existsError(name, walletPath(this.#components.dataDir, name))
     const seed = mnemonicToSeed(mnemonic)
     try {
       const keys = Array.from({ length: accounts }, (_, i) => accountKeys(seed, i))
@@ -200,6 +214,10 @@ class DefaultWalletService implements WalletService {
     } finally {
       seed.fill(0)
     }
+  }
+
+  async has(name: string): Promise<boolean> {
+    return await walletExists(this.#components.dataDir, name)
   }
 
   async list(): Promise<WalletSummary[]> {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants as fsc } from 'node:fs'
-import { chmod, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises'
+import { access, chmod, link, mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { MAX_KEYSTORE_FILE_BYTES, MAX_WALLET_NAME_LENGTH, MAX_WALLETS } from './constants.ts'
 import { walletError } from './errors.ts'
@@ -50,6 +50,7 @@ async function ensureWalletsDir(dataDir: string): Promise<string> {
   const dir = walletsDir(dataDir)
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 })
+    await chmod(dir, 0o700) // also tightens a directory someone created looser
   } catch (err) {
     ioError('create wallets directory', dir, err)
   }
@@ -165,6 +166,17 @@ export async function readKeystore(dataDir: string, name: string): Promise<Keyst
     )
   }
   return file
+}
+
+/** True if a wallet file of that name exists (valid or not). */
+export async function walletExists(dataDir: string, name: string): Promise<boolean> {
+  try {
+    await access(walletPath(dataDir, name))
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    return ioError('check', walletPath(dataDir, name), err)
+  }
 }
 
 /** Names of the wallet files in the data dir, sorted. TOO_MANY_WALLETS beyond MAX_WALLETS. */

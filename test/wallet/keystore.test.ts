@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { seededRng } from '../../src/core/clock.ts'
+import { entropyToMnemonic } from '../../src/wallet/mnemonic.ts'
 import {
   DEFAULT_SCRYPT,
   normalizePassphrase,
@@ -64,6 +66,26 @@ void describe('keystore format', () => {
     assert.equal(file.kdf.n, FAST.n)
     assert.equal((await openKeystore(file, PASS)).mnemonic, MNEMONIC)
     assert.ok(!text.includes('legal'), 'the mnemonic is not in the file in clear')
+  })
+
+  void it('round-trips any mnemonic under any passphrase, and only that passphrase opens it', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+        async (entropy, passphrase) => {
+          const mnemonic = entropyToMnemonic(entropy)
+          const file = await sealKeystore({ name: 'p', createdMs: 0, mnemonic, accounts: [] }, passphrase, {
+            scrypt: FAST,
+            rng: seededRng(entropy[0]!),
+          })
+          const reparsed = parseKeystore(serializeKeystore(file), 'p.json')
+          assert.equal((await openKeystore(reparsed, passphrase)).mnemonic, mnemonic)
+          await assert.rejects(openKeystore(reparsed, passphrase + 'x'), { code: 'WRONG_PASSPHRASE' })
+        },
+      ),
+      { numRuns: 25 },
+    )
   })
 
   void it('fresh salt and IV for every seal', async () => {

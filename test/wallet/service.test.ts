@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -252,10 +252,21 @@ void describe('wallet service', () => {
     )
   })
 
-  void it('lock forgets the seed', async () => {
+  void it('has() answers before any passphrase is needed; a loose wallets dir is tightened to 0700', async () => {
+    const { wallets, dataDir } = fresh()
+    await mkdir(walletsDir(dataDir), { recursive: true, mode: 0o755 })
+    await chmod(walletsDir(dataDir), 0o755)
+    assert.equal(await wallets.has('alice'), false)
+    await wallets.create('alice', PASS)
+    assert.equal(await wallets.has('alice'), true)
+    assert.equal((await stat(walletsDir(dataDir))).mode & 0o777, 0o700)
+  })
+
+  void it('lock forgets the seed and the derived keys', async () => {
     const { wallets } = fresh()
     await wallets.create('alice', PASS)
     const unlocked = await wallets.unlock('alice', PASS)
+    assert.equal(unlocked.keys(3), unlocked.keys(3), 'derived once, then reused')
     unlocked.lock()
     assert.throws(() => unlocked.keys(0), { code: 'WALLET_LOCKED' })
   })
