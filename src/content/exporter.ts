@@ -2,7 +2,7 @@
  * Read UnixFS content back: resolve `cid/path/inside`, list a directory, read a byte range, and
  * write a file or folder to disk atomically. Uses ipfs-unixfs-exporter.
  */
-import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -128,7 +128,7 @@ export interface ExportOptions extends ReadOptions {
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path)
+    await lstat(path) // a dangling symlink is still an existing target
     return true
   } catch {
     return false
