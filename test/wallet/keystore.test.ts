@@ -183,6 +183,24 @@ void describe('keystore format', () => {
     assert.equal((await openKeystore(reparsed, PASS)).mnemonic, MNEMONIC)
   })
 
+  void it('refuses scrypt settings outside the bounds when sealing', async () => {
+    for (const scrypt of [
+      { n: 1000, r: 8, p: 1 },
+      { n: 2 ** 21, r: 8, p: 1 },
+      { n: 2 ** 20, r: 8, p: 1 },
+      { n: 1024, r: 0, p: 1 },
+    ]) {
+      await assert.rejects(
+        sealKeystore({ name: 'x', createdMs: 0, mnemonic: MNEMONIC, accounts: [] }, PASS, {
+          scrypt,
+          rng: seededRng(1),
+        }),
+        { code: 'SCRYPT_PARAMS_INVALID' },
+        JSON.stringify(scrypt),
+      )
+    }
+  })
+
   void it('defaults are strong: N = 2^17, r = 8, p = 1', () => {
     assert.deepEqual(DEFAULT_SCRYPT, { n: 131072, r: 8, p: 1 })
   })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { senderAddress, verifyTransferSignature } from '../../src/chain/tx.ts'
 import { ManualClock, seededRng } from '../../src/core/clock.ts'
+import { MAX_WALLETS } from '../../src/wallet/constants.ts'
 import { mnemonicToSeed } from '../../src/wallet/mnemonic.ts'
 import { verify, sign } from '../../src/wallet/keys.ts'
 import { accountKeys, walletService } from '../../src/wallet/service.ts'
@@ -279,6 +280,17 @@ void describe('wallet service', () => {
       await assert.rejects(wallets.unlock(name, PASS), { code: 'WALLET_NAME_INVALID' })
     })
   }
+
+  void it('a wallets dir with more than MAX_WALLETS files is TOO_MANY_WALLETS, not an unbounded read', async () => {
+    const { wallets, dataDir } = fresh()
+    await mkdir(walletsDir(dataDir), { recursive: true })
+    await Promise.all(
+      Array.from({ length: MAX_WALLETS + 1 }, (_, i) =>
+        writeFile(join(walletsDir(dataDir), `w${i}.json`), ''),
+      ),
+    )
+    await assert.rejects(wallets.list(), { code: 'TOO_MANY_WALLETS' })
+  })
 
   void it('an unknown wallet is WALLET_NOT_FOUND', async () => {
     const { wallets } = fresh()
