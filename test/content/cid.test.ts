@@ -2,6 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { CID } from 'multiformats/cid'
 import { base58btc } from 'multiformats/bases/base58'
+import { base32 } from 'multiformats/bases/base32'
+import { base36 } from 'multiformats/bases/base36'
+import { base16 } from 'multiformats/bases/base16'
+import { base64url } from 'multiformats/bases/base64'
+import * as Digest from 'multiformats/hashes/digest'
+import fc from 'fast-check'
 import { parseCid, parseContentPath } from '../../src/content/index.ts'
 
 const V0 = 'QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o'
@@ -95,4 +101,50 @@ void test('content paths: cid, cid/path, /ipfs/cid/path, ipfs://cid/path', () =>
   assert.deepEqual(parseContentPath(V0).segments, [])
   assert.throws(() => parseContentPath(`${V1}/../etc`), { code: 'INVALID_PATH' })
   assert.throws(() => parseContentPath('nonsense/a'), { code: 'INVALID_CID' })
+})
+
+void test('property: any string either parses or fails with INVALID_CID, never another error', () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string(),
+        fc.string({ unit: fc.constantFrom(...'bafkreiQm0123456789xyz=!') }),
+        fc.constant('Q').chain((q) => fc.string().map((s) => q + s)),
+      ),
+      (text) => {
+        try {
+          parseCid(text)
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'INVALID_CID', String(err))
+        }
+      },
+    ),
+    { numRuns: 2000 },
+  )
+})
+
+void test('property: every CIDv1 in every checked base round-trips; a one-character mutation parses or fails with INVALID_CID', () => {
+  const bases = [base32, base36, base58btc, base16, base64url]
+  fc.assert(
+    fc.property(
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      fc.constantFrom(0x55, 0x70, 0x71),
+      fc.constantFrom(...bases),
+      fc.nat(),
+      fc.constantFrom(...'abcXYZ019!-_'),
+      (digest, codec, base, at, ch) => {
+        const cid = CID.createV1(codec, Digest.create(0x12, digest))
+        const text = cid.toString(base)
+        assert.ok(parseCid(text).equals(cid))
+        const i = at % text.length
+        const mutated = text.slice(0, i) + ch + text.slice(i + 1)
+        try {
+          parseCid(mutated) // may still be a valid CID (e.g. a digest character changed)
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'INVALID_CID')
+        }
+      },
+    ),
+    { numRuns: 1000 },
+  )
 })

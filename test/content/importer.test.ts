@@ -126,8 +126,8 @@ for (const profile of CID_PROFILE_NAMES) {
     const root = join(tempDir(t), 'many')
     mkdirSync(root)
     const candidates: ImportCandidate[] = [{ path: 'many' }]
-    for (let i = 0; i < 2200; i++) {
-      const name = `${String(i).padStart(5, '0')}-${'n'.repeat(100)}`
+    for (let i = 0; i < 1200; i++) {
+      const name = `${String(i).padStart(5, '0')}-${'n'.repeat(220)}`
       writeFileSync(join(root, name), String(i))
       candidates.push({ path: `many/${name}`, content: new TextEncoder().encode(String(i)) })
     }
