@@ -28,7 +28,10 @@ async function* chunks(): AsyncGenerator<Uint8Array> {
 
 const mbPerS = (ms: number): number => Math.round((TOTAL_BYTES / 1e6 / (ms / 1000)) * 10) / 10
 
-async function timeImport(make: () => { store: Parameters<typeof importStream>[0]; done: () => void }, profile: CidProfileName): Promise<{ ms: number; cid: string }> {
+async function timeImport(
+  make: () => { store: Parameters<typeof importStream>[0]; done: () => void },
+  profile: CidProfileName,
+): Promise<{ ms: number; cid: string }> {
   const { store, done } = make()
   const start = performance.now()
   const { cid } = await importStream(store, chunks(), { profile })
@@ -43,11 +46,19 @@ function best(values: number[]): number {
 
 const dir = mkdtempSync(join(tmpdir(), 'kith-bench-import-'))
 try {
-  const result: Record<string, unknown> = { bench: 'content-import', bytes: TOTAL_BYTES, rounds: ROUNDS, note: 'best of rounds; fresh store per round' }
+  const result: Record<string, unknown> = {
+    bench: 'content-import',
+    bytes: TOTAL_BYTES,
+    rounds: ROUNDS,
+    note: 'best of rounds; fresh store per round',
+  }
   const shaMs: number[] = []
   for (let r = 0; r < ROUNDS; r++) {
     const start = performance.now()
-    for (let i = 0; i < TOTAL_BYTES; i += 1024 * 1024) createHash('sha256').update(data.subarray(i, i + 1024 * 1024)).digest()
+    for (let i = 0; i < TOTAL_BYTES; i += 1024 * 1024)
+      createHash('sha256')
+        .update(data.subarray(i, i + 1024 * 1024))
+        .digest()
     shaMs.push(performance.now() - start)
   }
   result.sha256_mb_s = mbPerS(best(shaMs))
