@@ -1,18 +1,13 @@
 /**
  * cli: the `kith` command. Parses arguments with commander and dispatches to the daemon
  * (`start`), the API client commands (status, peers, connect, disconnect, events), data dir
- * set-up (`init`) and the devnet. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
+ * set-up (`init`) and the devnet; the heavy modules (node, libp2p, devnet) load only for the
+ * commands that need them. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { LOG_LEVELS } from '../core/logger.ts'
-import {
-  initDataDir,
-  loadConfig,
-  parseApiFlag,
-  VERSION,
-  type ConfigOverrides,
-  type KithConfig,
-} from '../node/index.ts'
+import { parseApiFlag, type ConfigOverrides, type KithConfig } from '../node/config.ts'
+import { VERSION } from '../node/version.ts'
 import {
   DEFAULT_DEVNET_BASE_PORT,
   DEFAULT_DEVNET_NODES,
@@ -20,7 +15,6 @@ import {
   EXIT_OK,
   MAX_DEVNET_NODES,
 } from './constants.ts'
-import { runDaemon } from './daemon.ts'
 import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
 import {
   connectCommand,
@@ -73,6 +67,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--network <name>', 'network name to record in the config file')
     .option('--json', 'print JSON')
     .action(async (o: { dataDir?: string; network?: string; json?: boolean }) => {
+      const { initDataDir, loadConfig } = await import('../node/setup.ts')
       const persist: ConfigOverrides = o.network == null ? {} : { network: o.network }
       const { config } = await loadConfig({
         flags: { ...persist, ...(o.dataDir == null ? {} : { dataDir: o.dataDir }) },
@@ -101,6 +96,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--json', 'print the ready line as JSON')
     .action(async (o: StartFlags, cmd: Command) => {
       const flags = startFlagsToConfig(o, cmd.getOptionValueSource('mdns') === 'cli')
+      // Loaded only here: the node pulls in libp2p, which the client commands do not need.
+      const { runDaemon } = await import('./daemon.ts')
       setExit(await runDaemon({ flags, json: o.json === true, io }))
     })
 
