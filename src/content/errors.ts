@@ -35,11 +35,16 @@ export class QuotaExceededError extends ContentError {
   }
 }
 
-/** A stored block no longer hashes to its CID. It has been removed, so it can be fetched again. */
+/**
+ * A stored block no longer hashes to its CID. It has been removed, so it can be fetched again.
+ * Named 'NotFoundError' on purpose: interface-store callers (bitswap's ledger, the exporter) treat
+ * that name as "not here", which is now the truth; anything else aborts bitswap's whole send loop.
+ * Branch on `.code === 'BLOCK_CORRUPT'` to tell it apart.
+ */
 export class BlockCorruptError extends ContentError {
   constructor(message: string, meta: ErrorMeta, options?: ErrorOptions) {
     super('BLOCK_CORRUPT', message, meta, options)
-    this.name = 'BlockCorruptError'
+    this.name = 'NotFoundError'
   }
 }
 

@@ -170,7 +170,7 @@ for (const damage of [
     const other = new DatabaseSync(join(dir, 'blocks.db'))
     other.exec(damage.sql)
     other.close()
-    assert.throws(() => store.getBytes(cid), { name: 'BlockCorruptError', code: 'BLOCK_CORRUPT' })
+    assert.throws(() => store.getBytes(cid), { name: 'NotFoundError', code: 'BLOCK_CORRUPT' })
     assert.equal(store.has(cid), false, 'the bad copy is gone, so bitswap will fetch it again')
     assert.equal(store.stats().bytesUsed, 0)
     store.putBytes(cid, block)
