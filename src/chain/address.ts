@@ -8,6 +8,7 @@
  */
 import { bech32m } from '@scure/base'
 import { hash } from 'node:crypto'
+import { MAX_ADDRESS_CACHE_ENTRIES } from './constants.ts'
 import { AddressError } from './errors.ts'
 import type { Address } from './types.ts'
 
@@ -44,6 +45,18 @@ export function addressFromPublicKey(publicKey: Uint8Array): Address {
   return addressFromBytes(addressBytesFromPublicKey(publicKey))
 }
 
+// Bounded memo of string -> raw bytes, filled by both directions: blocks carry raw bytes that
+// become strings on decode and bytes again when applied. Oldest entry evicted on overflow.
+const rawCache = new Map<string, Uint8Array>()
+
+function remember(address: string, raw: Uint8Array): void {
+  if (rawCache.size >= MAX_ADDRESS_CACHE_ENTRIES) {
+    const oldest = rawCache.keys().next()
+    if (oldest.done !== true) rawCache.delete(oldest.value)
+  }
+  rawCache.set(address, raw)
+}
+
 /** Formats 21 raw address bytes as a bech32m string. */
 export function addressFromBytes(bytes: Uint8Array): Address {
   if (bytes.length !== ADDRESS_BYTES) {
@@ -56,7 +69,9 @@ export function addressFromBytes(bytes: Uint8Array): Address {
     throw new AddressError('ADDRESS_VERSION', `unknown address version ${bytes[0]}`, { version: bytes[0] })
   }
   const words = [bytes[0], ...bech32m.toWords(bytes.subarray(1))]
-  return bech32m.encode(ADDRESS_PREFIX, words, false) as string as Address
+  const address = bech32m.encode(ADDRESS_PREFIX, words, false) as string as Address
+  remember(address, Uint8Array.from(bytes))
+  return address
 }
 
 /** Parses an address string; throws AddressError whose code names the first defect. */
@@ -75,8 +90,16 @@ export function isAddress(text: string): text is Address {
   }
 }
 
-/** The 21 raw bytes of an address string. */
+/** The 21 raw bytes of an address string (a fresh copy the caller may keep). */
 export function addressToBytes(text: string): Uint8Array {
+  const hit = rawCache.get(text)
+  if (hit !== undefined) return Uint8Array.from(hit)
+  const raw = parseAddressBytes(text)
+  remember(text, raw)
+  return Uint8Array.from(raw)
+}
+
+function parseAddressBytes(text: string): Uint8Array {
   if (typeof text !== 'string' || text.length > 2 * ADDRESS_LENGTH) {
     throw new AddressError('ADDRESS_FORMAT', 'an address is a short string')
   }

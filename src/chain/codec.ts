@@ -121,6 +121,39 @@ export function encodeSigningPayload(tx: UnsignedTransfer): Uint8Array {
   return dagCbor.encode(transferToCbor(tx, null))
 }
 
+// "signature" sorts last among a transfer's keys (dag-cbor orders by length, then bytes), so
+// its entry is the last 76 bytes of the encoding: text(9) "signature", bytes(64) header, 64 bytes.
+const SIGNATURE_ENTRY = Uint8Array.from([0x69, ...new TextEncoder().encode('signature'), 0x58, 0x40])
+const SIGNATURE_ENTRY_BYTES = SIGNATURE_ENTRY.length + 64
+const payloadCache = new WeakMap<TransferTx, Uint8Array>()
+
+/**
+ * The signing payload of a signed transfer, cut from its canonical encoding (which is memoised
+ * and needed anyway for its id) instead of encoding the transfer a second time.
+ */
+export function signingPayloadOf(tx: TransferTx): Uint8Array {
+  let payload = payloadCache.get(tx)
+  if (payload !== undefined) return payload
+  const full = encodeTx(tx)
+  const at = full.length - SIGNATURE_ENTRY_BYTES
+  const head = full[0]!
+  // Map heads 0xa8/0xa9: 8 or 9 entries in one byte; anything else takes the slow path.
+  if (
+    tx.signature.length === 64 &&
+    (head === 0xa8 || head === 0xa9) &&
+    SIGNATURE_ENTRY.every((b, i) => full[at + i] === b)
+  ) {
+    payload = new Uint8Array(at)
+    payload.set(full.subarray(0, at))
+    payload[0] = head - 1
+  } else {
+    const { signature: _signature, ...unsigned } = tx
+    payload = encodeSigningPayload(unsigned)
+  }
+  payloadCache.set(tx, payload)
+  return payload
+}
+
 /** sha256 of the canonical encoding: the leaf of the transactions tree and the CID digest. */
 export function txDigest(tx: Transaction): Uint8Array {
   let d = txDigestCache.get(tx)
@@ -406,6 +439,38 @@ export function decodeBlock(bytes: Uint8Array): Block {
     header: headerFromCbor(m.header, 'block.header'),
     transactions: (m.txs as unknown[]).map((t, i) => txFromCbor(t, `block.txs[${i}]`)),
   }
-  assertCanonical(bytes, encodeBlock(block), 'block')
+  if (!isCanonicalBlock(bytes, block))
+    throw new DecodeError('DECODE_NON_CANONICAL', 'block is not in canonical dag-cbor form', {
+      what: 'block',
+    })
   return block
+}
+
+const TXS_KEY = dagCbor.encode('txs')
+const HEADER_KEY = dagCbor.encode('header')
+
+/**
+ * Compares `bytes` piece by piece with the canonical encoding of `block`: {txs, header} in
+ * dag-cbor key order. Uses (and fills) the per-transaction encoding cache, which validation
+ * needs next, instead of encoding the whole block again.
+ */
+function isCanonicalBlock(bytes: Uint8Array, block: Block): boolean {
+  let at = 0
+  const expect = (part: Uint8Array): boolean => {
+    if (at + part.length > bytes.length) return false
+    for (let i = 0; i < part.length; i++) if (bytes[at + i] !== part[i]) return false
+    at += part.length
+    return true
+  }
+  if (!expect(Uint8Array.of(0xa2)) || !expect(TXS_KEY) || !expect(cborArrayHead(block.transactions.length)))
+    return false
+  for (const tx of block.transactions) if (!expect(encodeTx(tx))) return false
+  return expect(HEADER_KEY) && expect(encodeHeader(block.header)) && at === bytes.length
+}
+
+function cborArrayHead(n: number): Uint8Array {
+  if (n < 24) return Uint8Array.of(0x80 + n)
+  if (n < 0x100) return Uint8Array.of(0x98, n)
+  if (n < 0x10000) return Uint8Array.of(0x99, n >> 8, n & 0xff)
+  return Uint8Array.of(0x9a, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 }

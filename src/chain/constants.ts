@@ -52,6 +52,9 @@ export const MAX_POA_AUTHORITIES = 64
 /** ed25519 public-key objects cached for verification (reuse nearly doubles verify speed). */
 export const MAX_KEY_CACHE_ENTRIES = 65_536
 
+/** Address string <-> raw bytes memo: covers the senders and recipients of several full blocks. */
+export const MAX_ADDRESS_CACHE_ENTRIES = 65_536
+
 /** Depth of the sparse Merkle tree: keys are sha256(address). */
 export const SMT_KEY_BITS = 256
 

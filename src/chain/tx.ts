@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import { addressFromPublicKey } from './address.ts'
-import { encodeSigningPayload } from './codec.ts'
+import { encodeSigningPayload, signingPayloadOf } from './codec.ts'
 import { signBytes, verifyBytes } from './keys.ts'
 import type { Address, CoinbaseTx, TransferTx, UnsignedTransfer } from './types.ts'
 
@@ -39,8 +39,7 @@ export function signTransfer(tx: UnsignedTransfer, privateKey: Uint8Array | KeyO
 
 /** True when the transfer's signature verifies against its own `senderKey`. */
 export function verifyTransferSignature(tx: TransferTx): boolean {
-  const { signature, ...unsigned } = tx
-  return verifyBytes(tx.senderKey, encodeSigningPayload(unsigned), signature)
+  return verifyBytes(tx.senderKey, signingPayloadOf(tx), tx.signature)
 }
 
 /** The address that pays for a transfer. */

@@ -11,7 +11,9 @@ import {
   decodeTx,
   encodeBlock,
   encodeHeader,
+  encodeSigningPayload,
   encodeTx,
+  signingPayloadOf,
   txId,
 } from '../../src/chain/codec.ts'
 import { MAX_MEMO_BYTES } from '../../src/chain/constants.ts'
@@ -101,6 +103,15 @@ void describe('canonical encoding', () => {
         assert.deepEqual(back, tx)
         assert.deepEqual(encodeTx(back), bytes)
         assert.equal(txId(back).toString(), txId(tx).toString())
+      }),
+    )
+  })
+
+  void it('the signing payload cut from the encoding equals encoding the unsigned transfer', () => {
+    fc.assert(
+      fc.property(arbTransfer, (tx) => {
+        const { signature: _s, ...unsigned } = tx
+        assert.ok(Buffer.from(signingPayloadOf(tx)).equals(encodeSigningPayload(unsigned)))
       }),
     )
   })

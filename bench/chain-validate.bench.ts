@@ -1,0 +1,152 @@
+/**
+ * Block validation throughput: validate and apply (applyBlock) a block of 5,000 transfers from
+ * 5,000 distinct senders, freshly decoded from bytes each round, against raw node:crypto ed25519
+ * verification of the same 5,000 signatures with KeyObjects reused, measured in the same run,
+ * rounds interleaved. `ratio` is applyBlock alone; `ratioIncludingDecode` adds decodeBlock.
+ * Prints one JSON object.
+ *
+ *   ./node_modules/.bin/node bench/chain-validate.bench.ts
+ */
+import { verify, createPublicKey, type KeyObject } from 'node:crypto'
+import { performance } from 'node:perf_hooks'
+import {
+  addressFromPublicKey,
+  applyBlock,
+  buildBlockTemplate,
+  createEngine,
+  createTransfer,
+  decodeBlock,
+  encodeBlock,
+  encodeSigningPayload,
+  expectedBits,
+  parseGenesis,
+  publicKeyFromPrivate,
+  sha256,
+  signTransfer,
+  solvePow,
+  type TransferTx,
+} from '../src/chain/index.ts'
+
+const TXS = 5_000
+const ROUNDS = 7
+const INTERVAL_MS = 10_000
+const GENESIS_MS = 1_767_225_600_000
+
+const keys = Array.from({ length: TXS }, (_, i) => {
+  const privateKey = sha256(new TextEncoder().encode(`bench key ${i}`))
+  const publicKey = publicKeyFromPrivate(privateKey)
+  return { privateKey, publicKey, address: addressFromPublicKey(publicKey) }
+})
+const genesis = parseGenesis({
+  network: 'bench',
+  timestampMs: GENESIS_MS,
+  params: {
+    blockIntervalMs: INTERVAL_MS,
+    blockReward: '1000000000',
+    halvingIntervalBlocks: 210_000,
+    minFee: '10',
+    maxBlockTxs: 10_000,
+    maxBlockBytes: 8_388_608,
+    maxFutureDriftMs: 120_000,
+    maxReorgDepth: 100,
+  },
+  allocations: keys.map((k) => ({ address: k.address, amount: '10000000000' })),
+  engine: { type: 'pow', initialBits: 0x207fffff, powLimitBits: 0x207fffff, halfLifeMs: 3_600_000 },
+})
+const params = genesis.params
+const engine = createEngine(params)
+
+const txs: TransferTx[] = keys.map((k, i) =>
+  signTransfer(
+    createTransfer({
+      network: params.networkId,
+      senderKey: k.publicKey,
+      nonce: 0,
+      recipient: keys[(i * 7919 + 1) % TXS]!.address,
+      amount: 1_000n + BigInt(i),
+      fee: 100n,
+    }),
+    k.privateKey,
+  ),
+)
+const parent = genesis.block.header
+const tpl = buildBlockTemplate(genesis.state, {
+  params,
+  parent,
+  timestampMs: parent.timestampMs + INTERVAL_MS,
+  miner: keys[0]!.address,
+  consensus: { engine: 'pow', bits: expectedBits(params, parent), nonce: 0 },
+  candidates: txs,
+})
+if (tpl.skipped.length > 0) throw new Error(`template skipped ${tpl.skipped.length} transactions`)
+const block = { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
+const bytes = encodeBlock(block)
+const ctx = {
+  params,
+  engine,
+  parent,
+  recentTimestampsMs: [parent.timestampMs],
+  nowMs: block.header.timestampMs,
+}
+
+// Baseline: raw verification of the same signatures, KeyObjects created once and reused.
+const keyObjects: KeyObject[] = keys.map((k) =>
+  createPublicKey({
+    key: Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), k.publicKey]),
+    format: 'der',
+    type: 'spki',
+  }),
+)
+const messages = txs.map((tx) => {
+  const { signature: _s, ...unsigned } = tx
+  return encodeSigningPayload(unsigned)
+})
+function rawVerifyMs(): number {
+  const t0 = performance.now()
+  for (let i = 0; i < TXS; i++)
+    if (!verify(null, messages[i]!, keyObjects[i]!, txs[i]!.signature)) throw new Error('bad signature')
+  return performance.now() - t0
+}
+
+function chainMs(): { decodeMs: number; applyMs: number } {
+  const t0 = performance.now()
+  const decoded = decodeBlock(bytes)
+  const t1 = performance.now()
+  applyBlock(genesis.state, decoded, ctx)
+  return { decodeMs: t1 - t0, applyMs: performance.now() - t1 }
+}
+
+const first = chainMs() // cold: public keys not yet in the KeyObject cache
+const raw: number[] = []
+const ours: { decodeMs: number; applyMs: number }[] = []
+for (let r = 0; r < ROUNDS; r++) {
+  raw.push(rawVerifyMs())
+  ours.push(chainMs())
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const rawMs = median(raw)
+const applyMs = median(ours.map((o) => o.applyMs))
+const totalMs = median(ours.map((o) => o.decodeMs + o.applyMs))
+const rawRate = (TXS / rawMs) * 1000
+const chainRate = (TXS / applyMs) * 1000
+const withDecodeRate = (TXS / totalMs) * 1000
+console.log(
+  JSON.stringify({
+    bench: 'chain-validate',
+    transfers: TXS,
+    blockBytes: bytes.length,
+    rawVerifyPerSec: Math.round(rawRate),
+    validateApplyPerSec: Math.round(chainRate),
+    ratio: Number((chainRate / rawRate).toFixed(3)),
+    decodeValidateApplyPerSec: Math.round(withDecodeRate),
+    ratioIncludingDecode: Number((withDecodeRate / rawRate).toFixed(3)),
+    medianMs: {
+      rawVerify: Number(rawMs.toFixed(1)),
+      decode: Number(median(ours.map((o) => o.decodeMs)).toFixed(1)),
+      apply: Number(median(ours.map((o) => o.applyMs)).toFixed(1)),
+    },
+    coldFirstRunMs: Number((first.decodeMs + first.applyMs).toFixed(1)),
+    target: 'ratio >= 0.7 on one core',
+  }),
+)
+if (process.env.KITH_BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.KITH_BENCH_DUMP, bytes)
