@@ -88,3 +88,24 @@ export function isAlive(pid: number): boolean {
     return false
   }
 }
+
+/** A base port p such that p..p+n-1 and p+offset..p+offset+n-1 can all be bound on 127.0.0.1 right now. */
+export async function freePortRange(n: number, offset: number): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000)
+    const ports = [
+      ...Array.from({ length: n }, (_, i) => base + i),
+      ...Array.from({ length: n }, (_, i) => base + offset + i),
+    ]
+    if ((await Promise.all(ports.map(canBind))).every(Boolean)) return base
+  }
+  throw new Error('no free port range found')
+}
+
+async function canBind(port: number): Promise<boolean> {
+  const server = createServer()
+  return await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false))
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
+  })
+}
