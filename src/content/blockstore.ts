@@ -314,7 +314,11 @@ export class SqliteBlockstore implements Blockstore {
     options?.signal?.throwIfAborted()
     this.assertOpen()
     if (cid.multihash.code === IDENTITY) return
-    this.stmt.delete.run(cid.multihash.bytes)
+    try {
+      this.stmt.delete.run(cid.multihash.bytes)
+    } catch (err) {
+      throw mapSqliteError(err, cid, 'deleting')
+    }
     this.noteUsage(this.stats().bytesUsed)
   }
 
@@ -397,12 +401,12 @@ export function verifyBlock(cid: CID, bytes: Uint8Array): void {
 }
 
 /** SQLITE_FULL -> DISK_FULL; the statement's transaction has already rolled back. */
-function mapSqliteError(err: unknown, cid: CID): unknown {
+function mapSqliteError(err: unknown, cid: CID, action: 'storing' | 'deleting' = 'storing'): unknown {
   const errcode = (err as { errcode?: number }).errcode
   if (errcode === 13) {
     return new ContentError(
       'DISK_FULL',
-      `disk full while storing block ${cid.toString()}; nothing was written`,
+      `disk full while ${action} block ${cid.toString()}; nothing was changed`,
       { cid: cid.toString() },
       { cause: err },
     )
