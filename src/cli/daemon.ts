@@ -94,6 +94,12 @@ async function startAll(dataDir: string, node: KithNode, logger: Logger): Promis
   let api: ApiServer | null = null
   try {
     const token = node.config.api.auth ? await ensureApiToken(dataDir) : null
+    if (token == null && !isLoopback(node.config.api.host)) {
+      logger.warn(
+        { host: node.config.api.host },
+        'the API accepts mutating requests without a token on a non-loopback address',
+      )
+    }
     api = createApiServer({ node, host: node.config.api.host, port: node.config.api.port, token, logger })
     await api.start()
     await writeApiEndpoint(dataDir, { url: api.url, pid: process.pid })
@@ -125,13 +131,14 @@ async function stopAll(running: Running, dataDir: string, logger: Logger): Promi
   return code
 }
 
-interface SignalWatch {
+export interface SignalWatch {
   /** Resolves with the first signal. */
   promise: Promise<ShutdownSignal>
   dispose(): void
 }
 
-function watchSignals(signals: SignalSource, forceExit: (code: number) => void): SignalWatch {
+/** The first SIGINT/SIGTERM resolves `promise`; a second one calls forceExit(130 or 143). */
+export function watchSignals(signals: SignalSource, forceExit: (code: number) => void): SignalWatch {
   let first: ShutdownSignal | null = null
   let resolveFirst!: (s: ShutdownSignal) => void
   const promise = new Promise<ShutdownSignal>((resolve) => (resolveFirst = resolve))
@@ -155,6 +162,10 @@ function watchSignals(signals: SignalSource, forceExit: (code: number) => void):
       signals.off('SIGTERM', onTerm)
     },
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
 }
 
 function formatReady(r: ReadyLine): string {

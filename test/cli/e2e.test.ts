@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process'
 import type { ReadyLine } from '../../src/cli/daemon.ts'
 import type { PeerSummary, NodeStatus } from '../../src/node/types.ts'
 import { createApiClient } from '../../src/api/client.ts'
-import { Children, errorCode } from './helpers.ts'
+import { Children, errorCode, freePort } from './helpers.ts'
 
 /** A valid peer id no test node has. */
 const NEVER_SEEN_PEER = '12D3KooWCRscMgHgEo3ojm8ovzheydpvTEqsDtq7Vby38cMHrYjt'
@@ -103,6 +103,19 @@ void describe('kith CLI end to end', () => {
     const res = await children.run(['disconnect', NEVER_SEEN_PEER, '--data-dir', dirA, '--json'])
     assert.equal(res.code, 1)
     assert.equal(errorCode(res.stderr), 'PEER_NOT_CONNECTED')
+  })
+
+  void it('an unreachable peer is DIAL_FAILED, exit 1', async () => {
+    const closed = await freePort()
+    const res = await children.run([
+      'connect',
+      `/ip4/127.0.0.1/tcp/${closed}/p2p/${NEVER_SEEN_PEER}`,
+      '--data-dir',
+      dirA,
+      '--json',
+    ])
+    assert.equal(res.code, 1)
+    assert.equal(errorCode(res.stderr), 'DIAL_FAILED')
   })
 
   void it('a malformed multiaddr is INVALID_MULTIADDR, exit 2', async () => {
