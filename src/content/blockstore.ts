@@ -67,7 +67,7 @@ export interface BlockstoreStats {
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS blocks (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
   mh BLOB NOT NULL UNIQUE,
   cid BLOB NOT NULL,
   size INTEGER NOT NULL,
@@ -348,18 +348,36 @@ export class SqliteBlockstore implements Blockstore {
     }
   }
 
-  /** Every stored CID (as first stored), read in pages so a huge store is not loaded at once. */
-  *iterateCids(options?: AbortOptions): Generator<CID> {
+  /**
+   * Every stored CID (as first stored), read in pages so a huge store is not loaded at once.
+   * `upToId` stops at a fence from `lastId()`, so blocks added later are left out.
+   */
+  *iterateCids(options?: AbortOptions, upToId = Number.MAX_SAFE_INTEGER): Generator<CID> {
     this.assertOpen()
-    const page = this.db.prepare('SELECT id, cid FROM blocks WHERE id > ? ORDER BY id LIMIT 256')
+    const page = this.db.prepare('SELECT id, cid FROM blocks WHERE id > ? AND id <= ? ORDER BY id LIMIT 256')
     let after = 0
     for (;;) {
       options?.signal?.throwIfAborted()
-      const rows = page.all(after) as Array<{ id: number; cid: Uint8Array }>
+      const rows = page.all(after, upToId) as Array<{ id: number; cid: Uint8Array }>
       if (rows.length === 0) return
       for (const row of rows) yield CID.decode(row.cid)
       after = rows[rows.length - 1]?.id ?? after
     }
+  }
+
+  /** Stored size of a block in bytes, or null when absent. */
+  sizeOf(cid: CID): number | null {
+    this.assertOpen()
+    const row = this.db.prepare('SELECT size FROM blocks WHERE mh = ?').get(cid.multihash.bytes) as
+      { size: number } | undefined
+    return row?.size ?? null
+  }
+
+  /** The id of the newest block row; ids only grow (AUTOINCREMENT), so it fences later puts. */
+  lastId(): number {
+    this.assertOpen()
+    const row = this.db.prepare('SELECT MAX(id) AS id FROM blocks').get() as { id: number | null }
+    return row.id ?? 0
   }
 
   private assertOpen(): void {

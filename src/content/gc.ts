@@ -87,22 +87,27 @@ export async function gc(
   options: GcOptions = {},
 ): Promise<GcResult> {
   return await store.gcLock.exclusive(async () => {
-    const before = store.stats()
+    // Blocks stored after this point (bitswap filling a want while we mark) are never swept.
+    const fence = store.lastId()
     const { marked, missing } = await markReachable(
       store,
       pins.ls().map((pin) => pin.cid),
       options,
     )
     const doomed: CID[] = []
-    for (const cid of store.iterateCids(options)) {
+    for (const cid of store.iterateCids(options, fence)) {
       if (!marked.has(mhKey(cid))) doomed.push(cid)
     }
     const db = store.database
+    let freedBytes = 0
     for (let i = 0; i < doomed.length; i += GC_DELETE_BATCH_BLOCKS) {
       throwIfAborted(options.signal)
       db.exec('BEGIN')
       try {
-        for (const cid of doomed.slice(i, i + GC_DELETE_BATCH_BLOCKS)) store.delete(cid)
+        for (const cid of doomed.slice(i, i + GC_DELETE_BATCH_BLOCKS)) {
+          freedBytes += store.sizeOf(cid) ?? 0
+          store.delete(cid)
+        }
         db.exec('COMMIT')
       } catch (err) {
         db.exec('ROLLBACK')
@@ -110,11 +115,10 @@ export async function gc(
       }
       await yieldToEventLoop()
     }
-    const after = store.stats()
     return {
-      removedBlocks: before.blocks - after.blocks,
-      freedBytes: before.bytesUsed - after.bytesUsed,
-      keptBlocks: after.blocks,
+      removedBlocks: doomed.length,
+      freedBytes,
+      keptBlocks: store.stats().blocks,
       missingBlocks: missing,
     }
   }, options.signal)

@@ -113,3 +113,26 @@ void test('QUOTA_EXCEEDED during an import leaves earlier blocks readable and ac
   assert.deepEqual(await collect(cat(store, first.toString())), Buffer.from(bytesFor('first', 1_000_000)))
   assert.equal(store.stats().bytesUsed, 1_000_000)
 })
+
+void test('a block stored while gc is marking (bitswap filling a want) is not swept', async (t) => {
+  const store = openStore(t)
+  const pins = new PinStore(store)
+  const leaves: CID[] = []
+  for (let i = 0; i < 700; i++) {
+    const bytes = bytesFor(`leaf-${i}`, 16) // enough reachable blocks that marking yields to the event loop
+    const cid = CID.createV1(0x55, await sha256.digest(bytes))
+    store.putBytes(cid, bytes)
+    leaves.push(cid)
+  }
+  const node = dagCbor.encode({ leaves })
+  const root = CID.createV1(dagCbor.code, await sha256.digest(node))
+  store.putBytes(root, node)
+  pins.add(root)
+  const late = bytesFor('late', 64)
+  const lateCid = CID.createV1(0x55, await sha256.digest(late))
+  const collecting = gc(store, pins)
+  setImmediate(() => store.putBytes(lateCid, late)) // runs at marking's first yield
+  const result = await collecting
+  assert.equal(result.removedBlocks, 0)
+  assert.equal(store.has(lateCid), true)
+})
