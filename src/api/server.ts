@@ -75,6 +75,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const port = options.port ?? 7420
   const log = options.logger.child({ component: 'api' })
   const streams = new Set<SseChannel>()
+  // Aborted by stop(): in-flight handlers (a 30 s dial) end at once instead of holding shutdown.
+  const closing = new AbortController()
   const app = fastify({
     logger: false,
     bodyLimit: MAX_BODY_BYTES,
@@ -121,7 +123,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       handler:
         def.response.kind === 'sse'
           ? (_request, reply) => openStream(reply, options.node, streams, log)
-          : async (request, reply) => serve(id as RequestRouteId, def, request, reply, options.node),
+          : async (request, reply) =>
+              serve(id as RequestRouteId, def, request, reply, options.node, closing.signal),
     })
   }
 
@@ -150,6 +153,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       return url
     },
     async stop() {
+      closing.abort()
       for (const stream of [...streams]) stream.close('server-stopping')
       await app.close()
     },
@@ -162,6 +166,7 @@ async function serve(
   request: FastifyRequest,
   reply: FastifyReply,
   node: KithNodeApi,
+  closing: AbortSignal,
 ): Promise<void> {
   const req = {
     params: parseField(def.params, request.params, 'path', def.fieldCodes),
@@ -173,12 +178,13 @@ async function serve(
     if (!reply.raw.writableFinished) clientGone.abort()
   }
   reply.raw.once('close', onClose)
-  const signal = AbortSignal.any([timeout, clientGone.signal])
+  const signal = AbortSignal.any([timeout, clientGone.signal, closing])
   let result: unknown
   try {
     const handler = handlers[id] as (req: unknown, node: KithNodeApi, signal: AbortSignal) => Promise<unknown>
     result = await untilAborted(handler(req, node, signal), signal)
   } catch (err) {
+    if (closing.aborted) throw new KithError('NODE_STOPPING', 'the node is shutting down', {}, { cause: err })
     if (timeout.aborted) {
       throw new KithError(
         'TIMEOUT',

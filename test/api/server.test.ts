@@ -408,3 +408,24 @@ void describe('API event stream bounds', () => {
     }
   })
 })
+
+void describe('API shutdown', () => {
+  void it('stop() aborts an in-flight dial, which answers 503 NODE_STOPPING, and does not wait for it', async () => {
+    let started!: () => void
+    const inFlight = new Promise<void>((resolve) => (started = resolve))
+    const node = fakeNode({
+      connect: (_ma, signal) =>
+        new Promise((_, reject) => {
+          started()
+          signal?.addEventListener('abort', () => reject(new Error('aborted')))
+        }),
+    })
+    const server = await startServer(node, null)
+    const call = apiError(createApiClient({ url: server.url }).connect('/ip4/1.2.3.4/tcp/1'))
+    await inFlight
+    await server.stop()
+    const err = await call
+    assert.equal(err.status, 503)
+    assert.equal(err.code, 'NODE_STOPPING')
+  })
+})
