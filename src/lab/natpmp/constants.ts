@@ -46,3 +46,9 @@ export const MINIUPNPD_START_TIMEOUT_MS = 10_000
 
 /** Log kept from a daemon the lab runs: enough for its start-up and a few requests. */
 export const MAX_DAEMON_LOG_BYTES = 256 * 1024
+
+/** The lab IGD's HTTP port (description and SOAP control). */
+export const IGD_HTTP_PORT = 5001
+
+/** SSDP answers say the description may be cached this long (UDA 1.1 §1.2: at least 1800 s is usual). */
+export const SSDP_MAX_AGE_S = 1800

@@ -171,3 +171,71 @@ export function expire(
     nextExpiryMs,
   }
 }
+
+/** UPnP IGD AddPortMapping: the exact external port or nothing (UPnP error 718 on a conflict). */
+export interface ExactMapRequest {
+  protocol: MapProtocol
+  internalPort: number
+  externalPort: number
+  /** UPnP's 0 means "as long as possible": the responder grants its maximum. */
+  lifetimeS: number
+}
+
+export type ExactOutcome =
+  | { ok: true; state: NatPmpState; actions: DnatAction[]; mapping: Mapping }
+  | { ok: false; reason: 'conflict' | 'out-of-resources' | 'bad-port' }
+
+export function applyExact(
+  state: NatPmpState,
+  client: string,
+  req: ExactMapRequest,
+  ctx: Pick<ApplyContext, 'nowMs' | 'maxLifetimeS'>,
+): ExactOutcome {
+  const { protocol, internalPort, externalPort } = req
+  if (internalPort === 0 || externalPort === 0) return { ok: false, reason: 'bad-port' }
+  const max = ctx.maxLifetimeS ?? MAX_LIFETIME_S
+  const lifetimeS = req.lifetimeS === 0 ? max : Math.min(req.lifetimeS, max)
+  const expiresAtMs = ctx.nowMs + lifetimeS * 1000
+  const holder = state.mappings.find((m) => m.protocol === protocol && m.externalPort === externalPort)
+  const own = state.mappings.find((m) => sameKey(m, client, protocol, internalPort))
+  if (holder != null && holder === own) {
+    const renewed: Mapping = { ...own, expiresAtMs }
+    return {
+      ok: true,
+      state: { ...state, mappings: state.mappings.map((m) => (m === own ? renewed : m)) },
+      actions: [],
+      mapping: renewed,
+    }
+  }
+  // Another host holds the port, or this host's port is already mapped elsewhere.
+  if (holder != null || own != null) return { ok: false, reason: 'conflict' }
+  if (state.mappings.length >= MAX_MAPPINGS) return { ok: false, reason: 'out-of-resources' }
+  if (state.mappings.filter((m) => m.client === client).length >= MAX_MAPPINGS_PER_CLIENT) {
+    return { ok: false, reason: 'out-of-resources' }
+  }
+  const mapping: Mapping = { client, protocol, internalPort, externalPort, expiresAtMs }
+  return {
+    ok: true,
+    state: { ...state, mappings: [...state.mappings, mapping] },
+    actions: [{ type: 'add', mapping }],
+    mapping,
+  }
+}
+
+/** UPnP DeletePortMapping: only the host that owns a mapping may delete it (error 714 otherwise). */
+export function removeExact(
+  state: NatPmpState,
+  client: string,
+  protocol: MapProtocol,
+  externalPort: number,
+): { found: boolean; state: NatPmpState; actions: DnatAction[] } {
+  const m = state.mappings.find(
+    (x) => x.protocol === protocol && x.externalPort === externalPort && x.client === client,
+  )
+  if (m == null) return { found: false, state, actions: [] }
+  return {
+    found: true,
+    state: { ...state, mappings: state.mappings.filter((x) => x !== m) },
+    actions: [{ type: 'remove', mapping: m }],
+  }
+}
