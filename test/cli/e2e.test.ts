@@ -2,7 +2,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, statSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcess } from 'node:child_process'
@@ -212,6 +212,42 @@ void describe('kith CLI end to end', () => {
     const human = await children.run(['peers', '--data-dir', dirA])
     assert.match(human.stderr, /^error: no running Kith node/)
   })
+})
+
+void describe('kith start on a damaged data dir', () => {
+  const children = new Children()
+  let base: string
+  before(async () => {
+    base = await mkdtemp(join(tmpdir(), 'kith-cli-bad-'))
+  })
+  after(async () => {
+    children.killAll()
+    await rm(base, { recursive: true, force: true })
+  })
+
+  const cases = [
+    { id: 'corrupt config.json', file: 'config.json', content: '{"network": ', code: 'CONFIG_CORRUPT' },
+    {
+      id: 'config.json with an unknown option',
+      file: 'config.json',
+      content: '{"netwrok":"x"}',
+      code: 'INVALID_CONFIG',
+      exit: 2,
+    },
+    { id: 'corrupt identity key', file: 'identity.key', content: 'not a key', code: 'KEY_CORRUPT' },
+  ]
+  for (const c of cases) {
+    void it(`${c.id}: ${c.code}, exit ${c.exit ?? 1}, file left untouched`, async () => {
+      const dir = join(base, c.file + c.code)
+      await mkdir(dir, { recursive: true })
+      await writeFile(join(dir, c.file), c.content)
+      const res = await children.run(['start', '--data-dir', dir, '--json', '--no-mdns', ...LOOPBACK])
+      assert.equal(res.code, c.exit ?? 1, res.stderr)
+      assert.equal(errorCode(res.stderr), c.code)
+      assert.equal(await readFile(join(dir, c.file), 'utf8'), c.content)
+      assert.ok(!existsSync(join(dir, 'LOCK')), 'no lock left behind')
+    })
+  }
 })
 
 void describe('kith CLI as a process', () => {
