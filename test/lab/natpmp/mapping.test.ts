@@ -90,6 +90,38 @@ describe('port mapping in the NAT lab', { skip }, () => {
       (await natRules()).filter((l) => l.includes('DNAT')),
       [],
     )
+    responder.process.kill('SIGTERM')
+    await responder.next((o) => o.event === 'stopped')
+  })
+
+  it('UPnP IGD: A discovers the lab gateway, maps a port R can dial, may not map for others, unmaps', async () => {
+    const responder = startResponder()
+    await responder.next((o) => o.event === 'ready')
+    const proc = topo.spawnNode('a', fixture('upnp-map.ts'), [topo.addressOf('a'), '7500'])
+    const lines = new JsonLines(proc)
+    type Soap = { ok: boolean; errorCode?: number }
+    const mapped = await lines.next<{ serviceType: string; externalAddress: string; add: Soap }>()
+    assert.equal(mapped.serviceType, 'urn:schemas-upnp-org:service:WANIPConnection:2')
+    assert.equal(mapped.externalAddress, topo.publicAddressOf('a'))
+    assert.equal(mapped.add.ok, true, JSON.stringify(mapped.add))
+    const reached = await probe(`${topo.publicAddressOf('a')}:7500`)
+    assert.ok(reached.ok, JSON.stringify(reached))
+    assert.equal(reached.line, `upnp-host ${topo.addressOf('r')}`)
+
+    proc.stdin!.write('foreign 10.200.1.99\n')
+    const foreign = await lines.next<{ foreign: Soap }>((o) => 'foreign' in o)
+    assert.deepEqual([foreign.foreign.ok, foreign.foreign.errorCode], [false, 606])
+
+    proc.stdin!.write('unmap\n')
+    const unmap = await lines.next<{ unmap: Soap }>((o) => 'unmap' in o)
+    assert.equal(unmap.unmap.ok, true)
+    assert.deepEqual(
+      (await natRules()).filter((l) => l.includes('DNAT')),
+      [],
+    )
+    proc.stdin!.end()
+    responder.process.kill('SIGTERM')
+    await responder.next((o) => o.event === 'stopped')
   })
 
   it('miniupnpd 2.3.1 answers discovery but refuses AddPortMapping with 501 (private WAN address)', async (t) => {

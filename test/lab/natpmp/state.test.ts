@@ -4,7 +4,14 @@ import fc from 'fast-check'
 import { seededRng } from '../../../src/core/clock.ts'
 import { RESULT, type NatPmpRequest } from '../../../src/lab/natpmp/codec.ts'
 import { MAX_LIFETIME_S, MAX_MAPPINGS_PER_CLIENT } from '../../../src/lab/natpmp/constants.ts'
-import { apply, expire, initialState, type ApplyContext } from '../../../src/lab/natpmp/state.ts'
+import {
+  apply,
+  applyExact,
+  expire,
+  initialState,
+  removeExact,
+  type ApplyContext,
+} from '../../../src/lab/natpmp/state.ts'
 
 const ctx = (nowMs: number): ApplyContext => ({ nowMs, rng: seededRng(1), externalAddress: '172.31.0.10' })
 const map = (internalPort: number, lifetimeS = 60, externalPort = internalPort): NatPmpRequest => ({
@@ -116,5 +123,26 @@ describe('NAT-PMP responder decisions', () => {
         assert.equal(new Set(ports).size, ports.length)
       }),
     )
+  })
+
+  it('UPnP exact mappings: renew for the owner, conflict for anyone else, delete by owner only', () => {
+    const req = { protocol: 'tcp' as const, internalPort: 4001, externalPort: 5001, lifetimeS: 0 }
+    const first = applyExact(initialState(0), '10.200.1.10', req, { nowMs: 0 })
+    assert.ok(first.ok)
+    assert.equal(first.mapping.expiresAtMs, MAX_LIFETIME_S * 1000, 'lease 0 means the longest allowed')
+    const again = applyExact(first.state, '10.200.1.10', { ...req, lifetimeS: 60 }, { nowMs: 1000 })
+    assert.ok(again.ok)
+    assert.deepEqual(again.actions, [])
+    assert.deepEqual(applyExact(first.state, '10.200.1.11', req, { nowMs: 0 }), {
+      ok: false,
+      reason: 'conflict',
+    })
+    assert.deepEqual(applyExact(first.state, '10.200.1.10', { ...req, externalPort: 0 }, { nowMs: 0 }), {
+      ok: false,
+      reason: 'bad-port',
+    })
+    assert.equal(removeExact(first.state, '10.200.1.11', 'tcp', 5001).found, false)
+    const gone = removeExact(first.state, '10.200.1.10', 'tcp', 5001)
+    assert.deepEqual([gone.found, gone.state.mappings.length], [true, 0])
   })
 })
