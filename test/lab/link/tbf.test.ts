@@ -10,9 +10,10 @@ const avail = await labAvailable()
 const skip = avail.ok ? false : `needs ${avail.missing}`
 const RATE_KBIT = 1000
 
-describe('tc tbf on lab links', { skip }, () => {
+describe('tc tbf on lab links', () => {
   let topo: Topology
   before(async () => {
+    if (skip !== false) return
     topo = await buildTopology({
       routers: [{ name: 'nat1' }],
       hosts: [{ name: 'a', behind: 'nat1' }, { name: 'r' }],
@@ -26,7 +27,7 @@ describe('tc tbf on lab links', { skip }, () => {
     await topo?.destroy()
   })
 
-  it('a declared link limit holds A uploads to its rate', async () => {
+  it('a declared link limit holds A uploads to its rate', { skip }, async () => {
     const { stdout: qdisc } = await topo.exec('a', 'tc', ['qdisc', 'show', 'dev', 'eth0'])
     assert.match(qdisc, /tbf .*rate 1Mbit/)
     const bytes = 128 * 1024
@@ -42,7 +43,7 @@ describe('tc tbf on lab links', { skip }, () => {
     assert.ok(out.ms >= 900, `sent ${bytes} bytes in ${out.ms} ms`)
   })
 
-  it('limitRate() and clearRate() set and remove a limit on any lab interface', async () => {
+  it('limitRate() and clearRate() set and remove a limit on any lab interface', { skip }, async () => {
     await limitRate(topo, 'r', 'eth0', { rateKbit: 5000 })
     assert.match((await topo.exec('r', 'tc', ['qdisc', 'show', 'dev', 'eth0'])).stdout, /tbf .*rate 5Mbit/)
     await clearRate(topo, 'r', 'eth0')
