@@ -17,7 +17,7 @@ import { dirname } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 import { CID } from 'multiformats/cid'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
-import { NotFoundError } from '../core/errors.ts'
+import { DataDirError, errorMessage, InvalidInputError, NotFoundError } from '../core/errors.ts'
 import {
   BLOCKSTORE_PAGE_SIZE_BYTES,
   BLOCKSTORE_WAL_AUTOCHECKPOINT_PAGES,
@@ -125,14 +125,40 @@ export class SqliteBlockstore implements Blockstore {
     this.verifyOnRead = init.verifyOnRead ?? true
     this.verifyOnPut = init.verifyOnPut ?? false
     this.onHighWater = init.onHighWater
-    mkdirSync(dirname(path), { recursive: true })
-    this.db = new DatabaseSync(path)
-    this.db.exec(`PRAGMA page_size = ${BLOCKSTORE_PAGE_SIZE_BYTES}`)
-    this.db.exec('PRAGMA journal_mode = WAL')
-    // NORMAL in WAL mode: a crash loses at most the last commits, never consistency.
-    this.db.exec('PRAGMA synchronous = NORMAL')
-    this.db.exec(`PRAGMA wal_autocheckpoint = ${BLOCKSTORE_WAL_AUTOCHECKPOINT_PAGES}`)
-    this.db.exec(SCHEMA)
+    if (!Number.isSafeInteger(this.quotaBytes) || this.quotaBytes <= 0) {
+      throw new InvalidInputError(
+        'INVALID_QUOTA',
+        `storage quota must be a positive whole number of bytes, not ${this.quotaBytes}`,
+        {
+          quotaBytes: this.quotaBytes,
+        },
+      )
+    }
+    const fraction = init.highWaterFraction ?? DEFAULT_GC_HIGH_WATER_FRACTION
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new InvalidInputError(
+        'INVALID_QUOTA',
+        `gc high-water fraction must be in (0, 1], not ${fraction}`,
+        { highWaterFraction: fraction },
+      )
+    }
+    try {
+      mkdirSync(dirname(path), { recursive: true })
+      this.db = new DatabaseSync(path)
+      this.db.exec(`PRAGMA page_size = ${BLOCKSTORE_PAGE_SIZE_BYTES}`)
+      this.db.exec('PRAGMA journal_mode = WAL')
+      // NORMAL in WAL mode: a crash loses at most the last commits, never consistency.
+      this.db.exec('PRAGMA synchronous = NORMAL')
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${BLOCKSTORE_WAL_AUTOCHECKPOINT_PAGES}`)
+      this.db.exec(SCHEMA)
+    } catch (err) {
+      throw new DataDirError(
+        'CONTENT_STORE_UNUSABLE',
+        `cannot open the block store ${path}: ${errorMessage(err)}`,
+        { path },
+        { cause: err },
+      )
+    }
     this.stmt = {
       insert: this.db.prepare('INSERT OR IGNORE INTO blocks (mh, cid, size, bytes) VALUES (?, ?, ?, ?)'),
       select: this.db.prepare('SELECT bytes FROM blocks WHERE mh = ?'),

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { CID } from 'multiformats/cid'
@@ -209,4 +210,20 @@ void test('a closed store says so', (t) => {
   const store = new SqliteBlockstore(join(tempDir(t), 'blocks.db'))
   store.close()
   assert.throws(() => store.has(rawCid(new Uint8Array(1))), { code: 'STORE_CLOSED' })
+})
+
+void test('bad settings and an unusable database file are reported by name', (t) => {
+  const dir = tempDir(t)
+  assert.throws(() => new SqliteBlockstore(join(dir, 'a.db'), { quotaBytes: -1 }), { code: 'INVALID_QUOTA' })
+  assert.throws(() => new SqliteBlockstore(join(dir, 'b.db'), { highWaterFraction: 1.5 }), {
+    code: 'INVALID_QUOTA',
+  })
+  writeFileSync(
+    join(dir, 'junk.db'),
+    'this is not an SQLite database, just some text long enough to have a header',
+  )
+  assert.throws(() => new SqliteBlockstore(join(dir, 'junk.db')), {
+    name: 'DataDirError',
+    code: 'CONTENT_STORE_UNUSABLE',
+  })
 })
