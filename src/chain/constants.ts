@@ -67,7 +67,9 @@ export const MAX_ORPHAN_BLOCKS = 256
 /** Default mempool limits; the node may lower them. */
 export const MAX_MEMPOOL_TXS = 50_000
 export const MAX_MEMPOOL_BYTES = 32 * 1024 * 1024
-/** Future-nonce transactions held per sender beyond the next expected nonce. */
+/** Pending transactions per sender: nonces account.nonce .. account.nonce + 63. */
+export const MAX_MEMPOOL_PER_SENDER = 64
+/** Of those, transactions behind a nonce gap (not yet minable) per sender. */
 export const MAX_MEMPOOL_FUTURE_PER_SENDER = 16
 /** A transaction waiting longer than this is dropped (ms). */
 export const MEMPOOL_EXPIRY_MS = 3 * 60 * 60 * 1000

@@ -63,6 +63,10 @@ export type ProofErrorCode = 'PROOF_INVALID' | 'PROOF_ROOT_MISMATCH'
 
 export type GenesisErrorCode = 'GENESIS_INVALID' | 'GENESIS_SUPPLY'
 
+/** Mempool admission refusals that are not rule violations. All 'ignore': the tx may be fine. */
+export type MempoolErrorCode =
+  'MEMPOOL_DUPLICATE' | 'MEMPOOL_UNDERPRICED' | 'MEMPOOL_FULL' | 'MEMPOOL_SENDER_LIMIT'
+
 export type ForkChoiceErrorCode = 'REORG_TOO_DEEP' | 'BLOCK_UNKNOWN'
 
 export type ChainErrorCode =
@@ -73,6 +77,7 @@ export type ChainErrorCode =
   | ProofErrorCode
   | GenesisErrorCode
   | ForkChoiceErrorCode
+  | MempoolErrorCode
 
 /** Any ledger error. `verdict` says whether the peer that sent the data is at fault. */
 export class ChainError extends KithError {
@@ -147,5 +152,14 @@ export class GenesisError extends ChainError {
   constructor(code: GenesisErrorCode, message: string, meta: ErrorMeta = {}) {
     super(code, 'reject', message, meta)
     this.name = 'GenesisError'
+  }
+}
+
+/** The mempool will not hold this transaction now (duplicate, underpriced, full, sender limit). */
+export class MempoolError extends ChainError {
+  declare readonly code: MempoolErrorCode
+  constructor(code: MempoolErrorCode, message: string, meta: ErrorMeta = {}) {
+    super(code, 'ignore', message, meta)
+    this.name = 'MempoolError'
   }
 }

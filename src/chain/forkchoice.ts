@@ -33,7 +33,7 @@ export interface ReorgPlan {
   readonly newTip: TreeNode
 }
 
-export type AddResult =
+export type AddHeaderResult =
   | { readonly status: 'duplicate'; readonly id: string }
   | { readonly status: 'invalid-parent'; readonly id: string }
   | {
@@ -116,7 +116,7 @@ export class ForkChoice {
     return { parent: parent.header, recentTimestampsMs: times.reverse() }
   }
 
-  addHeader(header: BlockHeader): AddResult {
+  addHeader(header: BlockHeader): AddHeaderResult {
     const cid = blockId(header)
     const id = cid.toString()
     if (this.has(id)) return { status: 'duplicate', id }
