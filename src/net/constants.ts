@@ -23,3 +23,7 @@ export const MAX_GOSSIP_MESSAGE_BYTES = 1_048_576
 export const WRONG_NETWORK_BAN_MS = 10 * 60_000
 /** A DHT walk for more peers gives up after this; the next heartbeat starts another. */
 export const DHT_WALK_TIMEOUT_MS = 15_000
+/** After `kith disconnect`, the peer manager leaves that peer alone this long (a user's choice sticks). */
+export const USER_HANGUP_COOLDOWN_MS = 10 * 60_000
+/** Cool-down records kept; oldest dropped first. */
+export const MAX_COOLDOWN_RECORDS = 1_024

@@ -15,7 +15,12 @@ import { helloHandler } from './rpc/hello.ts'
 import { gossipTopic, kithProtocols } from './protocols.ts'
 import { judgePeerNetwork } from './network-gate.ts'
 import { PeerManager } from './peer-manager.ts'
-import { USER_DIAL_TIMEOUT_MS, WRONG_NETWORK_BAN_MS } from './constants.ts'
+import {
+  MAX_COOLDOWN_RECORDS,
+  USER_DIAL_TIMEOUT_MS,
+  USER_HANGUP_COOLDOWN_MS,
+  WRONG_NETWORK_BAN_MS,
+} from './constants.ts'
 
 export interface NetworkInit {
   privateKey: PrivateKey
@@ -67,6 +72,7 @@ export class KithNetwork {
   readonly #listeners = new Set<(e: NetEvent) => void>()
   readonly #gossipHandlers = new Map<string, Set<(m: GossipMessage) => void>>()
   readonly #bans = new Map<string, number>()
+  readonly #cooldown = new Map<string, number>()
   /** What identify told us about each connected peer; entries leave on disconnect, so bounded by connections. */
   readonly #identified = new Map<string, { protocols: string[]; agentVersion: string | null }>()
   /** Round-trip time measured by a ping right after identify; the connection monitor refreshes `conn.rtt` later. */
@@ -172,7 +178,7 @@ export class KithNetwork {
       host,
       bootstrap: init.bootstrap,
       redialKnown: init.redialKnown,
-      isBanned: (p) => this.isBanned(p),
+      isBanned: (p) => this.#skipAutoDial(p),
       clock: init.clock,
       rng: init.rng,
       logger: this.#log,
@@ -315,7 +321,21 @@ export class KithNetwork {
         peerId: peerIdStr,
       })
     }
+    // A peer the user hung up on is not redialled by the peer manager for a while (it may still
+    // dial us, and `connect` still works).
+    this.#cooldown.set(peerIdStr, this.#init.clock.nowMs() + USER_HANGUP_COOLDOWN_MS)
+    if (this.#cooldown.size > MAX_COOLDOWN_RECORDS) this.#cooldown.delete(this.#cooldown.keys().next().value!)
     await this.host.hangUp(peerId, signal != null ? { signal } : {})
+  }
+
+  /** True while the peer manager should not dial this peer on its own (banned, or hung up on by the user). */
+  #skipAutoDial(peerId: string): boolean {
+    if (this.isBanned(peerId)) return true
+    const until = this.#cooldown.get(peerId)
+    if (until == null) return false
+    if (until > this.#init.clock.nowMs()) return true
+    this.#cooldown.delete(peerId)
+    return false
   }
 
   subscribe(listener: (e: NetEvent) => void): () => void {
