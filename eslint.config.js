@@ -9,7 +9,11 @@ import tseslint from 'typescript-eslint'
  */
 const up = (/** @type {string[]} */ layers) => layers.map((l) => `**/${l}/**`)
 const libp2p = ['libp2p', 'libp2p/*', '@libp2p/*', '@chainsafe/*']
-const restrict = (/** @type {string[]} */ layers, /** @type {string[]} */ extra = [], message = 'layer rule: see docs/ARCHITECTURE.md') => ({
+const restrict = (
+  /** @type {string[]} */ layers,
+  /** @type {string[]} */ extra = [],
+  message = 'layer rule: see docs/ARCHITECTURE.md',
+) => ({
   'no-restricted-imports': ['error', { patterns: [{ group: [...up(layers), ...extra], message }] }],
 })
 
@@ -35,13 +39,25 @@ export default tseslint.config(
       ],
     },
   },
-  { files: ['src/core/**'], rules: restrict(['store', 'wallet', 'chain', 'content', 'trade', 'net', 'node', 'api', 'cli', 'lab'], libp2p) },
-  { files: ['src/store/**'], rules: restrict(['wallet', 'chain', 'content', 'trade', 'net', 'node', 'api', 'cli', 'lab'], libp2p) },
+  {
+    files: ['src/core/**'],
+    rules: restrict(
+      ['store', 'wallet', 'chain', 'content', 'trade', 'net', 'node', 'api', 'cli', 'lab'],
+      libp2p,
+    ),
+  },
+  {
+    files: ['src/store/**'],
+    rules: restrict(['wallet', 'chain', 'content', 'trade', 'net', 'node', 'api', 'cli', 'lab'], libp2p),
+  },
   {
     files: ['src/chain/**', 'src/wallet/**', 'src/trade/**'],
     rules: restrict(['store', 'content', 'net', 'node', 'api', 'cli', 'lab'], libp2p),
   },
-  { files: ['src/content/**'], rules: restrict(['chain', 'wallet', 'trade', 'net', 'node', 'api', 'cli', 'lab'], libp2p) },
+  {
+    files: ['src/content/**'],
+    rules: restrict(['chain', 'wallet', 'trade', 'net', 'node', 'api', 'cli', 'lab'], libp2p),
+  },
   { files: ['src/net/**'], rules: restrict(['node', 'api', 'cli', 'lab']) },
   { files: ['src/node/**'], rules: restrict(['api', 'cli', 'lab'], libp2p) },
   { files: ['src/api/**'], rules: restrict(['cli', 'lab'], libp2p) },
@@ -67,7 +83,11 @@ export default tseslint.config(
         'error',
         {
           allowForKnownSafeCalls: [
-            { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] },
+            {
+              from: 'package',
+              package: 'node:test',
+              name: ['describe', 'it', 'test', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+            },
           ],
         },
       ],
@@ -77,5 +97,8 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js', 'bin/**'], ...tseslint.configs.disableTypeChecked },
-  { files: ['bin/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } },
+  {
+    files: ['bin/**'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
 )
