@@ -5,6 +5,9 @@
  * deleting a namespace (after killing the processes inside it) deletes its veths, bridges and
  * iptables rules too.
  */
+import { readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { run, runSyncQuiet } from './run.ts'
 
 /** Namespaces of the lab: `kl<pid>` or `kl<pid>t<n>`, then `-`. */
@@ -92,15 +95,22 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+function isStale(name: string): boolean {
+  const match = LAB_NS_RE.exec(name)
+  if (match == null) return false
+  const pid = Number(match[1])
+  return pid !== process.pid && !pidAlive(pid)
+}
+
 /**
  * Remove lab namespaces (and the processes inside them) whose creating pid is dead: leftovers of a
- * crashed or killed run. Namespaces of live runs are left alone. Returns the names removed.
+ * crashed or killed run. Namespaces of live runs are left alone. Also removes such runs' scratch
+ * directories (`<tmpdir>/kl<pid>...-*`, e.g. a miniupnpd config). Returns the namespaces removed.
  */
 export async function cleanupStale(): Promise<string[]> {
-  const stale = (await listLabNamespaces()).filter((ns) => {
-    const pid = Number(LAB_NS_RE.exec(ns)?.[1])
-    return pid !== process.pid && !pidAlive(pid)
-  })
+  const stale = (await listLabNamespaces()).filter(isStale)
   destroyNamespacesSync(stale)
+  const dirs = (await readdir(tmpdir()).catch(() => [] as string[])).filter(isStale)
+  await Promise.all(dirs.map(async (d) => await rm(join(tmpdir(), d), { recursive: true, force: true })))
   return stale
 }

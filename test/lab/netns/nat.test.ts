@@ -31,6 +31,12 @@ async function probe(topo: Topology, from: string, targets: string[], localPort?
   return JSON.parse(stdout) as Probe[]
 }
 
+async function udpProbe(topo: Topology, from: string): Promise<{ seen: string[]; unsolicited: boolean }> {
+  const args = [fixture('udp-probe.ts'), '41000', topo.addressOf('r'), '7600', '7601', '7602']
+  const { stdout } = await topo.exec(from, process.execPath, args)
+  return JSON.parse(stdout) as { seen: string[]; unsolicited: boolean }
+}
+
 async function echo(topo: Topology, host: string, port: number, tag: string): Promise<void> {
   const lines = new JsonLines(topo.spawnNode(host, fixture('tcp-echo.ts'), [String(port), tag]))
   await lines.next((o) => o.listening === port)
@@ -50,6 +56,8 @@ describe('NAT lab: two NAT routers behind a public segment', () => {
     })
     await echo(topo, 'r', 7000, 'r7000')
     await echo(topo, 'r', 7002, 'r7002')
+    const udp = new JsonLines(topo.spawnNode('r', fixture('udp-echo.ts'), ['7600', '7601', '7602']))
+    await udp.next((o) => Array.isArray(o.listening))
   })
   after(async () => {
     await topo?.destroy()
@@ -95,6 +103,24 @@ describe('NAT lab: two NAT routers behind a public segment', () => {
     // Collides with probability 1/64512 per run: random-fully draws from the whole port range.
     assert.notEqual(ports[0], ports[1])
     assert.ok(results.every((r) => r.ok && r.line.includes(topo.publicAddressOf('b'))))
+  })
+
+  it(
+    'UDP: the EIM router keeps one mapping for every destination but lets no stranger through it',
+    { skip },
+    async () => {
+      const out = await udpProbe(topo, 'a')
+      assert.deepEqual(out.seen, [`${topo.publicAddressOf('a')}:41000`, `${topo.publicAddressOf('a')}:41000`])
+      assert.equal(out.unsolicited, false, 'filtering is address-and-port dependent (conntrack)')
+    },
+  )
+
+  it('UDP: the symmetric router maps each destination to its own port', { skip }, async () => {
+    const out = await udpProbe(topo, 'b')
+    const ports = out.seen.map((a) => a.split(':')[1])
+    // Collides with probability about 1/64512 per run (random-fully).
+    assert.notEqual(ports[0], ports[1])
+    assert.equal(out.unsolicited, false)
   })
 
   it('destroy removes every namespace and leaves the root namespace rules untouched', { skip }, async () => {
