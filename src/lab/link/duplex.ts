@@ -125,6 +125,8 @@ export function linkedPair(opts: {
       read() {},
       destroy(err, cb) {
         line?.destroy()
+        // Like a reset: the other end goes down too.
+        peerOf.get(end)?.destroy(err ?? undefined)
         cb(err)
       },
     })

@@ -52,3 +52,6 @@ export const IGD_HTTP_PORT = 5001
 
 /** SSDP answers say the description may be cached this long (UDA 1.1 §1.2: at least 1800 s is usual). */
 export const SSDP_MAX_AGE_S = 1800
+
+/** NAT-PMP requests waiting for the mapping table: past this the responder drops datagrams (clients retransmit). */
+export const MAX_PENDING_REQUESTS = 256

@@ -13,7 +13,7 @@ import { createSocket, type RemoteInfo, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { errorMessage } from '../../core/errors.ts'
 import { decodeRequest, encodeResponse, RESULT, type NatPmpResponse } from './codec.ts'
-import { NATPMP_SERVER_PORT } from './constants.ts'
+import { MAX_PENDING_REQUESTS, NATPMP_SERVER_PORT } from './constants.ts'
 import { apply } from './state.ts'
 import type { MappingTable } from './table.ts'
 
@@ -41,6 +41,7 @@ export function inSubnet(address: string, lanAddress: string, prefixLength: numb
 export class NatPmpResponder {
   readonly #init: NatPmpResponderInit
   #socket: Socket | undefined
+  #pending = 0
 
   constructor(init: NatPmpResponderInit) {
     this.#init = init
@@ -49,7 +50,12 @@ export class NatPmpResponder {
   async start(): Promise<void> {
     const socket = createSocket({ type: 'udp4' })
     socket.on('message', (msg, rinfo) => {
-      this.#handle(msg, rinfo).catch((err: unknown) => this.#init.onError?.(errorMessage(err)))
+      // A LAN host flooding requests: drop what does not fit (the client retransmits).
+      if (this.#pending >= MAX_PENDING_REQUESTS) return
+      this.#pending++
+      this.#handle(msg, rinfo)
+        .catch((err: unknown) => this.#init.onError?.(errorMessage(err)))
+        .finally(() => this.#pending--)
     })
     socket.bind(this.#init.port ?? NATPMP_SERVER_PORT, this.#init.lanAddress)
     await once(socket, 'listening')

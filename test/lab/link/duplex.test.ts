@@ -59,6 +59,14 @@ describe('shaped byte streams', () => {
     server.close()
   })
 
+  it('destroying one end of a linked pair takes the other down', async () => {
+    const [a, b] = linkedPair({ rng: seededRng(3) })
+    const closed = once(b, 'close')
+    a.destroy()
+    await closed
+    assert.equal(b.destroyed, true)
+  })
+
   it('refuses datagram mode on a byte stream', () => {
     assert.throws(() => linkedPair({ aToB: { mode: 'datagram' }, rng: seededRng(1) }), {
       code: 'LINK_BAD_CONDITIONS',
