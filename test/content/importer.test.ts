@@ -182,3 +182,17 @@ void test('bad inputs: unknown profile, missing path, aborted import', async (t)
     { code: 'ABORTED' },
   )
 })
+
+void test('importing a single file by path gives the same CID as its bytes (like `ipfs add file`)', async (t) => {
+  const dir = tempDir(t)
+  const bytes = bytesFor('single', 1_300_000)
+  writeFileSync(join(dir, 'photo.jpg'), bytes)
+  for (const profile of CID_PROFILE_NAMES) {
+    const byPath = await importPath(new MemoryBlockstore(), join(dir, 'photo.jpg'), { profile })
+    assert.equal(
+      byPath.cid.toString(),
+      (await importBytes(new MemoryBlockstore(), bytes, { profile })).toString(),
+    )
+    assert.deepEqual({ files: byPath.files, directories: byPath.directories }, { files: 1, directories: 0 })
+  }
+})
