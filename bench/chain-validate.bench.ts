@@ -28,7 +28,7 @@ import {
 } from '../src/chain/index.ts'
 
 const TXS = 5_000
-const ROUNDS = 7
+const ROUNDS = 9
 const INTERVAL_MS = 10_000
 const GENESIS_MS = 1_767_225_600_000
 
@@ -37,7 +37,7 @@ const keys = Array.from({ length: TXS }, (_, i) => {
   const publicKey = publicKeyFromPrivate(privateKey)
   return { privateKey, publicKey, address: addressFromPublicKey(publicKey) }
 })
-const genesis = parseGenesis({
+const genesisFile = {
   network: 'bench',
   timestampMs: GENESIS_MS,
   params: {
@@ -51,8 +51,9 @@ const genesis = parseGenesis({
     maxReorgDepth: 100,
   },
   allocations: keys.map((k) => ({ address: k.address, amount: '10000000000' })),
-  engine: { type: 'pow', initialBits: 0x207fffff, powLimitBits: 0x207fffff, halfLifeMs: 3_600_000 },
-})
+  engine: { type: 'pow' as const, initialBits: 0x207fffff, powLimitBits: 0x207fffff, halfLifeMs: 3_600_000 },
+}
+const genesis = parseGenesis(genesisFile)
 const params = genesis.params
 const engine = createEngine(params)
 
@@ -123,10 +124,11 @@ for (let r = 0; r < ROUNDS; r++) {
   raw.push(rawVerifyMs())
   ours.push(chainMs())
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const rawMs = median(raw)
-const applyMs = median(ours.map((o) => o.applyMs))
-const totalMs = median(ours.map((o) => o.decodeMs + o.applyMs))
+// Fastest of the interleaved rounds: on a shared machine, noise only ever adds time.
+const best = (xs: number[]) => Math.min(...xs)
+const rawMs = best(raw)
+const applyMs = best(ours.map((o) => o.applyMs))
+const totalMs = best(ours.map((o) => o.decodeMs + o.applyMs))
 const rawRate = (TXS / rawMs) * 1000
 const chainRate = (TXS / applyMs) * 1000
 const withDecodeRate = (TXS / totalMs) * 1000
@@ -140,13 +142,18 @@ console.log(
     ratio: Number((chainRate / rawRate).toFixed(3)),
     decodeValidateApplyPerSec: Math.round(withDecodeRate),
     ratioIncludingDecode: Number((withDecodeRate / rawRate).toFixed(3)),
-    medianMs: {
+    bestMs: {
       rawVerify: Number(rawMs.toFixed(1)),
-      decode: Number(median(ours.map((o) => o.decodeMs)).toFixed(1)),
-      apply: Number(median(ours.map((o) => o.applyMs)).toFixed(1)),
+      decode: Number(best(ours.map((o) => o.decodeMs)).toFixed(1)),
+      apply: Number(best(ours.map((o) => o.applyMs)).toFixed(1)),
     },
     coldFirstRunMs: Number((first.decodeMs + first.applyMs).toFixed(1)),
     target: 'ratio >= 0.7 on one core',
   }),
 )
-if (process.env.KITH_BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.KITH_BENCH_DUMP, bytes)
+if (process.env.KITH_BENCH_DUMP !== undefined) {
+  // For profiling: the block and its genesis, to replay without rebuilding.
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(process.env.KITH_BENCH_DUMP, bytes)
+  writeFileSync(`${process.env.KITH_BENCH_DUMP}.genesis.json`, JSON.stringify(genesisFile))
+}

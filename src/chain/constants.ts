@@ -55,6 +55,9 @@ export const MAX_KEY_CACHE_ENTRIES = 65_536
 /** Address string <-> raw bytes memo: covers the senders and recipients of several full blocks. */
 export const MAX_ADDRESS_CACHE_ENTRIES = 65_536
 
+/** Address/public key -> state tree key memo: covers the accounts of several full blocks. */
+export const MAX_ACCOUNT_KEY_CACHE_ENTRIES = 65_536
+
 /** Depth of the sparse Merkle tree: keys are sha256(address). */
 export const SMT_KEY_BITS = 256
 

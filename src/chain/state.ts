@@ -5,7 +5,8 @@
  * that have been used. States are immutable values: updating returns a new state and the old
  * one stays valid (fork choice and undo rely on this).
  */
-import { addressToBytes } from './address.ts'
+import { addressBytesFromPublicKey, addressToBytes } from './address.ts'
+import { MAX_ACCOUNT_KEY_CACHE_ENTRIES } from './constants.ts'
 import { sha256 } from './codec.ts'
 import { ProofError } from './errors.ts'
 import {
@@ -30,9 +31,33 @@ export const EMPTY_STATE: LedgerState = Object.freeze({ tree: null })
 
 const ACCOUNT_VALUE_BYTES = 16
 
+// Bounded memos (oldest evicted): the same accounts recur block after block, and each key
+// costs a bech32 decode or two sha256 calls. Keys are shared: callers must not mutate them.
+const keyByAddress = new Map<string, Uint8Array>()
+const keyByPublicKey = new Map<string, Uint8Array>()
+
+function memo(cache: Map<string, Uint8Array>, k: string, make: () => Uint8Array): Uint8Array {
+  let v = cache.get(k)
+  if (v === undefined) {
+    v = make()
+    if (cache.size >= MAX_ACCOUNT_KEY_CACHE_ENTRIES) {
+      const oldest = cache.keys().next()
+      if (oldest.done !== true) cache.delete(oldest.value)
+    }
+    cache.set(k, v)
+  }
+  return v
+}
+
 /** The tree key of an address: sha256 of its 21 raw bytes. */
 export function accountKey(address: Address): Uint8Array {
-  return sha256(addressToBytes(address))
+  return memo(keyByAddress, address, () => sha256(addressToBytes(address)))
+}
+
+/** The tree key of the account an ed25519 public key controls. */
+export function accountKeyForPublicKey(publicKey: Uint8Array): Uint8Array {
+  const k = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')
+  return memo(keyByPublicKey, k, () => sha256(addressBytesFromPublicKey(publicKey)))
 }
 
 export function encodeAccount(a: Account): Uint8Array {

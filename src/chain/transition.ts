@@ -10,12 +10,18 @@
  * all revertBlock needs; it is encodable (encodeUndo) so the chain store can persist it.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { addressBytesFromPublicKey, addressToBytes } from './address.ts'
-import { blockId, blockSizeBytes, encodeTx, sha256 } from './codec.ts'
+import { blockId, blockSizeBytes, encodeTx } from './codec.ts'
 import { MAX_SUPPLY } from './constants.ts'
 import { BlockValidationError, ChainError, DecodeError, TxValidationError } from './errors.ts'
 import { blockReward, type ChainParams } from './params.ts'
-import { getAccountByKey, setAccountsByKey, stateRoot, type LedgerState } from './state.ts'
+import {
+  accountKey,
+  accountKeyForPublicKey,
+  getAccountByKey,
+  setAccountsByKey,
+  stateRoot,
+  type LedgerState,
+} from './state.ts'
 import { txRoot } from './txroot.ts'
 import type { Account, Address, Block, BlockHeader, CoinbaseTx, Transaction, TransferTx } from './types.ts'
 import {
@@ -77,16 +83,8 @@ function keyString(key: Uint8Array): string {
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1')
 }
 
-export function senderAccountKey(tx: TransferTx): Uint8Array {
-  return sha256(addressBytesFromPublicKey(tx.senderKey))
-}
-
-export function addressAccountKey(address: Address): Uint8Array {
-  return sha256(addressToBytes(address))
-}
-
 function credit(ws: WorkingSet, address: Address, amount: bigint, txIndex: number): void {
-  const key = addressAccountKey(address)
+  const key = accountKey(address)
   const acc = ws.get(key)
   const balance = acc.balance + amount
   // [REJECT] no balance exceeds MAX_SUPPLY (cannot happen while supply is conserved; checked anyway)
@@ -115,7 +113,7 @@ function inBlock(err: unknown, txIndex: number): unknown {
 function applyTransfer(ws: WorkingSet, tx: TransferTx, params: ChainParams, txIndex: number): bigint {
   try {
     validateTransfer(tx, params)
-    const senderKey = senderAccountKey(tx)
+    const senderKey = accountKeyForPublicKey(tx.senderKey)
     const sender = ws.get(senderKey)
     checkTransferAgainstAccount(tx, sender)
     ws.set(senderKey, { balance: sender.balance - tx.amount - tx.fee, nonce: sender.nonce + 1 })
