@@ -9,6 +9,7 @@
  * `encodeTx`/`decodeTx`, `txId`, `publicKeyFromPrivate`.
  */
 export * from './constants.ts'
+export * from './amount.ts'
 export * from './errors.ts'
 export type * from './types.ts'
 export { EMPTY_ACCOUNT } from './types.ts'
