@@ -2,7 +2,8 @@
 // and Debian's miniupnpd (refusal path, error 501). Needs root; skips with the reason otherwise.
 import assert from 'node:assert/strict'
 import { fileURLToPath } from 'node:url'
-import { after, before, describe, it } from 'node:test'
+import { once } from 'node:events'
+import { after, afterEach, before, describe, it } from 'node:test'
 import { labAvailable, miniupnpdAvailable } from '../../../src/lab/netns/available.ts'
 import { cleanupStale } from '../../../src/lab/netns/cleanup.ts'
 import { buildTopology, type Topology } from '../../../src/lab/netns/topology.ts'
@@ -38,10 +39,22 @@ describe('port mapping in the NAT lab', () => {
   const natRules = async (): Promise<string[]> =>
     (await topo.iptablesSave('nat1')).split('\n').filter((l) => l.includes(NATPMP_CHAIN))
 
+  // A test that fails half-way must not leave its responder holding the ports for the next one.
+  let running: JsonLines | undefined
+  afterEach(async () => {
+    const proc = running?.process
+    running = undefined
+    if (proc == null || proc.exitCode != null || proc.signalCode != null) return
+    const exited = once(proc, 'exit')
+    proc.kill('SIGTERM')
+    await exited
+  })
+
   function startResponder(maxLifetimeS?: number): JsonLines {
     const args = ['--lan-address', topo.gatewayOf('nat1')!, '--external-address', topo.addressOf('nat1')]
     if (maxLifetimeS != null) args.push('--max-lifetime-s', String(maxLifetimeS))
-    return new JsonLines(topo.spawnNode('nat1', RESPONDER, args))
+    running = new JsonLines(topo.spawnNode('nat1', RESPONDER, args))
+    return running
   }
 
   it(
@@ -134,6 +147,39 @@ describe('port mapping in the NAT lab', () => {
       await responder.next((o) => o.event === 'stopped')
     },
   )
+
+  for (const mode of ['pmp', 'upnp'] as const) {
+    it(
+      `the client libp2p's upnp-nat uses maps through the lab gateway (${mode}) and removes the mapping on stop`,
+      { skip },
+      async (t) => {
+        const responder = startResponder()
+        await responder.next((o) => o.event === 'ready')
+        const args = [mode, topo.gatewayOf('a')!, topo.addressOf('a'), '7700']
+        const proc = topo.spawnNode('a', fixture('nat-port-mapper.ts'), args)
+        const lines = new JsonLines(proc)
+        const out = await lines.next<{
+          mapping?: { externalHost: string; externalPort: number }
+          error?: string
+        }>()
+        assert.ok(out.mapping != null, JSON.stringify(out))
+        assert.equal(out.mapping.externalHost, topo.publicAddressOf('a'))
+        const reached = await probe(`${out.mapping.externalHost}:${out.mapping.externalPort}`)
+        assert.ok(reached.ok, JSON.stringify(reached))
+        assert.equal(reached.line, `mapper-host ${topo.addressOf('r')}`)
+        proc.stdin!.write('stop\n')
+        const stopped = await lines.next<{ stopError: string | null }>((o) => o.stopped === true)
+        t.diagnostic(`gateway.stop(): ${stopped.stopError ?? 'ok'}`)
+        await responder.next((o) => o.event === 'removed' && o.internalPort === 7700)
+        assert.deepEqual(
+          (await natRules()).filter((l) => l.includes('DNAT')),
+          [],
+        )
+        responder.process.kill('SIGTERM')
+        await responder.next((o) => o.event === 'stopped')
+      },
+    )
+  }
 
   it(
     'miniupnpd 2.3.1 answers discovery but refuses AddPortMapping with 501 (private WAN address)',
