@@ -12,7 +12,7 @@
 import { blockId } from './codec.ts'
 import { MAX_ORPHAN_BLOCKS, MEDIAN_TIME_SPAN } from './constants.ts'
 import type { ConsensusEngine } from './consensus/engine.ts'
-import { ChainError } from './errors.ts'
+import { BlockValidationError, ChainError } from './errors.ts'
 import type { BlockHeader, BlockId } from './types.ts'
 
 export interface TreeNode {
@@ -131,6 +131,14 @@ export class ForkChoice {
       }
     }
     if (parent.invalid) return { status: 'invalid-parent', id }
+    // [REJECT] height follows the parent's (validateHeader checks it too; the tree relies on it)
+    if (header.height !== parent.header.height + 1) {
+      throw new BlockValidationError(
+        'BLOCK_HEIGHT',
+        'reject',
+        `height ${header.height} does not follow ${parent.header.height}`,
+      )
+    }
     const attached = this.#attach(cid, id, header, parent)
     const { plan, refused } = this.#planToBest()
     return { status: 'added', id, attached, plan, refused }

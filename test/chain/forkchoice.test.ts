@@ -150,6 +150,12 @@ void describe('fork choice', () => {
     assert.equal(fc.size, 6)
   })
 
+  void it('refuses a header whose height does not follow its parent', () => {
+    const fc = new ForkChoice(g, engine, { maxReorgDepth: 10 })
+    assert.throws(() => fc.addHeader({ ...child(g, 0), height: 5 }), { code: 'BLOCK_HEIGHT' })
+    assert.equal(fc.size, 1)
+  })
+
   void it('gives header context with the last 11 timestamps', () => {
     const fc = new ForkChoice(g, engine, { maxReorgDepth: 20 })
     const main = chainOf(g, 15, 0)

@@ -13,6 +13,12 @@ import {
   verifyAccountProof,
   type LedgerState,
 } from '../../src/chain/state.ts'
+import {
+  decodeAccountProof,
+  decodeTxInclusionProof,
+  encodeAccountProof,
+  encodeTxInclusionProof,
+} from '../../src/chain/proofs.ts'
 import { proveTxInclusion, txRoot, verifyTxInclusion, type TxInclusionProof } from '../../src/chain/txroot.ts'
 import type { Account, Address } from '../../src/chain/types.ts'
 import { testKey, transfer } from './helpers.ts'
@@ -195,5 +201,30 @@ void describe('transaction inclusion proofs', () => {
       for (const [id, digest, proof] of bad)
         assert.throws(() => verifyTxInclusion(root, digest, proof), { name: 'ProofError' }, `${i}: ${id}`)
     }
+  })
+})
+
+void describe('proof wire forms', () => {
+  const state = stateWith(20)
+  const root = stateRoot(state)
+  void it('account proofs survive encoding, present and absent, and still verify', () => {
+    for (const a of [addrs[2]!, addrs[33]!]) {
+      const back = decodeAccountProof(encodeAccountProof(proveAccount(state, a)))
+      assert.deepEqual(verifyAccountProof(root, a, back), getAccount(state, a))
+    }
+  })
+  void it('inclusion proofs survive encoding', () => {
+    const txs = Array.from({ length: 6 }, (_, i) => transfer(testKey(1), testKey(2).address, { nonce: i }))
+    const p = decodeTxInclusionProof(encodeTxInclusionProof(proveTxInclusion(txs, 4)))
+    verifyTxInclusion(txRoot(txs), txDigest(txs[4]!), p)
+  })
+  void it('malformed proofs are refused with decode errors', () => {
+    assert.throws(() => decodeAccountProof(Uint8Array.of(0xff)), { code: 'DECODE_CBOR' })
+    assert.throws(() => decodeAccountProof(encodeTxInclusionProof({ index: 0, count: 1, path: [] })), {
+      code: 'DECODE_UNKNOWN_FIELD',
+    })
+    assert.throws(() => decodeTxInclusionProof(encodeAccountProof({ siblings: [], leaf: null })), {
+      code: 'DECODE_UNKNOWN_FIELD',
+    })
   })
 })
