@@ -58,6 +58,9 @@ export const MAX_ADDRESS_CACHE_ENTRIES = 65_536
 /** Address/public key -> state tree key memo: covers the accounts of several full blocks. */
 export const MAX_ACCOUNT_KEY_CACHE_ENTRIES = 65_536
 
+/** Transfers remembered as signature-verified (32-byte digests, ~10 MiB): two full mempools' worth. */
+export const MAX_VERIFIED_SIGNATURE_CACHE_ENTRIES = 100_000
+
 /** Depth of the sparse Merkle tree: keys are sha256(address). */
 export const SMT_KEY_BITS = 256
 

@@ -4,7 +4,8 @@
  */
 import type { KeyObject } from 'node:crypto'
 import { addressFromPublicKey } from './address.ts'
-import { encodeSigningPayload, signingPayloadOf } from './codec.ts'
+import { MAX_VERIFIED_SIGNATURE_CACHE_ENTRIES } from './constants.ts'
+import { encodeSigningPayload, signingPayloadOf, txDigest } from './codec.ts'
 import { signBytes, verifyBytes } from './keys.ts'
 import type { Address, CoinbaseTx, TransferTx, UnsignedTransfer } from './types.ts'
 
@@ -37,9 +38,33 @@ export function signTransfer(tx: UnsignedTransfer, privateKey: Uint8Array | KeyO
   return { ...tx, signature: signBytes(privateKey, encodeSigningPayload(tx)) }
 }
 
+// Digests (sha256 of the full canonical encoding, signature included) of transfers whose
+// signature verified: a transfer admitted to the mempool is not verified again when its block
+// arrives (Bitcoin's signature cache). Verification is a pure function of those bytes, so this
+// memo cannot change an outcome. Bounded; oldest evicted.
+const verified = new Set<string>()
+
+function digestKey(tx: TransferTx): string {
+  const d = txDigest(tx)
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1')
+}
+
 /** True when the transfer's signature verifies against its own `senderKey`. */
 export function verifyTransferSignature(tx: TransferTx): boolean {
-  return verifyBytes(tx.senderKey, signingPayloadOf(tx), tx.signature)
+  const key = digestKey(tx)
+  if (verified.has(key)) return true
+  if (!verifyBytes(tx.senderKey, signingPayloadOf(tx), tx.signature)) return false
+  if (verified.size >= MAX_VERIFIED_SIGNATURE_CACHE_ENTRIES) {
+    const oldest = verified.values().next()
+    if (oldest.done !== true) verified.delete(oldest.value)
+  }
+  verified.add(key)
+  return true
+}
+
+/** Forgets which signatures verified (benchmarks measure cold validation with it). */
+export function clearSignatureCache(): void {
+  verified.clear()
 }
 
 /** The address that pays for a transfer. */
