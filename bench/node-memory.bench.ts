@@ -23,6 +23,8 @@ type Kind = 'kith' | 'vanilla' | 'bare'
 interface Memory {
   rssBytes: number
   heapUsedBytes: number
+  /** Memory of C++ objects bound to JS (Buffers, SQLite handles), outside the V8 heap. */
+  externalBytes: number
 }
 
 interface Sample {
@@ -76,6 +78,8 @@ function summary(kind: Kind): {
   idle_heap_used_mib: number
   loaded_rss_mib: number | null
   loaded_heap_used_mib: number | null
+  idle_external_mib: number
+  loaded_external_mib: number | null
   rss_per_connection_kib: number | null
   heap_per_connection_kib: number | null
   connections: number
@@ -86,11 +90,15 @@ function summary(kind: Kind): {
   const loaded = ss.every((s) => s.loaded != null)
   const loadedRss = loaded ? median(ss.map((s) => s.loaded!.rssBytes)) : null
   const loadedHeap = loaded ? median(ss.map((s) => s.loaded!.heapUsedBytes)) : null
+  const idleExternal = median(ss.map((s) => s.idle.externalBytes))
+  const loadedExternal = loaded ? median(ss.map((s) => s.loaded!.externalBytes)) : null
   return {
     idle_rss_mib: mib(idleRss),
     idle_heap_used_mib: mib(idleHeap),
     loaded_rss_mib: loadedRss == null ? null : mib(loadedRss),
     loaded_heap_used_mib: loadedHeap == null ? null : mib(loadedHeap),
+    idle_external_mib: mib(idleExternal),
+    loaded_external_mib: loadedExternal == null ? null : mib(loadedExternal),
     rss_per_connection_kib:
       loadedRss == null ? null : round((loadedRss - idleRss) / 1024 / MEMORY_CONNECTIONS),
     heap_per_connection_kib:

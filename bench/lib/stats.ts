@@ -36,12 +36,16 @@ export function mib(bytes: number): number {
 }
 
 /** Run `gc()` a few times (needs --expose-gc) and read memory; throws without the flag. */
-export function measureMemory(passes: number): { rssBytes: number; heapUsedBytes: number } {
+export function measureMemory(passes: number): {
+  rssBytes: number
+  heapUsedBytes: number
+  externalBytes: number
+} {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc == null) throw new Error('run with --expose-gc (./node_modules/.bin/node --expose-gc ...)')
   for (let i = 0; i < passes; i++) gc()
   const m = process.memoryUsage()
-  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed }
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external }
 }
 
 /** Log to stderr: stdout carries only the benchmark's JSON. */
