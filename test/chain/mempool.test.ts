@@ -229,3 +229,27 @@ void describe('mempool across blocks and reorgs', () => {
     assert.equal(getAccount(g, alice.address).nonce, 0)
   })
 })
+
+void describe('mempool to block', () => {
+  void it('a template from the mempool order is a valid block that empties the pool of what it mined', () => {
+    const chain = testChain()
+    const pool = new Mempool(chain.params)
+    const view = stateView(chain.state)
+    const txs = [
+      transfer(alice, bob.address, { fee: 15n }),
+      transfer(alice, bob.address, { fee: 300n, nonce: 1 }),
+      transfer(bob, carol.address, { fee: 40n }),
+      transfer(carol, alice.address, { fee: 25n, nonce: 2 }), // gapped: stays behind
+    ]
+    for (const tx of txs) pool.add(tx, view, 0)
+    const block = chain.build([...pool.select(view)])
+    chain.apply(block)
+    assert.deepEqual(
+      block.transactions.slice(1).map((t) => id(t as TransferTx)),
+      [txs[2]!, txs[0]!, txs[1]!].map(id),
+    )
+    pool.blockConnected(block, stateView(chain.state))
+    assert.deepEqual([...pool.select(stateView(chain.state))], [])
+    assert.equal(pool.size, 1)
+  })
+})
