@@ -54,12 +54,20 @@ export function verifyTransferSignature(tx: TransferTx): boolean {
   const key = digestKey(tx)
   if (verified.has(key)) return true
   if (!verifyBytes(tx.senderKey, signingPayloadOf(tx), tx.signature)) return false
+  markSignatureVerified(tx)
+  return true
+}
+
+/**
+ * Records that `tx`'s signature verified elsewhere (the verification worker pool), so the next
+ * verifyTransferSignature skips it. Only for verdicts of this module's own verifier.
+ */
+export function markSignatureVerified(tx: TransferTx): void {
   if (verified.size >= MAX_VERIFIED_SIGNATURE_CACHE_ENTRIES) {
     const oldest = verified.values().next()
     if (oldest.done !== true) verified.delete(oldest.value)
   }
-  verified.add(key)
-  return true
+  verified.add(digestKey(tx))
 }
 
 /** Forgets which signatures verified (benchmarks measure cold validation with it). */

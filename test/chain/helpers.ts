@@ -9,7 +9,8 @@ import { sealPoa, solvePow, expectedBits } from '../../src/chain/consensus/index
 import { parseGenesis, type Genesis } from '../../src/chain/genesis.ts'
 import type { LedgerState } from '../../src/chain/state.ts'
 import { applyBlock, buildBlockTemplate, type ApplyResult } from '../../src/chain/transition.ts'
-import type { Block, BlockHeader } from '../../src/chain/types.ts'
+import type { Block, BlockHeader, Transaction } from '../../src/chain/types.ts'
+import { txRoot } from '../../src/chain/txroot.ts'
 
 export interface TestKey {
   readonly privateKey: Uint8Array
@@ -124,6 +125,11 @@ export class TestChain {
     })
     if (t.skipped.length > 0) throw t.skipped[0]!.error
     return { ...t.block, header: this.seal(t.block.header, opts.signer) }
+  }
+
+  /** The block with other transactions: transactions root recomputed, header resealed. */
+  withTransactions(block: Block, transactions: Transaction[]): Block {
+    return { header: this.seal({ ...block.header, txRoot: txRoot(transactions) }), transactions }
   }
 
   seal(header: BlockHeader, signer?: TestKey): BlockHeader {
