@@ -94,6 +94,8 @@ export class Mempool {
   readonly #bump: bigint
   readonly #byId = new Map<string, MempoolEntry>()
   readonly #bySender = new Map<Address, SenderQueue>()
+  /** Lowest fee rate on top; removed entries stay until they surface (lazy deletion). */
+  #byLowFeeRate = new MaxHeap<MempoolEntry>((a, b) => compareFeeRate(b, a))
   #bytes = 0
 
   constructor(params: Pick<ChainParams, 'networkId' | 'minFee'>, init: MempoolInit = {}) {
@@ -120,6 +122,11 @@ export class Mempool {
 
   get(id: string): MempoolEntry | undefined {
     return this.#byId.get(id)
+  }
+
+  /** Every entry, in admission order (for the API's mempool listing). */
+  entries(): IterableIterator<MempoolEntry> {
+    return this.#byId.values()
   }
 
   /** Validates and admits a transfer; throws TxValidationError or MempoolError when refused. */
@@ -247,6 +254,12 @@ export class Mempool {
     q.byNonce.set(entry.tx.nonce, entry)
     this.#byId.set(entry.id, entry)
     this.#bytes += entry.bytes
+    this.#byLowFeeRate.push(entry)
+    // Keep the lazy heap from growing beyond twice the live entries.
+    if (this.#byLowFeeRate.size > 2 * this.#byId.size + 64) {
+      this.#byLowFeeRate = new MaxHeap<MempoolEntry>((a, b) => compareFeeRate(b, a))
+      for (const e of this.#byId.values()) this.#byLowFeeRate.push(e)
+    }
   }
 
   #remove(entry: MempoolEntry): void {
@@ -271,9 +284,11 @@ export class Mempool {
   }
 
   #lowestFeeRate(): MempoolEntry | undefined {
-    let lowest: MempoolEntry | undefined
-    for (const e of this.#byId.values()) if (lowest === undefined || compareFeeRate(e, lowest) < 0) lowest = e
-    return lowest
+    for (let e = this.#byLowFeeRate.peek(); e !== undefined; e = this.#byLowFeeRate.peek()) {
+      if (this.#byId.get(e.id) === e) return e
+      this.#byLowFeeRate.pop()
+    }
+    return undefined
   }
 
   #evictOverCaps(): Removal[] {
@@ -395,6 +410,14 @@ class MaxHeap<T> {
       ;[a[i], a[p]] = [a[p]!, a[i]!]
       i = p
     }
+  }
+
+  get size(): number {
+    return this.#items.length
+  }
+
+  peek(): T | undefined {
+    return this.#items[0]
   }
 
   pop(): T | undefined {

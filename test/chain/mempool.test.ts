@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import fc from 'fast-check'
 import { txId } from '../../src/chain/codec.ts'
 import { Mempool, type StateView } from '../../src/chain/mempool.ts'
 import { getAccount, type LedgerState } from '../../src/chain/state.ts'
@@ -251,5 +252,67 @@ void describe('mempool to block', () => {
     pool.blockConnected(block, stateView(chain.state))
     assert.deepEqual([...pool.select(stateView(chain.state))], [])
     assert.equal(pool.size, 1)
+  })
+})
+
+void describe('mempool invariants', () => {
+  void it('caps hold, byte accounting is exact, and selection keeps each sender in nonce order', () => {
+    const senders = [alice, bob, carol, testKey(4)]
+    const accounts: Record<string, Account> = Object.fromEntries(
+      senders.map((k) => [k.address, { balance: 10_000_000n, nonce: 0 }]),
+    )
+    const view = viewOf(accounts)
+    const signed = new Map<string, TransferTx>()
+    const tx = (s: number, nonce: number, fee: bigint) => {
+      const key = `${s}/${nonce}/${fee}`
+      let t = signed.get(key)
+      if (t === undefined)
+        signed.set(key, (t = transfer(senders[s]!, bob.address, { nonce, fee, amount: 100n })))
+      return t
+    }
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            s: fc.integer({ min: 0, max: 3 }),
+            nonce: fc.integer({ min: 0, max: 6 }),
+            fee: fc.bigInt({ min: 10n, max: 40n }),
+          }),
+          {
+            maxLength: 40,
+          },
+        ),
+        (ops) => {
+          const pool = new Mempool(params, { maxTxs: 8, maxBytes: 8 * 200, maxFuturePerSender: 2 })
+          for (const op of ops) {
+            try {
+              pool.add(tx(op.s, op.nonce, op.fee), view, 0)
+            } catch (err) {
+              assert.ok(['MempoolError', 'TxValidationError'].includes((err as Error).name), String(err))
+            }
+            assert.ok(pool.size <= 8 && pool.bytes <= 8 * 200)
+          }
+          const selected = [...pool.select(view)]
+          const bySender = new Map<string, number[]>()
+          for (const t of selected) {
+            const k = Buffer.from(t.senderKey).toString('hex')
+            bySender.set(k, [...(bySender.get(k) ?? []), t.nonce])
+          }
+          for (const nonces of bySender.values())
+            assert.deepEqual(
+              nonces,
+              nonces.map((_, i) => i),
+            )
+          const all = [...pool.entries()]
+          assert.equal(
+            all.reduce((n, e) => n + e.bytes, 0),
+            pool.bytes,
+          )
+          assert.equal(all.length, pool.size)
+          for (const t of selected) assert.ok(pool.has(txId(t).toString()))
+        },
+      ),
+      { numRuns: 60 },
+    )
   })
 })
