@@ -27,3 +27,5 @@ export const DHT_WALK_TIMEOUT_MS = 15_000
 export const USER_HANGUP_COOLDOWN_MS = 10 * 60_000
 /** Cool-down records kept; oldest dropped first. */
 export const MAX_COOLDOWN_RECORDS = 1_024
+/** IPs exempt from GossipSub's same-IP penalty: loopback only (a remote peer cannot claim it). */
+export const GOSSIP_IP_WHITELIST = ['127.0.0.1', '::1'] as const

@@ -23,7 +23,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidInputError } from '../core/errors.ts'
 import { kithProtocols } from './protocols.ts'
 import { inboundAllowed } from './network-gate.ts'
-import { MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
+import { GOSSIP_IP_WHITELIST, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
 
 export type HostServices = {
   identify: Identify
@@ -141,6 +141,10 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
         emitSelf: false,
         allowPublishToZeroTopicPeers: true,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES,
+        // GossipSub penalises more than 10 peers sharing one IP (Sybil defence). Loopback cannot
+        // be presented by a remote attacker, and without this a devnet of 12+ nodes on
+        // 127.0.0.1 scores every peer below the graylist and never forms a mesh.
+        scoreParams: { IPColocationFactorWhitelist: new Set(GOSSIP_IP_WHITELIST) },
       }),
     },
     start: false,
