@@ -48,13 +48,24 @@ export function addressFromPublicKey(publicKey: Uint8Array): Address {
 // Bounded memo of string -> raw bytes, filled by both directions: blocks carry raw bytes that
 // become strings on decode and bytes again when applied. Oldest entry evicted on overflow.
 const rawCache = new Map<string, Uint8Array>()
+// And raw bytes (as a latin1 string) -> address, so decoding a block skips the bech32 encoding.
+const textCache = new Map<string, Address>()
+
+function rawKey(raw: Uint8Array): string {
+  return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('latin1')
+}
 
 function remember(address: string, raw: Uint8Array): void {
   if (rawCache.size >= MAX_ADDRESS_CACHE_ENTRIES) {
     const oldest = rawCache.keys().next()
     if (oldest.done !== true) rawCache.delete(oldest.value)
   }
+  if (textCache.size >= MAX_ADDRESS_CACHE_ENTRIES) {
+    const oldest = textCache.keys().next()
+    if (oldest.done !== true) textCache.delete(oldest.value)
+  }
   rawCache.set(address, raw)
+  textCache.set(rawKey(raw), address as Address)
 }
 
 /** Formats 21 raw address bytes as a bech32m string. */
@@ -68,6 +79,8 @@ export function addressFromBytes(bytes: Uint8Array): Address {
   if (bytes[0] !== ADDRESS_VERSION_KEY_HASH) {
     throw new AddressError('ADDRESS_VERSION', `unknown address version ${bytes[0]}`, { version: bytes[0] })
   }
+  const known = textCache.get(rawKey(bytes))
+  if (known !== undefined) return known
   const words = [bytes[0], ...bech32m.toWords(bytes.subarray(1))]
   const address = bech32m.encode(ADDRESS_PREFIX, words, false) as string as Address
   remember(address, Uint8Array.from(bytes))

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { AbortError } from '../../core/errors.ts'
 import { signingPayloadOf } from '../codec.ts'
-import { markSignatureVerified } from '../tx.ts'
+import { markSignatureVerified, verifyTransferSignature } from '../tx.ts'
 import type { Transaction, TransferTx } from '../types.ts'
 import type { VerifyRequest, VerifyResponse } from './verify-worker.ts'
 
@@ -57,17 +57,27 @@ export class SignatureVerifyPool {
 
   /**
    * Verifies the transfers among `txs` in parallel and marks the valid ones in the signature
-   * cache. Resolves with the number found valid.
+   * cache. Resolves with the number found valid. With `inline`, the calling thread verifies an
+   * equal share itself while the workers run (use threads = cores - 1 then).
    */
-  async verify(txs: readonly Transaction[], signal?: AbortSignal): Promise<number> {
+  async verify(
+    txs: readonly Transaction[],
+    opts: { signal?: AbortSignal; inline?: boolean } = {},
+  ): Promise<number> {
+    const { signal } = opts
     signal?.throwIfAborted()
     const transfers = txs.filter((t): t is TransferTx => t.kind === 'transfer')
-    const per = Math.ceil(transfers.length / this.#slots.length)
+    const shares = this.#slots.length + (opts.inline === true ? 1 : 0)
+    const per = Math.ceil(transfers.length / shares)
     const jobs = this.#slots.map((slot, i) =>
       this.#run(slot, transfers.slice(i * per, (i + 1) * per), signal),
     )
-    const results = await Promise.all(jobs)
     let valid = 0
+    if (opts.inline === true) {
+      // verifyTransferSignature records the valid ones itself.
+      for (const tx of transfers.slice(this.#slots.length * per)) if (verifyTransferSignature(tx)) valid++
+    }
+    const results = await Promise.all(jobs)
     results.forEach((ok, i) => {
       for (let j = 0; j < ok.length; j++) {
         if (ok[j] === 1) {

@@ -34,8 +34,16 @@ void describe('signature verification pool', () => {
   })
 
   void it('honours an aborted signal', async () => {
-    await assert.rejects(pool.verify([transfer(testKey(1), testKey(2).address)], AbortSignal.abort()), {
-      name: 'AbortError',
-    })
+    await assert.rejects(
+      pool.verify([transfer(testKey(1), testKey(2).address)], { signal: AbortSignal.abort() }),
+      { name: 'AbortError' },
+    )
+  })
+
+  void it('can verify a share on the calling thread', async () => {
+    const txs = Array.from({ length: 7 }, (_, i) => transfer(testKey(1), testKey(2).address, { nonce: i }))
+    const forged = { ...txs[6]!, amount: 1n }
+    clearSignatureCache()
+    assert.equal(await pool.verify([...txs.slice(0, 6), forged], { inline: true }), 6)
   })
 })
