@@ -5,8 +5,20 @@
  * mempool. No clock, randomness or I/O in here: time and randomness come in as arguments;
  * services in src/node carry out the decisions.
  *
- * For the wallet: `addressFromPublicKey`, `parseAddress`, `createTransfer`, `signTransfer`,
- * `encodeTx`/`decodeTx`, `txId`, `publicKeyFromPrivate`.
+ * Entry points (rules, codes and limits in RULES.md):
+ * - wallet: `addressFromPublicKey`, `parseAddress`, `createTransfer`, `signTransfer`,
+ *   `encodeTx`/`decodeTx`, `txId`, `publicKeyFromPrivate`, `parseAmount`/`formatAmount`.
+ * - genesis: `parseGenesisJson(text)` -> { params, block, state, allocations, hash }.
+ * - chain service: `createEngine(params)`; `new ForkChoice(genesisHeader, engine, { maxReorgDepth })`
+ *   -> `addHeader(header)` gives a ReorgPlan; carry it out with `revertBlock(state, undo)` and
+ *   `applyBlock(state, block, { params, engine, parent, recentTimestampsMs, nowMs })` (use
+ *   `forkChoice.headerContext(parentId)`), then `setHead`; `encodeUndo`/`decodeUndo` for the store.
+ * - mining: `buildBlockTemplate(state, { params, parent, timestampMs, miner, consensus,
+ *   candidates: mempool.select(view) })`, then `solvePow` or `sealPoa`.
+ * - mempool: `new Mempool(params)`; `add(tx, view, nowMs)`, `blockConnected`, `blockDisconnected`,
+ *   `expire(nowMs)`, `select(view)`.
+ * - light clients: `proveAccount`/`verifyAccountProof`, `proveTxInclusion`/`verifyTxInclusion`,
+ *   wire forms in proofs.ts.
  */
 export * from './constants.ts'
 export * from './amount.ts'

@@ -186,6 +186,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
+ * The body rules that need no state: count, size, transactions root, coinbase shape. Cheap
+ * enough for gossip validation before a block is connected.
+ */
+export function validateBlockShape(block: Block, params: ChainParams): void {
+  checkBodyShape(block, params)
+  checkCoinbase(block, params)
+}
+
+/**
  * Applies a block's transactions without checking the header's linkage or seal: for block
  * production and for blocks whose header was already validated. Checks every body rule,
  * including the state root.

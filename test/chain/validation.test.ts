@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { MAX_MEMO_BYTES, MAX_SUPPLY } from '../../src/chain/constants.ts'
 import { meetsTarget } from '../../src/chain/consensus/index.ts'
 import { txRoot } from '../../src/chain/txroot.ts'
-import { applyBlock, type ApplyContext } from '../../src/chain/transition.ts'
+import { applyBlock, validateBlockShape, type ApplyContext } from '../../src/chain/transition.ts'
 import { blockId } from '../../src/chain/codec.ts'
 import { createCoinbase } from '../../src/chain/tx.ts'
 import type { ChainParams } from '../../src/chain/params.ts'
@@ -370,5 +370,17 @@ void describe('transaction rules outside blocks (mempool verdicts)', () => {
     assert.equal(medianTimePast([1, 2, 3]), 2)
     assert.equal(medianTimePast([100, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), 6)
     assert.equal(medianTimePast([]), 0)
+  })
+})
+
+void describe('block shape (stateless, for gossip)', () => {
+  void it('accepts a built block and refuses a missing coinbase without touching state', () => {
+    const chain = testChain()
+    const b = chain.build([transfer(alice, bob.address)])
+    validateBlockShape(b, chain.params)
+    assert.throws(
+      () => validateBlockShape(rebuild(chain, b, { txs: b.transactions.slice(1) }), chain.params),
+      { code: 'BLOCK_NO_COINBASE' },
+    )
   })
 })
