@@ -201,3 +201,46 @@ function buildGenesis(f: GenesisFile): Genesis {
   }
   return { params, allocations, block: { header, transactions: [] }, state, hash }
 }
+
+/** Parameters a new network gets unless told otherwise (devnet-friendly). */
+export const DEFAULT_GENESIS_PARAMS: GenesisFile['params'] = {
+  /** Ten seconds: quick feedback on a devnet, still far above propagation time on a LAN. */
+  blockIntervalMs: 10_000,
+  /** 10 KITH, halving every 210,000 blocks: 4.2M KITH over all time, leaving room for allocations. */
+  blockReward: '1000000000',
+  halvingIntervalBlocks: 210_000,
+  /** 0.00001 KITH. */
+  minFee: '1000',
+  maxBlockTxs: 10_000,
+  maxBlockBytes: 4 * 1024 * 1024,
+  maxFutureDriftMs: 2 * 60 * 1000,
+  maxReorgDepth: 100,
+}
+
+/** Regtest-like PoW: about two hashes per block, so a devnet mines instantly on any machine. */
+export const DEVNET_POW_BITS = 0x207fffff
+
+export interface GenesisFileInit {
+  readonly network: string
+  readonly timestampMs: number
+  readonly allocations: readonly { readonly address: Address; readonly amount: bigint }[]
+  /** @default PoW at DEVNET_POW_BITS with a one-hour ASERT half-life */
+  readonly engine?: GenesisFile['engine']
+  readonly params?: Partial<GenesisFile['params']>
+}
+
+/** A genesis file (the JSON object) with defaults filled in; parse it with parseGenesis. */
+export function makeGenesisFile(init: GenesisFileInit): GenesisFile {
+  return {
+    network: init.network,
+    timestampMs: init.timestampMs,
+    params: { ...DEFAULT_GENESIS_PARAMS, ...init.params },
+    allocations: init.allocations.map((a) => ({ address: a.address, amount: a.amount.toString() })),
+    engine: init.engine ?? {
+      type: 'pow',
+      initialBits: DEVNET_POW_BITS,
+      powLimitBits: DEVNET_POW_BITS,
+      halfLifeMs: 3_600_000,
+    },
+  }
+}

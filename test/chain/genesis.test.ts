@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { MAX_SUPPLY } from '../../src/chain/constants.ts'
-import { parseGenesis, parseGenesisJson } from '../../src/chain/genesis.ts'
+import { COIN, MAX_SUPPLY } from '../../src/chain/constants.ts'
+import {
+  DEFAULT_GENESIS_PARAMS,
+  makeGenesisFile,
+  parseGenesis,
+  parseGenesisJson,
+} from '../../src/chain/genesis.ts'
 import { blockReward, rewardsUpTo, totalRewards } from '../../src/chain/params.ts'
 import { getAccount, stateRoot } from '../../src/chain/state.ts'
 import { genesisFile, testKey } from './helpers.ts'
@@ -106,5 +111,19 @@ void describe('genesis', () => {
     for (let h = 1; h <= 1000; h++) sum += blockReward(p, h)
     assert.equal(rewardsUpTo(p, 1000), sum)
     assert.ok(totalRewards(p) >= sum)
+  })
+})
+
+void describe('making a genesis file', () => {
+  void it('fills defaults, survives JSON, and parses', () => {
+    const file = makeGenesisFile({
+      network: 'devnet',
+      timestampMs: 1,
+      allocations: [{ address: testKey(1).address, amount: 5n * COIN }],
+    })
+    const g = parseGenesisJson(JSON.stringify(file))
+    assert.equal(g.params.blockIntervalMs, DEFAULT_GENESIS_PARAMS.blockIntervalMs)
+    assert.equal(getAccount(g.state, testKey(1).address).balance, 5n * COIN)
+    assert.equal(g.params.engine.type, 'pow')
   })
 })
