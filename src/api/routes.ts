@@ -44,6 +44,31 @@ const noParams = z.strictObject({})
 
 const networkSchema = z.strictObject({ name: z.string(), id: z.string() })
 
+export const mappedPortSchema = z.strictObject({
+  protocol: z.enum(['tcp', 'udp']),
+  internalHost: z.string(),
+  internalPort: z.number().int(),
+  externalHost: z.string(),
+  externalPort: z.number().int(),
+  method: z.enum(['nat-pmp', 'upnp']),
+  expiresAtMs: z.number(),
+})
+
+export const natStatusSchema = z.strictObject({
+  reachability: z.enum(['public', 'private', 'unknown']),
+  reachabilityReason: z.string(),
+  mappingType: z.enum(['none', 'endpoint-independent', 'address-and-port-dependent', 'unknown']),
+  portMapping: z.strictObject({
+    state: z.enum(['off', 'pending', 'mapped', 'refused', 'unavailable']),
+    reason: z.string().nullable(),
+    ports: z.array(mappedPortSchema),
+  }),
+  relayReservations: z.array(z.string()),
+  relayServer: z.boolean(),
+  relayOnly: z.boolean(),
+  relayedConnections: z.number().int(),
+})
+
 export const statusSchema = z.strictObject({
   peerId: z.string(),
   network: networkSchema,
@@ -55,6 +80,7 @@ export const statusSchema = z.strictObject({
   startedAtMs: z.number(),
   uptimeMs: z.number(),
   dhtMode: z.enum(['client', 'server', 'off']),
+  nat: natStatusSchema.nullable(),
 })
 
 export const peerSummarySchema = z.strictObject({

@@ -36,6 +36,11 @@ interface StartFlags {
   logLevel?: KithConfig['logLevel']
   mdns?: boolean
   json?: boolean
+  /** false when --no-port-mapping is given. */
+  portMapping?: boolean
+  relayOnly?: boolean
+  reachability?: KithConfig['nat']['reachability']
+  relayServer?: KithConfig['nat']['relayServer']
 }
 
 /** Run the CLI with `argv` (arguments after the program name); resolves with the exit code. */
@@ -93,6 +98,22 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--network <name>', 'network name (nodes of different networks never mix)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
     .option('--no-mdns', 'do not discover peers on the LAN with mDNS')
+    .option('--no-port-mapping', 'do not map ports on the router (NAT-PMP, UPnP)')
+    .option('--relay-only', 'never reveal own IP addresses: listen, announce and dial through relays only')
+    .addOption(
+      new Option('--reachability <mode>', 'auto (AutoNAT and port mapping decide) or force it').choices([
+        'auto',
+        'public',
+        'private',
+      ]),
+    )
+    .addOption(
+      new Option('--relay-server <mode>', 'serve as a circuit relay: auto once public').choices([
+        'auto',
+        'on',
+        'off',
+      ]),
+    )
     .option('--json', 'print the ready line as JSON')
     .action(async (o: StartFlags, cmd: Command) => {
       const flags = startFlagsToConfig(o, cmd.getOptionValueSource('mdns') === 'cli')
@@ -177,6 +198,12 @@ export function startFlagsToConfig(o: StartFlags, noMdnsGiven: boolean): ConfigO
   if (noMdnsGiven) flags.mdns = false
   if (o.api != null) flags.api = parseApiFlag(o.api)
   if (o.apiNoAuth === true) flags.api = { ...flags.api, auth: false }
+  const nat: NonNullable<ConfigOverrides['nat']> = {}
+  if (o.portMapping === false) nat.portMapping = false
+  if (o.relayOnly === true) nat.relayOnly = true
+  if (o.reachability != null) nat.reachability = o.reachability
+  if (o.relayServer != null) nat.relayServer = o.relayServer
+  if (Object.keys(nat).length > 0) flags.nat = nat
   return flags
 }
 

@@ -49,8 +49,34 @@ export function formatStatus(s: NodeStatus, apiUrl: string): string {
     ['api', apiUrl],
     ...s.listen.map((a, i): [string, string] => [i === 0 ? 'listen' : '', a]),
     ...s.announce.map((a, i): [string, string] => [i === 0 ? 'announce' : '', a]),
+    ...(s.nat == null ? [] : formatNat(s.nat)),
   ]
   return rows.map(([k, v]) => `${k.padEnd(10)} ${v}`).join('\n') + '\n'
+}
+
+function formatNat(n: NonNullable<NodeStatus['nat']>): Array<[string, string]> {
+  const mapping =
+    n.portMapping.state === 'mapped'
+      ? n.portMapping.ports
+          .map((p) => `${p.externalHost}:${p.externalPort} -> ${p.internalPort} (${p.method})`)
+          .join(', ')
+      : `${n.portMapping.state}${n.portMapping.reason == null ? '' : ` (${n.portMapping.reason})`}`
+  const relays = n.relayReservations.length === 0 ? 'none' : n.relayReservations.join(', ')
+  return [
+    ['reachable', `${n.reachability} (${n.reachabilityReason})`],
+    ['nat', `mapping ${n.mappingType}`],
+    ['mapping', mapping],
+    ['relays', `reservations: ${relays}; relayed connections: ${n.relayedConnections}`],
+    ['relay srv', n.relayServer ? 'serving' : 'off'],
+    ...(n.relayOnly
+      ? [
+          ['privacy', 'relay-only: own IP addresses never announced; connecting through relays only'] as [
+            string,
+            string,
+          ],
+        ]
+      : []),
+  ]
 }
 
 export function formatPeers(peers: PeerSummary[]): string {

@@ -19,17 +19,29 @@ import type { PrivateKey, ComponentLogger } from '@libp2p/interface'
 import type { Libp2pOptions } from 'libp2p'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { InvalidInputError } from '../core/errors.ts'
 import { kithProtocols } from './protocols.ts'
 import { inboundAllowed } from './network-gate.ts'
 import { GOSSIP_IP_WHITELIST, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
+import type { Logger } from '../core/logger.ts'
+import type { NatOptions } from './nat/types.ts'
+import type { NatService } from './nat/service.ts'
+import {
+  natListenAddrs,
+  natServices,
+  natTransports,
+  peerIdOf,
+  relayOnlyAnnounceFilter,
+  relayOnlyDialAllowed,
+} from './nat/host-parts.ts'
 
 export type HostServices = {
   identify: Identify
   ping: Ping
   dht: KadDHT
   pubsub: GossipSub
+  nat: NatService
 }
 
 export type KithLibp2p = Libp2p<HostServices>
@@ -53,6 +65,10 @@ export interface HostInit {
   /** Banned peers are refused on dial and after the inbound handshake. */
   isBanned: (peerId: string) => boolean
   logger?: ComponentLogger
+  /** NAT traversal: port mapping, relays, hole punching, relay-only mode. */
+  nat: NatOptions
+  /** Kith logger for NAT decisions (mapping refusals, reachability changes). */
+  log: Logger
 }
 
 /** Parse a list of multiaddrs, naming the option and the bad value on failure. */
@@ -80,17 +96,23 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
   const protocols = kithProtocols(init.network)
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap, timeout: 0 }))
-  if (init.mdns) peerDiscovery.push(mdns({ serviceTag: `kith-${init.network}.local` }))
+  // mDNS multicasts our LAN addresses: never in relay-only mode.
+  if (init.mdns && !init.nat.relayOnly) peerDiscovery.push(mdns({ serviceTag: `kith-${init.network}.local` }))
 
   // Late-bound so the gater can count live connections once the host exists.
   const ref: { host?: KithLibp2p } = {}
+  const directPeers = new Set([...init.bootstrap].flatMap((a) => peerIdOf(a) ?? []))
   const libp2p = await createLibp2p<HostServices>({
     privateKey: init.privateKey,
     datastore: init.datastore,
     ...(init.logger != null ? { logger: init.logger } : {}),
     nodeInfo: { name: 'kith', version: init.version, userAgent: `kith/${init.version}` },
-    addresses: { listen: init.listen, announce: init.announce },
-    transports: [tcp(), webSockets()],
+    addresses: {
+      listen: natListenAddrs(init.listen, init.nat),
+      announce: init.nat.relayOnly ? [] : init.announce,
+      ...(init.nat.relayOnly ? { announceFilter: relayOnlyAnnounceFilter } : {}),
+    },
+    transports: [tcp(), webSockets(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
@@ -100,6 +122,9 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
     },
     connectionGater: {
       denyDialPeer: (peerId) => init.isBanned(peerId.toString()),
+      ...(init.nat.relayOnly
+        ? { denyDialMultiaddr: (ma: Multiaddr) => !relayOnlyDialAllowed(ma.toString(), directPeers) }
+        : {}),
       denyInboundEncryptedConnection: (peerId) => init.isBanned(peerId.toString()),
       denyInboundConnection: (maConn) => {
         const host = ref.host
@@ -139,6 +164,8 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
       }),
       pubsub: gossipsub({
         emitSelf: false,
+        // Relayed connections carry a data and time limit; gossip must still flow over them.
+        runOnLimitedConnection: true,
         allowPublishToZeroTopicPeers: true,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES,
         // GossipSub penalises more than 10 peers sharing one IP (Sybil defence). Loopback cannot
@@ -146,6 +173,7 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
         // 127.0.0.1 scores every peer below the graylist and never forms a mesh.
         scoreParams: { IPColocationFactorWhitelist: new Set(GOSSIP_IP_WHITELIST) },
       }),
+      ...natServices(init.nat, init.log),
     },
     start: false,
   })

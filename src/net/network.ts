@@ -15,6 +15,7 @@ import { helloHandler } from './rpc/hello.ts'
 import { gossipTopic, kithProtocols } from './protocols.ts'
 import { judgePeerNetwork } from './network-gate.ts'
 import { PeerManager } from './peer-manager.ts'
+import { DEFAULT_NAT_OPTIONS, type NatOptions, type NatStatus } from './nat/types.ts'
 import {
   MAX_COOLDOWN_RECORDS,
   USER_DIAL_TIMEOUT_MS,
@@ -42,6 +43,8 @@ export interface NetworkInit {
   logger: Logger
   clock: Clock
   rng: Rng
+  /** NAT traversal; defaults to DEFAULT_NAT_OPTIONS with port mapping off (never touch a real router unasked). */
+  nat?: NatOptions
 }
 
 export interface NetPeer {
@@ -113,6 +116,8 @@ export class KithNetwork {
       dhtAllowPrivateAddresses: init.dhtAllowPrivateAddresses,
       metricsRegistry: init.metricsRegistry,
       isBanned: (p) => this.isBanned(p),
+      nat: init.nat ?? { ...DEFAULT_NAT_OPTIONS, portMapping: false },
+      log: this.#log.child({ component: 'nat' }),
     })
     this.#host = host
     const protocols = kithProtocols(init.network)
@@ -234,6 +239,11 @@ export class KithNetwork {
 
   connectionCount(): number {
     return this.#host?.getConnections().length ?? 0
+  }
+
+  /** Reachability, port mappings, relay reservations (null before start). */
+  natStatus(): NatStatus | null {
+    return this.#host?.services.nat.status() ?? null
   }
 
   dhtMode(): 'client' | 'server' {

@@ -6,6 +6,7 @@
 import { z } from 'zod'
 import { InvalidInputError } from '../core/errors.ts'
 import { LOG_LEVELS } from '../core/logger.ts'
+import { DEFAULT_NAT_OPTIONS, MAX_RELAY_RESERVATIONS } from '../net/nat/index.ts'
 
 export const DEFAULT_API_PORT = 7420
 export const DEFAULT_TCP_PORT = 7421
@@ -57,6 +58,23 @@ export const configSchema = z.strictObject({
     allowPrivateAddresses: z.boolean(),
   }),
   metrics: z.boolean(),
+  /** NAT traversal: port mapping, relays, hole punching, relay-only privacy (docs/CONFIG.md). */
+  nat: z.strictObject({
+    /** Map the TCP listen ports on the router (NAT-PMP, then UPnP IGD); removed on shutdown. */
+    portMapping: z.boolean(),
+    /** Never reveal own IP addresses to peers: listen, announce and dial through relays only. */
+    relayOnly: z.boolean(),
+    /** auto: AutoNAT and port mapping decide; public/private force it. */
+    reachability: z.enum(['auto', 'public', 'private']),
+    /** Serve as a circuit relay for others: auto once public. */
+    relayServer: z.enum(['auto', 'on', 'off']),
+    /** Relays a private node keeps a reservation on. */
+    relayReservations: z.number().int().min(0).max(MAX_RELAY_RESERVATIONS),
+    /** NAT-PMP gateway IPv4 address; empty: the default route's gateway. */
+    gateway: z.union([z.literal(''), z.ipv4()]),
+    /** Treat private (RFC 1918) addresses as public for reachability and port mapping (labs, LANs). */
+    allowPrivateAddresses: z.boolean(),
+  }),
 })
 
 export type KithConfig = z.infer<typeof configSchema>
@@ -82,6 +100,7 @@ export const DEFAULT_CONFIG: KithConfig = {
   connections: { max: 100, maxInboundPerIp: 8, inboundRatePerHost: 5, redialKnown: 16 },
   dht: { mode: 'auto', allowPrivateAddresses: false },
   metrics: true,
+  nat: { ...DEFAULT_NAT_OPTIONS },
 }
 
 /** Merge overrides in order (later wins). Arrays replace, objects merge one level deep. */

@@ -65,6 +65,7 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       redialKnown: config.connections.redialKnown,
       dhtMode: config.dht.mode,
       dhtAllowPrivateAddresses: config.dht.allowPrivateAddresses,
+      nat: config.nat,
       metricsRegistry: registry,
       logger,
       clock,
@@ -170,6 +171,7 @@ class Node implements KithNode {
       startedAtMs: this.#startedAtMs,
       uptimeMs: running ? now - this.#startedAtMs : 0,
       dhtMode: running ? this.network.dhtMode() : 'off',
+      nat: running ? this.network.natStatus() : null,
     }
   }
 

@@ -2,6 +2,9 @@
  * What the node offers the edges (API, CLI, dashboard). The API server and its typed client are
  * built against this interface only; `createNode` returns an implementation.
  */
+import type { NatStatus } from '../net/nat/index.ts'
+
+export type { NatStatus }
 
 export interface NetworkInfo {
   /** Network name from config, e.g. "kith". */
@@ -24,6 +27,8 @@ export interface NodeStatus {
   startedAtMs: number
   uptimeMs: number
   dhtMode: 'client' | 'server' | 'off'
+  /** NAT traversal: reachability, mapping type, mapped ports, relay reservations (null before start). */
+  nat: NatStatus | null
 }
 
 export type ConnectionDirection = 'inbound' | 'outbound'

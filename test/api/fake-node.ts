@@ -21,6 +21,7 @@ export const STATUS: NodeStatus = {
   startedAtMs: 1_000,
   uptimeMs: 5_000,
   dhtMode: 'client',
+  nat: null,
 }
 
 export const PEER: PeerSummary = {

@@ -1,0 +1,34 @@
+/** Bounds and timings for NAT traversal. Each bound has a line in docs/LIMITS.md. */
+
+/** Relays a private node keeps a reservation on: two, so one relay going away does not cut it off. */
+export const DEFAULT_RELAY_RESERVATIONS = 2
+/** Upper bound for `nat.relayReservations`: each reservation is a connection kept open and refreshed. */
+export const MAX_RELAY_RESERVATIONS = 8
+
+/** Reservations a relay server holds at once; beyond it new reservations are refused (RESERVATION_REFUSED). */
+export const MAX_RELAY_SERVER_RESERVATIONS = 128
+/** How long a reservation lasts before the client must renew it (the spec's default is one hour). */
+export const RELAY_RESERVATION_TTL_MS = 60 * 60_000
+/**
+ * Duration limit for one relayed connection. Long enough for a DCUtR upgrade or a small
+ * transfer; a relay is a fallback, not a carrier of bulk traffic.
+ */
+export const MAX_RELAYED_CONNECTION_DURATION_MS = 10 * 60_000
+/** Bytes one relayed connection may carry in each direction before the relay closes it. */
+export const MAX_RELAYED_CONNECTION_BYTES = 32n * 1024n * 1024n
+/** Hop streams (reserve/connect requests) a relay handles at once per connection. */
+export const MAX_RELAY_INBOUND_HOP_STREAMS = 32
+
+/** Lifetime asked of a port mapping; renewed RENEW_MARGIN before it runs out. */
+export const PORT_MAPPING_TTL_MS = 20 * 60_000
+/** Renew a port mapping this long before it expires (RFC 6886 §3.3 suggests half the lifetime). */
+export const PORT_MAPPING_RENEW_FRACTION = 0.5
+/** Never renew more often than this, whatever lifetime the gateway grants. */
+export const MIN_PORT_MAPPING_RENEW_MS = 5_000
+/** One gateway request (NAT-PMP map, UPnP discovery or SOAP call) gives up after this. */
+export const PORT_MAPPING_REQUEST_TIMEOUT_MS = 5_000
+/** Ports mapped at once (one per TCP listener); more listeners are left unmapped. */
+export const MAX_MAPPED_PORTS = 4
+
+/** Observed addresses kept for NAT classification; oldest dropped first. */
+export const MAX_OBSERVED_ADDRESSES = 64

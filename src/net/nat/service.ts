@@ -1,0 +1,215 @@
+/**
+ * The NAT service: carries out what reachability.ts decides. It maps ports after the transports
+ * listen, runs the circuit-relay-v2 server while the node is public, and reports a NatStatus.
+ */
+import { readFile } from 'node:fs/promises'
+import { multiaddr } from '@multiformats/multiaddr'
+import { circuitRelayServer, type CircuitRelayServerComponents } from '@libp2p/circuit-relay-v2'
+import type { Libp2pEvents, Startable, TypedEventTarget } from '@libp2p/interface'
+import type { TransportManager } from '@libp2p/interface-internal'
+import type { Logger } from '../../core/logger.ts'
+import { relayServerInit } from './relay-limits.ts'
+import { PortMapper, type GatewayFinder, type PortTarget } from './port-mapper.ts'
+import {
+  assessReachability,
+  ipOf,
+  isRelayed,
+  parseDefaultGateway,
+  planRelayRole,
+  relayOf,
+  type AddressFact,
+} from './reachability.ts'
+import type { NatOptions, NatStatus, ReachabilityVerdictLike } from './types.ts'
+
+export type NatComponents = CircuitRelayServerComponents & {
+  transportManager: TransportManager
+  events: TypedEventTarget<Libp2pEvents>
+}
+
+export interface NatServiceInit {
+  options: NatOptions
+  log: Logger
+  /** Gateway discovery; a fake in unit tests. */
+  finder?: GatewayFinder
+}
+
+export interface NatService {
+  status(): NatStatus
+  /** Resolves once port mapping has settled (mapped, refused or unavailable). */
+  mappingSettled(): Promise<void>
+}
+
+type RelayServer = Startable & { reservations: { size: number } }
+
+class DefaultNatService implements NatService, Startable {
+  readonly [Symbol.toStringTag] = 'kith-nat'
+  readonly #c: NatComponents
+  readonly #init: NatServiceInit
+  #mapper: PortMapper | null = null
+  #mapping: Promise<void> = Promise.resolve()
+  #relay: RelayServer | null = null
+  #verdict: ReachabilityVerdictLike = { reachability: 'unknown', reason: 'starting', mappingType: 'unknown' }
+  readonly #onUpdate = (): void => this.#reassess()
+
+  constructor(components: NatComponents, init: NatServiceInit) {
+    this.#c = components
+    this.#init = init
+  }
+
+  start(): void {}
+
+  afterStart(): void {
+    const { options } = this.#init
+    this.#c.events.addEventListener('self:peer:update', this.#onUpdate)
+    if (options.portMapping && !options.relayOnly) {
+      this.#mapping = this.#startMapping()
+    }
+    this.#reassess()
+  }
+
+  async beforeStop(): Promise<void> {
+    this.#c.events.removeEventListener('self:peer:update', this.#onUpdate)
+    await this.#mapping
+    await this.#mapper?.stop()
+    this.#mapper = null
+    await this.#setRelayServer(false)
+  }
+
+  stop(): void {}
+
+  async mappingSettled(): Promise<void> {
+    await this.#mapping
+  }
+
+  async #startMapping(): Promise<void> {
+    const { options, log } = this.#init
+    const gatewayIp = options.gateway !== '' ? options.gateway : await defaultGateway()
+    const mapper = new PortMapper({
+      gatewayIp,
+      allowPrivateAddresses: options.allowPrivateAddresses,
+      log,
+      ...(this.#init.finder != null ? { finder: this.#init.finder } : {}),
+      onChange: () => this.#applyMappings(),
+    })
+    this.#mapper = mapper
+    await mapper.start(mappingTargets(this.#c.transportManager.getAddrs().map((a) => a.toString())))
+  }
+
+  #applied = new Set<string>()
+
+  /** Tell the address manager about mapped addresses (confirmed: the router told us), drop stale ones. */
+  #applyMappings(): void {
+    const am = this.#c.addressManager
+    const now = new Set<string>()
+    for (const p of this.#mapper?.ports ?? []) {
+      const key = `${p.internalHost}|${p.internalPort}|${p.externalHost}|${p.externalPort}`
+      now.add(key)
+      if (this.#applied.has(key)) continue
+      am.addPublicAddressMapping(p.internalHost, p.internalPort, p.externalHost, p.externalPort, 'tcp')
+      am.confirmObservedAddr(multiaddr(`/ip4/${p.externalHost}/tcp/${p.externalPort}`), {
+        type: 'ip-mapping',
+      })
+    }
+    for (const key of this.#applied) {
+      if (now.has(key)) continue
+      const [ih = '', ip = '0', eh = '', ep = '0'] = key.split('|')
+      am.removePublicAddressMapping(ih, Number(ip), eh, Number(ep), 'tcp')
+    }
+    this.#applied = now
+    this.#reassess()
+  }
+
+  #reassess(): void {
+    const addresses: AddressFact[] = this.#c.addressManager.getAddressesWithMetadata().map((a) => ({
+      addr: a.multiaddr.toString(),
+      verified: a.verified,
+      type: a.type,
+    }))
+    const verdict = assessReachability({
+      options: this.#init.options,
+      addresses,
+      mapping: this.#mappingFacts(),
+    })
+    if (verdict.reachability !== this.#verdict.reachability) {
+      this.#init.log.info(
+        { reachability: verdict.reachability, reason: verdict.reason },
+        'reachability changed',
+      )
+    }
+    this.#verdict = verdict
+    const plan = planRelayRole(this.#init.options, verdict.reachability)
+    void this.#setRelayServer(plan.relayServer).catch((err: unknown) =>
+      this.#init.log.warn({ err: (err as Error).message }, 'relay server failed to start'),
+    )
+  }
+
+  async #setRelayServer(on: boolean): Promise<void> {
+    if (on && this.#relay == null) {
+      const relay = circuitRelayServer(relayServerInit())(this.#c) as unknown as RelayServer
+      this.#relay = relay
+      await relay.start()
+      this.#init.log.info('circuit relay server started')
+    } else if (!on && this.#relay != null) {
+      const relay = this.#relay
+      this.#relay = null
+      await relay.stop()
+    }
+  }
+
+  #mappingFacts(): Parameters<typeof assessReachability>[0]['mapping'] {
+    const m = this.#mapper
+    if (m == null) {
+      const off = !this.#init.options.portMapping || this.#init.options.relayOnly
+      return { state: off ? 'off' : 'pending', reason: off ? 'disabled (nat.portMapping)' : null, ports: [] }
+    }
+    return { state: m.state, reason: m.reason, ports: m.ports }
+  }
+
+  status(): NatStatus {
+    this.#reassess()
+    const own = this.#c.transportManager.getAddrs().map((a) => a.toString())
+    const reservations = new Set(own.filter(isRelayed).flatMap((a) => relayOf(a) ?? []))
+    const relayed = this.#c.connectionManager
+      .getConnections()
+      .filter((c) => isRelayed(c.remoteAddr.toString()))
+    const mapping = this.#mappingFacts()
+    return {
+      reachability: this.#verdict.reachability,
+      reachabilityReason: this.#verdict.reason,
+      mappingType: this.#verdict.mappingType,
+      portMapping: { state: mapping.state, reason: mapping.reason, ports: [...mapping.ports] },
+      relayReservations: [...reservations].sort(),
+      relayServer: this.#relay != null,
+      relayOnly: this.#init.options.relayOnly,
+      relayedConnections: relayed.length,
+    }
+  }
+}
+
+/** IPv4 TCP listeners (not WebSockets, not loopback) and the LAN address each is reached on. */
+export function mappingTargets(listenAddrs: readonly string[]): PortTarget[] {
+  const out: PortTarget[] = []
+  const seen = new Set<number>()
+  for (const a of listenAddrs) {
+    const m = /^\/ip4\/([^/]+)\/tcp\/(\d+)$/.exec(a.replace(/\/p2p\/[^/]+$/, ''))
+    if (m == null || isRelayed(a)) continue
+    const host = ipOf(a)
+    const port = Number(m[2])
+    if (host == null || host.startsWith('127.') || host === '0.0.0.0' || seen.has(port)) continue
+    seen.add(port)
+    out.push({ internalHost: host, internalPort: port })
+  }
+  return out
+}
+
+async function defaultGateway(): Promise<string | null> {
+  try {
+    return parseDefaultGateway(await readFile('/proc/net/route', 'utf8'))
+  } catch {
+    return null
+  }
+}
+
+export function natService(init: NatServiceInit): (components: NatComponents) => NatService {
+  return (components) => new DefaultNatService(components, init)
+}
