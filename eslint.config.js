@@ -55,6 +55,11 @@ export default tseslint.config(
     rules: restrict(['store', 'content', 'net', 'node', 'api', 'cli', 'lab'], libp2p),
   },
   {
+    // The chain's store and service sit on the node's database (src/store), below src/node.
+    files: ['src/chain/store/**', 'src/chain/service/**'],
+    rules: restrict(['content', 'net', 'node', 'api', 'cli', 'lab'], libp2p),
+  },
+  {
     files: ['src/content/**'],
     rules: restrict(['chain', 'wallet', 'trade', 'net', 'node', 'api', 'cli', 'lab'], libp2p),
   },
@@ -65,7 +70,7 @@ export default tseslint.config(
   {
     // Pure domain logic: time, randomness and I/O come in as arguments.
     files: ['src/chain/**', 'src/trade/**'],
-    ignores: ['src/chain/store/**', 'src/chain/worker/**'],
+    ignores: ['src/chain/store/**', 'src/chain/worker/**', 'src/chain/service/**'],
     rules: {
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'fetch'],
       'no-restricted-properties': [

@@ -1,0 +1,19 @@
+/** Bounds and timings of the chain service and miner. docs/LIMITS.md lists them. */
+
+/** The genesis file's name in the data dir. */
+export const GENESIS_FILE_NAME = 'genesis.json'
+
+/** Timestamp of every default genesis (2026-01-01T00:00:00Z): fixed so fresh nodes of a network agree. */
+export const DEFAULT_GENESIS_TIMESTAMP_MS = 1_767_225_600_000
+
+/** How often expired mempool entries are swept: expiry is hours, a minute's lag is harmless. */
+export const MEMPOOL_SWEEP_INTERVAL_MS = 60_000
+
+/** PoW nonces tried per worker round trip: about 20-50 ms of hashing, so a new head stops a search quickly. */
+export const POW_SLICE_TRIES = 4_096
+
+/** Mempool entries one API listing returns: the pool holds up to 50,000. Overflow: truncated. */
+export const MAX_MEMPOOL_LISTING = 1_000
+
+/** Blocks waiting for their parent whose bodies are kept (matches fork choice's orphan bound). */
+export { MAX_ORPHAN_BLOCKS } from '../constants.ts'

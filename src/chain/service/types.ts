@@ -1,0 +1,82 @@
+/**
+ * What the chain service offers the node and the edges (API, CLI): plain, JSON-friendly
+ * summaries built from the ledger types.
+ */
+import type { Address, Block, Transaction, TransferTx } from '../types.ts'
+
+export interface ChainHead {
+  readonly id: string
+  readonly height: number
+  readonly timestampMs: number
+  /** Cumulative work of the main chain up to the head. */
+  readonly totalWork: bigint
+  readonly stateRoot: Uint8Array
+}
+
+export interface ChainInfo {
+  readonly networkId: string
+  readonly networkName: string
+  readonly genesisId: string
+  readonly engine: 'pow' | 'poa'
+  readonly head: ChainHead
+  readonly mempool: { readonly size: number; readonly bytes: number }
+  readonly mining: boolean
+}
+
+export interface AccountInfo {
+  readonly address: Address
+  readonly balance: bigint
+  readonly nonce: number
+  /** Nonce to use for the next transfer, counting this sender's pending ones. */
+  readonly nextNonce: number
+  readonly pending: number
+}
+
+export type TxStatus =
+  | {
+      readonly status: 'confirmed'
+      readonly blockId: string
+      readonly height: number
+      readonly index: number
+      readonly confirmations: number
+    }
+  | { readonly status: 'pending'; readonly addedMs: number }
+
+export type TxInfo = { readonly id: string; readonly tx: Transaction } & TxStatus
+
+export interface BlockInfo {
+  readonly id: string
+  readonly block: Block
+  /** On the main chain (false: a stored side-chain block). */
+  readonly main: boolean
+  readonly confirmations: number
+}
+
+export interface SubmitResult {
+  readonly id: string
+  /** 'ready': minable now; 'future': waits for an earlier nonce. */
+  readonly status: 'ready' | 'future'
+}
+
+export type ImportResult =
+  | { readonly status: 'duplicate' | 'orphan' | 'side'; readonly id: string }
+  | { readonly status: 'head'; readonly id: string; readonly height: number }
+
+export type ChainEvent =
+  | { type: 'chain:head'; id: string; height: number; atMs: number }
+  | { type: 'chain:reorg'; from: string; to: string; depth: number; atMs: number }
+  | { type: 'tx:accepted'; id: string; atMs: number }
+  | { type: 'tx:removed'; id: string; reason: string; atMs: number }
+
+/** The chain as the node exposes it (API handlers are written against this). */
+export interface ChainApi {
+  info(): ChainInfo
+  account(address: string): AccountInfo
+  /** Validates and admits a signed transfer. Throws ChainError with the rule's code. */
+  submitTx(tx: TransferTx): SubmitResult
+  /** Decodes canonical transaction bytes, then submitTx. */
+  submitTxBytes(bytes: Uint8Array): SubmitResult
+  tx(id: string): TxInfo | null
+  block(idOrHeight: string): BlockInfo | null
+  mempool(): { id: string; tx: TransferTx; addedMs: number }[]
+}

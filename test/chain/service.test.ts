@@ -1,0 +1,156 @@
+/**
+ * The chain service on a real SQLite file: blocks connect through fork choice into the store,
+ * a restart reloads the same head and state, reorgs return disconnected transfers to the
+ * mempool, and the journal keeps accepted transfers across a restart.
+ */
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, describe, it } from 'node:test'
+import { txId } from '../../src/chain/codec.ts'
+import { parseGenesis } from '../../src/chain/genesis.ts'
+import { stateRoot } from '../../src/chain/state.ts'
+import type { ChainEvent } from '../../src/chain/service/types.ts'
+import { loadGenesis } from '../../src/chain/service/genesis-file.ts'
+import { writeFileAtomic } from '../../src/node/datadir.ts'
+import { genesisFile, TestChain, testKey, transfer } from './helpers.ts'
+import { harness, type Harness } from './service-helpers.ts'
+
+const alice = testKey(1)
+const bob = testKey(2)
+let open: Harness | null = null
+
+afterEach(() => {
+  open?.close()
+  open = null
+})
+
+void describe('chain service', () => {
+  void it('connects mined blocks, confirms transactions and reloads the same head after a restart', async () => {
+    const h = (open = await harness())
+    const chain = new TestChain(h.genesis)
+    const tx = transfer(alice, bob.address, { nonce: 0, amount: 5_000n })
+    assert.equal(h.chain.submitTx(tx).status, 'ready')
+    assert.equal(h.chain.tx(txId(tx).toString())?.status, 'pending')
+    const b1 = chain.build([tx])
+    chain.apply(b1)
+    assert.deepEqual(h.chain.importBlock(b1), { status: 'head', id: h.chain.head().id, height: 1 })
+    const b2 = chain.build([])
+    chain.apply(b2)
+    h.chain.importBlock(b2)
+    const info = h.chain.tx(txId(tx).toString())
+    assert.equal(info?.status, 'confirmed')
+    assert.equal(info.status === 'confirmed' ? info.confirmations : 0, 2)
+    assert.equal(h.chain.info().mempool.size, 0)
+    assert.equal(h.chain.account(bob.address).balance, 1_000_000_000n + 5_000n)
+
+    const before = h.chain.head()
+    const again = h.restart()
+    assert.equal(again.head().id, before.id)
+    assert.deepEqual(stateRoot(again.state), before.stateRoot)
+    assert.equal(again.block('1')?.main, true)
+    assert.equal(again.tx(txId(tx).toString())?.status, 'confirmed')
+    assert.equal(h.db.integrityCheck(), 'ok')
+  })
+
+  void it('switches to a heavier branch and puts the losing branch’s transfers back in the mempool', async () => {
+    const h = (open = await harness())
+    const a = new TestChain(h.genesis)
+    const b = new TestChain(h.genesis)
+    const tx = transfer(alice, bob.address, { nonce: 0 })
+    const a1 = a.build([tx])
+    a.apply(a1)
+    h.chain.importBlock(a1)
+    assert.equal(h.chain.info().mempool.size, 0)
+    const events: ChainEvent[] = []
+    h.chain.subscribe((e) => events.push(e))
+    const b1 = b.build([], { miner: bob.address })
+    b.apply(b1)
+    assert.equal(h.chain.importBlock(b1).status, 'side')
+    const b2 = b.build([])
+    b.apply(b2)
+    assert.equal(h.chain.importBlock(b2).status, 'head')
+    assert.equal(h.chain.head().height, 2)
+    assert.ok(events.some((e) => e.type === 'chain:reorg' && e.depth === 1))
+    assert.equal(h.chain.tx(txId(tx).toString())?.status, 'pending')
+    // The re-admitted transfer is journalled too: it survives a restart.
+    const again = h.restart()
+    assert.equal(again.tx(txId(tx).toString())?.status, 'pending')
+    assert.equal(again.head().id, h.chain.head().id)
+  })
+
+  void it('keeps accepted transfers across a restart (the journal)', async () => {
+    const h = (open = await harness())
+    const txs = [0, 1, 2].map((n) => transfer(alice, bob.address, { nonce: n }))
+    for (const tx of txs) h.chain.submitTx(tx)
+    const again = h.restart()
+    assert.equal(again.info().mempool.size, 3)
+    assert.equal(again.account(alice.address).nextNonce, 3)
+  })
+
+  void it('refuses bad transfers and blocks with the rule’s code and keeps running', async () => {
+    const h = (open = await harness())
+    const chain = new TestChain(h.genesis)
+    const cases = [
+      {
+        id: 'wrong network',
+        tx: transfer(alice, bob.address, { network: 'other-0000000000000000' }),
+        code: 'TX_NETWORK',
+      },
+      {
+        id: 'gapped nonce far ahead',
+        tx: transfer(alice, bob.address, { nonce: 500 }),
+        code: 'TX_NONCE_GAP',
+      },
+      {
+        id: 'overdraft',
+        tx: transfer(alice, bob.address, { amount: 10n ** 14n }),
+        code: 'TX_INSUFFICIENT_BALANCE',
+      },
+      { id: 'fee too low', tx: transfer(alice, bob.address, { fee: 1n }), code: 'TX_FEE_TOO_LOW' },
+    ]
+    for (const c of cases) assert.throws(() => h.chain.submitTx(c.tx), { code: c.code }, c.id)
+    const good = chain.build([])
+    const badRoot = { ...good, header: chain.seal({ ...good.header, stateRoot: new Uint8Array(32) }) }
+    // A bad state root is found when the block is connected: marked invalid, head unchanged.
+    h.chain.importBlock(badRoot)
+    assert.equal(h.chain.head().height, 0)
+    const badPow = {
+      ...good,
+      header: { ...good.header, consensus: { engine: 'pow' as const, bits: 0x1d00ffff, nonce: 0 } },
+    }
+    assert.throws(() => h.chain.importBlock(badPow), { code: 'BLOCK_POW_TARGET' })
+    assert.equal(h.chain.importBlock(good).status, 'head')
+  })
+
+  void it('refuses a database of another genesis and a corrupt genesis file, each with its code', async () => {
+    const h = (open = await harness())
+    h.close()
+    open = null
+    const other = parseGenesis({ ...genesisFile(), network: 'othernet' })
+    const { openDatabase } = await import('../../src/store/sqlite.ts')
+    const { ChainService } = await import('../../src/chain/service/chain-service.ts')
+    const { silentLogger } = await import('../../src/core/logger.ts')
+    const db = openDatabase(join(h.dir, 'kith.db'))
+    try {
+      const svc = new ChainService({ db, genesis: other, clock: h.clock, logger: silentLogger() })
+      assert.throws(() => svc.start(), { code: 'GENESIS_MISMATCH' })
+    } finally {
+      db.close()
+    }
+    await writeFile(join(h.dir, 'genesis.json'), '{"network": "x",')
+    await assert.rejects(loadGenesis(h.dir, 'x', writeFileAtomic), { code: 'GENESIS_INVALID' })
+    await writeFile(join(h.dir, 'genesis.json'), JSON.stringify({ ...genesisFile(), params: {} }))
+    await assert.rejects(loadGenesis(h.dir, 'x', writeFileAtomic), { code: 'GENESIS_INVALID' })
+  })
+
+  void it('writes a deterministic default genesis when the data dir has none', async () => {
+    const h = (open = await harness())
+    const { mkdtemp } = await import('node:fs/promises')
+    const other = await mkdtemp(join(h.dir, 'x'))
+    const g1 = await loadGenesis(h.dir, 'mynet', writeFileAtomic)
+    const g2 = await loadGenesis(other, 'mynet', writeFileAtomic)
+    assert.equal(g1.params.networkId, g2.params.networkId)
+    assert.match(g1.params.networkId, /^mynet-[0-9a-f]{16}$/)
+  })
+})
