@@ -1,0 +1,81 @@
+/**
+ * A Kith node driven over stdin/stdout, run inside a lab namespace by the NAT scenarios.
+ * Usage: node.ts '<json config overrides>'. Prints JSON lines: {"event":"ready",...}, then one
+ * reply per command line read from stdin ({"id":1,"cmd":"status"} -> {"id":1,...}), gossip
+ * messages as {"event":"gossip",...}, and {"event":"stopped"} after {"cmd":"stop"}.
+ *
+ * Commands: status | dial {addr} | subscribe {topic} | publish {topic, data} | mesh {topic} |
+ * peerAddrs {peer} | stop.
+ */
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { silentLogger, createLogger } from '../../core/logger.ts'
+import { DEFAULT_CONFIG, mergeConfig, parseConfig } from '../../node/config.ts'
+import { createNode } from '../../node/node.ts'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { connectionsOf, type ScenarioCommand } from './protocol.ts'
+
+const overrides = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>
+const dataDir = await mkdtemp(join(tmpdir(), 'kith-nat-scenario-'))
+const config = parseConfig(
+  mergeConfig(
+    DEFAULT_CONFIG,
+    { dataDir, mdns: false, api: { enabled: false }, logLevel: 'silent', metrics: false },
+    overrides,
+  ),
+)
+const logger = process.env.KITH_SCENARIO_LOG === '1' ? createLogger('debug') : silentLogger()
+const node = await createNode({ config, logger })
+const print = (o: unknown): void => {
+  process.stdout.write(JSON.stringify(o) + '\n')
+}
+await node.start()
+print({ event: 'ready', peerId: node.peerId, status: node.status() })
+
+async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
+  const net = node.network
+  switch (c.cmd) {
+    case 'status':
+      return { status: node.status(), connections: connectionsOf(net.host.getConnections()) }
+    case 'dial': {
+      const peer = await net.connect(c.addr, AbortSignal.timeout(15_000))
+      return { peer: peer.peerId, connections: connectionsOf(net.host.getConnections()) }
+    }
+    case 'subscribe':
+      net.onGossip(c.topic, (m) => {
+        print({ event: 'gossip', topic: c.topic, data: new TextDecoder().decode(m.data), from: m.from })
+      })
+      return { subscribed: c.topic }
+    case 'publish':
+      return { recipients: await net.publish(c.topic, new TextEncoder().encode(c.data)) }
+    case 'mesh':
+      return { mesh: net.meshPeers(c.topic), topicPeers: net.topicPeers(c.topic) }
+    case 'peerAddrs': {
+      // Everything this node has learnt about a peer's addresses (identify, DHT, relays).
+      const peer = await net.host.peerStore.get(peerIdFromString(c.peer))
+      return { addrs: peer.addresses.map((a) => a.multiaddr.toString()) }
+    }
+    case 'stop':
+      await node.stop()
+      print({ id: c.id, event: 'stopped' })
+      process.exit(0)
+  }
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line.trim() === '') continue
+  const c = JSON.parse(line) as ScenarioCommand
+  try {
+    print({ id: c.id, ok: true, ...(await run(c)) })
+  } catch (err) {
+    print({
+      id: c.id,
+      ok: false,
+      error: (err as Error).message,
+      code: (err as { code?: string }).code ?? null,
+    })
+  }
+}
+await node.stop()

@@ -1,0 +1,167 @@
+// NAT scenarios (issue 5) on real Linux NAT in namespaces: driven Kith nodes behind lab routers.
+// Needs root and the lab tools; skips naming what is missing otherwise.
+import assert from 'node:assert/strict'
+import { fileURLToPath } from 'node:url'
+import { after, afterEach, before, describe, it } from 'node:test'
+import { labAvailable, miniupnpdAvailable } from '../../src/lab/netns/available.ts'
+import { cleanupStale } from '../../src/lab/netns/cleanup.ts'
+import { buildTopology, type Topology } from '../../src/lab/netns/topology.ts'
+import { NATPMP_CHAIN } from '../../src/lab/natpmp/iptables.ts'
+import { startMiniupnpd } from '../../src/lab/natpmp/miniupnpd.ts'
+import { eventually, labNodeConfig, ScenarioNode } from '../../src/lab/nat-scenarios/driver.ts'
+import { JsonLines } from './helpers.ts'
+
+const RESPONDER = fileURLToPath(new URL('../../src/lab/natpmp/main.ts', import.meta.url))
+const avail = await labAvailable()
+const skip = avail.ok ? false : `needs ${avail.missing}`
+
+describe('NAT scenarios', () => {
+  let topo: Topology
+  const nodes: ScenarioNode[] = []
+
+  before(async () => {
+    if (skip !== false) return
+    await cleanupStale()
+    topo = await buildTopology({
+      routers: [{ name: 'nat1' }, { name: 'nat2' }],
+      hosts: [{ name: 'a', behind: 'nat1' }, { name: 'b', behind: 'nat2' }, { name: 'r' }, { name: 'r2' }],
+    })
+  })
+  after(async () => {
+    await topo?.destroy()
+  })
+  // A failed scenario must not leave nodes running into the next one.
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()))
+  })
+
+  const start = async (name: string, config: Record<string, unknown>): Promise<ScenarioNode> => {
+    const n = new ScenarioNode(topo, name, config)
+    nodes.push(n)
+    await n.ready()
+    return n
+  }
+  const addrOf = (n: ScenarioNode): string => `/ip4/${topo.addressOf(n.name)}/tcp/7000/p2p/${n.peerId}`
+  const startRelay = async (name = 'r'): Promise<ScenarioNode> =>
+    await start(name, labNodeConfig({ nat: { reachability: 'public' } }))
+
+  it(
+    '1: A behind NAT 1 reaches B behind NAT 2 through public relay R; gossip crosses it',
+    { skip },
+    async () => {
+      const r = await startRelay()
+      assert.equal((await r.status()).status.nat?.relayServer, true)
+      const a = await start('a', labNodeConfig({ bootstrap: [addrOf(r)] }))
+      const b = await start('b', labNodeConfig({ bootstrap: [addrOf(r)] }))
+      const sb = await b.until(
+        'a reservation on R',
+        (s) => s.status.nat?.relayReservations.includes(r.peerId) === true,
+      )
+      assert.equal(sb.status.nat?.reachability, 'private')
+      assert.ok(sb.status.announce.some((x) => x.includes(`${r.peerId}/p2p-circuit`)))
+      await a.request({ cmd: 'subscribe', topic: 'lab' })
+      await b.request({ cmd: 'subscribe', topic: 'lab' })
+      const dial = await a.request<{ connections: Array<{ peer: string; relayed: boolean }> }>({
+        cmd: 'dial',
+        addr: `${addrOf(r)}/p2p-circuit/p2p/${b.peerId}`,
+      })
+      assert.ok(dial.ok, dial.error)
+      assert.ok(dial.connections.some((c) => c.peer === b.peerId && c.relayed))
+      // R is not subscribed, so the message can only travel over the A–B connection.
+      await eventually('B sees A in its gossip mesh', async () => {
+        const m = await b.request<{ mesh: number }>({ cmd: 'mesh', topic: 'lab' })
+        return m.mesh > 0
+      })
+      const p = await b.request<{ recipients: number }>({
+        cmd: 'publish',
+        topic: 'lab',
+        data: 'over the relay',
+      })
+      assert.equal(p.recipients, 1)
+      const got = await a.line((l) => l.event === 'gossip')
+      assert.equal(got.data, 'over the relay')
+      assert.equal(got.from, b.peerId)
+    },
+  )
+
+  it(
+    '2a: miniupnpd refuses the mapping (501): the node falls back to a relay and says why',
+    { skip },
+    async (t) => {
+      const mu = await miniupnpdAvailable()
+      if (!mu.ok) {
+        t.skip(`needs ${mu.missing}`)
+        return
+      }
+      const daemon = await startMiniupnpd(topo, 'nat2')
+      try {
+        const r = await startRelay()
+        const b = await start('b', labNodeConfig({ bootstrap: [addrOf(r)], nat: { portMapping: true } }))
+        const s = await b.until(
+          'port mapping refused and a relay reservation',
+          (x) => x.status.nat?.portMapping.state === 'refused' && x.status.nat.relayReservations.length > 0,
+        )
+        const nat = s.status.nat!
+        t.diagnostic(`refusal reason: ${nat.portMapping.reason ?? ''}`)
+        assert.match(nat.portMapping.reason ?? '', /501/)
+        assert.equal(nat.reachability, 'private')
+        assert.match(nat.reachabilityReason, /port mapping/)
+        assert.deepEqual(nat.portMapping.ports, [])
+      } finally {
+        await daemon.stop()
+      }
+    },
+  )
+
+  it(
+    "2b: NAT-PMP maps A's port; R dials A directly on it; the mapping goes when A stops",
+    { skip },
+    async () => {
+      const responder = new JsonLines(
+        topo.spawnNode('nat1', RESPONDER, [
+          '--lan-address',
+          topo.gatewayOf('nat1')!,
+          '--external-address',
+          topo.addressOf('nat1'),
+        ]),
+      )
+      try {
+        await responder.next((o) => o.event === 'ready')
+        const r = await startRelay()
+        const a = await start('a', labNodeConfig({ bootstrap: [addrOf(r)], nat: { portMapping: true } }))
+        const s = await a.until('port mapped', (x) => x.status.nat?.portMapping.state === 'mapped')
+        const nat = s.status.nat!
+        const port = nat.portMapping.ports[0]!
+        assert.deepEqual(
+          [port.method, port.externalHost, port.internalPort],
+          ['nat-pmp', topo.publicAddressOf('a'), 7000],
+        )
+        assert.equal(nat.reachability, 'public')
+        const mapped = `/ip4/${port.externalHost}/tcp/${port.externalPort}/p2p/${a.peerId}`
+        assert.ok(s.status.announce.includes(mapped), `announces ${mapped}: ${s.status.announce.join(' ')}`)
+        // A second public node that has never met A dials the mapped address: no relay involved.
+        const p = await start('r2', labNodeConfig())
+        const dial = await p.request<{
+          connections: Array<{ peer: string; relayed: boolean; remoteAddr: string }>
+        }>({
+          cmd: 'dial',
+          addr: mapped,
+        })
+        assert.ok(dial.ok, dial.error)
+        const conn = dial.connections.find((c) => c.peer === a.peerId)
+        assert.ok(conn != null && !conn.relayed, JSON.stringify(dial.connections))
+        assert.ok(conn.remoteAddr.startsWith(`/ip4/${port.externalHost}/tcp/${port.externalPort}`))
+        const rules = async (): Promise<string[]> =>
+          (await topo.iptablesSave('nat1'))
+            .split('\n')
+            .filter((l) => l.includes(NATPMP_CHAIN) && l.includes('DNAT'))
+        assert.equal((await rules()).length, 1)
+        await a.stop()
+        await responder.next((o) => o.event === 'removed' && o.internalPort === 7000)
+        assert.deepEqual(await rules(), [])
+      } finally {
+        responder.process.kill('SIGTERM')
+      }
+    },
+  )
+})
