@@ -164,4 +164,41 @@ describe('NAT scenarios', () => {
       }
     },
   )
+
+  it('5: relay-only A: B reaches it through R and never learns an IP address of A', { skip }, async (t) => {
+    const r = await startRelay()
+    const a = await start('a', labNodeConfig({ bootstrap: [addrOf(r)], nat: { relayOnly: true } }))
+    const b = await start('b', labNodeConfig({ bootstrap: [addrOf(r)] }))
+    const sa = await a.until(
+      'a reservation on R',
+      (x) => x.status.nat?.relayReservations.includes(r.peerId) === true,
+    )
+    assert.equal(sa.status.nat?.relayOnly, true)
+    assert.ok(sa.status.announce.length > 0)
+    assert.ok(
+      sa.status.announce.every((x) => x.includes('/p2p-circuit')),
+      `announces relayed addresses only: ${sa.status.announce.join(' ')}`,
+    )
+    const dial = await b.request({ cmd: 'dial', addr: `${addrOf(r)}/p2p-circuit/p2p/${a.peerId}` })
+    assert.ok(dial.ok, dial.error)
+    // Identify has run over the relayed connection; give B every chance to learn more from R too.
+    await eventually('B holds A in its peer store', async () => {
+      const x = await b.request<{ addrs: string[] }>({ cmd: 'peerAddrs', peer: a.peerId })
+      return x.ok && x.addrs.length > 0
+    })
+    const known = await b.request<{ addrs: string[] }>({ cmd: 'peerAddrs', peer: a.peerId })
+    const sb = await b.status()
+    t.diagnostic(`B knows A as: ${known.addrs.join(' ')}`)
+    const seenByB = [
+      ...known.addrs,
+      ...sb.connections.filter((c) => c.peer === a.peerId).map((c) => c.remoteAddr),
+    ]
+    for (const ip of [topo.addressOf('a'), topo.publicAddressOf('a')]) {
+      assert.ok(
+        seenByB.every((x) => !x.includes(`/${ip}/`)),
+        `B learnt ${ip}: ${seenByB.join(' ')}`,
+      )
+    }
+    assert.ok(sb.connections.filter((c) => c.peer === a.peerId).every((c) => c.relayed))
+  })
 })
