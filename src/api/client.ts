@@ -37,6 +37,13 @@ export interface ApiClient {
   metrics(signal?: AbortSignal): Promise<string>
   /** The live event stream; ends when the signal aborts or the server closes it. */
   events(signal?: AbortSignal): AsyncGenerator<NodeEvent>
+  /** Ledger: head, network id, mempool size. */
+  chain(signal?: AbortSignal): Promise<ResponseOf<'getChain'>>
+  account(address: string, signal?: AbortSignal): Promise<ResponseOf<'getAccount'>>
+  /** Submit a signed transfer (canonical bytes as hex, or its JSON form). */
+  submitTx(body: RequestOf<'submitTx'>['body'], signal?: AbortSignal): Promise<ResponseOf<'submitTx'>>
+  tx(id: string, signal?: AbortSignal): Promise<ResponseOf<'getTx'>>
+  block(idOrHeight: string, signal?: AbortSignal): Promise<ResponseOf<'getBlock'>>
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -130,6 +137,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     metrics: (signal) => call('getMetrics', { params: {}, body: undefined }, signal),
     events: (signal) => streamEvents(base, doFetch, signal),
+    chain: (signal) => call('getChain', { params: {}, body: undefined }, signal),
+    account: (address, signal) => call('getAccount', { params: { address }, body: undefined }, signal),
+    submitTx: (body, signal) => call('submitTx', { params: {}, body }, signal),
+    tx: (id, signal) => call('getTx', { params: { id }, body: undefined }, signal),
+    block: (idOrHeight, signal) => call('getBlock', { params: { idOrHeight }, body: undefined }, signal),
   }
 }
 

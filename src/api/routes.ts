@@ -13,6 +13,7 @@ import {
   MAX_PEER_ID_LENGTH,
   READ_ROUTE_TIMEOUT_MS,
 } from './constants.ts'
+import { chainEventSchemas, chainRoutes } from './chain-routes.ts'
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE'
 
@@ -108,6 +109,7 @@ export const nodeEventSchema = z.discriminatedUnion('type', [
     reason: z.string(),
     atMs: z.number(),
   }),
+  ...chainEventSchemas,
 ])
 
 export const errorBodySchema = z.object({
@@ -184,6 +186,7 @@ export const routes = {
     response: { kind: 'sse', event: nodeEventSchema },
     fieldCodes: {},
   },
+  ...chainRoutes,
 } as const satisfies Record<string, RouteDefinition>
 
 export type Routes = typeof routes

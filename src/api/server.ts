@@ -29,6 +29,7 @@ import {
   type RouteId,
 } from './routes.ts'
 import { SseChannel } from './sse.ts'
+import { chainHandlers } from './chain-handlers.ts'
 
 export interface ApiServerOptions {
   node: KithNodeApi
@@ -68,6 +69,7 @@ const handlers: { [K in RequestRouteId]: Handler<K> } = {
     return { peerId: req.params.peerId, disconnected: true as const }
   },
   getMetrics: (_req, node) => node.metrics(),
+  ...chainHandlers,
 }
 
 export function createApiServer(options: ApiServerOptions): ApiServer {

@@ -105,6 +105,14 @@ export function formatEvent(e: NodeEvent): string {
       return `${at} disconnect ${e.peerId}\n`
     case 'peer:rejected':
       return `${at} rejected   ${e.peerId}: ${e.reason}\n`
+    case 'chain:head':
+      return `${at} head       ${e.height} ${e.id}\n`
+    case 'chain:reorg':
+      return `${at} reorg      ${e.depth} block(s) ${e.from} -> ${e.to}\n`
+    case 'tx:accepted':
+      return `${at} tx         ${e.id} accepted\n`
+    case 'tx:removed':
+      return `${at} tx         ${e.id} removed (${e.reason})\n`
   }
 }
 

@@ -4,6 +4,7 @@
  * with zod. docs/CONFIG.md lists every option; keep the two in step.
  */
 import { z } from 'zod'
+import { isAddress } from '../chain/address.ts'
 import { InvalidInputError } from '../core/errors.ts'
 import { LOG_LEVELS } from '../core/logger.ts'
 import { DEFAULT_NAT_OPTIONS, MAX_RELAY_RESERVATIONS } from '../net/nat/index.ts'
@@ -75,6 +76,13 @@ export const configSchema = z.strictObject({
     /** Treat private (RFC 1918) addresses as public for reachability and port mapping (labs, LANs). */
     allowPrivateAddresses: z.boolean(),
   }),
+  /** The ledger (docs/CONFIG.md "chain"; the genesis file is the data dir's genesis.json). */
+  chain: z.strictObject({
+    /** Build and seal blocks (PoW in a worker thread). */
+    mine: z.boolean(),
+    /** Address the block rewards go to; empty: the first wallet's first address. */
+    minerAddress: z.union([z.literal(''), z.string().refine(isAddress, 'a kith1… address')]),
+  }),
 })
 
 export type KithConfig = z.infer<typeof configSchema>
@@ -101,6 +109,7 @@ export const DEFAULT_CONFIG: KithConfig = {
   dht: { mode: 'auto', allowPrivateAddresses: false },
   metrics: true,
   nat: { ...DEFAULT_NAT_OPTIONS },
+  chain: { mine: false, minerAddress: '' },
 }
 
 /** Merge overrides in order (later wins). Arrays replace, objects merge one level deep. */

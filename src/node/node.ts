@@ -7,8 +7,14 @@ import { SqliteDatastore } from '../store/datastore.ts'
 import { KithNetwork } from '../net/network.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { networkId } from '../net/protocols.ts'
+import { walletService } from '../wallet/index.ts'
+import { ChainService, Miner, loadGenesis } from '../chain/service/index.ts'
+import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
+import { parseAddress } from '../chain/address.ts'
+import type { Address } from '../chain/types.ts'
+import { InvalidInputError } from '../core/errors.ts'
 import type { KithConfig } from './config.ts'
-import { dataDirPath, ensureDataDir, lockDataDir, type DataDirLock } from './datadir.ts'
+import { dataDirPath, ensureDataDir, lockDataDir, writeFileAtomic, type DataDirLock } from './datadir.ts'
 import type { KithNodeApi, NodeEvent, NodeEventListener, NodeStatus, PeerSummary } from './types.ts'
 import { VERSION } from './version.ts'
 
@@ -26,6 +32,8 @@ export interface KithNode extends KithNodeApi {
   readonly dataDir: string
   /** The network service (gossip, host); for the node's own services and tests. */
   readonly network: KithNetwork
+  /** The ledger: store, fork choice, mempool (started before the network). */
+  readonly chain: ChainService
   /** Start the host, listen, dial known and bootstrap peers. Throws LISTEN_FAILED on a port in use. */
   start(): Promise<void>
   /** Stop in reverse order: network (connections closed), storage flushed and closed, lock released. Idempotent. */
@@ -49,11 +57,21 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
   try {
     const identity = await loadOrCreateIdentity(dataDirPath(dataDir, 'identity'))
     db = openDatabase(dataDirPath(dataDir, 'database'))
+    const genesis = await loadGenesis(dataDir, config.network, writeFileAtomic)
+    if (genesis.params.networkName !== config.network) {
+      throw new InvalidInputError(
+        'GENESIS_NETWORK_MISMATCH',
+        `genesis.json is for network "${genesis.params.networkName}", the config says "${config.network}"`,
+        { genesis: genesis.params.networkName, config: config.network },
+      )
+    }
+    const netId = networkId(config.network, genesis.hash)
+    const chain = new ChainService({ db, genesis, clock, logger })
     const registry = config.metrics ? new Registry() : null
     const network = new KithNetwork({
       privateKey: identity.privateKey,
       datastore: new SqliteDatastore(db),
-      network: networkId(config.network),
+      network: netId,
       version,
       listen: config.listen,
       announce: config.announce,
@@ -71,13 +89,13 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       clock,
       rng,
     })
-    if (registry != null)
-      registerNodeMetrics(registry, network, { version, network: networkId(config.network) })
+    if (registry != null) registerNodeMetrics(registry, network, { version, network: netId })
     return new Node({
       config,
       dataDir,
       identityPeerId: identity.peerId,
       network,
+      chain,
       db,
       lock,
       registry,
@@ -97,6 +115,7 @@ interface NodeParts {
   dataDir: string
   identityPeerId: string
   network: KithNetwork
+  chain: ChainService
   db: Database
   lock: DataDirLock
   registry: Registry | null
@@ -110,11 +129,15 @@ class Node implements KithNode {
   readonly dataDir: string
   readonly peerId: string
   readonly network: KithNetwork
+  readonly chain: ChainService
   readonly #p: NodeParts
   readonly #listeners = new Set<NodeEventListener>()
   #startedAtMs = 0
   #state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created'
   #unsubscribeNet: (() => void) | null = null
+  #unsubscribeChain: (() => void) | null = null
+  #miner: Miner | null = null
+  #solver: PowSolver | null = null
 
   constructor(parts: NodeParts) {
     this.#p = parts
@@ -122,6 +145,7 @@ class Node implements KithNode {
     this.dataDir = parts.dataDir
     this.peerId = parts.identityPeerId
     this.network = parts.network
+    this.chain = parts.chain
   }
 
   async start(): Promise<void> {
@@ -129,7 +153,10 @@ class Node implements KithNode {
     this.#state = 'starting'
     this.#unsubscribeNet = this.network.subscribe((e) => this.#emit(e))
     try {
+      this.chain.start()
+      this.#unsubscribeChain = this.chain.subscribe((e) => this.#emit(e))
       await this.network.start()
+      if (this.config.chain.mine) await this.#startMiner()
     } catch (err) {
       await this.stop()
       throw err
@@ -143,11 +170,19 @@ class Node implements KithNode {
     this.#state = 'stopping'
     const log = this.#p.logger
     try {
+      await this.#miner?.stop()
+      await this.#solver?.close()
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'miner stop failed')
+    }
+    try {
       await this.network.stop()
     } catch (err) {
       log.error({ err: (err as Error).message }, 'network stop failed')
     }
     this.#unsubscribeNet?.()
+    this.#unsubscribeChain?.()
+    this.chain.stop()
     try {
       this.#p.db.close()
     } catch (err) {
@@ -155,6 +190,34 @@ class Node implements KithNode {
     }
     await this.#p.lock.release()
     this.#state = 'stopped'
+  }
+
+  async #startMiner(): Promise<void> {
+    const minerAddress = await this.#minerAddress()
+    this.#solver = new WorkerPowSolver()
+    this.#miner = new Miner(
+      { chain: this.chain, solver: this.#solver, clock: this.#p.clock, logger: this.#p.logger },
+      { minerAddress },
+    )
+    this.#miner.start()
+  }
+
+  /** `chain.minerAddress`, else the first address of the first wallet in the data dir. */
+  async #minerAddress(): Promise<Address> {
+    if (this.config.chain.minerAddress !== '') return parseAddress(this.config.chain.minerAddress)
+    const wallets = await walletService()({
+      dataDir: this.dataDir,
+      clock: this.#p.clock,
+      rng: cryptoRng,
+    }).list()
+    const first = wallets.find((w) => w.addresses.length > 0)?.addresses[0]
+    if (first === undefined) {
+      throw new InvalidInputError(
+        'MINER_ADDRESS_REQUIRED',
+        'mining needs an address for the rewards: pass --miner-address kith1… or create a wallet first ("kith wallet create")',
+      )
+    }
+    return parseAddress(first)
   }
 
   status(): NodeStatus {

@@ -2,6 +2,7 @@
  * What the node offers the edges (API, CLI, dashboard). The API server and its typed client are
  * built against this interface only; `createNode` returns an implementation.
  */
+import type { ChainApi, ChainEvent } from '../chain/service/types.ts'
 import type { NatStatus } from '../net/nat/index.ts'
 
 export type { NatStatus }
@@ -50,6 +51,7 @@ export type NodeEvent =
   | { type: 'peer:connect'; peerId: string; direction: ConnectionDirection; address: string; atMs: number }
   | { type: 'peer:disconnect'; peerId: string; atMs: number }
   | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+  | ChainEvent
 
 export type NodeEventListener = (event: NodeEvent) => void
 
@@ -68,4 +70,6 @@ export interface KithNodeApi {
   metrics(): Promise<string>
   /** Subscribe to live events; returns the unsubscribe function. */
   subscribe(listener: NodeEventListener): () => void
+  /** The ledger (absent in API tests that stub only the network). */
+  readonly chain?: ChainApi
 }

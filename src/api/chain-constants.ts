@@ -1,0 +1,14 @@
+/** Bounds of the ledger routes. Each has a reason; docs/LIMITS.md lists them. */
+import { MAX_TX_BYTES } from '../chain/constants.ts'
+
+/** Hex characters of a submitted transaction: twice the largest encoded transfer. Overflow: 400. */
+export const MAX_TX_HEX_CHARS = 2 * MAX_TX_BYTES
+
+/** Longest block/tx id or height in a path: a CIDv1 base32 of a sha2-256 is 59 characters. Overflow: 400. */
+export const MAX_CHAIN_ID_LENGTH = 100
+
+/** Longest address in a path: a kith1 address is 44 characters; a little room for a typo's error message. */
+export const MAX_ADDRESS_LENGTH = 100
+
+/** Bound on a ledger read or submit: all in memory or one SQLite lookup. */
+export const CHAIN_ROUTE_TIMEOUT_MS = 5_000

@@ -1,0 +1,93 @@
+/**
+ * Handlers of the ledger routes (merged into server.ts's handler map). A ledger rule failure is
+ * answered 400 with the rule's own code; unknown ids 404.
+ */
+import { txId } from '../chain/codec.ts'
+import { ChainError } from '../chain/errors.ts'
+import type { ChainApi } from '../chain/service/types.ts'
+import { InvalidInputError, KithError, NotFoundError } from '../core/errors.ts'
+import type { KithNodeApi } from '../node/types.ts'
+import {
+  accountToJson,
+  blockToJson,
+  chainInfoToJson,
+  transferFromJson,
+  txInfoToJson,
+  txToJson,
+} from './chain-json.ts'
+import type { chainRoutes } from './chain-routes.ts'
+import type { RequestOf, ResponseOf } from './routes.ts'
+
+export type ChainRouteId = keyof typeof chainRoutes
+
+type Handler<K extends ChainRouteId> = (
+  req: RequestOf<K>,
+  node: KithNodeApi,
+  signal: AbortSignal,
+) => Promise<ResponseOf<K>>
+
+function chainOf(node: KithNodeApi): ChainApi {
+  if (node.chain === undefined) throw new KithError('CHAIN_UNAVAILABLE', 'this node runs without a ledger')
+  return node.chain
+}
+
+/** Runs `fn`, turning a ledger rule failure into a 400 with the same code. */
+function rules<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn())
+  } catch (err) {
+    if (err instanceof ChainError && !(err instanceof InvalidInputError)) {
+      return Promise.reject(
+        new InvalidInputError(err.code, err.message, { ...err.meta, verdict: err.verdict }, { cause: err }),
+      )
+    }
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+  }
+}
+
+export const chainHandlers: { [K in ChainRouteId]: Handler<K> } = {
+  getChain: (_req, node) => rules(() => chainInfoToJson(chainOf(node).info())),
+  getChainHead: (_req, node) =>
+    rules(() => {
+      const h = chainInfoToJson(chainOf(node).info()).head
+      return h
+    }),
+  getAccount: (req, node) => rules(() => accountToJson(chainOf(node).account(req.params.address))),
+  submitTx: (req, node) =>
+    rules(() => {
+      const chain = chainOf(node)
+      const { hex, tx } = req.body
+      if (hex !== undefined) return chain.submitTxBytes(Uint8Array.from(Buffer.from(hex, 'hex')))
+      return chain.submitTx(transferFromJson(tx!))
+    }),
+  getTx: (req, node) =>
+    rules(() => {
+      const t = chainOf(node).tx(req.params.id)
+      if (t === null)
+        throw new NotFoundError('TX_NOT_FOUND', `no transaction ${req.params.id}`, { id: req.params.id })
+      return txInfoToJson(t)
+    }),
+  getBlock: (req, node) =>
+    rules(() => {
+      const b = chainOf(node).block(req.params.idOrHeight)
+      if (b === null)
+        throw new NotFoundError('BLOCK_NOT_FOUND', `no block ${req.params.idOrHeight}`, {
+          block: req.params.idOrHeight,
+        })
+      return blockToJson(b, (tx) => txId(tx).toString())
+    }),
+  getMempool: (_req, node) =>
+    rules(() => {
+      const chain = chainOf(node)
+      const info = chain.info()
+      return {
+        size: info.mempool.size,
+        bytes: info.mempool.bytes,
+        txs: chain.mempool().map((e) => {
+          const tx = txToJson(e.tx)
+          if (tx.kind !== 'transfer') throw new Error('unreachable: the mempool holds transfers')
+          return { id: e.id, addedMs: e.addedMs, tx }
+        }),
+      }
+    }),
+}
