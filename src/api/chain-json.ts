@@ -68,6 +68,7 @@ export const chainInfoJsonSchema = z.strictObject({
   networkName: z.string(),
   genesisId: z.string(),
   engine: z.enum(['pow', 'poa']),
+  minFee: amount,
   head: chainHeadJsonSchema,
   mempool: z.strictObject({ size: z.number().int(), bytes: z.number().int() }),
   mining: z.boolean(),
@@ -164,6 +165,7 @@ export function headerToJson(h: BlockHeader): z.infer<typeof headerJsonSchema> {
 export function chainInfoToJson(i: ChainInfo): z.infer<typeof chainInfoJsonSchema> {
   return {
     ...i,
+    minFee: i.minFee.toString(),
     head: { ...i.head, totalWork: i.head.totalWork.toString(), stateRoot: hex(i.head.stateRoot) },
     mempool: { ...i.mempool },
   }

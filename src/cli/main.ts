@@ -15,6 +15,8 @@ import {
   EXIT_OK,
   MAX_DEVNET_NODES,
 } from './constants.ts'
+import { registerChainCommands } from './commands/chain.ts'
+import { registerWalletCommands } from './commands/wallet.ts'
 import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
 import {
   connectCommand,
@@ -36,6 +38,8 @@ interface StartFlags {
   logLevel?: KithConfig['logLevel']
   mdns?: boolean
   json?: boolean
+  mine?: boolean
+  minerAddress?: string
   /** false when --no-port-mapping is given. */
   portMapping?: boolean
   relayOnly?: boolean
@@ -115,6 +119,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       ]),
     )
     .option('--json', 'print the ready line as JSON')
+    .option('--mine', 'mine blocks (rewards to --miner-address, else the first wallet)')
+    .option('--miner-address <address>', 'kith1… address the block rewards go to')
     .action(async (o: StartFlags, cmd: Command) => {
       const flags = startFlagsToConfig(o, cmd.getOptionValueSource('mdns') === 'cli')
       // Loaded only here: the node pulls in libp2p, which the client commands do not need.
@@ -152,6 +158,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       process.off('SIGTERM', stop)
     }
   })
+
+  registerWalletCommands(program, io)
+  registerChainCommands(program, io)
 
   program
     .command('devnet')
@@ -198,6 +207,11 @@ export function startFlagsToConfig(o: StartFlags, noMdnsGiven: boolean): ConfigO
   if (noMdnsGiven) flags.mdns = false
   if (o.api != null) flags.api = parseApiFlag(o.api)
   if (o.apiNoAuth === true) flags.api = { ...flags.api, auth: false }
+  if (o.mine === true || o.minerAddress != null)
+    flags.chain = {
+      ...(o.mine === true ? { mine: true } : {}),
+      ...(o.minerAddress != null ? { minerAddress: o.minerAddress } : {}),
+    }
   const nat: NonNullable<ConfigOverrides['nat']> = {}
   if (o.portMapping === false) nat.portMapping = false
   if (o.relayOnly === true) nat.relayOnly = true

@@ -160,6 +160,7 @@ export class ChainService implements ChainApi {
       networkName: this.params.networkName,
       genesisId: this.genesisId,
       engine: this.params.engine.type,
+      minFee: this.params.minFee,
       head: this.head(),
       mempool: { size: this.#mempool.size, bytes: this.#mempool.bytes },
       mining: this.#mining,

@@ -18,6 +18,8 @@ export interface ChainInfo {
   readonly networkName: string
   readonly genesisId: string
   readonly engine: 'pow' | 'poa'
+  /** Smallest fee a transfer may pay (base units, from genesis). */
+  readonly minFee: bigint
   readonly head: ChainHead
   readonly mempool: { readonly size: number; readonly bytes: number }
   readonly mining: boolean

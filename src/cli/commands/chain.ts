@@ -1,0 +1,162 @@
+/**
+ * Ledger commands against a running node: `kith chain`, `kith balance [address]`,
+ * `kith send <to> <amount>`, `kith tx <id>`, `kith block <id|height>`. `send` signs locally with
+ * the wallet's keystore (KITH_WALLET_PASSPHRASE or a prompt), takes the nonce from the node,
+ * submits, and waits for inclusion.
+ */
+import type { Command } from 'commander'
+import { formatAmount, parseAmount } from '../../chain/amount.ts'
+import { encodeTx } from '../../chain/codec.ts'
+import { parseAddress } from '../../chain/address.ts'
+import { ChainError } from '../../chain/errors.ts'
+import { InvalidInputError, KithError } from '../../core/errors.ts'
+import { resolvePassphrase } from '../../wallet/index.ts'
+import { printJson, type CliIo } from '../output.ts'
+import { connectToNode, type RemoteOptions } from '../remote.ts'
+import { DEFAULT_WALLET_NAME, walletsOf } from './wallet.ts'
+
+/** How long `send` waits for its transaction to be included by default (a few block intervals). */
+export const SEND_WAIT_MS = 120_000
+/** Poll interval while waiting for inclusion: a block interval is seconds. */
+export const SEND_POLL_MS = 500
+
+interface SendFlags extends RemoteOptions {
+  fee?: string
+  memo?: string
+  wallet: string
+  account: string
+  wait: boolean
+  waitMs: string
+}
+
+export function registerChainCommands(program: Command, io: CliIo): void {
+  const remote = (name: string, description: string): Command =>
+    program
+      .command(name)
+      .description(description)
+      .option('--api <url>', 'API URL of the node (default: from the data dir api.json)')
+      .option('--data-dir <dir>', 'data directory of the node (default ./.kith or KITH_DATA_DIR)')
+      .option('--json', 'print JSON')
+
+  remote('chain', 'show the ledger: network, head, height, work, mempool').action(
+    async (o: RemoteOptions) => {
+      const info = await (await connectToNode(o, io.env)).chain()
+      if (o.json === true) return printJson(io, info)
+      io.stdout(
+        [
+          `network  ${info.networkId} (${info.engine})`,
+          `head     ${info.head.id}`,
+          `height   ${info.head.height}`,
+          `work     ${info.head.totalWork}`,
+          `time     ${new Date(info.head.timestampMs).toISOString()}`,
+          `mempool  ${info.mempool.size} tx (${info.mempool.bytes} bytes)`,
+          `mining   ${info.mining ? 'yes' : 'no'}`,
+        ].join('\n') + '\n',
+      )
+    },
+  )
+
+  remote('balance', 'balance and nonce of an address (default: the wallet address)')
+    .argument('[address]', 'a kith1… address')
+    .option('--wallet <name>', 'wallet whose address to show', DEFAULT_WALLET_NAME)
+    .action(async (address: string | undefined, o: RemoteOptions & { wallet: string }) => {
+      const addr = address ?? (await walletsOf(o, io.env).address(o.wallet))
+      const acc = await (await connectToNode(o, io.env)).account(addr)
+      if (o.json === true) return printJson(io, acc)
+      io.stdout(
+        `${acc.address}\nbalance  ${formatAmount(BigInt(acc.balance))} KITH\nnonce    ${acc.nonce}${acc.pending > 0 ? ` (${acc.pending} pending)` : ''}\n`,
+      )
+    })
+
+  remote('send', 'send KITH from a wallet; waits until the transfer is in a block')
+    .argument('<to>', 'recipient kith1… address')
+    .argument('<amount>', 'amount in KITH, e.g. 1.5')
+    .option('--fee <kith>', 'fee in KITH (default: the network minimum)')
+    .option('--memo <text>', 'memo (at most 256 bytes)')
+    .option('--wallet <name>', 'wallet to send from', DEFAULT_WALLET_NAME)
+    .option('--account <n>', 'account index in the wallet', '0')
+    .option('--no-wait', 'return once the node accepted the transfer')
+    .option('--wait-ms <ms>', 'how long to wait for inclusion', String(SEND_WAIT_MS))
+    .action(async (to: string, amountText: string, o: SendFlags) => sendCommand(io, to, amountText, o))
+
+  remote('tx', 'show a transaction and whether it is confirmed')
+    .argument('<id>', 'transaction id')
+    .action(async (id: string, o: RemoteOptions) => {
+      const t = await (await connectToNode(o, io.env)).tx(id)
+      if (o.json === true) return printJson(io, t)
+      const where =
+        t.status === 'confirmed' ? `block ${t.height} (${t.confirmations} confirmations)` : 'in the mempool'
+      const what =
+        t.tx.kind === 'transfer'
+          ? `${formatAmount(BigInt(t.tx.amount))} KITH ${t.tx.from ?? ''} -> ${t.tx.recipient}, fee ${formatAmount(BigInt(t.tx.fee))}, nonce ${t.tx.nonce}`
+          : `coinbase ${formatAmount(BigInt(t.tx.amount))} KITH -> ${t.tx.recipient}`
+      io.stdout(`${t.id}\n${t.status}  ${where}\n${what}\n`)
+    })
+
+  remote('block', 'show a block by id or height')
+    .argument('<idOrHeight>', 'block id or main-chain height')
+    .action(async (idOrHeight: string, o: RemoteOptions) => {
+      const b = await (await connectToNode(o, io.env)).block(idOrHeight)
+      if (o.json === true) return printJson(io, b)
+      io.stdout(
+        `${b.id}\nheight   ${b.header.height}${b.main ? '' : ' (side chain)'}\ntime     ${new Date(b.header.timestampMs).toISOString()}\n` +
+          `parent   ${b.header.parent ?? '-'}\nminer    ${b.header.miner}\ntxs      ${b.transactions.length}\n` +
+          b.transactions.map((t) => `  ${t.id} ${t.tx.kind} ${formatAmount(BigInt(t.tx.amount))}\n`).join(''),
+      )
+    })
+}
+
+async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFlags): Promise<void> {
+  try {
+    parseAddress(to)
+  } catch (err) {
+    // A mistyped recipient is bad usage (exit 2), with the address rule's own code.
+    if (err instanceof ChainError)
+      throw new InvalidInputError(err.code, err.message, err.meta, { cause: err })
+    throw err
+  }
+  const amount = parseAmount(amountText)
+  const client = await connectToNode(o, io.env)
+  const info = await client.chain()
+  const fee = o.fee === undefined ? BigInt(info.minFee) : parseAmount(o.fee)
+  const wallets = walletsOf(o, io.env)
+  const account = Number(o.account)
+  const from = await wallets.address(o.wallet, account)
+  const { nextNonce } = await client.account(from)
+  const wallet = await wallets.unlock(o.wallet, await resolvePassphrase({ env: io.env }))
+  let tx
+  try {
+    tx = wallet.signTransfer(account, {
+      network: info.networkId,
+      nonce: nextNonce,
+      recipient: to,
+      amount,
+      fee,
+      ...(o.memo === undefined ? {} : { memo: new TextEncoder().encode(o.memo) }),
+    })
+  } finally {
+    wallet.lock()
+  }
+  const submitted = await client.submitTx({ hex: Buffer.from(encodeTx(tx)).toString('hex') })
+  if (!o.wait) {
+    if (o.json === true) return printJson(io, submitted)
+    return io.stdout(`submitted ${submitted.id}\n`)
+  }
+  const deadline = Date.now() + Number(o.waitMs)
+  for (;;) {
+    const t = await client.tx(submitted.id)
+    if (t.status === 'confirmed') {
+      if (o.json === true) return printJson(io, t)
+      return io.stdout(`sent ${formatAmount(amount)} KITH to ${to}: ${t.id} in block ${t.height}\n`)
+    }
+    if (Date.now() > deadline)
+      throw new KithError(
+        'TX_NOT_CONFIRMED',
+        `transaction ${submitted.id} is accepted but not in a block after ${o.waitMs} ms (still pending)`,
+        {
+          id: submitted.id,
+        },
+      )
+    await new Promise((r) => setTimeout(r, SEND_POLL_MS))
+  }
+}

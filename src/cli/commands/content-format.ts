@@ -1,0 +1,67 @@
+/** Text output for content commands and events (no I/O here). */
+import type { ContentEvent, ContentStatus, FetchProgress, ProvidersReport } from '../../node/types-content.ts'
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+
+export function formatBytes(n: number): string {
+  let v = n
+  let i = 0
+  while (v >= 1024 && i < UNITS.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${UNITS[i]}`
+}
+
+const iso = (ms: number | null): string => (ms == null ? 'never' : new Date(ms).toISOString())
+
+export function formatContentEvent(e: ContentEvent, at: string): string {
+  switch (e.type) {
+    case 'content:added':
+      return `${at} added      ${e.cid} ${formatBytes(e.bytes)}\n`
+    case 'content:fetched':
+      return `${at} fetched    ${e.cid} ${formatBytes(e.fetchedBytes)} from ${e.peers} peer(s)\n`
+    case 'content:removed':
+      return `${at} unpinned   ${e.cid}\n`
+    case 'content:progress':
+      return `${at} progress   ${e.fetchId ?? '-'} ${formatBytes(e.bytes)} ${e.peers} peer(s)\n`
+  }
+}
+
+export function formatFetchLine(p: FetchProgress): string {
+  const rate = p.elapsedMs > 0 ? (p.fetchedBytes / p.elapsedMs) * 1000 : 0
+  const total = p.totalBytes == null ? '' : ` of ${formatBytes(p.totalBytes)}`
+  return `${formatBytes(p.bytes)}${total} at ${formatBytes(rate)}/s from ${p.peers} peer(s)`
+}
+
+export function formatContentStatus(s: ContentStatus): string {
+  const lines = [
+    `store      ${formatBytes(s.store.bytesUsed)} of ${formatBytes(s.store.quotaBytes)} in ${s.store.blocks} blocks (gc at ${formatBytes(s.store.highWaterBytes)})`,
+    `pins       ${s.pins}`,
+    `fetches    ${s.activeFetches} running`,
+    `announce   every ${Math.round(s.provideIntervalMs / 60_000)} min; next check ${iso(s.nextProvideRoundMs)}`,
+    `provider records (${s.provides.length}):`,
+    ...s.provides.map(
+      (p) =>
+        `  ${p.cid}  last announced ${iso(p.lastProvidedMs)}${p.lastError == null ? '' : `  (last error: ${p.lastError})`}`,
+    ),
+  ]
+  return lines.join('\n') + '\n'
+}
+
+export function formatProviders(r: ProvidersReport): string {
+  const lines = [`providers of ${r.cid} (lookup ${(r.lookupMs / 1000).toFixed(1)} s):`]
+  if (r.providers.length === 0) lines.push('  none found on the DHT')
+  for (const p of r.providers) {
+    lines.push(`  ${p.peerId}  ${p.dialable ? 'dialable' : `NOT dialable: ${p.error ?? 'unknown'}`}`)
+    for (const a of p.addresses) lines.push(`    ${a}`)
+  }
+  lines.push(
+    `this node ${r.self.peerId}:`,
+    `  announces this CID: ${r.selfProvide == null ? 'no' : `yes, last ${iso(r.selfProvide.lastProvidedMs)}${r.selfProvide.lastError == null ? '' : ` (last error: ${r.selfProvide.lastError})`}`}`,
+    `  own record seen on the DHT: ${r.selfRecordFound ? 'yes' : 'no'}`,
+    `  reachable: ${r.self.publicAddress ? 'announces a public address' : 'only private/loopback addresses announced (peers outside this network cannot dial us)'}; DHT ${r.self.dhtMode}; ${r.self.connections} connection(s)`,
+  )
+  for (const a of r.self.announce) lines.push(`    ${a}`)
+  return lines.join('\n') + '\n'
+}
