@@ -1,0 +1,44 @@
+/**
+ * Child process of the crash-safety test: opens the chain in a data dir, mines (PoW on the
+ * calling thread, low difficulty) and submits transfers; prints `ACK <txid>` once a transfer is
+ * accepted (journalled). The parent SIGKILLs it at random moments.
+ * Usage: node store-crash-child.ts <dataDir>
+ */
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { systemClock } from '../../src/core/clock.ts'
+import { silentLogger } from '../../src/core/logger.ts'
+import { parseGenesisJson } from '../../src/chain/genesis.ts'
+import { ChainService } from '../../src/chain/service/chain-service.ts'
+import { Miner } from '../../src/chain/service/miner.ts'
+import { InlinePowSolver } from '../../src/chain/worker/pow-solver.ts'
+import { openDatabase } from '../../src/store/sqlite.ts'
+import { testKey, transfer } from './helpers.ts'
+
+const dir = process.argv[2]!
+const genesis = parseGenesisJson(readFileSync(join(dir, 'genesis.json'), 'utf8'))
+const db = openDatabase(join(dir, 'kith.db'))
+const chain = new ChainService({ db, genesis, clock: systemClock, logger: silentLogger() })
+chain.start()
+const keys = [testKey(1), testKey(2), testKey(3)]
+const miner = new Miner(
+  { chain, solver: new InlinePowSolver({ sliceTries: 256 }), clock: systemClock, logger: silentLogger() },
+  { minerAddress: testKey(9).address },
+)
+miner.start()
+process.stdout.write(`READY ${chain.head().height}\n`)
+let i = 0
+setInterval(() => {
+  const from = keys[i % keys.length]!
+  const to = keys[(i + 1) % keys.length]!
+  i++
+  const nonce = chain.account(from.address).nextNonce
+  const tx = transfer(from, to.address, {
+    nonce,
+    amount: 1_000n + BigInt(i),
+    fee: 10n,
+    network: genesis.params.networkId,
+  })
+  const r = chain.submitTx(tx)
+  process.stdout.write(`ACK ${r.id}\n`)
+}, 3)
