@@ -13,6 +13,13 @@ import type { KithConfig } from '../node/config.ts'
 import { ensureDataDir, readConfigFile, writeConfigFile } from '../node/datadir.ts'
 import type { ReadyLine, SignalSource } from '../cli/daemon.ts'
 import type { CliIo } from '../cli/output.ts'
+import { DEFAULT_GENESIS_TIMESTAMP_MS, GENESIS_FILE_NAME, serializeGenesis } from '../chain/service/index.ts'
+import { makeGenesisFile } from '../chain/genesis.ts'
+import { COIN } from '../chain/constants.ts'
+import type { Address } from '../chain/types.ts'
+import { seededRng, systemClock, cryptoRng } from '../core/clock.ts'
+import { accountKeys, generateMnemonic, mnemonicToSeed, walletService } from '../wallet/index.ts'
+import { writeFileAtomic } from '../node/datadir.ts'
 
 /** How long one node may take to print its ready line (a loaded 2-core machine starting many at once). */
 export const DEVNET_READY_TIMEOUT_MS = 60_000
@@ -22,6 +29,15 @@ export const DEVNET_STOP_TIMEOUT_MS = 20_000
 export const MAX_DEVNET_STDERR_LINES = 20
 /** TCP port of node i: basePort + DEVNET_TCP_PORT_OFFSET + i (API: basePort + i). */
 export const DEVNET_TCP_PORT_OFFSET = 100
+
+/** Coins each devnet node's wallet starts with. */
+export const DEVNET_ALLOCATION = 10_000n * COIN
+/** Passphrase of the devnet wallets: their mnemonics are printed anyway (test coins only). */
+export const DEVNET_WALLET_PASSPHRASE = 'devnet'
+/** Devnet wallet name in each node's data dir. */
+export const DEVNET_WALLET_NAME = 'default'
+/** Light scrypt for devnet keystores (public test keys; keeps a 50-node devnet quick to set up). */
+const DEVNET_SCRYPT = { n: 2 ** 14, r: 8, p: 1 }
 
 const CLI_MAIN = fileURLToPath(new URL('../cli/main.ts', import.meta.url))
 
@@ -42,6 +58,11 @@ export interface DevnetOptions {
 
 export interface DevnetNode {
   index: number
+  /** The node's funded wallet ("default", passphrase DEVNET_WALLET_PASSPHRASE). */
+  address: string
+  /** Deterministic: generateMnemonic(12, seededRng(index)); `kith wallet restore` takes it. */
+  mnemonic: string
+  mining: boolean
   dataDir: string
   peerId: string
   api: string | null
@@ -72,8 +93,17 @@ export async function startDevnet(
   signal?: AbortSignal,
 ): Promise<Devnet> {
   const children: Child[] = []
+  const wallets = devnetWallets(opts.nodes)
+  const genesis = serializeGenesis(
+    makeGenesisFile({
+      network: opts.network,
+      timestampMs: DEFAULT_GENESIS_TIMESTAMP_MS,
+      allocations: wallets.map((w) => ({ address: w.address, amount: DEVNET_ALLOCATION })),
+    }),
+  )
   const stop = async (): Promise<boolean> => (await Promise.all(children.map(stopChild))).every((ok) => ok)
   try {
+    for (let i = 0; i < opts.nodes; i++) await prepareChain(i, opts, wallets[i]!, genesis)
     const first = await launch(0, opts, [], children, signal)
     const bootstrap = [`/ip4/127.0.0.1/tcp/${opts.basePort + DEVNET_TCP_PORT_OFFSET}/p2p/${first.peerId}`]
     const rest = await Promise.all(
@@ -107,7 +137,8 @@ export async function runDevnet(opts: DevnetOptions): Promise<number> {
       opts.io.stdout(
         opts.json
           ? JSON.stringify(n) + '\n'
-          : `node ${n.index}  ${n.peerId}  ${n.api ?? 'API off'}  ${n.dataDir}\n`,
+          : `node ${n.index}  ${n.peerId}  ${n.api ?? 'API off'}  ${n.dataDir}${n.mining ? '  (mining)' : ''}\n` +
+              `        wallet ${n.address}  mnemonic: ${n.mnemonic}\n`,
       )
     }
     if (!opts.json)
@@ -158,7 +189,18 @@ async function launch(
       abort.addEventListener('abort', fail, { once: true })
     }),
   ])
-  return { index, dataDir, peerId: ready.peerId, api: ready.api, listen: ready.listen, pid: ready.pid }
+  const w = devnetWallets(index + 1)[index]!
+  return {
+    index,
+    address: w.address,
+    mnemonic: w.mnemonic,
+    mining: index === 0,
+    dataDir,
+    peerId: ready.peerId,
+    api: ready.api,
+    listen: ready.listen,
+    pid: ready.pid,
+  }
 }
 
 /** Merge the devnet's settings into the node's config.json (keeping anything else already there). */
@@ -181,6 +223,8 @@ async function writeNodeConfig(
     logLevel: opts.logLevel,
     api: { enabled: true, host: '127.0.0.1', port: opts.basePort + index, auth: true },
     dht: { mode: 'server', allowPrivateAddresses: true },
+    // Node 0 mines, paid to its own devnet wallet; the others hold funded wallets to send from.
+    chain: { mine: index === 0, minerAddress: devnetWallets(index + 1)[index]!.address },
     // Every node shares 127.0.0.1: per-IP limits sized for the internet would refuse the devnet itself.
     connections: {
       maxInboundPerIp: Math.max(8, opts.nodes * 2),
@@ -251,4 +295,31 @@ async function stopChild(child: Child): Promise<boolean> {
   } finally {
     clearTimeout(timer)
   }
+}
+
+/** The devnet wallets: node i's mnemonic is generateMnemonic(12, seededRng(i)), the same on every run. */
+export function devnetWallets(n: number): { mnemonic: string; address: Address }[] {
+  return Array.from({ length: n }, (_, i) => {
+    const mnemonic = generateMnemonic(12, seededRng(i))
+    const seed = mnemonicToSeed(mnemonic)
+    try {
+      return { mnemonic, address: accountKeys(seed, 0).address }
+    } finally {
+      seed.fill(0)
+    }
+  })
+}
+
+/** Writes the shared devnet genesis and restores the node's funded wallet (once). */
+async function prepareChain(
+  index: number,
+  opts: Omit<DevnetOptions, 'signals' | 'json'>,
+  wallet: { mnemonic: string },
+  genesis: string,
+): Promise<void> {
+  const dataDir = await ensureDataDir(resolve(join(opts.baseDir, `node-${index}`)))
+  await writeFileAtomic(join(dataDir, GENESIS_FILE_NAME), genesis, 0o644)
+  const wallets = walletService({ scrypt: DEVNET_SCRYPT })({ dataDir, clock: systemClock, rng: cryptoRng })
+  if (!(await wallets.has(DEVNET_WALLET_NAME)))
+    await wallets.restore(DEVNET_WALLET_NAME, wallet.mnemonic, DEVNET_WALLET_PASSPHRASE)
 }

@@ -7,6 +7,7 @@
 import type { Command } from 'commander'
 import { formatAmount, parseAmount } from '../../chain/amount.ts'
 import { encodeTx } from '../../chain/codec.ts'
+import { MAX_MEMO_BYTES } from '../../chain/constants.ts'
 import { parseAddress } from '../../chain/address.ts'
 import { ChainError } from '../../chain/errors.ts'
 import { InvalidInputError, KithError } from '../../core/errors.ts'
@@ -116,6 +117,16 @@ async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFla
     throw err
   }
   const amount = parseAmount(amountText)
+  const memo = o.memo === undefined ? undefined : new TextEncoder().encode(o.memo)
+  // [REJECT] memo <= MAX_MEMO_BYTES: checked before signing, so the user sees the rule, not a decode error.
+  if (memo !== undefined && memo.length > MAX_MEMO_BYTES)
+    throw new InvalidInputError(
+      'TX_MEMO_TOO_LARGE',
+      `the memo is ${memo.length} bytes; at most ${MAX_MEMO_BYTES} are allowed`,
+      {
+        bytes: memo.length,
+      },
+    )
   const client = await connectToNode(o, io.env)
   const info = await client.chain()
   const fee = o.fee === undefined ? BigInt(info.minFee) : parseAmount(o.fee)
@@ -132,7 +143,7 @@ async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFla
       recipient: to,
       amount,
       fee,
-      ...(o.memo === undefined ? {} : { memo: new TextEncoder().encode(o.memo) }),
+      ...(memo === undefined ? {} : { memo }),
     })
   } finally {
     wallet.lock()
