@@ -5,7 +5,7 @@
  * mempool. No clock, randomness or I/O in here: time and randomness come in as arguments;
  * services in src/node carry out the decisions.
  *
- * Entry points (rules, codes and limits in RULES.md):
+ * Entry points (rules and codes: docs/PROTOCOLS.md "Ledger"; limits: docs/LIMITS.md "Ledger"):
  * - wallet: `addressFromPublicKey`, `parseAddress`, `createTransfer`, `signTransfer`,
  *   `encodeTx`/`decodeTx`, `txId`, `publicKeyFromPrivate`, `parseAmount`/`formatAmount`.
  * - genesis: `parseGenesisJson(text)` -> { params, block, state, allocations, hash }.
