@@ -201,4 +201,37 @@ describe('NAT scenarios', () => {
     }
     assert.ok(sb.connections.filter((c) => c.peer === a.peerId).every((c) => c.relayed))
   })
+
+  it(
+    '4: the relay A and B use stops; both keep their second reservation and the connection comes back',
+    { skip },
+    async () => {
+      const r = await startRelay('r')
+      const r2 = await startRelay('r2')
+      const relays = [addrOf(r), addrOf(r2)]
+      const a = await start('a', labNodeConfig({ bootstrap: relays }))
+      const b = await start('b', labNodeConfig({ bootstrap: relays }))
+      const both = (x: { status: { nat: { relayReservations: string[] } | null } }): boolean =>
+        [r.peerId, r2.peerId].every((p) => x.status.nat?.relayReservations.includes(p) === true)
+      await a.until('reservations on R and R2', both)
+      await b.until('reservations on R and R2', both)
+      const first = await a.request({ cmd: 'dial', addr: `${addrOf(r)}/p2p-circuit/p2p/${b.peerId}` })
+      assert.ok(first.ok, first.error)
+      // B's identify push (debounced in libp2p) tells A about its second reservation.
+      await eventually('A learns B is reachable through R2', async () => {
+        const x = await a.request<{ addrs: string[] }>({ cmd: 'peerAddrs', peer: b.peerId })
+        return x.addrs.some((m) => m.includes(`${r2.peerId}/p2p-circuit`))
+      })
+      await r.stop()
+      const sb = await b.until('only the R2 reservation left', (x) => {
+        const held = x.status.nat?.relayReservations ?? []
+        return held.length === 1 && held[0] === r2.peerId
+      })
+      assert.ok(sb.status.announce.every((x) => !x.includes(`${r.peerId}/p2p-circuit`)))
+      // Nobody dials by hand: A finds B's other reservation (DHT) and reconnects through R2.
+      await a.until('A connected to B again, through R2', (x) =>
+        x.connections.some((c) => c.peer === b.peerId && c.remoteAddr.includes(`${r2.peerId}/p2p-circuit`)),
+      )
+    },
+  )
 })

@@ -16,7 +16,7 @@ export const SCENARIO_STEP_TIMEOUT_MS = 30_000
 /** Polling interval while waiting for a status condition (there is no status event to wait on). */
 const STATUS_POLL_MS = 200
 /** Bytes of a node's stderr kept for failure messages. */
-const MAX_STDERR_BYTES = 20_000
+const MAX_STDERR_BYTES = 200_000
 
 type Line = Record<string, unknown>
 type Distribute<T> = T extends unknown ? Omit<T, 'id'> : never

@@ -4,6 +4,7 @@
  * carries out the answer.
  */
 import { isIPv4 } from 'node:net'
+import { MAX_RELAY_RESTORES } from './constants.ts'
 import type { MappedPort, NatMappingType, NatOptions, PortMappingState, Reachability } from './types.ts'
 
 export interface AddressFact {
@@ -130,6 +131,29 @@ export function planRelayRole(
   if (options.relayOnly || options.relayServer === 'off') return { relayServer: false }
   if (options.relayServer === 'on') return { relayServer: true }
   return { relayServer: reachability === 'public' }
+}
+
+export interface RestoreInput {
+  relayed: boolean
+  direction: 'inbound' | 'outbound'
+  /** Connections to the same peer still open. */
+  otherConnections: number
+  /** Restores already under way. */
+  restoring: number
+  alreadyRestoring: boolean
+  stopping: boolean
+}
+
+/** Restore a lost relayed connection only if we dialled it, it was the last one, and within bounds. */
+export function planRestore(input: RestoreInput): { restore: boolean } {
+  const restore =
+    input.relayed &&
+    input.direction === 'outbound' &&
+    input.otherConnections === 0 &&
+    !input.alreadyRestoring &&
+    !input.stopping &&
+    input.restoring < MAX_RELAY_RESTORES
+  return { restore }
 }
 
 /** When to renew a mapping granted for `lifetimeMs`: halfway (RFC 6886 §3.3), never sooner than `minMs`. */

@@ -5,10 +5,18 @@
 import { readFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { circuitRelayServer, type CircuitRelayServerComponents } from '@libp2p/circuit-relay-v2'
-import type { Libp2pEvents, Startable, TypedEventTarget } from '@libp2p/interface'
+import type {
+  Connection,
+  Libp2pEvents,
+  PeerId,
+  PeerRouting,
+  Startable,
+  TypedEventTarget,
+} from '@libp2p/interface'
 import type { TransportManager } from '@libp2p/interface-internal'
 import type { Logger } from '../../core/logger.ts'
 import { relayServerInit } from './relay-limits.ts'
+import { RELAY_RESTORE_TIMEOUT_MS } from './constants.ts'
 import { PortMapper, type GatewayFinder, type PortTarget } from './port-mapper.ts'
 import {
   assessReachability,
@@ -16,6 +24,7 @@ import {
   isRelayed,
   parseDefaultGateway,
   planRelayRole,
+  planRestore,
   relayOf,
   type AddressFact,
 } from './reachability.ts'
@@ -24,6 +33,7 @@ import type { NatOptions, NatStatus, ReachabilityVerdictLike } from './types.ts'
 export type NatComponents = CircuitRelayServerComponents & {
   transportManager: TransportManager
   events: TypedEventTarget<Libp2pEvents>
+  peerRouting: PeerRouting
 }
 
 export interface NatServiceInit {
@@ -50,6 +60,10 @@ class DefaultNatService implements NatService, Startable {
   #relay: RelayServer | null = null
   #verdict: ReachabilityVerdictLike = { reachability: 'unknown', reason: 'starting', mappingType: 'unknown' }
   readonly #onUpdate = (): void => this.#reassess()
+  readonly #onClose = (evt: CustomEvent<Connection>): void => this.#maybeRestore(evt.detail)
+  /** Peers whose lost relayed connection is being restored through another relay. */
+  readonly #restoring = new Set<string>()
+  #stopping = false
 
   constructor(components: NatComponents, init: NatServiceInit) {
     this.#c = components
@@ -61,6 +75,7 @@ class DefaultNatService implements NatService, Startable {
   afterStart(): void {
     const { options } = this.#init
     this.#c.events.addEventListener('self:peer:update', this.#onUpdate)
+    this.#c.events.addEventListener('connection:close', this.#onClose)
     if (options.portMapping && !options.relayOnly) {
       this.#mapping = this.#startMapping()
     }
@@ -68,7 +83,9 @@ class DefaultNatService implements NatService, Startable {
   }
 
   async beforeStop(): Promise<void> {
+    this.#stopping = true
     this.#c.events.removeEventListener('self:peer:update', this.#onUpdate)
+    this.#c.events.removeEventListener('connection:close', this.#onClose)
     await this.#mapping
     await this.#mapper?.stop()
     this.#mapper = null
@@ -117,6 +134,40 @@ class DefaultNatService implements NatService, Startable {
     }
     this.#applied = now
     this.#reassess()
+  }
+
+  /**
+   * A relayed connection we dialled went away (typically its relay stopped) and nothing else
+   * connects us to that peer: find the peer's current addresses through the DHT (its other
+   * reservations) and dial again. Only the dialling side restores, so the two ends do not race.
+   */
+  #maybeRestore(conn: Connection): void {
+    const decision = planRestore({
+      relayed: isRelayed(conn.remoteAddr.toString()),
+      direction: conn.direction,
+      otherConnections: this.#c.connectionManager.getConnections(conn.remotePeer).length,
+      restoring: this.#restoring.size,
+      alreadyRestoring: this.#restoring.has(conn.remotePeer.toString()),
+      stopping: this.#stopping,
+    })
+    if (!decision.restore) return
+    void this.#restore(conn.remotePeer)
+  }
+
+  async #restore(peer: PeerId): Promise<void> {
+    const key = peer.toString()
+    this.#restoring.add(key)
+    const signal = AbortSignal.timeout(RELAY_RESTORE_TIMEOUT_MS)
+    try {
+      // Fresh addresses first: the peer store still holds the reservation that just died.
+      await this.#c.peerRouting.findPeer(peer, { signal, useCache: false }).catch(() => null)
+      await this.#c.connectionManager.openConnection(peer, { signal })
+      this.#init.log.info({ peer: key }, 'relayed connection restored')
+    } catch (err) {
+      this.#init.log.info({ peer: key, error: (err as Error).message }, 'could not restore relayed connection')
+    } finally {
+      this.#restoring.delete(key)
+    }
   }
 
   #reassess(): void {
