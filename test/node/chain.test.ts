@@ -1,0 +1,93 @@
+/**
+ * The ledger inside a running node: the network id carries the genesis hash, a mining node
+ * extends its chain and reports it through events, and a restart on the same data dir resumes
+ * the same head. Start-up refuses a corrupt genesis file or one of another network, by code.
+ */
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { makeGenesisFile } from '../../src/chain/genesis.ts'
+import { serializeGenesis } from '../../src/chain/service/genesis-file.ts'
+import { silentLogger } from '../../src/core/logger.ts'
+import { createNode, type KithNode } from '../../src/node/index.ts'
+import { testKey } from '../chain/helpers.ts'
+import { loopbackConfig, removeDirs, tempDir, until } from '../helpers/nodes.ts'
+
+const dirs: string[] = []
+after(async () => await removeDirs(dirs))
+
+async function fastGenesisDir(network: string): Promise<string> {
+  const dir = await tempDir('kith-node-chain-')
+  dirs.push(dir)
+  const file = makeGenesisFile({
+    network,
+    timestampMs: Date.now() - 1000,
+    allocations: [{ address: testKey(1).address, amount: 1_000_000n }],
+    params: { blockIntervalMs: 30 },
+  })
+  await writeFile(join(dir, 'genesis.json'), serializeGenesis(file))
+  return dir
+}
+
+async function miningNode(dataDir: string, network: string): Promise<KithNode> {
+  const config = await loopbackConfig({ dataDir, network })
+  const node = await createNode({
+    config: { ...config, chain: { mine: true, minerAddress: testKey(9).address } },
+    logger: silentLogger(),
+  })
+  await node.start()
+  return node
+}
+
+void describe('the ledger in a running node', () => {
+  void it('mines, emits head events, and resumes the same head after a restart', async () => {
+    const dir = await fastGenesisDir('minenet')
+    let node = await miningNode(dir, 'minenet')
+    const heads: number[] = []
+    node.subscribe((e) => {
+      if (e.type === 'chain:head') heads.push(e.height)
+    })
+    try {
+      assert.match(node.status().network.id, /^minenet-[0-9a-f]{16}$/)
+      assert.equal(node.status().network.id, node.chain.info().networkId)
+      await until('three blocks mined', () => node.chain.head().height >= 3, { nodes: [node] })
+      assert.ok(heads.length >= 3)
+    } finally {
+      await node.stop()
+    }
+    const stopped = node.chain.head()
+    node = await createNode({
+      config: await loopbackConfig({ dataDir: dir, network: 'minenet' }),
+      logger: silentLogger(),
+    })
+    try {
+      await node.start()
+      assert.equal(node.chain.head().id, stopped.id)
+      assert.equal(node.chain.account(testKey(1).address).balance, 1_000_000n)
+    } finally {
+      await node.stop()
+    }
+  })
+
+  void it('refuses to start with a corrupt genesis file or one of another network', async () => {
+    const dir = await tempDir('kith-node-chain-')
+    dirs.push(dir)
+    await writeFile(join(dir, 'genesis.json'), '{ not json')
+    await assert.rejects(
+      createNode({ config: await loopbackConfig({ dataDir: dir, network: 'x' }), logger: silentLogger() }),
+      { code: 'GENESIS_INVALID' },
+    )
+    const other = await fastGenesisDir('othernet')
+    await assert.rejects(
+      createNode({ config: await loopbackConfig({ dataDir: other, network: 'x' }), logger: silentLogger() }),
+      { code: 'GENESIS_NETWORK_MISMATCH' },
+    )
+    // The data dir lock was released: a correct config starts.
+    const ok = await createNode({
+      config: await loopbackConfig({ dataDir: other, network: 'othernet' }),
+      logger: silentLogger(),
+    })
+    await ok.stop()
+  })
+})
