@@ -14,6 +14,7 @@ import {
   READ_ROUTE_TIMEOUT_MS,
 } from './constants.ts'
 import { chainEventSchemas, chainRoutes } from './chain-routes.ts'
+import { contentEventSchemas, contentRoutes } from './content-routes.ts'
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE'
 
@@ -110,6 +111,7 @@ export const nodeEventSchema = z.discriminatedUnion('type', [
     atMs: z.number(),
   }),
   ...chainEventSchemas,
+  ...contentEventSchemas,
 ])
 
 export const errorBodySchema = z.object({
@@ -187,6 +189,7 @@ export const routes = {
     fieldCodes: {},
   },
   ...chainRoutes,
+  ...contentRoutes,
 } as const satisfies Record<string, RouteDefinition>
 
 export type Routes = typeof routes

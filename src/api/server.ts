@@ -30,6 +30,8 @@ import {
 } from './routes.ts'
 import { SseChannel } from './sse.ts'
 import { chainHandlers } from './chain-handlers.ts'
+import { contentHandlers } from './content-handlers.ts'
+import { registerContentHttp } from './content-http.ts'
 
 export interface ApiServerOptions {
   node: KithNodeApi
@@ -70,6 +72,7 @@ const handlers: { [K in RequestRouteId]: Handler<K> } = {
   },
   getMetrics: (_req, node) => node.metrics(),
   ...chainHandlers,
+  ...contentHandlers,
 }
 
 export function createApiServer(options: ApiServerOptions): ApiServer {
@@ -129,6 +132,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
               serve(id as RequestRouteId, def, request, reply, options.node, closing.signal),
     })
   }
+
+  registerContentHttp(app, { node: options.node, token: options.token, logger: log })
 
   return {
     get url() {

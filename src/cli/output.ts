@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander'
 import { ApiError } from '../api/errors.ts'
 import { InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
+import { formatContentEvent } from './commands/content-format.ts'
 import type { NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './constants.ts'
 
@@ -99,6 +100,11 @@ export function formatPeers(peers: PeerSummary[]): string {
 export function formatEvent(e: NodeEvent): string {
   const at = new Date(e.atMs).toISOString()
   switch (e.type) {
+    case 'content:added':
+    case 'content:fetched':
+    case 'content:removed':
+    case 'content:progress':
+      return formatContentEvent(e, at)
     case 'peer:connect':
       return `${at} connect    ${e.peerId} ${e.direction} ${e.address}\n`
     case 'peer:disconnect':

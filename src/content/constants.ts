@@ -51,3 +51,39 @@ export const GC_DELETE_BATCH_BLOCKS = 512
 
 /** Directory entries listed by `ls` before it stops: a HAMT directory can hold millions. */
 export const MAX_LS_ENTRIES = 100_000
+
+/** Default interval between re-announcements of our provider records: kad-dht provider records
+ * expire after 48 h (PROVIDERS_VALIDITY); re-announcing every 22 h (kubo's default) keeps them
+ * alive with a margin for a missed round. */
+export const DEFAULT_PROVIDE_INTERVAL_MS = 22 * 60 * 60 * 1000
+
+/** Provider records (roots) we announce: one DHT provide walk per root per interval; past this
+ * `add` still works but the oldest records stop being announced (evict oldest). */
+export const MAX_PROVIDED_ROOTS = 100_000
+
+/** Concurrent DHT provide walks per re-announce round: each walk holds ~20 dials open. */
+export const MAX_CONCURRENT_PROVIDES = 4
+
+/** How long one provide walk may take before it is recorded as failed. */
+export const PROVIDE_TIMEOUT_MS = 60_000
+
+/** Concurrent `get`s a node runs; more wait their turn (each holds up to
+ * MAX_CONCURRENT_BLOCK_FETCHES wants). */
+export const MAX_CONCURRENT_FETCHES = 4
+
+/** A fetch that receives no block for this long fails with FETCH_STALLED instead of hanging. */
+export const FETCH_STALL_TIMEOUT_MS = 60_000
+
+/** Blocks a peer may send that match no CID we asked for before it is disconnected and ignored
+ * (a peer that sends garbage once may be racing a cancel; one that keeps doing it is hostile). */
+export const MAX_BAD_BLOCKS_PER_PEER = 8
+
+/** How long a peer that sent bad blocks is left out of fetches. */
+export const BAD_PEER_EXCLUSION_MS = 60 * 60 * 1000
+
+/** Distinct misbehaving peers remembered (evict oldest). */
+export const MAX_SCORED_PEERS = 1024
+
+/** Recently wanted multihashes remembered to tell a late duplicate from a block nobody asked
+ * for: at least MAX_CONCURRENT_FETCHES x MAX_CONCURRENT_BLOCK_FETCHES, with room for late arrivals. */
+export const MAX_RECENT_WANTS = 16_384

@@ -17,6 +17,11 @@ export type ContentErrorCode =
   | 'INPUT_NOT_FOUND'
   | 'INVALID_PROFILE'
   | 'STORE_CLOSED'
+  | 'NO_PEERS'
+  | 'NO_PROVIDERS'
+  | 'PROVIDERS_UNREACHABLE'
+  | 'FETCH_STALLED'
+  | 'CONTENT_DISABLED'
 
 export class ContentError extends KithError {
   declare readonly code: ContentErrorCode

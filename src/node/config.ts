@@ -4,6 +4,7 @@
  * with zod. docs/CONFIG.md lists every option; keep the two in step.
  */
 import { z } from 'zod'
+import { CID_PROFILE_NAMES, DEFAULT_CONTENT_OPTIONS } from '../content/options.ts'
 import { isAddress } from '../chain/address.ts'
 import { InvalidInputError } from '../core/errors.ts'
 import { LOG_LEVELS } from '../core/logger.ts'
@@ -59,6 +60,17 @@ export const configSchema = z.strictObject({
     allowPrivateAddresses: z.boolean(),
   }),
   metrics: z.boolean(),
+  /** Content storage and distribution (docs/CONFIG.md "content"). */
+  content: z.strictObject({
+    /** Largest total of stored block bytes; gc runs on its own at 90% of it. */
+    quotaBytes: z.number().int().min(1024 * 1024),
+    /** CID profile for `kith put` and uploads (IPIP-499). */
+    cidProfile: z.enum(CID_PROFILE_NAMES),
+    /** Re-announce provider records this often. */
+    provideIntervalMs: z.number().int().min(60_000).max(7 * 24 * 3600_000),
+    /** A fetch whose root nobody provides fails with NO_PROVIDERS after this long. */
+    providerLookupTimeoutMs: z.number().int().min(100).max(600_000),
+  }),
   /** NAT traversal: port mapping, relays, hole punching, relay-only privacy (docs/CONFIG.md). */
   nat: z.strictObject({
     /** Map the TCP listen ports on the router (NAT-PMP, then UPnP IGD); removed on shutdown. */
@@ -108,6 +120,7 @@ export const DEFAULT_CONFIG: KithConfig = {
   connections: { max: 100, maxInboundPerIp: 8, inboundRatePerHost: 5, redialKnown: 16 },
   dht: { mode: 'auto', allowPrivateAddresses: false },
   metrics: true,
+  content: { ...DEFAULT_CONTENT_OPTIONS },
   nat: { ...DEFAULT_NAT_OPTIONS },
   chain: { mine: false, minerAddress: '' },
 }

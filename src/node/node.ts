@@ -7,6 +7,8 @@ import { SqliteDatastore } from '../store/datastore.ts'
 import { KithNetwork } from '../net/network.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { networkId } from '../net/protocols.ts'
+import { ContentRepo } from '../content/repo.ts'
+import { createNodeContent, type NodeContent } from './content.ts'
 import { walletService } from '../wallet/index.ts'
 import { ChainService, Miner, loadGenesis } from '../chain/service/index.ts'
 import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
@@ -90,7 +92,12 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       rng,
     })
     if (registry != null) registerNodeMetrics(registry, network, { version, network: netId })
+    const contentRepo = new ContentRepo(dataDir, {
+      quotaBytes: config.content.quotaBytes,
+      log: logger.child({ component: 'content' }),
+    })
     return new Node({
+      contentRepo,
       config,
       dataDir,
       identityPeerId: identity.peerId,
@@ -115,6 +122,7 @@ interface NodeParts {
   dataDir: string
   identityPeerId: string
   network: KithNetwork
+  contentRepo: ContentRepo
   chain: ChainService
   db: Database
   lock: DataDirLock
@@ -130,6 +138,8 @@ class Node implements KithNode {
   readonly peerId: string
   readonly network: KithNetwork
   readonly chain: ChainService
+  /** Content: blocks, pins, bitswap and provider records (started after the network). */
+  readonly content: NodeContent
   readonly #p: NodeParts
   readonly #listeners = new Set<NodeEventListener>()
   #startedAtMs = 0
@@ -145,6 +155,15 @@ class Node implements KithNode {
     this.dataDir = parts.dataDir
     this.peerId = parts.identityPeerId
     this.network = parts.network
+    this.content = createNodeContent({
+      repo: parts.contentRepo,
+      network: parts.network,
+      peerId: parts.identityPeerId,
+      options: parts.config.content,
+      clock: parts.clock,
+      logger: parts.logger,
+      emit: (e) => this.#emit(e),
+    })
     this.chain = parts.chain
   }
 
@@ -156,6 +175,7 @@ class Node implements KithNode {
       this.chain.start()
       this.#unsubscribeChain = this.chain.subscribe((e) => this.#emit(e))
       await this.network.start()
+      await this.content.start()
       if (this.config.chain.mine) await this.#startMiner()
     } catch (err) {
       await this.stop()
@@ -176,6 +196,11 @@ class Node implements KithNode {
       log.error({ err: (err as Error).message }, 'miner stop failed')
     }
     try {
+      await this.content.stop()
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'content stop failed')
+    }
+    try {
       await this.network.stop()
     } catch (err) {
       log.error({ err: (err as Error).message }, 'network stop failed')
@@ -188,6 +213,9 @@ class Node implements KithNode {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'database close failed')
     }
+    await this.content.close().catch((err: unknown) => {
+      log.error({ err: (err as Error).message }, 'content store close failed')
+    })
     await this.#p.lock.release()
     this.#state = 'stopped'
   }

@@ -4,6 +4,7 @@
  */
 import type { ChainApi, ChainEvent } from '../chain/service/types.ts'
 import type { NatStatus } from '../net/nat/index.ts'
+import type { ContentApi, ContentEvent } from './types-content.ts'
 
 export type { NatStatus }
 
@@ -51,6 +52,7 @@ export type NodeEvent =
   | { type: 'peer:connect'; peerId: string; direction: ConnectionDirection; address: string; atMs: number }
   | { type: 'peer:disconnect'; peerId: string; atMs: number }
   | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+  | ContentEvent
   | ChainEvent
 
 export type NodeEventListener = (event: NodeEvent) => void
@@ -70,6 +72,8 @@ export interface KithNodeApi {
   metrics(): Promise<string>
   /** Subscribe to live events; returns the unsubscribe function. */
   subscribe(listener: NodeEventListener): () => void
+  /** Content storage and distribution (absent in API tests that stub only the network). */
+  readonly content?: ContentApi
   /** The ledger (absent in API tests that stub only the network). */
   readonly chain?: ChainApi
 }

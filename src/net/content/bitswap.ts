@@ -1,0 +1,108 @@
+/**
+ * @helia/bitswap on the node's own libp2p host. The package only exports `withBitswap(helia)`,
+ * a Helia mixin; we hand it the few components it reads (libp2p, blockstore, routing, logger,
+ * hashers) and keep the broker it builds. No second host, no Helia.
+ */
+import { withBitswap, type BitswapOptions } from '@helia/bitswap'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Blockstore } from 'interface-blockstore'
+import type { CID } from 'multiformats/cid'
+import { sha256, sha512 } from 'multiformats/hashes/sha2'
+import type { MultihashHasher } from 'multiformats/hashes/interface'
+import { ContentError } from '../../content/errors.ts'
+import { MAX_BLOCK_SIZE_BYTES, MAX_WANTLIST_ENTRIES_PER_PEER } from '../../content/constants.ts'
+
+/** One block in a received bitswap message: CID prefix and data. */
+export interface ReceivedBlock {
+  prefix: Uint8Array
+  data: Uint8Array
+}
+
+export interface BitswapMessageEvent {
+  peer: PeerId
+  message: { blocks: ReceivedBlock[] }
+}
+
+/** The parts of Bitswap we use (the class is not exported by the package). */
+export interface KithBitswap {
+  want(
+    cid: CID,
+    options?: { signal?: AbortSignal; onProgress?: (evt: { type: string; detail: unknown }) => void },
+  ): Promise<Uint8Array>
+  notify(cid: CID): Promise<void>
+  network: {
+    addEventListener(type: 'bitswap:message', listener: (evt: CustomEvent<BitswapMessageEvent>) => void): void
+  }
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+interface Broker {
+  bitswap: KithBitswap
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+const HASHERS = new Map<number, MultihashHasher>([
+  [sha256.code, sha256],
+  [sha512.code, sha512],
+])
+
+async function getHasher(code: number): Promise<MultihashHasher> {
+  const hasher = HASHERS.get(code)
+  if (hasher == null) {
+    throw new ContentError('UNSUPPORTED_HASH', `multihash code 0x${code.toString(16)} is not supported`, {
+      code,
+    })
+  }
+  return await Promise.resolve(hasher)
+}
+
+/** Routing as bitswap sees it: provider discovery is done by the fetch itself (DHT + connected
+ * peers, once per root, not once per block), so bitswap's per-block lookup finds nothing. */
+const noRouting = {
+  // eslint-disable-next-line require-yield
+  async *findProviders(): AsyncGenerator<never> {
+    return await Promise.resolve()
+  },
+  async provide(): Promise<void> {},
+  async cancelReprovide(): Promise<void> {},
+}
+
+/** Bitswap message bound: one max-size block plus framing must fit. */
+export const BITSWAP_MAX_MESSAGE_BYTES = 2 * MAX_BLOCK_SIZE_BYTES
+
+export async function startBitswap(
+  host: Libp2p,
+  blockstore: Blockstore,
+  options: BitswapOptions = {},
+): Promise<{ bitswap: KithBitswap; stop: () => Promise<void> }> {
+  let broker: Broker | null = null
+  let mixin: { start(h: unknown): Promise<void> } | null = null
+  const helia = {
+    status: 'starting',
+    libp2p: host,
+    blockstore,
+    routing: noRouting,
+    logger: host.logger,
+    getHasher,
+    hasBlockBroker: () => false,
+    addBlockBroker: (b: Broker) => {
+      broker = b
+    },
+    addMixin: (m: { start(h: unknown): Promise<void> }) => {
+      mixin = m
+    },
+  }
+  withBitswap(helia, {
+    maxWantlistSize: MAX_WANTLIST_ENTRIES_PER_PEER,
+    maxIncomingMessageSize: Math.max(BITSWAP_MAX_MESSAGE_BYTES, 4 * 1024 * 1024),
+    ...options,
+  })
+  const started = mixin as { start(h: unknown): Promise<void> } | null
+  if (started == null) throw new Error('@helia/bitswap did not register its mixin')
+  await started.start(helia)
+  const built = broker as Broker | null
+  if (built == null) throw new Error('@helia/bitswap did not create its block broker')
+  return { bitswap: built.bitswap, stop: async () => await built.stop() }
+}

@@ -1,0 +1,464 @@
+/**
+ * The network side of content: bitswap on the node's host, provider records on the DHT, and the
+ * DAG fetch (find providers once per root through the DHT, want every block through bitswap from
+ * all connected peers at once, keep what is already stored, verify, store).
+ */
+import { createHash } from 'node:crypto'
+import type { PeerId } from '@libp2p/interface'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { varint } from 'multiformats'
+import * as dagPb from '@ipld/dag-pb'
+import type { Clock } from '../../core/clock.ts'
+import { errorMessage } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import type { SqliteBlockstore } from '../../content/blockstore.ts'
+import { blockLinks } from '../../content/gc.ts'
+import { resolvePath } from '../../content/exporter.ts'
+import { ContentError } from '../../content/errors.ts'
+import {
+  FETCH_STALL_TIMEOUT_MS,
+  MAX_CONCURRENT_BLOCK_FETCHES,
+  MAX_PROVIDERS_PER_CID,
+  MAX_RECENT_WANTS,
+  PROVIDE_TIMEOUT_MS,
+  PROVIDER_LOOKUP_TIMEOUT_MS,
+} from '../../content/constants.ts'
+import type { KithLibp2p } from '../host.ts'
+import { startBitswap, type BitswapMessageEvent, type KithBitswap } from './bitswap.ts'
+import { ContentPeerScores, RecentSet } from './scores.ts'
+
+/** Time allowed to dial one provider in the `providers` diagnostic. */
+export const PROVIDER_DIAL_TIMEOUT_MS = 10_000
+
+export interface DagFetchProgress {
+  blocks: number
+  bytes: number
+  fetchedBlocks: number
+  fetchedBytes: number
+  totalBytes: number | null
+  peers: number
+  elapsedMs: number
+}
+
+export interface DagFetchOptions {
+  signal?: AbortSignal
+  onProgress?: (progress: DagFetchProgress) => void
+  /** @default PROVIDER_LOOKUP_TIMEOUT_MS */
+  lookupTimeoutMs?: number
+  /** @default FETCH_STALL_TIMEOUT_MS */
+  stallTimeoutMs?: number
+}
+
+export interface DagFetchResult extends DagFetchProgress {
+  target: CID
+  peerIds: string[]
+}
+
+export interface FoundProvider {
+  peerId: string
+  addresses: string[]
+  dialable: boolean
+  error: string | null
+}
+
+export interface ContentNetComponents {
+  /** Late-bound: the host exists once the network has started. */
+  host: () => KithLibp2p
+  blocks: SqliteBlockstore
+  clock: Clock
+  logger: Logger
+}
+
+const mhKey = (digestCode: number, digest: Uint8Array): string =>
+  `${digestCode}:${Buffer.from(digest).toString('base64')}`
+
+/** The CID a received block really has (prefix + hash of its data), or null if we cannot tell. */
+export function receivedBlockCid(prefix: Uint8Array, data: Uint8Array): CID | null {
+  try {
+    let offset = 0
+    const next = (): number => {
+      const [value, length] = varint.decode(prefix, offset)
+      offset += length
+      return value
+    }
+    const version = next()
+    const codec = next()
+    const hashCode = next()
+    const hashLength = next()
+    const algorithm = hashCode === 0x12 ? 'sha256' : hashCode === 0x13 ? 'sha512' : null
+    if (algorithm == null) return null
+    const digest = createHash(algorithm).update(data).digest().subarray(0, hashLength)
+    const mh = Digest.create(hashCode, digest)
+    return version === 0 ? CID.createV0(mh as never) : CID.createV1(codec, mh)
+  } catch {
+    return null
+  }
+}
+
+export class ContentNet {
+  readonly #c: ContentNetComponents
+  readonly #log: Logger
+  readonly scores = new ContentPeerScores()
+  readonly #recentWants = new RecentSet(MAX_RECENT_WANTS)
+  #bitswap: KithBitswap | null = null
+  #stopBitswap: (() => Promise<void>) | null = null
+
+  constructor(components: ContentNetComponents) {
+    this.#c = components
+    this.#log = components.logger.child({ component: 'content-net' })
+  }
+
+  get running(): boolean {
+    return this.#bitswap != null
+  }
+
+  async start(): Promise<void> {
+    const { bitswap, stop } = await startBitswap(this.#c.host(), this.#c.blocks)
+    bitswap.network.addEventListener('bitswap:message', (evt) => this.#checkBlocks(evt.detail))
+    this.#bitswap = bitswap
+    this.#stopBitswap = stop
+  }
+
+  async stop(): Promise<void> {
+    const stop = this.#stopBitswap
+    this.#bitswap = null
+    this.#stopBitswap = null
+    await stop?.()
+  }
+
+  #requireBitswap(): KithBitswap {
+    if (this.#bitswap == null)
+      throw new ContentError('STORE_CLOSED', 'the content network is not running', {})
+    return this.#bitswap
+  }
+
+  /** [SCORE] a block that hashes to no CID we asked for recently is garbage or an attack. */
+  #checkBlocks(event: BitswapMessageEvent): void {
+    const peer = event.peer.toString()
+    for (const block of event.message.blocks) {
+      const cid = receivedBlockCid(block.prefix, block.data)
+      if (cid == null) continue
+      if (this.#recentWants.has(mhKey(cid.multihash.code, cid.multihash.digest))) continue
+      const verdict = this.scores.recordBadBlock(peer, this.#c.clock.nowMs())
+      this.#log.warn({ peer, cid: cid.toString() }, 'peer sent a block we did not ask for; discarded')
+      if (verdict.action === 'disconnect') {
+        this.#log.warn(
+          { peer, badBlocks: verdict.badBlocks },
+          'disconnecting a peer that keeps sending bad blocks',
+        )
+        void this.#c
+          .host()
+          .hangUp(event.peer)
+          .catch(() => {})
+      }
+    }
+  }
+
+  /** Tell peers that want `cid` that we now have it. */
+  async notify(cid: CID): Promise<void> {
+    await this.#bitswap?.notify(cid)
+  }
+
+  /** Announce `cid` on the DHT. Throws when no peer is connected to announce to. */
+  async provide(cid: CID, signal?: AbortSignal): Promise<void> {
+    const host = this.#c.host()
+    if (host.getPeers().length === 0)
+      throw new ContentError('NO_PEERS', 'no connected peers to announce to', { cid: cid.toString() })
+    const s = AbortSignal.any([AbortSignal.timeout(PROVIDE_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
+    await host.contentRouting.provide(cid, { signal: s })
+  }
+
+  async cancelProvide(cid: CID): Promise<void> {
+    await this.#c
+      .host()
+      .contentRouting.cancelReprovide(cid)
+      .catch(() => {})
+  }
+
+  /**
+   * Who provides `cid` according to the DHT (not counting ourselves), whether each can be dialled
+   * now, and whether another peer returned our own record.
+   */
+  async findProviders(
+    cid: CID,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<{ providers: FoundProvider[]; selfRecordFound: boolean }> {
+    const host = this.#c.host()
+    const self = host.peerId
+    const s = AbortSignal.any([
+      AbortSignal.timeout(options.timeoutMs ?? PROVIDER_LOOKUP_TIMEOUT_MS),
+      ...(options.signal != null ? [options.signal] : []),
+    ])
+    const found = new Map<string, { id: PeerId; addresses: string[] }>()
+    let selfRecordFound = false
+    try {
+      for await (const event of host.services.dht.findProviders(cid, { signal: s })) {
+        if (event.name !== 'PROVIDER') continue
+        for (const p of event.providers) {
+          if (p.id.equals(self)) {
+            if (!event.from.equals(self)) selfRecordFound = true
+            continue
+          }
+          if (found.size < MAX_PROVIDERS_PER_CID && !found.has(p.id.toString()))
+            found.set(p.id.toString(), { id: p.id, addresses: p.multiaddrs.map((a) => a.toString()) })
+        }
+      }
+    } catch (err) {
+      if (options.signal?.aborted === true) throw err
+      // the lookup timed out: report what was found so far
+    }
+    const providers = await Promise.all(
+      [...found.values()].map(async (p) => {
+        if (host.getConnections(p.id).length > 0)
+          return { peerId: p.id.toString(), addresses: p.addresses, dialable: true, error: null }
+        try {
+          await host.dial(p.id, { signal: AbortSignal.timeout(PROVIDER_DIAL_TIMEOUT_MS) })
+          return { peerId: p.id.toString(), addresses: p.addresses, dialable: true, error: null }
+        } catch (err) {
+          return {
+            peerId: p.id.toString(),
+            addresses: p.addresses,
+            dialable: false,
+            error: errorMessage(err),
+          }
+        }
+      }),
+    )
+    return { providers, selfRecordFound }
+  }
+
+  /**
+   * Make `root/segments...` and the whole DAG under it local. Blocks already stored are read, not
+   * fetched (so an interrupted fetch resumes); the rest come through bitswap from every connected
+   * peer plus the providers the DHT names for the root.
+   */
+  async fetchDag(root: CID, segments: string[], options: DagFetchOptions = {}): Promise<DagFetchResult> {
+    const run = new DagFetch(this, this.#requireBitswap(), this.#c, options)
+    return await run.run(root, segments)
+  }
+
+  /** For DagFetch: remember that we asked for `cid`, so its block is not counted as junk. */
+  noteWant(cid: CID): void {
+    this.#recentWants.add(mhKey(cid.multihash.code, cid.multihash.digest))
+  }
+}
+
+/** One fetch: provider discovery, a watchdog for "no providers" and stalls, and the DAG walk. */
+class DagFetch {
+  readonly #net: ContentNet
+  readonly #bitswap: KithBitswap
+  readonly #c: ContentNetComponents
+  readonly #options: DagFetchOptions
+  readonly #ctl = new AbortController()
+  readonly #signal: AbortSignal
+  readonly #peers = new Set<string>()
+  readonly #startMs: number
+  #lastBlockMs: number
+  #gotNetworkBlock = false
+  #providersFound = 0
+  #progress: DagFetchProgress
+
+  constructor(net: ContentNet, bitswap: KithBitswap, c: ContentNetComponents, options: DagFetchOptions) {
+    this.#net = net
+    this.#bitswap = bitswap
+    this.#c = c
+    this.#options = options
+    this.#signal = AbortSignal.any([this.#ctl.signal, ...(options.signal != null ? [options.signal] : [])])
+    this.#startMs = c.clock.monotonicMs()
+    this.#lastBlockMs = this.#startMs
+    this.#progress = {
+      blocks: 0,
+      bytes: 0,
+      fetchedBlocks: 0,
+      fetchedBytes: 0,
+      totalBytes: null,
+      peers: 0,
+      elapsedMs: 0,
+    }
+  }
+
+  async run(root: CID, segments: string[]): Promise<DagFetchResult> {
+    const lookupMs = this.#options.lookupTimeoutMs ?? PROVIDER_LOOKUP_TIMEOUT_MS
+    const stallMs = this.#options.stallTimeoutMs ?? FETCH_STALL_TIMEOUT_MS
+    const watchdog = setInterval(() => this.#watch(root, lookupMs, stallMs), Math.min(250, lookupMs / 4))
+    const discovery = this.#c.blocks.has(root) ? Promise.resolve() : this.#discover(root, lookupMs)
+    try {
+      const store = { get: (cid: CID) => this.#blockAsIterable(cid) }
+      const entry = await resolvePath(store, root, segments, { signal: this.#signal })
+      const target = entry.cid
+      await this.#walk(target)
+      return { ...this.#snapshot(), target, peerIds: [...this.#peers] }
+    } catch (err) {
+      const reason: unknown = this.#ctl.signal.reason
+      if (this.#ctl.signal.aborted && reason instanceof ContentError) throw reason
+      throw err
+    } finally {
+      clearInterval(watchdog)
+      this.#ctl.abort()
+      await discovery
+    }
+  }
+
+  #watch(root: CID, lookupMs: number, stallMs: number): void {
+    const idleMs = this.#c.clock.monotonicMs() - this.#lastBlockMs
+    const seconds = (ms: number): string => (ms / 1000).toFixed(1)
+    if (!this.#gotNetworkBlock && this.#progress.blocks === 0 && idleMs >= lookupMs) {
+      this.#ctl.abort(
+        this.#providersFound === 0
+          ? new ContentError(
+              'NO_PROVIDERS',
+              `no providers found after ${seconds(idleMs)} s for ${root.toString()}`,
+              {
+                cid: root.toString(),
+                elapsedMs: Math.round(idleMs),
+              },
+            )
+          : new ContentError(
+              'PROVIDERS_UNREACHABLE',
+              `${this.#providersFound} provider(s) found for ${root.toString()} but none sent a block in ${seconds(idleMs)} s`,
+              { cid: root.toString(), providers: this.#providersFound, elapsedMs: Math.round(idleMs) },
+            ),
+      )
+    } else if (idleMs >= Math.max(stallMs, lookupMs)) {
+      this.#ctl.abort(
+        new ContentError(
+          'FETCH_STALLED',
+          `no block arrived for ${seconds(idleMs)} s fetching ${root.toString()}`,
+          {
+            cid: root.toString(),
+            blocks: this.#progress.blocks,
+            elapsedMs: Math.round(idleMs),
+          },
+        ),
+      )
+    }
+  }
+
+  /** Dial the providers the DHT names for the root (bitswap then sends them our want-list). */
+  async #discover(root: CID, lookupMs: number): Promise<void> {
+    const host = this.#c.host()
+    const seen = new Set<string>()
+    const s = AbortSignal.any([this.#signal, AbortSignal.timeout(lookupMs)])
+    try {
+      for await (const provider of host.contentRouting.findProviders(root, { signal: s })) {
+        const id = provider.id.toString()
+        if (provider.id.equals(host.peerId) || seen.has(id)) continue
+        if (this.#net.scores.isExcluded(id, this.#c.clock.nowMs())) continue
+        seen.add(id)
+        this.#providersFound++
+        if (host.getConnections(provider.id).length === 0) {
+          if (provider.multiaddrs.length > 0)
+            await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+          void host.dial(provider.id, { signal: this.#signal }).catch((err: unknown) => {
+            this.#c.logger.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
+          })
+        }
+        if (seen.size >= MAX_PROVIDERS_PER_CID) break
+      }
+    } catch {
+      // timed out or aborted: the watchdog decides what that means
+    }
+  }
+
+  #snapshot(): DagFetchProgress {
+    return {
+      ...this.#progress,
+      peers: this.#peers.size,
+      elapsedMs: Math.round(this.#c.clock.monotonicMs() - this.#startMs),
+    }
+  }
+
+  /** Count a block of the target DAG (`inDag`) and/or one that came over the network (`fetched`). */
+  #counted(bytes: number, inDag: boolean, fetched: boolean): void {
+    if (inDag) {
+      this.#progress.blocks++
+      this.#progress.bytes += bytes
+    }
+    if (fetched) {
+      this.#progress.fetchedBlocks++
+      this.#progress.fetchedBytes += bytes
+      this.#gotNetworkBlock = true
+    }
+    this.#lastBlockMs = this.#c.clock.monotonicMs()
+    this.#options.onProgress?.(this.#snapshot())
+  }
+
+  async *#blockAsIterable(cid: CID): AsyncGenerator<Uint8Array> {
+    yield await this.#block(cid, false)
+  }
+
+  /** The verified bytes of `cid`: from the store when present (and intact), else from bitswap. */
+  async #block(cid: CID, count: boolean): Promise<Uint8Array> {
+    const blocks = this.#c.blocks
+    if (blocks.has(cid)) {
+      try {
+        const bytes = blocks.getBytes(cid, { signal: this.#signal })
+        if (count) this.#counted(bytes.byteLength, true, false)
+        return bytes
+      } catch (err) {
+        // a corrupt block was dropped by the store: fetch it again below
+        if ((err as { code?: string }).code !== 'BLOCK_CORRUPT') throw err
+      }
+    }
+    this.#net.noteWant(cid)
+    const bytes = await this.#bitswap.want(cid, {
+      signal: this.#signal,
+      onProgress: (evt) => {
+        if (evt.type === 'bitswap:block')
+          this.#peers.add((evt.detail as { sender: PeerId }).sender.toString())
+      },
+    })
+    // bitswap computed the CID from these bytes: they are verified
+    blocks.putBytes(cid, bytes)
+    await this.#net.notify(cid)
+    this.#counted(bytes.byteLength, count, true)
+    return bytes
+  }
+
+  /** Fetch every block under `target`, MAX_CONCURRENT_BLOCK_FETCHES at a time. */
+  async #walk(target: CID): Promise<void> {
+    const queue: CID[] = [target]
+    const seen = new Set<string>([target.toString()])
+    const inFlight = new Set<Promise<void>>()
+    let failure: unknown = null
+    const visit = async (cid: CID): Promise<void> => {
+      const bytes = await this.#block(cid, true)
+      if (cid.equals(target)) this.#progress.totalBytes = estimateTotal(cid, bytes)
+      for (const link of blockLinks(cid, bytes)) {
+        const key = link.toString()
+        if (seen.has(key) || link.multihash.code === 0x00) continue
+        seen.add(key)
+        queue.push(link)
+      }
+    }
+    while (queue.length > 0 || inFlight.size > 0) {
+      while (failure == null && queue.length > 0 && inFlight.size < MAX_CONCURRENT_BLOCK_FETCHES) {
+        const cid = queue.shift()!
+        const p: Promise<void> = visit(cid)
+          .catch((err: unknown) => {
+            failure ??= err
+            this.#ctl.abort(this.#ctl.signal.reason ?? err)
+          })
+          .finally(() => inFlight.delete(p))
+        inFlight.add(p)
+      }
+      if (inFlight.size === 0) break
+      await Promise.race(inFlight)
+    }
+    if (failure != null) throw failure as Error
+    this.#signal.throwIfAborted()
+  }
+}
+
+/** Total DAG bytes from the root's link sizes (dag-pb Tsize), or null for other codecs. */
+function estimateTotal(cid: CID, bytes: Uint8Array): number | null {
+  if (cid.code !== dagPb.code) return bytes.byteLength
+  const node = dagPb.decode(bytes)
+  let total = bytes.byteLength
+  for (const link of node.Links) {
+    if (link.Tsize == null) return null
+    total += link.Tsize
+  }
+  return total
+}

@@ -1,0 +1,459 @@
+/**
+ * The node's content service: the content repo (blocks, pins, provide state) plus the network
+ * side (bitswap, DHT provider records), offered to the edges as ContentApi. Started after the
+ * network, stopped before it.
+ */
+import { lstat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import type { CID } from 'multiformats/cid'
+import type { Clock } from '../core/clock.ts'
+import { NotFoundError, errorMessage } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import {
+  ContentError,
+  type ContentRepo,
+  DEFAULT_PROVIDE_INTERVAL_MS,
+  MAX_CONCURRENT_FETCHES,
+  MAX_CONCURRENT_PROVIDES,
+  ProvideStore,
+  cat,
+  exportCar,
+  exportToPath,
+  ls,
+  parseCid,
+  parseContentPath,
+  resolveContentPath,
+  type CidProfileName,
+  type GcResult,
+  type LsEntry,
+  type ProvideRecord,
+} from '../content/index.ts'
+import { ContentNet, type DagFetchProgress } from '../net/content/content-net.ts'
+import type { KithNetwork } from '../net/network.ts'
+import type { ContentOptions } from '../content/options.ts'
+import type {
+  ContentAddOptions,
+  ContentAddResult,
+  ContentApi,
+  ContentEvent,
+  ContentFetchResult,
+  ContentPinInfo,
+  ContentProvideInfo,
+  ContentStat,
+  ContentStatus,
+  FetchOptions,
+  ProvidersReport,
+} from './types-content.ts'
+
+/** Provide records listed by `status` (the table may hold MAX_PROVIDED_ROOTS). */
+export const MAX_STATUS_PROVIDES = 1000
+/** How often the re-announce loop looks for due records; a record is due after the interval. */
+export const PROVIDE_CHECK_INTERVAL_MS = 60_000
+/** Progress callbacks and events at most this often per fetch (the last one always goes out). */
+export const FETCH_PROGRESS_INTERVAL_MS = 250
+
+export interface NodeContentInit {
+  repo: ContentRepo
+  net: ContentNet
+  clock: Clock
+  logger: Logger
+  /** @default 'unixfs-v1-2025' */
+  cidProfile?: CidProfileName
+  /** @default DEFAULT_PROVIDE_INTERVAL_MS */
+  provideIntervalMs?: number
+  /** @default PROVIDER_LOOKUP_TIMEOUT_MS */
+  providerLookupTimeoutMs?: number
+  emit: (event: ContentEvent) => void
+  /** What the network says about this node, for `providers`. */
+  self: () => ProvidersReport['self']
+}
+
+const toProvideInfo = (r: ProvideRecord): ContentProvideInfo => ({
+  cid: r.cid.toString(),
+  addedMs: r.addedMs,
+  lastProvidedMs: r.lastProvidedMs,
+  lastError: r.lastError,
+})
+
+/** A counting semaphore for fetches. */
+class Slots {
+  #free: number
+  readonly #waiting: Array<() => void> = []
+  constructor(n: number) {
+    this.#free = n
+  }
+  get busy(): number {
+    return this.#waiting.length
+  }
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--
+      return
+    }
+    await new Promise<void>((resolveSlot, reject) => {
+      const grant = (): void => {
+        signal?.removeEventListener('abort', onAbort)
+        resolveSlot()
+      }
+      const onAbort = (): void => {
+        const i = this.#waiting.indexOf(grant)
+        if (i >= 0) this.#waiting.splice(i, 1)
+        reject(signal?.reason as Error)
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiting.push(grant)
+    })
+  }
+  release(): void {
+    const next = this.#waiting.shift()
+    if (next != null) next()
+    else this.#free++
+  }
+}
+
+export class NodeContent implements ContentApi {
+  readonly repo: ContentRepo
+  readonly provides: ProvideStore
+  readonly #net: ContentNet
+  readonly #init: NodeContentInit
+  readonly #log: Logger
+  readonly #slots = new Slots(MAX_CONCURRENT_FETCHES)
+  readonly #provideIntervalMs: number
+  #activeFetches = 0
+  #timer: NodeJS.Timeout | null = null
+  #nextRoundMs: number | null = null
+  #round: Promise<void> | null = null
+  readonly #stopping = new AbortController()
+
+  constructor(init: NodeContentInit) {
+    this.#init = init
+    this.repo = init.repo
+    this.#net = init.net
+    this.provides = new ProvideStore(init.repo.blocks)
+    this.#log = init.logger.child({ component: 'content' })
+    this.#provideIntervalMs = init.provideIntervalMs ?? DEFAULT_PROVIDE_INTERVAL_MS
+  }
+
+  async start(): Promise<void> {
+    await this.#net.start()
+    this.#schedule(Math.min(PROVIDE_CHECK_INTERVAL_MS, 5_000))
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort()
+    if (this.#timer != null) clearTimeout(this.#timer)
+    this.#timer = null
+    this.#nextRoundMs = null
+    await this.#round
+    await this.#net.stop()
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopping.signal.aborted) return
+    this.#nextRoundMs = this.#init.clock.nowMs() + delayMs
+    this.#timer = setTimeout(() => {
+      this.#round = this.#provideRound().finally(() => {
+        this.#round = null
+        this.#schedule(PROVIDE_CHECK_INTERVAL_MS)
+      })
+    }, delayMs)
+    this.#timer.unref()
+  }
+
+  /** Re-announce every record whose last announcement is older than the interval. */
+  async #provideRound(): Promise<void> {
+    const due = this.provides.due(this.#init.clock.nowMs() - this.#provideIntervalMs, 1000)
+    for (let i = 0; i < due.length && !this.#stopping.signal.aborted; i += MAX_CONCURRENT_PROVIDES) {
+      await Promise.all(
+        due.slice(i, i + MAX_CONCURRENT_PROVIDES).map(async (r) => await this.#provide(r.cid)),
+      )
+    }
+  }
+
+  async #provide(cid: CID): Promise<void> {
+    try {
+      await this.#net.provide(cid, this.#stopping.signal)
+      this.provides.markProvided(cid, this.#init.clock.nowMs())
+    } catch (err) {
+      if (this.#stopping.signal.aborted) return
+      this.provides.markFailed(cid, errorMessage(err))
+      this.#log.debug({ cid: cid.toString(), err: errorMessage(err) }, 'provide failed; retried next round')
+    }
+  }
+
+  /** Record `cid` as ours to announce and announce it now (in the background). */
+  #announce(cid: CID): void {
+    this.provides.add(cid, this.#init.clock.nowMs())
+    if (this.#net.running) void this.#provide(cid)
+  }
+
+  #added(cid: CID, bytes: number): void {
+    this.#announce(cid)
+    this.#init.emit({ type: 'content:added', cid: cid.toString(), bytes, atMs: this.#init.clock.nowMs() })
+  }
+
+  async addStream(
+    source: AsyncIterable<Uint8Array>,
+    options: ContentAddOptions = {},
+  ): Promise<ContentAddResult> {
+    const result = await this.repo.addStream(source, {
+      profile: options.profile ?? this.#init.cidProfile,
+      signal: options.signal,
+    })
+    this.#added(result.cid, result.bytes)
+    return { ...result, cid: result.cid.toString() }
+  }
+
+  async addPath(path: string, options: ContentAddOptions = {}): Promise<ContentAddResult> {
+    const started = this.#init.clock.monotonicMs()
+    const report = this.#progressReporter({ fetchId: options.progressId })
+    const result = await this.repo.addPath(path, {
+      profile: options.profile ?? this.#init.cidProfile,
+      hidden: options.hidden,
+      signal: options.signal,
+      onProgress: (p) =>
+        report.onProgress({
+          blocks: 0,
+          bytes: p.bytes,
+          fetchedBlocks: 0,
+          fetchedBytes: p.bytes,
+          totalBytes: p.totalBytes,
+          peers: 0,
+          elapsedMs: Math.round(this.#init.clock.monotonicMs() - started),
+        }),
+    })
+    this.#added(result.cid, result.bytes)
+    return { ...result, cid: result.cid.toString() }
+  }
+
+  async fetch(path: string, options: FetchOptions = {}): Promise<ContentFetchResult> {
+    const { cid: root, segments } = parseContentPath(path)
+    if (options.out != null && options.force !== true && (await exists(options.out))) {
+      throw new ContentError('OUTPUT_EXISTS', `${options.out} exists; pass force to overwrite it`, {
+        path: options.out,
+      })
+    }
+    await this.#slots.acquire(options.signal)
+    this.#activeFetches++
+    try {
+      const report = this.#progressReporter(options)
+      const result = await this.repo.blocks.gcLock.shared(async () => {
+        const r = await this.#net.fetchDag(root, segments, {
+          signal: options.signal,
+          onProgress: report.onProgress,
+          lookupTimeoutMs: this.#init.providerLookupTimeoutMs,
+        })
+        if (options.pin !== false) this.repo.pins.add(r.target, this.#init.clock.nowMs())
+        return r
+      }, options.signal)
+      report.done(result)
+      if (options.pin !== false) this.#announce(result.target)
+      this.#init.emit({
+        type: 'content:fetched',
+        cid: result.target.toString(),
+        bytes: result.bytes,
+        fetchedBytes: result.fetchedBytes,
+        peers: result.peers,
+        atMs: this.#init.clock.nowMs(),
+      })
+      let target: string | null = null
+      if (options.out != null) {
+        const written = await exportToPath(this.repo.blocks, result.target.toString(), options.out, {
+          force: options.force,
+          signal: options.signal,
+        })
+        target = written.target
+      }
+      return {
+        cid: result.target.toString(),
+        blocks: result.blocks,
+        bytes: result.bytes,
+        fetchedBlocks: result.fetchedBlocks,
+        fetchedBytes: result.fetchedBytes,
+        peers: result.peerIds,
+        elapsedMs: result.elapsedMs,
+        target,
+      }
+    } finally {
+      this.#activeFetches--
+      this.#slots.release()
+    }
+  }
+
+  /** Throttled progress to the caller and (with a fetchId) to the event stream. */
+  #progressReporter(options: FetchOptions): {
+    onProgress: (p: DagFetchProgress) => void
+    done: (p: DagFetchProgress) => void
+  } {
+    let lastMs = -Infinity
+    const send = (p: DagFetchProgress): void => {
+      const progress = { fetchId: options.fetchId ?? null, ...p }
+      options.onProgress?.(progress)
+      if (options.fetchId != null)
+        this.#init.emit({ type: 'content:progress', atMs: this.#init.clock.nowMs(), ...progress })
+    }
+    return {
+      onProgress: (p) => {
+        const now = this.#init.clock.monotonicMs()
+        if (now - lastMs < FETCH_PROGRESS_INTERVAL_MS) return
+        lastMs = now
+        send(p)
+      },
+      done: (p) => send({ ...p }),
+    }
+  }
+
+  async ls(path: string, signal?: AbortSignal): Promise<LsEntry[]> {
+    const out: LsEntry[] = []
+    for await (const entry of ls(this.repo.blocks, path, { signal })) out.push(entry)
+    return out
+  }
+
+  async stat(path: string, signal?: AbortSignal): Promise<ContentStat> {
+    const entry = await resolveContentPath(this.repo.blocks, path, { signal })
+    const type: LsEntry['type'] =
+      entry.type === 'file' && entry.unixfs.type === 'symlink' ? 'symlink' : entry.type
+    return { cid: entry.cid.toString(), name: entry.name, type, size: Number(entry.size) }
+  }
+
+  cat(
+    path: string,
+    options: { offset?: number; length?: number; signal?: AbortSignal } = {},
+  ): AsyncIterable<Uint8Array> {
+    return cat(this.repo.blocks, path, options)
+  }
+
+  car(
+    path: string,
+    options: { dagScope?: 'block' | 'entity' | 'all'; signal?: AbortSignal } = {},
+  ): AsyncIterable<Uint8Array> {
+    return exportCar(this.repo.blocks, path, options)
+  }
+
+  async block(cid: string, signal?: AbortSignal): Promise<Uint8Array> {
+    return await Promise.resolve(this.repo.blocks.getBytes(parseCid(cid), { signal }))
+  }
+
+  async pinAdd(cid: string, options: { signal?: AbortSignal } = {}): Promise<ContentPinInfo> {
+    const parsed = parseCid(cid)
+    await this.fetch(parsed.toString(), { pin: true, signal: options.signal })
+    const pin = this.repo.pins.ls().find((p) => p.cid.equals(parsed))
+    return { cid: parsed.toString(), addedMs: pin?.addedMs ?? this.#init.clock.nowMs() }
+  }
+
+  async pinRm(cid: string): Promise<void> {
+    const parsed = parseCid(cid)
+    const removed = await this.repo.blocks.gcLock.shared(
+      async () => await Promise.resolve(this.repo.pins.rm(parsed)),
+    )
+    if (!removed) throw new NotFoundError('PIN_NOT_FOUND', `${cid} is not pinned`, { cid })
+    this.provides.rm(parsed)
+    if (this.#net.running) await this.#net.cancelProvide(parsed)
+    this.#init.emit({ type: 'content:removed', cid: parsed.toString(), atMs: this.#init.clock.nowMs() })
+  }
+
+  pins(): ContentPinInfo[] {
+    return this.repo.pins.ls().map((p) => ({ cid: p.cid.toString(), addedMs: p.addedMs }))
+  }
+
+  async gc(signal?: AbortSignal): Promise<GcResult> {
+    return await this.repo.gc({ signal })
+  }
+
+  status(): ContentStatus {
+    return {
+      store: this.repo.blocks.stats(),
+      pins: this.repo.pins.ls().length,
+      provideIntervalMs: this.#provideIntervalMs,
+      nextProvideRoundMs: this.#nextRoundMs,
+      provides: this.provides.ls(MAX_STATUS_PROVIDES).map(toProvideInfo),
+      activeFetches: this.#activeFetches,
+    }
+  }
+
+  async providers(cid: string, signal?: AbortSignal): Promise<ProvidersReport> {
+    const parsed = parseCid(cid)
+    const started = this.#init.clock.monotonicMs()
+    const found = await this.#net.findProviders(parsed, {
+      signal,
+      timeoutMs: this.#init.providerLookupTimeoutMs,
+    })
+    const own = this.provides.get(parsed)
+    return {
+      cid: parsed.toString(),
+      providers: found.providers,
+      lookupMs: Math.round(this.#init.clock.monotonicMs() - started),
+      selfRecordFound: found.selfRecordFound,
+      selfProvide: own == null ? null : toProvideInfo(own),
+      self: this.#init.self(),
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.repo.close()
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(resolve(path))
+    return true
+  } catch {
+    return false
+  }
+}
+
+const PRIVATE_HOST =
+  /^\/(?:ip4\/(?:127\.|10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|169\.254\.|0\.)|ip6\/(?:::1?\/|f[cd][0-9a-f]{2}:|fe80:)|dns[46]?\/localhost\/)/i
+
+/** What `kith providers` says about this node: can others reach it at all? */
+export function selfFromNetwork(network: KithNetwork, peerId: string): ProvidersReport['self'] {
+  let announce: string[] = []
+  let dhtMode: ProvidersReport['self']['dhtMode'] = 'off'
+  let connections = 0
+  try {
+    announce = network.announceAddrs()
+    dhtMode = network.dhtMode()
+    connections = network.connectionCount()
+  } catch {
+    // not running
+  }
+  return {
+    peerId,
+    announce,
+    publicAddress: announce.some((a) => !PRIVATE_HOST.test(a)),
+    dhtMode,
+    connections,
+  }
+}
+
+export interface CreateNodeContentOptions {
+  repo: ContentRepo
+  network: KithNetwork
+  peerId: string
+  options: ContentOptions
+  clock: Clock
+  logger: Logger
+  emit: (event: ContentEvent) => void
+}
+
+/** Wire the content service onto the node's network (bitswap starts with `start()`). */
+export function createNodeContent(o: CreateNodeContentOptions): NodeContent {
+  const net = new ContentNet({
+    host: () => o.network.host,
+    blocks: o.repo.blocks,
+    clock: o.clock,
+    logger: o.logger,
+  })
+  return new NodeContent({
+    repo: o.repo,
+    net,
+    clock: o.clock,
+    logger: o.logger,
+    cidProfile: o.options.cidProfile,
+    provideIntervalMs: o.options.provideIntervalMs,
+    providerLookupTimeoutMs: o.options.providerLookupTimeoutMs,
+    emit: o.emit,
+    self: () => selfFromNetwork(o.network, o.peerId),
+  })
+}

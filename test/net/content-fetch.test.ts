@@ -1,0 +1,192 @@
+/**
+ * Content over the network with real nodes on loopback: DHT discovery through a third node,
+ * byte-identical files and folders, a seeder vanishing mid-transfer, unknown CIDs, resume.
+ */
+import assert from 'node:assert/strict'
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it, after } from 'node:test'
+import { DEFAULT_CONFIG, type KithNode } from '../../src/node/index.ts'
+import type { NodeContent } from '../../src/node/content.ts'
+import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until, type TestConfig } from '../helpers/nodes.ts'
+import { bytesFor } from '../content/helpers.ts'
+
+// eslint-disable-next-line @typescript-eslint/require-await
+async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
+  yield bytes
+}
+
+const contentOf = (n: KithNode): NodeContent => (n as unknown as { content: NodeContent }).content
+
+/** Lookup timeout shortened for tests: an unknown CID must fail in about this long. */
+const LOOKUP_TIMEOUT_MS = 1500
+
+function cfg(extra: TestConfig = {}): TestConfig {
+  return {
+    content: { ...DEFAULT_CONFIG.content, providerLookupTimeoutMs: LOOKUP_TIMEOUT_MS },
+    ...extra,
+  }
+}
+
+async function connected(a: KithNode, b: KithNode): Promise<void> {
+  await a.connect(tcpAddr(b))
+  const kad = (n: KithNode, other: KithNode): boolean =>
+    n.peers().some((p) => p.peerId === other.peerId && p.protocols.some((x) => x.includes('/kad/')))
+  await until('identify both ways', () => kad(a, b) && kad(b, a), { nodes: [a, b] })
+}
+
+async function announced(node: KithNode, cid: string): Promise<void> {
+  await until(
+    `provider record for ${cid}`,
+    () =>
+      contentOf(node)
+        .status()
+        .provides.some((p) => p.cid === cid && p.lastProvidedMs != null),
+    { nodes: [node] },
+  )
+}
+
+async function treeBytes(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {}
+  const walk = async (d: string, rel: string): Promise<void> => {
+    for (const e of (await readdir(d, { withFileTypes: true })).sort((x, y) => (x.name < y.name ? -1 : 1))) {
+      const abs = join(d, e.name)
+      if (e.isDirectory()) await walk(abs, `${rel}${e.name}/`)
+      else out[`${rel}${e.name}`] = (await readFile(abs)).toString('base64')
+    }
+  }
+  await walk(dir, '')
+  return out
+}
+
+describe('content over the network', () => {
+  const nodes: KithNode[] = []
+  const dirs: string[] = []
+  after(async () => {
+    await stopAll(nodes)
+    await removeDirs([...dirs, ...nodes.map((n) => n.dataDir)])
+  })
+
+  it('C, connected only to B, finds A through the DHT and fetches a 20 MB file and a nested folder', async () => {
+    const [a, b] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(a, b)
+    await connected(a, b)
+
+    const work = await tempDir('kith-content-net-')
+    dirs.push(work)
+    const file = join(work, 'big.bin')
+    await writeFile(file, bytesFor('twenty', 20 * 1024 * 1024))
+    const folder = join(work, 'photos')
+    await mkdir(join(folder, 'trip', 'day1'), { recursive: true })
+    await writeFile(join(folder, 'readme.txt'), 'hello from A\n')
+    await writeFile(join(folder, 'trip', 'day1', 'a.jpg'), bytesFor('a.jpg', 300_000))
+    await writeFile(join(folder, 'trip', 'notes.md'), '# notes\n')
+
+    const fileAdded = await contentOf(a).addPath(file)
+    const folderAdded = await contentOf(a).addPath(folder)
+    await announced(a, fileAdded.cid)
+    await announced(a, folderAdded.cid)
+    // C joins later and is told only about B.
+    const c = await startNode(cfg())
+    nodes.push(c)
+    await connected(c, b)
+    // DHT maintenance may have dialled A already; hang up so the fetch has to find A itself.
+    if (c.peers().some((p) => p.peerId === a.peerId)) await c.disconnect(a.peerId)
+    assert.equal(
+      c.peers().some((p) => p.peerId === a.peerId),
+      false,
+      'C is not connected to A before the fetch',
+    )
+
+    const outFile = join(work, 'fetched.bin')
+    const got = await contentOf(c).fetch(fileAdded.cid, { out: outFile })
+    assert.deepEqual(await readFile(outFile), await readFile(file))
+    assert.ok(got.peers.includes(a.peerId), 'the blocks came from A')
+    assert.equal(got.fetchedBytes > 20 * 1024 * 1024, true)
+
+    const outFolder = join(work, 'fetched-photos')
+    await contentOf(c).fetch(folderAdded.cid, { out: outFolder })
+    assert.deepEqual(await treeBytes(outFolder), await treeBytes(folder))
+
+    // Fetched content is pinned and announced by C too.
+    assert.ok(
+      contentOf(c)
+        .pins()
+        .some((p) => p.cid === folderAdded.cid),
+    )
+    // A path inside the folder, into a target that exists: refused without force.
+    await assert.rejects(contentOf(c).fetch(`${folderAdded.cid}/trip/notes.md`, { out: outFolder }), {
+      code: 'OUTPUT_EXISTS',
+    })
+    await assert.rejects(
+      contentOf(c).fetch(`${folderAdded.cid}/trip/missing.md`),
+      (err: Error & { code?: string }) => {
+        assert.equal(err.code, 'PATH_NOT_FOUND')
+        assert.match(err.message, /missing\.md/)
+        return true
+      },
+    )
+  })
+
+  it('an unknown CID fails with NO_PROVIDERS after the lookup timeout, naming the time spent', async () => {
+    const [x, y] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(x, y)
+    await connected(x, y)
+    const nobody = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+    await assert.rejects(contentOf(x).fetch(nobody), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'NO_PROVIDERS')
+      assert.match(err.message, /no providers found after \d+(\.\d)? s/)
+      return true
+    })
+    await assert.rejects(contentOf(x).fetch('bafy!notacid'), { code: 'INVALID_CID' })
+  })
+
+  it('two seeders hold a 50 MB file; one stops mid-transfer and the fetch completes from the other', async () => {
+    const [s1, s2, f] = await Promise.all([startNode(cfg()), startNode(cfg()), startNode(cfg())])
+    nodes.push(s1, s2, f)
+    const bytes = bytesFor('fifty', 50 * 1024 * 1024)
+    const cid1 = (await contentOf(s1).addStream(once(bytes))).cid
+    const cid2 = (await contentOf(s2).addStream(once(bytes))).cid
+    assert.equal(cid1, cid2)
+    await connected(f, s1)
+    await connected(f, s2)
+
+    const seeder: { stopped: Promise<void> | null } = { stopped: null }
+    const got = await contentOf(f).fetch(cid1, {
+      onProgress: (p) => {
+        if (seeder.stopped == null && p.fetchedBytes > 10 * 1024 * 1024) seeder.stopped = s1.stop()
+      },
+    })
+    assert.ok(seeder.stopped != null, 'the first seeder was stopped during the transfer')
+    await seeder.stopped
+    assert.equal(got.cid, cid1)
+    const chunks: Uint8Array[] = []
+    for await (const chunk of contentOf(f).cat(cid1)) chunks.push(chunk)
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(bytes))
+    assert.ok(got.peers.includes(s2.peerId), 'the second seeder served blocks')
+  })
+
+  it('an interrupted fetch resumes without fetching the blocks it already stored', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const bytes = bytesFor('resume', 8 * 1024 * 1024)
+    const { cid } = await contentOf(s).addStream(once(bytes))
+    await connected(f, s)
+
+    const interrupt = new AbortController()
+    await assert.rejects(
+      contentOf(f).fetch(cid, {
+        signal: interrupt.signal,
+        // progress is reported at most every 250 ms: stop at the first report
+        onProgress: (p) => {
+          if (p.fetchedBlocks >= 1) interrupt.abort()
+        },
+      }),
+    )
+    const stored = contentOf(f).repo.blocks.stats().blocks
+    assert.ok(stored >= 1, 'some blocks were stored before the interruption')
+    const total = await contentOf(f).fetch(cid)
+    assert.equal(total.blocks, total.fetchedBlocks + stored, 'stored blocks were read, not fetched again')
+    assert.ok(total.fetchedBlocks < total.blocks)
+  })
+})
