@@ -21,7 +21,12 @@ import { ChainStore, type ChainDatabase } from '../store/chain-store.ts'
 import { applyBlock, revertBlock, validateBlockShape } from '../transition.ts'
 import type { Block, TransferTx } from '../types.ts'
 import { validateHeader } from '../validation.ts'
-import { MAX_MEMPOOL_LISTING, MAX_ORPHAN_BLOCKS, MEMPOOL_SWEEP_INTERVAL_MS } from './constants.ts'
+import {
+  MAX_MEMPOOL_LISTING,
+  MAX_ORPHAN_BLOCKS,
+  MAX_RECENT_BLOCK_BODIES,
+  MEMPOOL_SWEEP_INTERVAL_MS,
+} from './constants.ts'
 import type {
   AccountInfo,
   BlockInfo,
@@ -58,6 +63,8 @@ export class ChainService implements ChainApi {
   readonly #listeners = new Set<ChainEventListener>()
   /** Bodies of blocks whose parent is unknown, until fork choice attaches or evicts them. */
   readonly #orphanBodies = new Map<string, Block>()
+  /** Blocks just imported, so connecting them skips decoding them back from the store. */
+  readonly #recentBodies = new Map<string, Block>()
   #store: ChainStore | null = null
   #forkChoice: ForkChoice | null = null
   #mempool: Mempool
@@ -279,12 +286,29 @@ export class ChainService implements ChainApi {
     for (const a of r.attached) {
       const body = a === id ? block : this.#orphanBodies.get(a)
       this.#orphanBodies.delete(a)
-      if (body !== undefined) this.store.putBlock(body, fc.get(a)!.totalWork)
+      if (body !== undefined) {
+        this.store.putBlock(body, fc.get(a)!.totalWork)
+        this.#remember(a, body)
+      }
     }
     if (r.refused !== null) this.#log.warn({ err: r.refused.message }, 'heavier branch refused')
     if (r.plan !== null) this.#carryOut(r.plan)
     const head = fc.head
     return head.id === id ? { status: 'head', id, height: head.header.height } : { status: 'side', id }
+  }
+
+  #remember(id: string, block: Block): void {
+    this.#recentBodies.set(id, block)
+    // Overflow rule: forget the oldest; the store still has it.
+    while (this.#recentBodies.size > MAX_RECENT_BLOCK_BODIES) {
+      const oldest = this.#recentBodies.keys().next()
+      if (oldest.done === true) break
+      this.#recentBodies.delete(oldest.value)
+    }
+  }
+
+  #body(id: string): Block | null {
+    return this.#recentBodies.get(id) ?? this.store.getBlock(id)
   }
 
   /** Disconnects and connects per the plan; a block that fails is marked invalid and the next plan followed. */
@@ -318,7 +342,7 @@ export class ChainService implements ChainApi {
   }
 
   #disconnect(node: TreeNode): Block {
-    const block = this.store.getBlock(node.id)
+    const block = this.#body(node.id)
     const undo = this.store.getUndo(node.id)
     if (block === null || undo === null || node.parentId === null) {
       throw new ChainError(
@@ -337,7 +361,7 @@ export class ChainService implements ChainApi {
   #connectAll(nodes: readonly TreeNode[]): { node: TreeNode; err: ChainError } | null {
     const fc = this.forkChoice
     for (const node of nodes) {
-      const block = this.store.getBlock(node.id)
+      const block = this.#body(node.id)
       const ctx = node.parentId === null ? undefined : fc.headerContext(node.parentId)
       if (block === null || ctx === undefined) {
         return { node, err: new ChainError('BLOCK_UNKNOWN', 'ignore', `block ${node.id} is not stored`) }

@@ -15,5 +15,8 @@ export const POW_SLICE_TRIES = 4_096
 /** Mempool entries one API listing returns: the pool holds up to 50,000. Overflow: truncated. */
 export const MAX_MEMPOOL_LISTING = 1_000
 
+/** Decoded blocks kept after import (a full block is a few MiB): covers a burst of imports and a short reorg. */
+export const MAX_RECENT_BLOCK_BODIES = 16
+
 /** Blocks waiting for their parent whose bodies are kept (matches fork choice's orphan bound). */
 export { MAX_ORPHAN_BLOCKS } from '../constants.ts'
