@@ -93,7 +93,7 @@ export const configSchema = z.strictObject({
     /** Build and seal blocks (PoW in a worker thread). */
     mine: z.boolean(),
     /** Address the block rewards go to; empty: the first wallet's first address. */
-    minerAddress: z.union([z.literal(''), z.string().refine(isAddress, 'a kith1… address')]),
+    minerAddress: z.union([z.literal(''), z.string().refine((s): boolean => isAddress(s), 'a kith1… address')]),
   }),
 })
 
@@ -111,7 +111,12 @@ export type ConfigOverrides = {
 export const DEFAULT_CONFIG: KithConfig = {
   dataDir: './.kith',
   network: 'kith',
-  listen: [`/ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`, `/ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws`],
+  // QUIC shares the TCP port number on UDP; TCP stays as the fallback.
+  listen: [
+    `/ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`,
+    `/ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws`,
+    `/ip4/0.0.0.0/udp/${DEFAULT_TCP_PORT}/quic-v1`,
+  ],
   announce: [],
   bootstrap: [],
   mdns: true,
