@@ -9,7 +9,8 @@ import { loadOrCreateIdentity } from '../net/identity.ts'
 import { networkId } from '../net/protocols.ts'
 import { ContentRepo } from '../content/repo.ts'
 import { createNodeContent, type NodeContent } from './content.ts'
-import { walletService } from '../wallet/index.ts'
+import type { KeyObject } from 'node:crypto'
+import { passphraseFromEnv, walletService } from '../wallet/index.ts'
 import { ChainService, Miner, loadGenesis } from '../chain/service/index.ts'
 import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
 import { parseAddress } from '../chain/address.ts'
@@ -222,12 +223,37 @@ class Node implements KithNode {
 
   async #startMiner(): Promise<void> {
     const minerAddress = await this.#minerAddress()
+    const poaKey = this.chain.params.engine.type === 'poa' ? await this.#authorityKey() : undefined
     this.#solver = new WorkerPowSolver()
     this.#miner = new Miner(
       { chain: this.chain, solver: this.#solver, clock: this.#p.clock, logger: this.#p.logger },
-      { minerAddress },
+      { minerAddress, ...(poaKey === undefined ? {} : { poaKey }) },
     )
     this.#miner.start()
+  }
+
+  /**
+   * PoA: the key of the first wallet whose account 0 is a genesis authority, unlocked with
+   * KITH_WALLET_PASSPHRASE (a daemon has no terminal to prompt on).
+   */
+  async #authorityKey(): Promise<KeyObject> {
+    const engine = this.chain.params.engine
+    if (engine.type !== 'poa') throw new Error('not a PoA network')
+    const authorities = new Set(engine.authorities.map((a) => Buffer.from(a).toString('hex')))
+    const passphrase = passphraseFromEnv()
+    const wallets = walletService()({ dataDir: this.dataDir, clock: this.#p.clock, rng: cryptoRng })
+    for (const w of await wallets.list()) {
+      if (passphrase === undefined) break
+      const unlocked = await wallets.unlock(w.name, passphrase).catch(() => null)
+      const keys = unlocked?.keys(0)
+      if (keys !== undefined && authorities.has(Buffer.from(keys.publicKeyRaw).toString('hex')))
+        return keys.privateKey
+      unlocked?.lock()
+    }
+    throw new InvalidInputError(
+      'POA_KEY_REQUIRED',
+      'sealing blocks on this PoA network needs a wallet whose first account is a genesis authority, unlocked with KITH_WALLET_PASSPHRASE',
+    )
   }
 
   /** `chain.minerAddress`, else the first address of the first wallet in the data dir. */

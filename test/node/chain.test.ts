@@ -11,10 +11,13 @@ import { makeGenesisFile } from '../../src/chain/genesis.ts'
 import { serializeGenesis } from '../../src/chain/service/genesis-file.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
+import { cryptoRng, systemClock } from '../../src/core/clock.ts'
+import { walletService } from '../../src/wallet/index.ts'
 import { testKey } from '../chain/helpers.ts'
 import { loopbackConfig, removeDirs, tempDir, until } from '../helpers/nodes.ts'
 
 const dirs: string[] = []
+const MNEMONIC = 'legal winner thank year wave sausage worth useful legal winner thank yellow'
 after(async () => await removeDirs(dirs))
 
 async function fastGenesisDir(network: string): Promise<string> {
@@ -89,5 +92,49 @@ void describe('the ledger in a running node', () => {
       logger: silentLogger(),
     })
     await ok.stop()
+  })
+
+  void it('seals PoA blocks with the wallet key of a genesis authority, and refuses without one', async () => {
+    const dir = await tempDir('kith-node-poa-')
+    dirs.push(dir)
+    const wallets = walletService({ scrypt: { n: 2 ** 12, r: 8, p: 1 } })({
+      dataDir: dir,
+      clock: systemClock,
+      rng: cryptoRng,
+    })
+    const w = await wallets.restore('default', MNEMONIC, 'poa pass')
+    const unlocked = await wallets.unlock('default', 'poa pass')
+    const authority = Buffer.from(unlocked.keys(0).publicKeyRaw).toString('hex')
+    unlocked.lock()
+    const file = makeGenesisFile({
+      network: 'poanet',
+      timestampMs: Date.now() - 1000,
+      allocations: [],
+      params: { blockIntervalMs: 30 },
+      engine: { type: 'poa', authorities: [authority], outOfTurnDelayMs: 1000 },
+    })
+    await writeFile(join(dir, 'genesis.json'), serializeGenesis(file))
+    const saved = process.env.KITH_WALLET_PASSPHRASE
+    try {
+      const config = await loopbackConfig({ dataDir: dir, network: 'poanet' })
+      const mining = { ...config, chain: { mine: true, minerAddress: w.addresses[0]! } }
+      delete process.env.KITH_WALLET_PASSPHRASE
+      const locked = await createNode({ config: mining, logger: silentLogger() })
+      await assert.rejects(locked.start(), { code: 'POA_KEY_REQUIRED' })
+      process.env.KITH_WALLET_PASSPHRASE = 'poa pass'
+      const node = await createNode({ config: mining, logger: silentLogger() })
+      try {
+        await node.start()
+        await until('two PoA blocks', () => node.chain.head().height >= 2, { nodes: [node] })
+        const b = node.chain.block('1')!.block.header.consensus
+        assert.equal(b.engine, 'poa')
+        assert.equal(b.engine === 'poa' ? Buffer.from(b.signer).toString('hex') : '', authority)
+      } finally {
+        await node.stop()
+      }
+    } finally {
+      if (saved === undefined) delete process.env.KITH_WALLET_PASSPHRASE
+      else process.env.KITH_WALLET_PASSPHRASE = saved
+    }
   })
 })

@@ -6,6 +6,7 @@
  * Pacing: a template is not started before parent.timestamp + blockInterval (PoA requires it;
  * for PoW it keeps a devnet at the easiest target from racing ahead of its schedule).
  */
+import type { KeyObject } from 'node:crypto'
 import { errorMessage } from '../../core/errors.ts'
 import type { Clock } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -20,8 +21,8 @@ import type { ChainService } from './chain-service.ts'
 export interface MinerInit {
   /** Address the coinbase pays. */
   readonly minerAddress: Address
-  /** PoA only: the authority's 32-byte ed25519 private key. */
-  readonly poaKey?: Uint8Array
+  /** PoA only: the authority's ed25519 private key (32-byte seed or KeyObject). */
+  readonly poaKey?: Uint8Array | KeyObject
 }
 
 export interface MinerComponents {
