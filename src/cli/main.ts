@@ -16,6 +16,7 @@ import {
   MAX_DEVNET_NODES,
 } from './constants.ts'
 import { registerChainCommands } from './commands/chain.ts'
+import { registerContentCommands } from './commands/content.ts'
 import { registerWalletCommands } from './commands/wallet.ts'
 import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
 import {
@@ -161,6 +162,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
   registerWalletCommands(program, io)
   registerChainCommands(program, io)
+  registerContentCommands(program, io)
 
   program
     .command('devnet')

@@ -1,0 +1,195 @@
+/**
+ * The content HTTP surface on a real node: streaming upload, the /ipfs gateway (content type,
+ * ranges, listings, raw blocks and CARs a CAR reader verifies), the JSON content routes, and the
+ * CLI commands driven in-process against the same API.
+ */
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { CarReader } from '@ipld/car'
+import { MemoryBlockstore } from 'blockstore-core/memory'
+import { exporter } from 'ipfs-unixfs-exporter'
+import { CID } from 'multiformats/cid'
+import { createApiServer, type ApiServer } from '../../src/api/index.ts'
+import { runCli } from '../../src/cli/main.ts'
+import type { CliIo } from '../../src/cli/output.ts'
+import { silentLogger } from '../../src/core/logger.ts'
+import type { KithNode } from '../../src/node/index.ts'
+import type { NodeContent } from '../../src/node/content.ts'
+import { removeDirs, startNode, tempDir } from '../helpers/nodes.ts'
+import { bytesFor } from '../content/helpers.ts'
+
+const TOKEN = 'c'.repeat(64)
+const contentOf = (n: KithNode): NodeContent => (n as unknown as { content: NodeContent }).content
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    env: { KITH_API_TOKEN: TOKEN } as NodeJS.ProcessEnv,
+    stdout: (t: string) => void (io.out += t),
+    stderr: (t: string) => void (io.err += t),
+  }
+  return io
+}
+
+describe('content over HTTP and the CLI', () => {
+  let node: KithNode
+  let server: ApiServer
+  let work: string
+  let folderCid: string
+  let fileCid: string
+  const text = 'hello gateway, this is a text file with some bytes in it\n'
+  const big = bytesFor('gateway-big', 3 * 1024 * 1024 + 17)
+
+  before(async () => {
+    node = await startNode()
+    server = createApiServer({ node, host: '127.0.0.1', port: 0, token: TOKEN, logger: silentLogger() })
+    await server.start()
+    work = await tempDir('kith-gw-')
+    const folder = join(work, 'site')
+    await mkdir(join(folder, 'sub'), { recursive: true })
+    await writeFile(join(folder, 'readme.txt'), text)
+    await writeFile(join(folder, 'sub', 'big.bin'), big)
+    folderCid = (await contentOf(node).addPath(folder)).cid
+    fileCid = (await contentOf(node).addPath(join(folder, 'sub', 'big.bin'))).cid
+  })
+  after(async () => {
+    await server.stop()
+    await node.stop()
+    await removeDirs([work, node.dataDir])
+  })
+
+  it('serves a file with its content type, and a byte range', async () => {
+    const res = await fetch(`${server.url}/ipfs/${folderCid}/readme.txt`)
+    assert.equal(res.status, 200)
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/)
+    assert.equal(await res.text(), text)
+
+    const ranged = await fetch(`${server.url}/ipfs/${fileCid}`, {
+      headers: { range: 'bytes=1048570-1048589' },
+    })
+    assert.equal(ranged.status, 206)
+    assert.equal(ranged.headers.get('content-range'), `bytes 1048570-1048589/${big.length}`)
+    assert.deepEqual(Buffer.from(await ranged.arrayBuffer()), Buffer.from(big.subarray(1048570, 1048590)))
+
+    const bad = await fetch(`${server.url}/ipfs/${fileCid}`, {
+      headers: { range: `bytes=${big.length + 5}-` },
+    })
+    assert.equal(bad.status, 416)
+  })
+
+  it('lists a directory', async () => {
+    const res = await fetch(`${server.url}/ipfs/${folderCid}`)
+    assert.equal(res.status, 200)
+    const html = await res.text()
+    assert.match(html, /readme\.txt/)
+    assert.match(html, /href="\/ipfs\/[^"]+\/sub"/)
+  })
+
+  it('answers raw blocks and CARs that verify', async () => {
+    const raw = await fetch(`${server.url}/ipfs/${folderCid}?format=raw`)
+    assert.equal(raw.headers.get('content-type'), 'application/vnd.ipld.raw')
+    const block = new Uint8Array(await raw.arrayBuffer())
+    const cid = CID.parse(folderCid)
+    assert.deepEqual(createHash('sha256').update(block).digest(), Buffer.from(cid.multihash.digest))
+
+    const car = await fetch(`${server.url}/ipfs/${folderCid}/sub/big.bin`, {
+      headers: { accept: 'application/vnd.ipld.car' },
+    })
+    assert.match(car.headers.get('content-type') ?? '', /^application\/vnd\.ipld\.car/)
+    const reader = await CarReader.fromBytes(new Uint8Array(await car.arrayBuffer()))
+    const store = new MemoryBlockstore()
+    for await (const b of reader.blocks()) {
+      assert.deepEqual(
+        createHash('sha256').update(b.bytes).digest(),
+        Buffer.from(b.cid.multihash.digest),
+        `block ${b.cid.toString()} verifies`,
+      )
+      await store.put(b.cid, b.bytes)
+    }
+    const entry = await exporter(`${folderCid}/sub/big.bin`, store)
+    assert.equal(entry.type, 'file')
+    if (entry.type !== 'file') return
+    const chunks: Uint8Array[] = []
+    for await (const c of entry.content()) chunks.push(c)
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(big))
+  })
+
+  it('says where a malformed CID is malformed, and names a missing path', async () => {
+    const bad = await fetch(`${server.url}/ipfs/bafyb!ad`)
+    assert.equal(bad.status, 400)
+    const body = (await bad.json()) as { error: { code: string; message: string } }
+    assert.equal(body.error.code, 'INVALID_CID')
+    assert.match(body.error.message, /position|character|offset/i)
+
+    const missing = await fetch(`${server.url}/ipfs/${folderCid}/nope.txt`)
+    assert.equal(missing.status, 404)
+    assert.match(((await missing.json()) as { error: { message: string } }).error.message, /nope\.txt/)
+  })
+
+  it('takes a streaming upload with the token, refuses one without', async () => {
+    const bytes = bytesFor('upload', 200_000)
+    const denied = await fetch(`${server.url}/api/v1/content`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    })
+    assert.equal(denied.status, 401)
+    const res = await fetch(`${server.url}/api/v1/content?profile=unixfs-v0-2015`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${TOKEN}` },
+      body: bytes,
+    })
+    assert.equal(res.status, 200)
+    const { cid } = (await res.json()) as { cid: string }
+    assert.match(cid, /^Qm/, 'the v0 profile gives a CIDv0')
+    const back = await fetch(`${server.url}/ipfs/${cid}`)
+    assert.deepEqual(Buffer.from(await back.arrayBuffer()), Buffer.from(bytes))
+  })
+
+  it('CLI: put, ls, cat, get, pin ls/rm, gc, content status', async () => {
+    const api = ['--api', server.url]
+    const run = async (...args: string[]): Promise<ReturnType<typeof captureIo> & { code: number }> => {
+      const io = captureIo()
+      const code = await runCli([...args, ...api], io)
+      return Object.assign(io, { code })
+    }
+    const file = join(work, 'note.txt')
+    await writeFile(file, 'a note\n')
+    const put = await run('put', file)
+    assert.equal(put.code, 0, put.err)
+    const cid = put.out.trim()
+    assert.match(cid, /^bafk/)
+
+    const ls = await run('ls', folderCid)
+    assert.match(ls.out, /readme\.txt/)
+    assert.match(ls.out, /sub\//)
+
+    const cat = await run('cat', `${folderCid}/readme.txt`)
+    assert.equal(cat.out, text)
+
+    const out = join(work, 'got-site')
+    const get = await run('get', folderCid, '-o', out)
+    assert.equal(get.code, 0, get.err)
+    assert.equal(await readFile(join(out, 'readme.txt'), 'utf8'), text)
+    const again = await run('get', folderCid, '-o', out)
+    assert.notEqual(again.code, 0)
+    assert.match(again.err, /exists/)
+    assert.equal((await run('get', folderCid, '-o', out, '--force')).code, 0)
+
+    assert.match((await run('pin', 'ls')).out, new RegExp(cid))
+    assert.equal((await run('pin', 'rm', cid)).code, 0)
+    assert.doesNotMatch((await run('pin', 'ls')).out, new RegExp(cid))
+    const gc = await run('gc', '--json')
+    assert.ok((JSON.parse(gc.out) as { removedBlocks: number }).removedBlocks >= 1)
+
+    const status = await run('content', 'status')
+    assert.match(status.out, /provider records/)
+    assert.match(status.out, new RegExp(folderCid))
+    const badCid = await run('get', 'bafy!x')
+    assert.equal(badCid.code, 2)
+  })
+})
