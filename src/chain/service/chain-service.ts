@@ -101,13 +101,25 @@ export class ChainService implements ChainApi {
     this.#forkChoice = fc
     this.#mempool = new Mempool(this.params, this.#init.mempool)
     // A crash between the steps of a reorg leaves a lighter head than the best stored tip: finish it.
-    const best = fc.bestTip()
-    if (best.id !== fc.head.id) this.#carryOut(fc.planTo(best))
+    this.#resumeBest()
     this.#reloadJournal()
     this.#sweep = setInterval(() => this.#expire(), MEMPOOL_SWEEP_INTERVAL_MS)
     this.#sweep.unref()
     const head = this.head()
     this.#log.info({ height: head.height, id: head.id, network: this.params.networkId }, 'chain loaded')
+  }
+
+  /**
+   * Follows the best stored tip, unless reaching it needs a reorganisation deeper than
+   * maxReorgDepth (a branch refused before the restart): such a branch is marked invalid again.
+   */
+  #resumeBest(): void {
+    const fc = this.forkChoice
+    for (let best = fc.bestTip(); best.id !== fc.head.id; best = fc.bestTip()) {
+      const plan = fc.planTo(best)
+      if (plan.disconnect.length <= this.params.maxReorgDepth) return this.#carryOut(plan)
+      fc.markInvalid(plan.connect[0]!.id)
+    }
   }
 
   stop(): void {
