@@ -47,11 +47,7 @@ function rules<T>(fn: () => T): Promise<T> {
 
 export const chainHandlers: { [K in ChainRouteId]: Handler<K> } = {
   getChain: (_req, node) => rules(() => chainInfoToJson(chainOf(node).info())),
-  getChainHead: (_req, node) =>
-    rules(() => {
-      const h = chainInfoToJson(chainOf(node).info()).head
-      return h
-    }),
+  getChainHead: (_req, node) => rules(() => chainInfoToJson(chainOf(node).info()).head),
   getAccount: (req, node) => rules(() => accountToJson(chainOf(node).account(req.params.address))),
   submitTx: (req, node) =>
     rules(() => {

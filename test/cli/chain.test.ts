@@ -13,7 +13,8 @@ import { makeGenesisFile } from '../../src/chain/genesis.ts'
 import { serializeGenesis } from '../../src/chain/service/genesis-file.ts'
 import { COIN } from '../../src/chain/constants.ts'
 import { encodeTx } from '../../src/chain/codec.ts'
-import { runCli } from '../../src/cli/main.ts'
+import { runCli, startFlagsToConfig } from '../../src/cli/main.ts'
+import { loadConfig } from '../../src/node/setup.ts'
 import type { CliIo } from '../../src/cli/output.ts'
 import { cryptoRng, systemClock } from '../../src/core/clock.ts'
 import { silentLogger } from '../../src/core/logger.ts'
@@ -177,5 +178,16 @@ void describe('ledger through the CLI and API', () => {
     w.lock()
     await assert.rejects(client.account('kith1qqqq'), { code: 'ADDRESS_LENGTH', status: 400 })
     await assert.rejects(client.tx('nope'), { code: 'TX_NOT_FOUND', status: 404 })
+  })
+
+  void it('maps --mine and --miner-address onto the chain options and refuses a bad address', async () => {
+    const flags = startFlagsToConfig({ mine: true, minerAddress: testKey(3).address }, false)
+    assert.deepEqual(flags.chain, { mine: true, minerAddress: testKey(3).address })
+    const dir = await tempDir('kith-chain-flags-')
+    await assert.rejects(
+      loadConfig({ flags: { dataDir: dir, chain: { minerAddress: 'kith1bad' } } }),
+      (e: { code: string; meta: { option: string } }) =>
+        e.code === 'INVALID_CONFIG' && e.meta.option === 'chain.minerAddress',
+    )
   })
 })

@@ -6,7 +6,7 @@
  * Clock component; mining runs in miner.ts.
  */
 import type { Clock } from '../../core/clock.ts'
-import { NotFoundError } from '../../core/errors.ts'
+import { KithError, NotFoundError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import { parseAddress } from '../address.ts'
 import { blockId, decodeTx, txId } from '../codec.ts'
@@ -147,13 +147,12 @@ export class ChainService implements ChainApi {
 
   get forkChoice(): ForkChoice {
     if (this.#forkChoice === null)
-      throw new ChainError('BLOCK_UNKNOWN', 'ignore', 'the chain service is not started')
+      throw new KithError('CHAIN_NOT_STARTED', 'the chain service is not started')
     return this.#forkChoice
   }
 
   get store(): ChainStore {
-    if (this.#store === null)
-      throw new ChainError('BLOCK_UNKNOWN', 'ignore', 'the chain service is not started')
+    if (this.#store === null) throw new KithError('CHAIN_NOT_STARTED', 'the chain service is not started')
     return this.#store
   }
 
