@@ -166,6 +166,18 @@ describe('content over the network', () => {
     assert.ok(got.peers.includes(s2.peerId), 'the second seeder served blocks')
   })
 
+  it('fetches the same content again from the same peer after gc removed it', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const { cid } = await contentOf(s).addStream(once(bytesFor('again', 2 * 1024 * 1024)))
+    await connected(f, s)
+    await contentOf(f).fetch(cid)
+    await contentOf(f).pinRm(cid)
+    assert.ok((await contentOf(f).gc()).removedBlocks >= 3)
+    const second = await contentOf(f).fetch(cid)
+    assert.equal(second.fetchedBlocks, second.blocks, 'every block came over the network again')
+  })
+
   it('an interrupted fetch resumes without fetching the blocks it already stored', async () => {
     const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
     nodes.push(s, f)

@@ -6,7 +6,8 @@
 import { withBitswap, type BitswapOptions } from '@helia/bitswap'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Blockstore } from 'interface-blockstore'
-import type { CID } from 'multiformats/cid'
+import { CID } from 'multiformats/cid'
+import { base64 } from 'multiformats/bases/base64'
 import { sha256, sha512 } from 'multiformats/hashes/sha2'
 import type { MultihashHasher } from 'multiformats/hashes/interface'
 import { ContentError } from '../../content/errors.ts'
@@ -104,5 +105,46 @@ export async function startBitswap(
   await started.start(helia)
   const built = broker as Broker | null
   if (built == null) throw new Error('@helia/bitswap did not create its block broker')
+  serveRewants(built.bitswap)
   return { bitswap: built.bitswap, stop: async () => await built.stop() }
+}
+
+interface LedgerWant {
+  status: string
+}
+interface PeerWantListsInternals {
+  ledgerMap: { get(peer: PeerId): { wants: Map<string, LedgerWant> } | undefined }
+  receiveMessage(
+    peer: PeerId,
+    message: { wantlist?: { entries: Array<{ cid: Uint8Array; cancel?: boolean }> } },
+  ): void
+}
+
+/**
+ * @helia/bitswap 4.0.19 keeps a block it has sent in the peer's ledger as 'sent' and ignores a
+ * later want for the same CID from that peer (its own fetch side never sends the cancel that
+ * would clear it), so a peer that fetched a block, dropped it (gc, a corrupt copy) and asks again
+ * on the same connection waits forever. A want for a block we already sent is a new request:
+ * forget the old entry before bitswap reads the message. Reaches into the package's internals;
+ * if they change shape this does nothing and the old behaviour returns.
+ */
+function serveRewants(bitswap: KithBitswap): void {
+  const lists = (bitswap as unknown as { peerWantLists?: PeerWantListsInternals }).peerWantLists
+  if (lists?.ledgerMap == null || typeof lists.receiveMessage !== 'function') return
+  const original = lists.receiveMessage.bind(lists)
+  lists.receiveMessage = (peer, message) => {
+    const wants = lists.ledgerMap.get(peer)?.wants
+    if (wants != null) {
+      for (const entry of message.wantlist?.entries ?? []) {
+        if (entry.cancel === true) continue
+        try {
+          const key = base64.baseEncode(CID.decode(entry.cid).multihash.bytes)
+          if (wants.get(key)?.status === 'sent') wants.delete(key)
+        } catch {
+          // a malformed CID: bitswap itself rejects the message
+        }
+      }
+    }
+    original(peer, message)
+  }
 }
