@@ -194,9 +194,10 @@ export class ContentNet {
     let selfRecordFound = false
     try {
       for await (const event of host.services.dht.findProviders(cid, { signal: s })) {
-        if (event.name !== 'PROVIDER') continue
+        if (event.name !== 'PROVIDER' && event.name !== 'PEER_RESPONSE') continue
         for (const p of event.providers) {
           if (p.id.equals(self)) {
+            // another peer answered with our own record (the local store's answer comes `from` us)
             if (!event.from.equals(self)) selfRecordFound = true
             continue
           }
