@@ -6,6 +6,7 @@
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
+import { quic } from '@chainsafe/libp2p-quic'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
@@ -112,7 +113,7 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
       announce: init.nat.relayOnly ? [] : init.announce,
       ...(init.nat.relayOnly ? { announceFilter: relayOnlyAnnounceFilter } : {}),
     },
-    transports: [tcp(), webSockets(), ...natTransports()],
+    transports: [tcp(), webSockets(), quic(), ...natTransports()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,

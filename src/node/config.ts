@@ -111,7 +111,12 @@ export type ConfigOverrides = {
 export const DEFAULT_CONFIG: KithConfig = {
   dataDir: './.kith',
   network: 'kith',
-  listen: [`/ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`, `/ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws`],
+  // QUIC shares the TCP port number on UDP; TCP stays as the fallback.
+  listen: [
+    `/ip4/0.0.0.0/tcp/${DEFAULT_TCP_PORT}`,
+    `/ip4/0.0.0.0/tcp/${DEFAULT_WS_PORT}/ws`,
+    `/ip4/0.0.0.0/udp/${DEFAULT_TCP_PORT}/quic-v1`,
+  ],
   announce: [],
   bootstrap: [],
   mdns: true,

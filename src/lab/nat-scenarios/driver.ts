@@ -135,6 +135,8 @@ export function labNodeConfig(
   extra: { nat?: Record<string, unknown>; bootstrap?: string[] } = {},
 ): Record<string, unknown> {
   return {
+    // TCP only: with QUIC too, dials to a peer's unroutable LAN QUIC address (the lab keeps private
+    // addresses) wait out the QUIC handshake timeout, about 10 s, before the relayed address is tried.
     listen: ['/ip4/0.0.0.0/tcp/7000'],
     bootstrap: extra.bootstrap ?? [],
     dht: { mode: 'server', allowPrivateAddresses: true },

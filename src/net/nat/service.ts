@@ -159,14 +159,40 @@ class DefaultNatService implements NatService, Startable {
     this.#restoring.add(key)
     const signal = AbortSignal.timeout(RELAY_RESTORE_TIMEOUT_MS)
     try {
-      // Fresh addresses first: the peer store still holds the reservation that just died.
-      await this.#c.peerRouting.findPeer(peer, { signal, useCache: false }).catch(() => null)
-      await this.#c.connectionManager.openConnection(peer, { signal })
+      // The peer's other reservations, as identify told us; failing that, fresh ones from the DHT.
+      const dialled = await this.#dialCircuits(peer, signal)
+      if (!dialled) {
+        await this.#c.peerRouting.findPeer(peer, { signal, useCache: false })
+        await this.#dialCircuits(peer, signal, true)
+      }
       this.#init.log.info({ peer: key }, 'relayed connection restored')
     } catch (err) {
-      this.#init.log.info({ peer: key, error: (err as Error).message }, 'could not restore relayed connection')
+      this.#init.log.info(
+        { peer: key, error: (err as Error).message },
+        'could not restore relayed connection',
+      )
     } finally {
       this.#restoring.delete(key)
+    }
+  }
+
+  /**
+   * Dial the peer through a relay again. Its direct addresses were unreachable before and would
+   * only cost dial timeouts (QUIC to an unroutable address waits out its handshake timeout).
+   */
+  async #dialCircuits(peer: PeerId, signal: AbortSignal, rethrow = false): Promise<boolean> {
+    const key = peer.toString()
+    const known = await this.#c.peerStore.get(peer, { signal })
+    const circuits = known.addresses
+      .map((a) => a.multiaddr.toString())
+      .filter(isRelayed)
+      .map((a) => multiaddr(a.endsWith(`/p2p/${key}`) ? a : `${a}/p2p/${key}`))
+    try {
+      await this.#c.connectionManager.openConnection(circuits.length > 0 ? circuits : peer, { signal })
+      return true
+    } catch (err) {
+      if (rethrow) throw err
+      return false
     }
   }
 
