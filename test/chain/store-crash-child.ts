@@ -1,7 +1,8 @@
 /**
  * Child process of the crash-safety test: opens the chain in a data dir, mines (PoW on the
  * calling thread, low difficulty) and submits transfers; prints `ACK <txid>` once a transfer is
- * accepted (journalled). The parent SIGKILLs it at random moments.
+ * accepted (journalled), and now and then imports a heavier rival branch (a reorganisation).
+ * The parent SIGKILLs it at random moments.
  * Usage: node store-crash-child.ts <dataDir>
  */
 import { readFileSync } from 'node:fs'
@@ -13,6 +14,10 @@ import { ChainService } from '../../src/chain/service/chain-service.ts'
 import { Miner } from '../../src/chain/service/miner.ts'
 import { InlinePowSolver } from '../../src/chain/worker/pow-solver.ts'
 import { openDatabase } from '../../src/store/sqlite.ts'
+import { blockId } from '../../src/chain/codec.ts'
+import { expectedBits, solvePow } from '../../src/chain/consensus/index.ts'
+import { buildBlockTemplate, revertBlock } from '../../src/chain/transition.ts'
+import { medianTimePast } from '../../src/chain/validation.ts'
 import { testKey, transfer } from './helpers.ts'
 
 const dir = process.argv[2]!
@@ -27,6 +32,49 @@ const miner = new Miner(
 )
 miner.start()
 process.stdout.write(`READY ${chain.head().height}\n`)
+/** Every so often a rival branch of two blocks replaces the head: a one-block reorganisation. */
+function rivalReorg(): void {
+  const head = chain.forkChoice.head
+  if (head.parentId === null) return
+  const undo = chain.store.getUndo(head.id)
+  if (undo === null) return
+  let state = revertBlock(chain.state, undo)
+  let parentId = head.parentId
+  for (let n = 0; n < 2; n++) {
+    const ctx = chain.forkChoice.headerContext(parentId)!
+    const tpl = buildBlockTemplate(state, {
+      params: genesis.params,
+      parent: ctx.parent,
+      timestampMs: Math.max(
+        Date.now(),
+        medianTimePast(ctx.recentTimestampsMs) + 1,
+        ctx.parent.timestampMs + 1,
+      ),
+      miner: testKey(8).address,
+      consensus: { engine: 'pow', bits: expectedBits(genesis.params, ctx.parent), nonce: 0 },
+      candidates: [],
+    })
+    const header = solvePow(tpl.block.header, 0, 1_000_000)!
+    chain.importBlock({ header, transactions: tpl.block.transactions })
+    state = tpl.state
+    parentId = blockId(header).toString()
+  }
+  process.stdout.write('REORG\n')
+}
+let heads = 0
+let inRival = false
+chain.subscribe((e) => {
+  if (e.type !== 'chain:head' || inRival || ++heads % 4 !== 0) return
+  setImmediate(() => {
+    inRival = true
+    try {
+      rivalReorg()
+    } finally {
+      inRival = false
+    }
+  })
+})
+
 let i = 0
 setInterval(() => {
   const from = keys[i % keys.length]!

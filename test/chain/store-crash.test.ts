@@ -1,5 +1,5 @@
 /**
- * Crash safety: a child process mining and taking transfers is SIGKILLed at random (seeded)
+ * Crash safety: a child process mining, taking transfers and reorganising is SIGKILLed at random (seeded)
  * moments, 50 times. After each kill the chain reopens: the head's state root matches its header
  * (ChainStore.open checks it), every acknowledged transfer is confirmed or pending, and SQLite's
  * integrity check passes.
@@ -26,17 +26,24 @@ const KILLS = 50
 const SEED = Number(process.env.KITH_CRASH_SEED ?? 20261123)
 
 /** Runs the child until it has acknowledged `acks` transfers (plus a random extra delay), then SIGKILLs it. */
-async function runAndKill(dir: string, acks: number, extraMs: number, acked: Set<string>): Promise<void> {
+async function runAndKill(
+  dir: string,
+  acks: number,
+  extraMs: number,
+  acked: Set<string>,
+  seen: { reorgs: number },
+): Promise<void> {
   const child = spawn(process.execPath, [CHILD, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
-  let seen = 0
+  let acksSeen = 0
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line === 'REORG') seen.reorgs++
       if (!line.startsWith('ACK ')) return
       acked.add(line.slice(4))
-      if (++seen === acks) setTimeout(resolve, extraMs)
+      if (++acksSeen === acks) setTimeout(resolve, extraMs)
     })
     void exited.then(() => reject(new Error(`child exited early: ${stderr}`)))
   })
@@ -45,7 +52,7 @@ async function runAndKill(dir: string, acks: number, extraMs: number, acked: Set
 }
 
 void describe('chain store crash safety', () => {
-  void it(`survives ${KILLS} SIGKILLs while mining and accepting transfers (seed ${SEED})`, async () => {
+  void it(`survives ${KILLS} SIGKILLs while mining and accepting transfers (seed ${SEED})`, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'kith-crash-'))
     const file = { ...genesisFile(), timestampMs: Date.now() - 1000 }
     file.params = { ...file.params, blockIntervalMs: 15 }
@@ -54,15 +61,17 @@ void describe('chain store crash safety', () => {
     const rng = seededRng(SEED)
     const acked = new Set<string>()
     let lastHeight = 0
+    const stats = { reorgs: 0 }
     for (let k = 0; k < KILLS; k++) {
-      await runAndKill(dir, 1 + rng.int(30), rng.int(40), acked)
+      await runAndKill(dir, 1 + rng.int(30), rng.int(40), acked, stats)
       const db = openDatabase(join(dir, 'kith.db'))
       try {
         const chain = new ChainService({ db, genesis, clock: systemClock, logger: silentLogger() })
         chain.start() // throws STORE_CORRUPT if the head's state does not match its header
         const head = chain.head()
         assert.deepEqual(stateRoot(chain.state), head.stateRoot, `seed ${SEED}, kill ${k}`)
-        assert.ok(head.height >= lastHeight, `seed ${SEED}, kill ${k}: the head went back`)
+        // A rival branch may replace the head block, never more.
+        assert.ok(head.height >= lastHeight - 1, `seed ${SEED}, kill ${k}: the head went back`)
         lastHeight = head.height
         const lost = [...acked].filter((id) => chain.tx(id) === null)
         assert.deepEqual(lost, [], `seed ${SEED}, kill ${k}: acknowledged transfers lost`)
@@ -73,5 +82,9 @@ void describe('chain store crash safety', () => {
       }
     }
     assert.ok(lastHeight > 5, `mined only ${lastHeight} blocks across the runs`)
+    t.diagnostic(
+      `${KILLS} kills, head height ${lastHeight}, ${acked.size} acknowledged transfers, ${stats.reorgs} reorganisations`,
+    )
+    assert.ok(stats.reorgs > 10, `only ${stats.reorgs} reorganisations across the runs`)
   })
 })
