@@ -30,9 +30,6 @@ export const PORT_MAPPING_REQUEST_TIMEOUT_MS = 5_000
 /** Ports mapped at once (one per TCP listener); more listeners are left unmapped. */
 export const MAX_MAPPED_PORTS = 4
 
-/** Observed addresses kept for NAT classification; oldest dropped first. */
-export const MAX_OBSERVED_ADDRESSES = 64
-
 /** Lost relayed connections restored at once; more are left to the peer manager. */
 export const MAX_RELAY_RESTORES = 16
 /** A restore (DHT lookup of the peer's other reservations, then the dial) gives up after this. */

@@ -1,4 +1,5 @@
 /** Options and status of NAT traversal: reachability, port mapping, relays, hole punching. */
+import { DEFAULT_RELAY_RESERVATIONS } from './constants.ts'
 
 export type Reachability = 'public' | 'private' | 'unknown'
 
@@ -55,7 +56,7 @@ export const DEFAULT_NAT_OPTIONS: NatOptions = {
   relayOnly: false,
   reachability: 'auto',
   relayServer: 'auto',
-  relayReservations: 2,
+  relayReservations: DEFAULT_RELAY_RESERVATIONS,
   gateway: '',
   allowPrivateAddresses: false,
 }
