@@ -10,6 +10,7 @@ import { afterEach, describe, it } from 'node:test'
 import { txId } from '../../src/chain/codec.ts'
 import { parseGenesis } from '../../src/chain/genesis.ts'
 import { stateRoot } from '../../src/chain/state.ts'
+import { meetsTarget } from '../../src/chain/consensus/index.ts'
 import type { ChainEvent } from '../../src/chain/service/types.ts'
 import { loadGenesis } from '../../src/chain/service/genesis-file.ts'
 import { writeFileAtomic } from '../../src/node/datadir.ts'
@@ -120,6 +121,50 @@ void describe('chain service', () => {
       header: { ...good.header, consensus: { engine: 'pow' as const, bits: 0x1d00ffff, nonce: 0 } },
     }
     assert.throws(() => h.chain.importBlock(badPow), { code: 'BLOCK_POW_TARGET' })
+    assert.equal(h.chain.importBlock(good).status, 'head')
+  })
+
+  void it('refuses blocks with bad PoW, timestamp, root or size by code, before they touch the store', async () => {
+    const h = (open = await harness())
+    const chain = new TestChain(h.genesis)
+    const good = chain.build([])
+    const reseal = (over: Partial<typeof good.header>) => ({
+      ...good,
+      header: chain.seal({ ...good.header, ...over }),
+    })
+    const unsolved = (() => {
+      for (let nonce = 0; ; nonce++) {
+        const header = {
+          ...good.header,
+          consensus: { ...good.header.consensus, nonce } as typeof good.header.consensus,
+        }
+        if (!meetsTarget(header)) return { ...good, header }
+      }
+    })()
+    const cases = [
+      { id: 'hash above target', block: unsolved, code: 'BLOCK_POW' },
+      {
+        id: 'timestamp far in the future',
+        block: reseal({ timestampMs: h.clock.nowMs() + 3_600_000 }),
+        code: 'BLOCK_TIMESTAMP_FUTURE',
+      },
+      {
+        id: 'timestamp not after the median',
+        block: reseal({ timestampMs: h.genesis.block.header.timestampMs }),
+        code: 'BLOCK_TIMESTAMP_TOO_OLD',
+      },
+      { id: 'transactions root', block: reseal({ txRoot: new Uint8Array(32) }), code: 'BLOCK_TX_ROOT' },
+      {
+        id: 'too many transactions',
+        block: {
+          ...good,
+          transactions: Array.from({ length: h.genesis.params.maxBlockTxs + 1 }, () => good.transactions[0]!),
+        },
+        code: 'BLOCK_TOO_MANY_TXS',
+      },
+    ]
+    for (const c of cases) assert.throws(() => h.chain.importBlock(c.block), { code: c.code }, c.id)
+    assert.equal(h.chain.store.counts().chain_blocks, 1)
     assert.equal(h.chain.importBlock(good).status, 'head')
   })
 

@@ -65,6 +65,7 @@ export function registerWalletCommands(program: Command, io: CliIo): void {
     })
 
   sub('restore', `restore a wallet from its mnemonic (${MNEMONIC_ENV_VAR} or a prompt)`)
+    .alias('import')
     .argument('[name]', 'wallet name', DEFAULT_WALLET_NAME)
     .action(async (name: string, o: WalletFlags) => {
       const wallets = walletsOf(o, io.env)
