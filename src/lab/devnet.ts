@@ -143,7 +143,9 @@ export async function runDevnet(opts: DevnetOptions): Promise<number> {
     }
     if (!opts.json)
       opts.io.stdout(
-        `devnet of ${devnet.nodes.length} node(s) on network ${opts.network} is up; Ctrl-C stops it\n`,
+        `devnet of ${devnet.nodes.length} node(s) on network ${opts.network} is up; Ctrl-C stops it\n` +
+          `each node's "${DEVNET_WALLET_NAME}" wallet has passphrase "${DEVNET_WALLET_PASSPHRASE}", e.g.\n` +
+          `  KITH_WALLET_PASSPHRASE=${DEVNET_WALLET_PASSPHRASE} kith send <address> 1 --data-dir ${devnet.nodes[0]?.dataDir ?? ''}\n`,
       )
     const aborted = new Promise<null>((r) =>
       interrupted.signal.addEventListener('abort', () => r(null), { once: true }),
