@@ -18,7 +18,7 @@ const restrict = (
 })
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.kith/**', 'web/vendor/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'stubs/**', '.kith/**', 'web/vendor/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
