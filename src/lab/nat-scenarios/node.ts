@@ -5,7 +5,7 @@
  * messages as {"event":"gossip",...}, and {"event":"stopped"} after {"cmd":"stop"}.
  *
  * Commands: status | dial {addr} | subscribe {topic} | publish {topic, data} | mesh {topic} |
- * peerAddrs {peer} | stop.
+ * peerAddrs {peer} | send {peer, bytes} | stop.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -16,6 +16,7 @@ import { DEFAULT_CONFIG, mergeConfig, parseConfig } from '../../node/config.ts'
 import { createNode } from '../../node/node.ts'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionsOf, type ScenarioCommand } from './protocol.ts'
+import { handleBulk, sendBulk } from './bulk.ts'
 
 const overrides = JSON.parse(process.argv[2] ?? '{}') as Record<string, unknown>
 const dataDir = await mkdtemp(join(tmpdir(), 'kith-nat-scenario-'))
@@ -32,6 +33,7 @@ const print = (o: unknown): void => {
   process.stdout.write(JSON.stringify(o) + '\n')
 }
 await node.start()
+await handleBulk(node.network.host)
 print({ event: 'ready', peerId: node.peerId, status: node.status() })
 
 async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
@@ -56,6 +58,12 @@ async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
       // Everything this node has learnt about a peer's addresses (identify, DHT, relays).
       const peer = await net.host.peerStore.get(peerIdFromString(c.peer))
       return { addrs: peer.addresses.map((a) => a.multiaddr.toString()) }
+    }
+    case 'send': {
+      const conn = net.host.getConnections(peerIdFromString(c.peer))[0]
+      if (conn == null) throw new Error(`not connected to ${c.peer}`)
+      const ms = await sendBulk(conn, c.bytes)
+      return { ms, relayed: conn.remoteAddr.toString().includes('/p2p-circuit') }
     }
     case 'stop':
       await node.stop()

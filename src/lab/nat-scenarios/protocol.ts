@@ -8,6 +8,7 @@ export type ScenarioCommand =
   | { id: number; cmd: 'publish'; topic: string; data: string }
   | { id: number; cmd: 'mesh'; topic: string }
   | { id: number; cmd: 'peerAddrs'; peer: string }
+  | { id: number; cmd: 'send'; peer: string; bytes: number }
   | { id: number; cmd: 'stop' }
 
 export interface ConnectionView {
