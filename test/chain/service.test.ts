@@ -80,6 +80,32 @@ void describe('chain service', () => {
     assert.equal(again.head().id, h.chain.head().id)
   })
 
+  void it('keeps undo data only as deep as a reorganisation can reach', async () => {
+    const h = (open = await harness(
+      parseGenesis({ ...genesisFile(), params: { ...genesisFile().params, maxReorgDepth: 3 } }),
+    ))
+    const chain = new TestChain(h.genesis)
+    for (let i = 0; i < 10; i++) {
+      const b = chain.build([])
+      chain.apply(b)
+      h.chain.importBlock(b)
+    }
+    assert.equal(h.chain.head().height, 10)
+    assert.equal(h.chain.store.counts().chain_undo, 4)
+    // A restart still resumes the head, and a 3-deep reorganisation is still possible.
+    const again = h.restart()
+    assert.equal(again.head().height, 10)
+    const fork = new TestChain(h.genesis)
+    for (const b of chain.blocks.slice(1, 8)) fork.apply(b)
+    for (let i = 0; i < 4; i++) {
+      const b = fork.build([], { miner: bob.address })
+      fork.apply(b)
+      again.importBlock(b)
+    }
+    assert.equal(again.head().height, 11)
+    assert.equal(again.block('11')?.block.header.miner, bob.address)
+  })
+
   void it('keeps accepted transfers across a restart (the journal)', async () => {
     const h = (open = await harness())
     const txs = [0, 1, 2].map((n) => transfer(alice, bob.address, { nonce: n }))

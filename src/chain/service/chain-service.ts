@@ -26,6 +26,7 @@ import {
   MAX_ORPHAN_BLOCKS,
   MAX_RECENT_BLOCK_BODIES,
   MEMPOOL_SWEEP_INTERVAL_MS,
+  FORK_CHOICE_PRUNE_INTERVAL_BLOCKS,
 } from './constants.ts'
 import type {
   AccountInfo,
@@ -389,7 +390,9 @@ export class ChainService implements ChainApi {
         if (err instanceof ChainError) return { node, err }
         throw err
       }
-      this.store.connect(block, node.totalWork, applied.undo, applied.state)
+      // Undo data one block deeper than any allowed reorganisation is no longer needed.
+      this.store.connect(block, node.totalWork, applied.undo, applied.state, this.params.maxReorgDepth + 1)
+      if (block.header.height % FORK_CHOICE_PRUNE_INTERVAL_BLOCKS === 0) fc.prune()
       this.#state = applied.state
       fc.setHead(node.id)
       // 'included' entries left the journal inside the connect transaction; stale ones go now.

@@ -6,6 +6,9 @@ export const GENESIS_FILE_NAME = 'genesis.json'
 /** Timestamp of every default genesis (2026-01-01T00:00:00Z): fixed so fresh nodes of a network agree. */
 export const DEFAULT_GENESIS_TIMESTAMP_MS = 1_767_225_600_000
 
+/** Fork choice drops side branches below the reorg depth every this many blocks (a scan of all headers). */
+export const FORK_CHOICE_PRUNE_INTERVAL_BLOCKS = 100
+
 /** How often expired mempool entries are swept: expiry is hours, a minute's lag is harmless. */
 export const MEMPOOL_SWEEP_INTERVAL_MS = 60_000
 

@@ -90,6 +90,7 @@ export class ChainStore {
     | 'putUndo'
     | 'getUndo'
     | 'delUndo'
+    | 'delUndoAt'
     | 'putAccount'
     | 'delAccount'
     | 'putTx'
@@ -121,6 +122,7 @@ export class ChainStore {
       putUndo: p('INSERT OR REPLACE INTO chain_undo (id, undo) VALUES (?, ?)'),
       getUndo: p('SELECT undo FROM chain_undo WHERE id = ?'),
       delUndo: p('DELETE FROM chain_undo WHERE id = ?'),
+      delUndoAt: p('DELETE FROM chain_undo WHERE id = (SELECT id FROM chain_main WHERE height = ?)'),
       putAccount: p('INSERT OR REPLACE INTO chain_accounts (key, balance, nonce) VALUES (?, ?, ?)'),
       delAccount: p('DELETE FROM chain_accounts WHERE key = ?'),
       putTx: p('INSERT OR REPLACE INTO chain_txs (id, block, height, idx) VALUES (?, ?, ?, ?)'),
@@ -259,15 +261,25 @@ export class ChainStore {
   /**
    * Connects `block` on top of the current head in one SQL transaction: block row, the accounts
    * it changed (their values in `after`), its undo data, the main-chain and transaction
-   * indexes, the journal (included transfers leave it) and the head pointer.
+   * indexes, the journal (included transfers leave it) and the head pointer. The undo data of
+   * the main-chain block `keepUndoBlocks` below the new head is dropped: no reorganisation
+   * reaches that deep.
    */
-  connect(block: Block, totalWork: bigint, undo: BlockUndo, after: LedgerState): void {
+  connect(
+    block: Block,
+    totalWork: bigint,
+    undo: BlockUndo,
+    after: LedgerState,
+    keepUndoBlocks = Infinity,
+  ): void {
     const id = blockId(block.header).toString()
     this.#db.transaction(() => {
       this.putBlock(block, totalWork)
       this.#s.putUndo.run(id, encodeUndo(undo))
       for (const [key] of undo.accounts) this.#writeAccount(key, getAccountByKey(after, key))
       this.#s.putMain.run(block.header.height, id)
+      const stale = block.header.height - keepUndoBlocks
+      if (stale >= 1) this.#s.delUndoAt.run(stale)
       block.transactions.forEach((tx, i) => {
         const tid = txId(tx).toString()
         this.#s.putTx.run(tid, id, block.header.height, i)
@@ -327,7 +339,14 @@ export class ChainStore {
   /** Number of rows per table (for status and tests). */
   counts(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const t of ['chain_blocks', 'chain_main', 'chain_txs', 'chain_accounts', 'chain_mempool']) {
+    for (const t of [
+      'chain_blocks',
+      'chain_main',
+      'chain_undo',
+      'chain_txs',
+      'chain_accounts',
+      'chain_mempool',
+    ]) {
       out[t] = (this.#db.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n
     }
     return out
