@@ -164,6 +164,10 @@ describe('content over the network', () => {
     for await (const chunk of contentOf(f).cat(cid1)) chunks.push(chunk)
     assert.deepEqual(Buffer.concat(chunks), Buffer.from(bytes))
     assert.ok(got.peers.includes(s2.peerId), 'the second seeder served blocks')
+    assert.ok(
+      got.peers.includes(s1.peerId),
+      'both seeders served blocks (downloads from several peers at once)',
+    )
   })
 
   it('fetches the same content again from the same peer after gc removed it', async () => {

@@ -24,6 +24,12 @@ export interface BitswapMessageEvent {
   message: { blocks: ReceivedBlock[] }
 }
 
+export interface PresenceEvent {
+  sender: PeerId
+  cid: CID
+  has: boolean
+}
+
 /** The parts of Bitswap we use (the class is not exported by the package). */
 export interface KithBitswap {
   want(
@@ -31,6 +37,18 @@ export interface KithBitswap {
     options?: { signal?: AbortSignal; onProgress?: (evt: { type: string; detail: unknown }) => void },
   ): Promise<Uint8Array>
   notify(cid: CID): Promise<void>
+  /** Internal to @helia/bitswap (used when present): want one block from one peer. */
+  wantList?: {
+    wantSessionBlock(
+      cid: CID,
+      peer: PeerId,
+      options?: { signal?: AbortSignal },
+    ): Promise<{ has: boolean; block?: Uint8Array }>
+    wantSessionPresence(cid: CID, peer: PeerId, options?: { signal?: AbortSignal }): Promise<{ has: boolean }>
+    /** 'presence' fires for every block or HAVE/DONT_HAVE received, with its sender. */
+    addEventListener(type: 'presence', listener: (evt: CustomEvent<PresenceEvent>) => void): void
+    removeEventListener(type: 'presence', listener: (evt: CustomEvent<PresenceEvent>) => void): void
+  }
   network: {
     addEventListener(type: 'bitswap:message', listener: (evt: CustomEvent<BitswapMessageEvent>) => void): void
   }

@@ -25,11 +25,24 @@ import {
   PROVIDER_LOOKUP_TIMEOUT_MS,
 } from '../../content/constants.ts'
 import type { KithLibp2p } from '../host.ts'
-import { startBitswap, type BitswapMessageEvent, type KithBitswap } from './bitswap.ts'
+import { startBitswap, type BitswapMessageEvent, type KithBitswap, type PresenceEvent } from './bitswap.ts'
 import { ContentPeerScores, RecentSet } from './scores.ts'
 
 /** Time allowed to dial one provider in the `providers` diagnostic. */
 export const PROVIDER_DIAL_TIMEOUT_MS = 10_000
+
+/** How long one peer may take to answer a want for one block before we ask another: generous,
+ * since up to MAX_CONCURRENT_BLOCK_FETCHES 1 MiB blocks may queue on one slow peer; a peer that
+ * disconnects is given up on at once. */
+export const BLOCK_FROM_PEER_TIMEOUT_MS = 30_000
+
+/** Peers asked directly for one block before falling back to asking everyone. */
+export const MAX_PEERS_PER_BLOCK = 3
+
+/** Connected peers asked "do you have the target?" before the DAG walk, so the walk can stripe
+ * blocks across every peer that has it from the start; and how long we wait for their answers. */
+export const MAX_PRESENCE_PROBES = 16
+export const PRESENCE_PROBE_TIMEOUT_MS = 2_000
 
 export interface DagFetchProgress {
   blocks: number
@@ -254,6 +267,9 @@ class DagFetch {
   readonly #ctl = new AbortController()
   readonly #signal: AbortSignal
   readonly #peers = new Set<string>()
+  /** Peers that sent us a block of this fetch (or were named as providers and connected): blocks
+   * are striped across them, fewest outstanding wants first. */
+  readonly #serving = new Map<string, { id: PeerId; inFlight: number; gone: AbortController }>()
   readonly #startMs: number
   #lastBlockMs: number
   #gotNetworkBlock = false
@@ -284,6 +300,19 @@ class DagFetch {
     const stallMs = this.#options.stallTimeoutMs ?? FETCH_STALL_TIMEOUT_MS
     const watchdog = setInterval(() => this.#watch(root, lookupMs, stallMs), Math.min(250, lookupMs / 4))
     const discovery = this.#c.blocks.has(root) ? Promise.resolve() : this.#discover(root, lookupMs)
+    const host = this.#c.host()
+    const onDisconnect = (evt: CustomEvent<PeerId>): void => {
+      const peer = this.#serving.get(evt.detail.toString())
+      this.#serving.delete(evt.detail.toString())
+      peer?.gone.abort()
+    }
+    host.addEventListener('peer:disconnect', onDisconnect)
+    // Every peer that sends us a block (also a duplicate of one another peer sent first) has
+    // the content: stripe later blocks across all of them.
+    const onPresence = (evt: CustomEvent<PresenceEvent>): void => {
+      if (evt.detail.has) this.#addServing(evt.detail.sender)
+    }
+    this.#bitswap.wantList?.addEventListener('presence', onPresence)
     try {
       const store = { get: (cid: CID) => this.#blockAsIterable(cid) }
       const entry = await resolvePath(store, root, segments, { signal: this.#signal })
@@ -295,6 +324,8 @@ class DagFetch {
       if (this.#ctl.signal.aborted && reason instanceof ContentError) throw reason
       throw err
     } finally {
+      host.removeEventListener('peer:disconnect', onDisconnect)
+      this.#bitswap.wantList?.removeEventListener('presence', onPresence)
       clearInterval(watchdog)
       this.#ctl.abort()
       await discovery
@@ -351,9 +382,12 @@ class DagFetch {
         if (host.getConnections(provider.id).length === 0) {
           if (provider.multiaddrs.length > 0)
             await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-          void host.dial(provider.id, { signal: this.#signal }).catch((err: unknown) => {
-            this.#c.logger.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
-          })
+          void host
+            .dial(provider.id, { signal: this.#signal })
+            .then(() => this.#addServing(provider.id))
+            .catch((err: unknown) => {
+              this.#c.logger.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
+            })
         }
         if (seen.size >= MAX_PROVIDERS_PER_CID) break
       }
@@ -403,13 +437,7 @@ class DagFetch {
       }
     }
     this.#net.noteWant(cid)
-    const bytes = await this.#bitswap.want(cid, {
-      signal: this.#signal,
-      onProgress: (evt) => {
-        if (evt.type === 'bitswap:block')
-          this.#peers.add((evt.detail as { sender: PeerId }).sender.toString())
-      },
-    })
+    const bytes = (await this.#fromServingPeers(cid)) ?? (await this.#fromEveryone(cid))
     // bitswap computed the CID from these bytes: they are verified
     blocks.putBytes(cid, bytes)
     await this.#net.notify(cid)
@@ -417,8 +445,88 @@ class DagFetch {
     return bytes
   }
 
+  #addServing(id: PeerId): void {
+    const key = id.toString()
+    if (this.#serving.has(key) || this.#net.scores.isExcluded(key, this.#c.clock.nowMs())) return
+    if (this.#c.host().getConnections(id).length === 0) return
+    this.#serving.set(key, { id, inFlight: 0, gone: new AbortController() })
+  }
+
+  /** Ask every connected bitswap peer at once (the root, or when the serving peers lack a block). */
+  async #fromEveryone(cid: CID): Promise<Uint8Array> {
+    return await this.#bitswap.want(cid, {
+      signal: this.#signal,
+      onProgress: (evt) => {
+        if (evt.type !== 'bitswap:block') return
+        const sender = (evt.detail as { sender: PeerId }).sender
+        this.#peers.add(sender.toString())
+        this.#addServing(sender)
+      },
+    })
+  }
+
+  /**
+   * Ask the least busy serving peers for `cid`, one at a time, so each block crosses the network
+   * once and the load spreads over every peer that has the content. Null when none of them sent it.
+   */
+  async #fromServingPeers(cid: CID): Promise<Uint8Array | null> {
+    const wantList = this.#bitswap.wantList
+    if (wantList == null) return null
+    const asked = new Set<string>()
+    for (let attempt = 0; attempt < MAX_PEERS_PER_BLOCK; attempt++) {
+      const peer = [...this.#serving.entries()]
+        .filter(([key]) => !asked.has(key))
+        .sort((a, b) => a[1].inFlight - b[1].inFlight)[0]
+      if (peer == null) return null
+      const [key, state] = peer
+      asked.add(key)
+      state.inFlight++
+      try {
+        const signal = AbortSignal.any([
+          this.#signal,
+          state.gone.signal,
+          AbortSignal.timeout(BLOCK_FROM_PEER_TIMEOUT_MS),
+        ])
+        const result = await wantList.wantSessionBlock(cid, state.id, { signal })
+        if (result.has && result.block != null) {
+          this.#peers.add(key)
+          return result.block
+        }
+      } catch {
+        this.#signal.throwIfAborted()
+        // that peer went away or timed out: ask the next one
+      } finally {
+        state.inFlight--
+      }
+    }
+    return null
+  }
+
+  #isLeaf(cid: CID): boolean {
+    return cid.code === 0x55 || cid.multihash.code === 0x00
+  }
+
+  /** Ask connected peers not yet serving whether they have `target` (answers add them). */
+  async #probe(target: CID): Promise<void> {
+    const wantList = this.#bitswap.wantList
+    if (wantList == null || this.#c.blocks.has(target) === false) return
+    const peers = this.#c
+      .host()
+      .getPeers()
+      .filter((p) => !this.#serving.has(p.toString()))
+      .slice(0, MAX_PRESENCE_PROBES)
+    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(PRESENCE_PROBE_TIMEOUT_MS)])
+    await Promise.allSettled(
+      peers.map(async (peer) => {
+        const answer = await wantList.wantSessionPresence(target, peer, { signal })
+        if (answer.has) this.#addServing(peer)
+      }),
+    )
+  }
+
   /** Fetch every block under `target`, MAX_CONCURRENT_BLOCK_FETCHES at a time. */
   async #walk(target: CID): Promise<void> {
+    if (!this.#isLeaf(target)) await this.#probe(target)
     const queue: CID[] = [target]
     const seen = new Set<string>([target.toString()])
     const inFlight = new Set<Promise<void>>()
