@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it, after } from 'node:test'
-import { DEFAULT_CONFIG, type KithNode } from '../../src/node/index.ts'
+import { DEFAULT_CONFIG, type KithNode, type NodeEvent } from '../../src/node/index.ts'
 import type { NodeContent } from '../../src/node/content.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until, type TestConfig } from '../helpers/nodes.ts'
 import { bytesFor } from '../content/helpers.ts'
@@ -98,8 +98,11 @@ describe('content over the network', () => {
       'C is not connected to A before the fetch',
     )
 
+    const events: NodeEvent[] = []
+    c.subscribe((e) => events.push(e))
     const outFile = join(work, 'fetched.bin')
     const got = await contentOf(c).fetch(fileAdded.cid, { out: outFile })
+    assert.ok(events.some((e) => e.type === 'content:fetched' && e.cid === fileAdded.cid))
     assert.deepEqual(await readFile(outFile), await readFile(file))
     assert.ok(got.peers.includes(a.peerId), 'the blocks came from A')
     assert.equal(got.fetchedBytes > 20 * 1024 * 1024, true)
@@ -180,6 +183,22 @@ describe('content over the network', () => {
     assert.ok((await contentOf(f).gc()).removedBlocks >= 3)
     const second = await contentOf(f).fetch(cid)
     assert.equal(second.fetchedBlocks, second.blocks, 'every block came over the network again')
+  })
+
+  it('a fetch that would pass the storage quota fails with QUOTA_EXCEEDED and pins nothing', async () => {
+    const quotaBytes = 1024 * 1024
+    const [s, f] = await Promise.all([
+      startNode(cfg()),
+      startNode({
+        content: { ...DEFAULT_CONFIG.content, quotaBytes, providerLookupTimeoutMs: LOOKUP_TIMEOUT_MS },
+      }),
+    ])
+    nodes.push(s, f)
+    const { cid } = await contentOf(s).addStream(once(bytesFor('quota', 3 * 1024 * 1024)))
+    await connected(f, s)
+    await assert.rejects(contentOf(f).fetch(cid), { code: 'QUOTA_EXCEEDED' })
+    assert.deepEqual(contentOf(f).pins(), [])
+    assert.ok(contentOf(f).repo.blocks.stats().bytesUsed <= quotaBytes)
   })
 
   it('an interrupted fetch resumes without fetching the blocks it already stored', async () => {

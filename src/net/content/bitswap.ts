@@ -129,6 +129,7 @@ export async function startBitswap(
 
 interface LedgerWant {
   status: string
+  sentDoNotHave?: boolean
 }
 interface PeerWantListsInternals {
   ledgerMap: { get(peer: PeerId): { wants: Map<string, LedgerWant> } | undefined }
@@ -143,7 +144,8 @@ interface PeerWantListsInternals {
  * later want for the same CID from that peer (its own fetch side never sends the cancel that
  * would clear it), so a peer that fetched a block, dropped it (gc, a corrupt copy) and asks again
  * on the same connection waits forever. A want for a block we already sent is a new request:
- * forget the old entry before bitswap reads the message. Reaches into the package's internals;
+ * forget the old entry before bitswap reads the message. Likewise it answers DONT_HAVE only once
+ * per entry, so a second "do you have it?" would wait for its timeout: reset that flag too. Reaches into the package's internals;
  * if they change shape this does nothing and the old behaviour returns.
  */
 function serveRewants(bitswap: KithBitswap): void {
@@ -157,7 +159,9 @@ function serveRewants(bitswap: KithBitswap): void {
         if (entry.cancel === true) continue
         try {
           const key = base64.baseEncode(CID.decode(entry.cid).multihash.bytes)
-          if (wants.get(key)?.status === 'sent') wants.delete(key)
+          const want = wants.get(key)
+          if (want?.status === 'sent') wants.delete(key)
+          else if (want != null) want.sentDoNotHave = false // a fresh question gets a fresh DONT_HAVE
         } catch {
           // a malformed CID: bitswap itself rejects the message
         }

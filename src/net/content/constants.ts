@@ -15,3 +15,6 @@ export const MAX_PEERS_PER_BLOCK = 3
  * blocks across every peer that has it from the start; and how long we wait for their answers. */
 export const MAX_PRESENCE_PROBES = 16
 export const PRESENCE_PROBE_TIMEOUT_MS = 2_000
+
+/** DONT_HAVE answers remembered per fetch; past it the probe may ask a peer again. */
+export const MAX_PRESENCE_RECORDS = 4096

@@ -31,6 +31,7 @@ import {
   BLOCK_FROM_PEER_TIMEOUT_MS,
   MAX_PEERS_PER_BLOCK,
   MAX_PRESENCE_PROBES,
+  MAX_PRESENCE_RECORDS,
   PRESENCE_PROBE_TIMEOUT_MS,
   PROVIDER_DIAL_TIMEOUT_MS,
 } from './constants.ts'
@@ -260,6 +261,8 @@ class DagFetch {
   readonly #peers = new Set<string>()
   /** Peers that sent us a block of this fetch (or were named as providers and connected): blocks
    * are striped across them, fewest outstanding wants first. */
+  /** `peer/cid` pairs a peer said DONT_HAVE to during this fetch (not asked again by the probe). */
+  readonly #dontHave = new Set<string>()
   readonly #serving = new Map<string, { id: PeerId; inFlight: number; gone: AbortController }>()
   readonly #startMs: number
   #lastBlockMs: number
@@ -302,6 +305,8 @@ class DagFetch {
     // the content: stripe later blocks across all of them.
     const onPresence = (evt: CustomEvent<PresenceEvent>): void => {
       if (evt.detail.has) this.#addServing(evt.detail.sender)
+      else if (this.#dontHave.size < MAX_PRESENCE_RECORDS)
+        this.#dontHave.add(`${evt.detail.sender.toString()}/${evt.detail.cid.toString()}`)
     }
     this.#bitswap.wantList?.addEventListener('presence', onPresence)
     try {
@@ -504,7 +509,10 @@ class DagFetch {
     const peers = this.#c
       .host()
       .getPeers()
-      .filter((p) => !this.#serving.has(p.toString()))
+      .filter(
+        (p) =>
+          !this.#serving.has(p.toString()) && !this.#dontHave.has(`${p.toString()}/${target.toString()}`),
+      )
       .slice(0, MAX_PRESENCE_PROBES)
     const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(PRESENCE_PROBE_TIMEOUT_MS)])
     await Promise.allSettled(
