@@ -184,9 +184,10 @@ describe('relay role and restore', () => {
     assert.equal(planRelayRole({ relayServer: 'on', relayOnly: true }, 'public').relayServer, false)
   })
 
-  it('restores only the last relayed connection it dialled, within bounds', () => {
+  it('restores only the last relayed connection it dialled, when its relay went away, within bounds', () => {
     const ok = {
       relayed: true,
+      relayConnected: false,
       direction: 'outbound',
       otherConnections: 0,
       restoring: 0,
@@ -195,6 +196,8 @@ describe('relay role and restore', () => {
     } as const
     assert.equal(planRestore(ok).restore, true)
     assert.equal(planRestore({ ...ok, relayed: false }).restore, false)
+    assert.equal(planRestore({ ...ok, relayConnected: true }).restore, false)
+    assert.equal(planRestore({ ...ok, relayConnected: true }).restore, false)
     assert.equal(planRestore({ ...ok, direction: 'inbound' }).restore, false)
     assert.equal(planRestore({ ...ok, otherConnections: 1 }).restore, false)
     assert.equal(planRestore({ ...ok, alreadyRestoring: true }).restore, false)

@@ -132,12 +132,12 @@ export class ScenarioNode {
 
 /** Config for a lab node: TCP on a fixed port, DHT and NAT logic accepting the lab's private ranges. */
 export function labNodeConfig(
-  extra: { nat?: Record<string, unknown>; bootstrap?: string[] } = {},
+  extra: { nat?: Record<string, unknown>; bootstrap?: string[]; port?: number } = {},
 ): Record<string, unknown> {
   return {
     // TCP only: with QUIC too, dials to a peer's unroutable LAN QUIC address (the lab keeps private
     // addresses) wait out the QUIC handshake timeout, about 10 s, before the relayed address is tried.
-    listen: ['/ip4/0.0.0.0/tcp/7000'],
+    listen: [`/ip4/0.0.0.0/tcp/${extra.port ?? 7000}`],
     bootstrap: extra.bootstrap ?? [],
     dht: { mode: 'server', allowPrivateAddresses: true },
     nat: { allowPrivateAddresses: true, portMapping: false, ...extra.nat },

@@ -5,7 +5,7 @@
  * messages as {"event":"gossip",...}, and {"event":"stopped"} after {"cmd":"stop"}.
  *
  * Commands: status | dial {addr} | subscribe {topic} | publish {topic, data} | mesh {topic} |
- * peerAddrs {peer} | send {peer, bytes} | stop.
+ * peerAddrs {peer} | send {peer, bytes} | hangup {peer} | stop.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -65,6 +65,9 @@ async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
       const ms = await sendBulk(conn, c.bytes)
       return { ms, relayed: conn.remoteAddr.toString().includes('/p2p-circuit') }
     }
+    case 'hangup':
+      await net.disconnect(c.peer, AbortSignal.timeout(15_000))
+      return { connections: connectionsOf(net.host.getConnections()) }
     case 'stop':
       await node.stop()
       print({ id: c.id, event: 'stopped' })

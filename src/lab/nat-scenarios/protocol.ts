@@ -9,6 +9,7 @@ export type ScenarioCommand =
   | { id: number; cmd: 'mesh'; topic: string }
   | { id: number; cmd: 'peerAddrs'; peer: string }
   | { id: number; cmd: 'send'; peer: string; bytes: number }
+  | { id: number; cmd: 'hangup'; peer: string }
   | { id: number; cmd: 'stop' }
 
 export interface ConnectionView {

@@ -138,18 +138,24 @@ export interface RestoreInput {
   direction: 'inbound' | 'outbound'
   /** Connections to the same peer still open. */
   otherConnections: number
+  /** Whether we are still connected to the relay the connection went through. */
+  relayConnected: boolean
   /** Restores already under way. */
   restoring: number
   alreadyRestoring: boolean
   stopping: boolean
 }
 
-/** Restore a lost relayed connection only if we dialled it, it was the last one, and within bounds. */
+/**
+ * Restore a lost relayed connection only if its relay went away (not a hang-up by either end),
+ * we dialled it, it was the last connection to that peer, and within bounds.
+ */
 export function planRestore(input: RestoreInput): { restore: boolean } {
   const restore =
     input.relayed &&
     input.direction === 'outbound' &&
     input.otherConnections === 0 &&
+    !input.relayConnected &&
     !input.alreadyRestoring &&
     !input.stopping &&
     input.restoring < MAX_RELAY_RESTORES

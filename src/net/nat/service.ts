@@ -142,8 +142,12 @@ class DefaultNatService implements NatService, Startable {
    * reservations) and dial again. Only the dialling side restores, so the two ends do not race.
    */
   #maybeRestore(conn: Connection): void {
+    const relay = relayOf(conn.remoteAddr.toString())
     const decision = planRestore({
-      relayed: isRelayed(conn.remoteAddr.toString()),
+      relayed: relay != null,
+      relayConnected:
+        relay != null &&
+        this.#c.connectionManager.getConnections().some((c) => c.remotePeer.toString() === relay),
       direction: conn.direction,
       otherConnections: this.#c.connectionManager.getConnections(conn.remotePeer).length,
       restoring: this.#restoring.size,
