@@ -37,6 +37,9 @@ describe('interoperability with a plain js-libp2p node', () => {
       },
     )
 
+    // The network id is the name plus the genesis hash; Kith reports it in its status.
+    const net = kith.status().network.id
+    assert.match(net, /^interop-[0-9a-f]{16}$/)
     plain = await createLibp2p({
       addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
       transports: [tcp()],
@@ -45,9 +48,9 @@ describe('interoperability with a plain js-libp2p node', () => {
       services: {
         identify: identify(),
         ping: ping(),
-        // Kith's DHT protocol id is documented in docs/PROTOCOLS.md: /kith/<network>/kad/1.0.0.
+        // Kith's DHT protocol id is documented in docs/PROTOCOLS.md: /kith/<network id>/kad/1.0.0.
         dht: kadDHT({
-          protocol: '/kith/interop/kad/1.0.0',
+          protocol: `/kith/${net}/kad/1.0.0`,
           clientMode: true,
           peerInfoMapper: passthroughMapper,
         }),
@@ -61,10 +64,10 @@ describe('interoperability with a plain js-libp2p node', () => {
     await plain.dial(multiaddr(tcpAddr(kith)))
     const result = await identified
     assert.ok(
-      result.protocols.includes('/kith/interop/hello/1.0.0'),
+      result.protocols.includes(`/kith/${net}/hello/1.0.0`),
       `protocols: ${result.protocols.join(' ')}`,
     )
-    assert.ok(result.protocols.includes('/kith/interop/kad/1.0.0'))
+    assert.ok(result.protocols.includes(`/kith/${net}/kad/1.0.0`))
     assert.ok(result.protocols.includes('/ipfs/id/1.0.0'))
     assert.match(result.agentVersion ?? '', /^kith\//)
 

@@ -39,7 +39,7 @@ describe('metrics', () => {
     try {
       const text = await n.metrics()
       assert.match(text, /^# TYPE libp2p_connection_manager_dials_total counter$/m)
-      assert.match(text, /^kith_info\{version="[^"]+",network="metrics"\} 1$/m)
+      assert.match(text, /^kith_info\{version="[^"]+",network="metrics-[0-9a-f]{16}"\} 1$/m)
       assert.match(text, /^kith_connected_peers 0$/m)
     } finally {
       await n.stop()

@@ -26,7 +26,7 @@ describe('network isolation', () => {
     })
     const rejected = events.find((e) => e.type === 'peer:rejected')
     assert.ok(rejected?.type === 'peer:rejected')
-    assert.match(rejected.reason, /network "(alpha|beta)"/)
+    assert.match(rejected.reason, /network "(alpha|beta)-[0-9a-f]{16}"/)
 
     await assert.rejects(beta.connect(tcpAddr(alpha)), (err: Error & { code?: string }) => {
       assert.ok(err.code === 'PEER_BANNED' || err.code === 'DIAL_FAILED', `unexpected ${err.code}`)
@@ -38,7 +38,8 @@ describe('network isolation', () => {
   it('namespaces the DHT protocol and gossip topics by network', () => {
     const [alpha, beta] = nodes
     assert.ok(alpha != null && beta != null)
-    assert.equal(alpha.network.topic('blocks'), '/kith/alpha/blocks')
+    assert.equal(alpha.network.topic('blocks'), `/kith/${alpha.status().network.id}/blocks`)
+    assert.match(alpha.status().network.id, /^alpha-[0-9a-f]{16}$/)
     assert.notEqual(alpha.network.topic('blocks'), beta.network.topic('blocks'))
   })
 })
