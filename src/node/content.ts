@@ -140,7 +140,7 @@ export class NodeContent implements ContentApi {
   }
 
   async stop(): Promise<void> {
-    this.#stopping.abort()
+    this.#stopping.abort(new ContentError('STORE_CLOSED', 'the node is stopping', {}))
     if (this.#timer != null) clearTimeout(this.#timer)
     this.#timer = null
     this.#nextRoundMs = null
@@ -233,19 +233,24 @@ export class NodeContent implements ContentApi {
         path: options.out,
       })
     }
-    await this.#slots.acquire(options.signal)
+    // A node that stops ends its fetches instead of leaving them waiting on a stopped bitswap.
+    const signal = AbortSignal.any([
+      this.#stopping.signal,
+      ...(options.signal != null ? [options.signal] : []),
+    ])
+    await this.#slots.acquire(signal)
     this.#activeFetches++
     try {
       const report = this.#progressReporter(options)
       const result = await this.repo.blocks.gcLock.shared(async () => {
         const r = await this.#net.fetchDag(root, segments, {
-          signal: options.signal,
+          signal,
           onProgress: report.onProgress,
           lookupTimeoutMs: this.#init.providerLookupTimeoutMs,
         })
         if (options.pin !== false) this.repo.pins.add(r.target, this.#init.clock.nowMs())
         return r
-      }, options.signal)
+      }, signal)
       report.done(result)
       if (options.pin !== false) this.#announce(result.target)
       this.#init.emit({
@@ -260,7 +265,7 @@ export class NodeContent implements ContentApi {
       if (options.out != null) {
         const written = await exportToPath(this.repo.blocks, result.target.toString(), options.out, {
           force: options.force,
-          signal: options.signal,
+          signal,
         })
         target = written.target
       }

@@ -201,6 +201,22 @@ describe('content over the network', () => {
     assert.ok(contentOf(f).repo.blocks.stats().bytesUsed <= quotaBytes)
   })
 
+  it('a node that stops ends its running fetch with an error instead of leaving it hanging', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const { cid } = await contentOf(s).addStream(once(bytesFor('stopping', 8 * 1024 * 1024)))
+    await connected(f, s)
+    const stopping: { done: Promise<void> | null } = { done: null }
+    await assert.rejects(
+      contentOf(f).fetch(cid, {
+        onProgress: () => {
+          stopping.done ??= f.stop()
+        },
+      }),
+    )
+    await stopping.done
+  })
+
   it('an interrupted fetch resumes without fetching the blocks it already stored', async () => {
     const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
     nodes.push(s, f)
