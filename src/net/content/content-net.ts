@@ -433,7 +433,11 @@ class DagFetch {
       }
     }
     this.#net.noteWant(cid)
-    const bytes = (await this.#fromServingPeers(cid)) ?? (await this.#fromEveryone(cid))
+    // One known source: bitswap's batched want-list is cheaper than a message per block.
+    const bytes =
+      this.#serving.size > 1
+        ? ((await this.#fromServingPeers(cid)) ?? (await this.#fromEveryone(cid)))
+        : await this.#fromEveryone(cid)
     // bitswap computed the CID from these bytes: they are verified
     blocks.putBytes(cid, bytes)
     await this.#net.notify(cid)
