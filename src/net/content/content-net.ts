@@ -197,6 +197,8 @@ export class ContentNet {
     ])
     const found = new Map<string, { id: PeerId; addresses: string[] }>()
     let selfRecordFound = false
+    // With no peers there is nobody to ask: answer now rather than after the lookup timeout.
+    if (host.getPeers().length === 0) return { providers: [], selfRecordFound }
     try {
       for await (const event of host.services.dht.findProviders(cid, { signal: s })) {
         if (event.name !== 'PROVIDER' && event.name !== 'PEER_RESPONSE') continue
