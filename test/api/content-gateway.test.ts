@@ -12,7 +12,8 @@ import { CarReader } from '@ipld/car'
 import { MemoryBlockstore } from 'blockstore-core/memory'
 import { exporter } from 'ipfs-unixfs-exporter'
 import { CID } from 'multiformats/cid'
-import { createApiServer, type ApiServer } from '../../src/api/index.ts'
+import { createApiClient, createApiServer, type ApiServer } from '../../src/api/index.ts'
+import { nodeEventSchema } from '../../src/api/routes.ts'
 import { runCli } from '../../src/cli/main.ts'
 import type { CliIo } from '../../src/cli/output.ts'
 import { silentLogger } from '../../src/core/logger.ts'
@@ -148,6 +149,41 @@ describe('content over HTTP and the CLI', () => {
     assert.match(cid, /^Qm/, 'the v0 profile gives a CIDv0')
     const back = await fetch(`${server.url}/ipfs/${cid}`)
     assert.deepEqual(Buffer.from(await back.arrayBuffer()), Buffer.from(bytes))
+  })
+
+  it('streams content events that match the shared event schema (added, progress, removed)', async () => {
+    const client = createApiClient({ url: server.url, token: TOKEN })
+    const ac = new AbortController()
+    // Once the headers arrive the server has subscribed this stream to the node's events.
+    const res = await fetch(`${server.url}/api/v1/events`, { signal: ac.signal })
+    const seen: string[] = []
+    const following = (async () => {
+      let buffer = ''
+      try {
+        for await (const chunk of res.body!) {
+          buffer += Buffer.from(chunk).toString()
+          let nl: number
+          while ((nl = buffer.indexOf('\n')) >= 0) {
+            const line = buffer.slice(0, nl)
+            buffer = buffer.slice(nl + 1)
+            if (!line.startsWith('data:')) continue
+            const event = nodeEventSchema.parse(JSON.parse(line.slice(5)))
+            seen.push(event.type)
+            if (event.type === 'content:removed') ac.abort()
+          }
+        }
+      } catch (err) {
+        if (!ac.signal.aborted) throw err
+      }
+    })()
+    const file = join(work, 'events.bin')
+    await writeFile(file, bytesFor('events', 2 * 1024 * 1024))
+    const added = await client.call('importContent', { params: {}, body: { path: file, progressId: 'p1' } })
+    await client.call('removePin', { params: { cid: added.cid }, body: undefined })
+    await following
+    assert.ok(seen.includes('content:added'), seen.join(','))
+    assert.ok(seen.includes('content:progress'), seen.join(','))
+    assert.ok(seen.includes('content:removed'), seen.join(','))
   })
 
   it('CLI: put, ls, cat, get, pin ls/rm, gc, content status', async () => {
