@@ -174,7 +174,7 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
         // 127.0.0.1 scores every peer below the graylist and never forms a mesh.
         scoreParams: { IPColocationFactorWhitelist: new Set(GOSSIP_IP_WHITELIST) },
       }),
-      ...natServices(init.nat, init.log),
+      ...natServices(init.nat, init.log, init.network),
     },
     start: false,
   })

@@ -34,3 +34,22 @@ export const MAX_MAPPED_PORTS = 4
 export const MAX_RELAY_RESTORES = 16
 /** A restore (DHT lookup of the peer's other reservations, then the dial) gives up after this. */
 export const RELAY_RESTORE_TIMEOUT_MS = 20_000
+
+/** Hole-punch (`/kith/<net>/nat-punch/1.0.0`) and observe messages are tiny JSON objects. */
+export const MAX_PUNCH_MESSAGE_BYTES = 256
+/** One hole-punch exchange (addresses, sync, simultaneous open, upgrade) gives up after this. */
+export const PUNCH_TIMEOUT_MS = 10_000
+/**
+ * Connect attempts per side during a punch. A SYN that reaches the far router before the peer's
+ * own SYN opened its mapping is answered with a RST (measured in the lab), so retry until the two
+ * overlap; PUNCH_RETRY_MS apart, 30 attempts span 3 s, several lab round trips.
+ */
+export const MAX_PUNCH_CONNECT_ATTEMPTS = 30
+export const PUNCH_RETRY_MS = 100
+/** Hole punches under way at once; more relayed connections stay relayed. */
+export const MAX_CONCURRENT_PUNCHES = 8
+/** Local ports a punch binds its outgoing socket to (the EIM NAT keeps the port, so the peer can predict it). */
+export const PUNCH_PORT_MIN = 40_000
+export const PUNCH_PORT_MAX = 59_999
+/** A punched connection idle this long is closed (the same default as libp2p's TCP transport). */
+export const PUNCHED_INACTIVITY_TIMEOUT_MS = 2 * 60_000

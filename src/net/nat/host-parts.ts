@@ -53,8 +53,8 @@ export interface NatServiceFactories {
   dcutr?: ReturnType<typeof dcutr>
 }
 
-export function natServices(nat: NatOptions, log: Logger): NatServiceFactories {
-  const nat_ = natService({ options: nat, log })
+export function natServices(nat: NatOptions, log: Logger, network: string): NatServiceFactories {
+  const nat_ = natService({ options: nat, log, network })
   // AutoNAT and DCUtR both reveal our addresses to peers (dial-back requests, hole-punch address
   // exchange): never in relay-only mode.
   if (nat.relayOnly) return { nat: nat_ }

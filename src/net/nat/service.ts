@@ -3,6 +3,7 @@
  * listen, runs the circuit-relay-v2 server while the node is public, and reports a NatStatus.
  */
 import { readFile } from 'node:fs/promises'
+import { randomInt } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { circuitRelayServer, type CircuitRelayServerComponents } from '@libp2p/circuit-relay-v2'
 import type {
@@ -12,10 +13,12 @@ import type {
   PeerRouting,
   Startable,
   TypedEventTarget,
+  Upgrader,
 } from '@libp2p/interface'
 import type { TransportManager } from '@libp2p/interface-internal'
 import type { Logger } from '../../core/logger.ts'
 import { relayServerInit } from './relay-limits.ts'
+import { HolePuncher } from './punch.ts'
 import { RELAY_RESTORE_TIMEOUT_MS } from './constants.ts'
 import { PortMapper, type GatewayFinder, type PortTarget } from './port-mapper.ts'
 import {
@@ -34,11 +37,14 @@ export type NatComponents = CircuitRelayServerComponents & {
   transportManager: TransportManager
   events: TypedEventTarget<Libp2pEvents>
   peerRouting: PeerRouting
+  upgrader: Upgrader
 }
 
 export interface NatServiceInit {
   options: NatOptions
   log: Logger
+  /** Network id: namespaces the hole-punch protocols. */
+  network: string
   /** Gateway discovery; a fake in unit tests. */
   finder?: GatewayFinder
 }
@@ -61,6 +67,8 @@ class DefaultNatService implements NatService, Startable {
   #verdict: ReachabilityVerdictLike = { reachability: 'unknown', reason: 'starting', mappingType: 'unknown' }
   readonly #onUpdate = (): void => this.#reassess()
   readonly #onClose = (evt: CustomEvent<Connection>): void => this.#maybeRestore(evt.detail)
+  readonly #onOpen = (evt: CustomEvent<Connection>): void => this.#puncher?.onConnection(evt.detail)
+  #puncher: HolePuncher | null = null
   /** Peers whose lost relayed connection is being restored through another relay. */
   readonly #restoring = new Set<string>()
   #stopping = false
@@ -70,7 +78,23 @@ class DefaultNatService implements NatService, Startable {
     this.#init = init
   }
 
-  start(): void {}
+  async start(): Promise<void> {
+    if (this.#init.options.relayOnly) return
+    // Our own TCP hole punching: DCUtR's cannot punch on Node (see punch.ts).
+    const net = this.#init.network
+    this.#puncher = new HolePuncher({
+      self: this.#c.peerId.toString(),
+      registrar: this.#c.registrar,
+      connectionManager: this.#c.connectionManager,
+      upgrader: this.#c.upgrader,
+      protocols: { observe: `/kith/${net}/nat-observe/1.0.0`, punch: `/kith/${net}/nat-punch/1.0.0` },
+      log: this.#init.log,
+      libp2pLog: this.#c.logger.forComponent('kith:nat:punch'),
+      randomInt: (n) => randomInt(n),
+    })
+    await this.#puncher.start()
+    this.#c.events.addEventListener('connection:open', this.#onOpen)
+  }
 
   afterStart(): void {
     const { options } = this.#init
@@ -92,7 +116,11 @@ class DefaultNatService implements NatService, Startable {
     await this.#setRelayServer(false)
   }
 
-  stop(): void {}
+  async stop(): Promise<void> {
+    this.#c.events.removeEventListener('connection:open', this.#onOpen)
+    await this.#puncher?.stop()
+    this.#puncher = null
+  }
 
   async mappingSettled(): Promise<void> {
     await this.#mapping
@@ -263,6 +291,7 @@ class DefaultNatService implements NatService, Startable {
       relayServer: this.#relay != null,
       relayOnly: this.#init.options.relayOnly,
       relayedConnections: relayed.length,
+      holePunch: { ...(this.#puncher?.stats ?? { attempts: 0, succeeded: 0 }) },
     }
   }
 }
