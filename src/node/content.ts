@@ -357,6 +357,11 @@ export class NodeContent implements ContentApi {
     this.#init.emit({ type: 'content:removed', cid: parsed.toString(), atMs: this.#init.clock.nowMs() })
   }
 
+  /** A peer's content score: minus the blocks it sent that matched nothing we asked for. */
+  peerScore(peerId: string): number {
+    return this.#net.scores.score(peerId)
+  }
+
   pins(): ContentPinInfo[] {
     return this.repo.pins.ls().map((p) => ({ cid: p.cid.toString(), addedMs: p.addedMs }))
   }

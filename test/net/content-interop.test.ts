@@ -7,7 +7,9 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { multiaddr } from '@multiformats/multiaddr'
 import { CID } from 'multiformats/cid'
-import type { KithNode } from '../../src/node/index.ts'
+import * as raw from 'multiformats/codecs/raw'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { DEFAULT_CONFIG, type KithNode } from '../../src/node/index.ts'
 import type { NodeContent } from '../../src/node/content.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, until } from '../helpers/nodes.ts'
 import { bytesFor } from '../content/helpers.ts'
@@ -59,5 +61,26 @@ describe('interop with vanilla Helia bitswap', () => {
     assert.deepEqual(Buffer.concat(back), Buffer.from(fromVanilla))
     // The same bytes imported by Kith give the same CID as the reference importer.
     assert.equal((await contentOf(kith).addStream(once(fromVanilla))).cid, vcid.toString())
+  })
+
+  it('discards blocks whose bytes do not match their CID and scores the sender down', async () => {
+    const kith = await startNode({ content: { ...DEFAULT_CONFIG.content, providerLookupTimeoutMs: 1500 } })
+    kiths.push(kith)
+    const liar = await createVanillaBitswapNode()
+    vanillas.push(liar)
+    // The liar's store answers a CID with other bytes (a memory blockstore does not check).
+    const honest = new TextEncoder().encode('the real block')
+    const cid = CID.createV1(raw.code, await sha256.digest(honest))
+    await liar.blockstore.put(cid, new TextEncoder().encode('forged bytes!!'))
+    await liar.libp2p.dial(multiaddr(tcpAddr(kith)))
+    await until('kith sees the liar', () => kith.peers().some((p) => p.protocols.length > 0), {
+      nodes: [kith],
+    })
+    await assert.rejects(contentOf(kith).fetch(cid.toString()), (err: Error & { code?: string }) => {
+      assert.ok(err.code === 'NO_PROVIDERS' || err.code === 'PROVIDERS_UNREACHABLE', err.code)
+      return true
+    })
+    assert.equal(contentOf(kith).repo.blocks.has(cid), false, 'the forged block was not stored')
+    assert.ok(contentOf(kith).peerScore(liar.libp2p.peerId.toString()) < 0, 'the sender was scored down')
   })
 })
