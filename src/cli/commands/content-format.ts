@@ -13,6 +13,13 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? v : v.toFixed(1)} ${UNITS[i]}`
 }
 
+/** `22 h`, `90 min`, `45 s`. */
+export function formatDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`
+  if (ms >= 60_000) return `${Math.round(ms / 60_000)} min`
+  return `${Math.round(ms / 1000)} s`
+}
+
 const iso = (ms: number | null): string => (ms == null ? 'never' : new Date(ms).toISOString())
 
 export function formatContentEvent(e: ContentEvent, at: string): string {
@@ -39,7 +46,7 @@ export function formatContentStatus(s: ContentStatus): string {
     `store      ${formatBytes(s.store.bytesUsed)} of ${formatBytes(s.store.quotaBytes)} in ${s.store.blocks} blocks (gc at ${formatBytes(s.store.highWaterBytes)})`,
     `pins       ${s.pins}`,
     `fetches    ${s.activeFetches} running`,
-    `announce   every ${Math.round(s.provideIntervalMs / 60_000)} min; next check ${iso(s.nextProvideRoundMs)}`,
+    `announce   every ${formatDuration(s.provideIntervalMs)}; next check ${iso(s.nextProvideRoundMs)}`,
     `provider records (${s.provides.length}):`,
     ...s.provides.map(
       (p) =>

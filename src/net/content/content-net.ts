@@ -197,8 +197,10 @@ export class ContentNet {
     ])
     const found = new Map<string, { id: PeerId; addresses: string[] }>()
     let selfRecordFound = false
-    // With no peers there is nobody to ask: answer now rather than after the lookup timeout.
-    if (host.getPeers().length === 0) return { providers: [], selfRecordFound }
+    // With no peers, or no DHT server among them, there is nobody to ask: answer now rather
+    // than after the lookup timeout. (The routing table is not on the KadDHT interface.)
+    const table = (host.services.dht as unknown as { routingTable?: { size?: number } }).routingTable
+    if (host.getPeers().length === 0 || table?.size === 0) return { providers: [], selfRecordFound }
     try {
       for await (const event of host.services.dht.findProviders(cid, { signal: s })) {
         if (event.name !== 'PROVIDER' && event.name !== 'PEER_RESPONSE') continue
