@@ -87,6 +87,8 @@ export const configSchema = z.strictObject({
     gateway: z.union([z.literal(''), z.ipv4()]),
     /** Treat private (RFC 1918) addresses as public for reachability and port mapping (labs, LANs). */
     allowPrivateAddresses: z.boolean(),
+    /** Upgrade relayed connections to direct ones by TCP hole punching. */
+    holePunching: z.boolean(),
   }),
   /** The ledger (docs/CONFIG.md "chain"; the genesis file is the data dir's genesis.json). */
   chain: z.strictObject({

@@ -209,8 +209,10 @@ describe('NAT scenarios', () => {
       const r = await startRelay('r')
       const r2 = await startRelay('r2')
       const relays = [addrOf(r), addrOf(r2)]
-      const a = await start('a', labNodeConfig({ bootstrap: relays }))
-      const b = await start('b', labNodeConfig({ bootstrap: relays }))
+      // No hole punching: this scenario is about relays taking over from each other.
+      const noPunch = { bootstrap: relays, nat: { holePunching: false } }
+      const a = await start('a', labNodeConfig(noPunch))
+      const b = await start('b', labNodeConfig(noPunch))
       const both = (x: { status: { nat: { relayReservations: string[] } | null } }): boolean =>
         [r.peerId, r2.peerId].every((p) => x.status.nat?.relayReservations.includes(p) === true)
       await a.until('reservations on R and R2', both)
@@ -232,6 +234,91 @@ describe('NAT scenarios', () => {
       await a.until('A connected to B again, through R2', (x) =>
         x.connections.some((c) => c.peer === b.peerId && c.remoteAddr.includes(`${r2.peerId}/p2p-circuit`)),
       )
+    },
+  )
+
+  it(
+    '1b: the relayed A–B connection between two EIM NATs is hole-punched to a direct one; gossip crosses it',
+    { skip },
+    async () => {
+      const r = await startRelay()
+      const a = await start('a', labNodeConfig({ bootstrap: [addrOf(r)] }))
+      const b = await start('b', labNodeConfig({ bootstrap: [addrOf(r)] }))
+      await b.until('a reservation on R', (s) => s.status.nat?.relayReservations.includes(r.peerId) === true)
+      await a.request({ cmd: 'subscribe', topic: 'lab' })
+      await b.request({ cmd: 'subscribe', topic: 'lab' })
+      const dial = await a.request({ cmd: 'dial', addr: `${addrOf(r)}/p2p-circuit/p2p/${b.peerId}` })
+      assert.ok(dial.ok, dial.error)
+      const s = await a.until('only a direct (not relayed) connection to B', (x) => {
+        const toB = x.connections.filter((c) => c.peer === b.peerId)
+        return toB.length > 0 && toB.every((c) => !c.relayed)
+      })
+      const direct = s.connections.find((c) => c.peer === b.peerId)!
+      // B's NAT's public address: the connection goes through both NATs, not the relay.
+      assert.ok(direct.remoteAddr.startsWith(`/ip4/${topo.publicAddressOf('b')}/tcp/`), direct.remoteAddr)
+      assert.equal(s.status.nat?.holePunch.succeeded, 1)
+      await eventually('B sees A in its gossip mesh', async () => {
+        const m = await b.request<{ mesh: number }>({ cmd: 'mesh', topic: 'lab' })
+        return m.mesh > 0
+      })
+      await b.request({ cmd: 'publish', topic: 'lab', data: 'over the punched connection' })
+      assert.equal((await a.line((l) => l.event === 'gossip')).data, 'over the punched connection')
+      const after = await a.status()
+      assert.ok(after.connections.filter((c) => c.peer === b.peerId).every((c) => !c.relayed))
+    },
+  )
+
+  it(
+    '3: A and B behind symmetric NATs stay connected through R; gossip and data flow within its limits',
+    { skip },
+    async () => {
+      const sym = await buildTopology({
+        routers: [
+          { name: 'sym1', nat: 'symmetric' },
+          { name: 'sym2', nat: 'symmetric' },
+        ],
+        hosts: [{ name: 'a', behind: 'sym1' }, { name: 'b', behind: 'sym2' }, { name: 'r' }],
+      })
+      const local: ScenarioNode[] = []
+      const startIn = async (name: string, config: Record<string, unknown>): Promise<ScenarioNode> => {
+        const n = new ScenarioNode(sym, name, config)
+        local.push(n)
+        await n.ready()
+        return n
+      }
+      try {
+        const r = await startIn('r', labNodeConfig({ nat: { reachability: 'public' } }))
+        const relay = `/ip4/${sym.addressOf('r')}/tcp/7000/p2p/${r.peerId}`
+        const a = await startIn('a', labNodeConfig({ bootstrap: [relay] }))
+        const b = await startIn('b', labNodeConfig({ bootstrap: [relay] }))
+        await b.until(
+          'a reservation on R',
+          (s) => s.status.nat?.relayReservations.includes(r.peerId) === true,
+        )
+        await a.request({ cmd: 'subscribe', topic: 'lab' })
+        await b.request({ cmd: 'subscribe', topic: 'lab' })
+        const dial = await a.request({ cmd: 'dial', addr: `${relay}/p2p-circuit/p2p/${b.peerId}` })
+        assert.ok(dial.ok, dial.error)
+        await eventually('B sees A in its gossip mesh', async () => {
+          const m = await b.request<{ mesh: number }>({ cmd: 'mesh', topic: 'lab' })
+          return m.mesh > 0
+        })
+        await b.request({ cmd: 'publish', topic: 'lab', data: 'through symmetric NATs' })
+        assert.equal((await a.line((l) => l.event === 'gossip')).data, 'through symmetric NATs')
+        // 4 MiB is well inside the relay's 32 MiB per-connection limit.
+        const sent = await a.request<{ relayed: boolean }>({
+          cmd: 'send',
+          peer: b.peerId,
+          bytes: 4 * 1024 * 1024,
+        })
+        assert.ok(sent.ok, sent.error)
+        assert.equal(sent.relayed, true)
+        const s = await a.status()
+        assert.ok(s.connections.filter((c) => c.peer === b.peerId).every((c) => c.relayed))
+      } finally {
+        await Promise.all(local.map((n) => n.stop()))
+        await sym.destroy()
+      }
     },
   )
 })

@@ -41,11 +41,14 @@ export const MAX_PUNCH_MESSAGE_BYTES = 256
 export const PUNCH_TIMEOUT_MS = 10_000
 /**
  * Connect attempts per side during a punch. A SYN that reaches the far router before the peer's
- * own SYN opened its mapping is answered with a RST (measured in the lab), so retry until the two
- * overlap; PUNCH_RETRY_MS apart, 30 attempts span 3 s, several lab round trips.
+ * own SYN opened its mapping is answered with a RST (the lab's routers do, like many home ones),
+ * and that RST closes the near router's mapping again: the two SYNs must cross within one
+ * router-to-router round trip. Retrying every PUNCH_RETRY_MS, 600 attempts (3 s) gives many tries.
  */
-export const MAX_PUNCH_CONNECT_ATTEMPTS = 30
-export const PUNCH_RETRY_MS = 100
+export const MAX_PUNCH_CONNECT_ATTEMPTS = 600
+export const PUNCH_RETRY_MS = 5
+/** Punch rounds per relayed connection, each with fresh ports (DCUtR's spec retries 3 times too). */
+export const MAX_PUNCH_ROUNDS = 3
 /** Hole punches under way at once; more relayed connections stay relayed. */
 export const MAX_CONCURRENT_PUNCHES = 8
 /** Local ports a punch binds its outgoing socket to (the EIM NAT keeps the port, so the peer can predict it). */

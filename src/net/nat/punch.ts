@@ -18,6 +18,7 @@ import type { Logger } from '../../core/logger.ts'
 import { NetworkError } from '../../core/errors.ts'
 import {
   MAX_CONCURRENT_PUNCHES,
+  MAX_PUNCH_ROUNDS,
   MAX_PUNCH_CONNECT_ATTEMPTS,
   MAX_PUNCH_MESSAGE_BYTES,
   PUNCH_RETRY_MS,
@@ -111,7 +112,7 @@ export class HolePuncher {
     if (relay == null || conn.direction !== 'outbound' || this.#stopped) return
     if (this.#active.has(key) || this.#active.size >= MAX_CONCURRENT_PUNCHES) return
     this.#active.add(key)
-    void this.#initiate(conn, relay)
+    void this.#initiateRounds(conn, relay)
       .catch((err: unknown) => {
         this.#init.log.info(
           { peer: key, error: (err as Error).message },
@@ -159,8 +160,23 @@ export class HolePuncher {
     return { ip, port: PUNCH_PORT_MIN + this.#init.randomInt(PUNCH_PORT_MAX - PUNCH_PORT_MIN + 1) }
   }
 
-  async #initiate(relayed: Connection, relay: string): Promise<void> {
+  /** Up to MAX_PUNCH_ROUNDS punches, fresh ports each time (as DCUtR retries), while the relayed connection lasts. */
+  async #initiateRounds(relayed: Connection, relay: string): Promise<void> {
     this.stats.attempts++
+    let last: Error | null = null
+    for (let round = 0; round < MAX_PUNCH_ROUNDS && relayed.status === 'open' && !this.#stopped; round++) {
+      try {
+        await this.#initiate(relayed, relay)
+        this.stats.succeeded++
+        return
+      } catch (err) {
+        last = err as Error
+      }
+    }
+    throw last ?? new NetworkError('PUNCH_FAILED', 'the relayed connection closed before a punch')
+  }
+
+  async #initiate(relayed: Connection, relay: string): Promise<void> {
     const signal = AbortSignal.timeout(PUNCH_TIMEOUT_MS)
     const own = this.#ownCandidate(await this.#observedIp(relay, signal))
     const stream = await relayed.newStream(this.#init.protocols.punch, {
@@ -190,7 +206,6 @@ export class HolePuncher {
       await direct.close()
       throw new NetworkError('PUNCH_WRONG_PEER', 'the punched connection reached another peer')
     }
-    this.stats.succeeded++
     this.#init.log.info(
       { peer: relayed.remotePeer.toString(), addr: direct.remoteAddr.toString() },
       'hole punched',

@@ -79,7 +79,7 @@ class DefaultNatService implements NatService, Startable {
   }
 
   async start(): Promise<void> {
-    if (this.#init.options.relayOnly) return
+    if (this.#init.options.relayOnly || !this.#init.options.holePunching) return
     // Our own TCP hole punching: DCUtR's cannot punch on Node (see punch.ts).
     const net = this.#init.network
     this.#puncher = new HolePuncher({

@@ -21,6 +21,8 @@ export interface NatOptions {
   gateway: string
   /** Treat private (RFC 1918) addresses as public: labs and LANs only. */
   allowPrivateAddresses: boolean
+  /** Upgrade relayed connections to direct ones by TCP hole punching (punch.ts). */
+  holePunching: boolean
 }
 
 export type PortMappingState = 'off' | 'pending' | 'mapped' | 'refused' | 'unavailable'
@@ -61,6 +63,7 @@ export const DEFAULT_NAT_OPTIONS: NatOptions = {
   relayReservations: DEFAULT_RELAY_RESERVATIONS,
   gateway: '',
   allowPrivateAddresses: false,
+  holePunching: true,
 }
 
 export interface ReachabilityVerdictLike {
