@@ -69,7 +69,11 @@ export const natStatusSchema = z.strictObject({
   relayServer: z.boolean(),
   relayOnly: z.boolean(),
   relayedConnections: z.number().int(),
-  holePunch: z.strictObject({ attempts: z.number().int(), succeeded: z.number().int() }),
+  holePunch: z.strictObject({
+    attempts: z.number().int(),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+  }),
 })
 
 export const statusSchema = z.strictObject({

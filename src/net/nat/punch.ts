@@ -79,8 +79,8 @@ export class HolePuncher {
   readonly #init: HolePuncherInit
   readonly #active = new Set<string>()
   #stopped = false
-  /** Outcomes, for status and the lab: attempts started, direct connections made. */
-  readonly stats = { attempts: 0, succeeded: 0 }
+  /** Outcomes, for status and the lab: punches started, succeeded (direct connection) and given up. */
+  readonly stats = { attempts: 0, succeeded: 0, failed: 0 }
 
   constructor(init: HolePuncherInit) {
     this.#init = init
@@ -173,6 +173,7 @@ export class HolePuncher {
         last = err as Error
       }
     }
+    this.stats.failed++
     throw last ?? new NetworkError('PUNCH_FAILED', 'the relayed connection closed before a punch')
   }
 

@@ -291,7 +291,7 @@ class DefaultNatService implements NatService, Startable {
       relayServer: this.#relay != null,
       relayOnly: this.#init.options.relayOnly,
       relayedConnections: relayed.length,
-      holePunch: { ...(this.#puncher?.stats ?? { attempts: 0, succeeded: 0 }) },
+      holePunch: { ...(this.#puncher?.stats ?? { attempts: 0, succeeded: 0, failed: 0 }) },
     }
   }
 }

@@ -51,8 +51,8 @@ export interface NatStatus {
   relayOnly: boolean
   /** Connections that currently run through a relay. */
   relayedConnections: number
-  /** Kith's TCP hole punches started (as the dialler of a relayed connection) and succeeded. */
-  holePunch: { attempts: number; succeeded: number }
+  /** Kith's TCP hole punches started (as the dialler of a relayed connection), succeeded and failed. */
+  holePunch: { attempts: number; succeeded: number; failed: number }
 }
 
 export const DEFAULT_NAT_OPTIONS: NatOptions = {
