@@ -2,11 +2,11 @@
  * NAT lab benchmark (issue 5), on real Linux NAT in namespaces (needs root and the lab tools;
  * prints {"skipped": "..."} otherwise):
  * - time to the first connection for each path: relayed (EIM and symmetric NATs), port-mapped
- *   (NAT-PMP through the lab responder), hole-punched (DCUtR, when it happens);
+ *   (NAT-PMP through the lab responder), hole-punched (Kith's TCP punch, src/net/nat/punch.ts);
  * - hole-punch success rate over HOLE_PUNCH_ATTEMPTS relayed connections per NAT type: an attempt
  *   succeeds when a fresh node A that dialled B through R ends its punch with a direct connection;
- * - throughput of one stream over a relayed and over a port-mapped direct connection, each as a
- *   ratio to a direct loopback connection between two nodes measured in the same run.
+ * - throughput of one stream over a relayed, a port-mapped and a hole-punched connection, each as
+ *   a ratio to a direct loopback connection between two nodes measured in the same run.
  */
 import { fileURLToPath } from 'node:url'
 import { labAvailable } from '../src/lab/netns/available.ts'

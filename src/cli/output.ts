@@ -69,6 +69,10 @@ function formatNat(n: NonNullable<NodeStatus['nat']>): Array<[string, string]> {
     ['mapping', mapping],
     ['relays', `reservations: ${relays}; relayed connections: ${n.relayedConnections}`],
     ['relay srv', n.relayServer ? 'serving' : 'off'],
+    [
+      'punch',
+      `${n.holePunch.succeeded} of ${n.holePunch.attempts} hole punches direct (${n.holePunch.failed} failed)`,
+    ],
     ...(n.relayOnly
       ? [
           ['privacy', 'relay-only: own IP addresses never announced; connecting through relays only'] as [
