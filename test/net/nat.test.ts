@@ -22,6 +22,7 @@ import {
   relayOnlyAnnounceFilter,
 } from '../../src/net/nat/host-parts.ts'
 import { mappingTargets } from '../../src/net/nat/service.ts'
+import { parseCandidate } from '../../src/net/nat/punch.ts'
 import { DEFAULT_NAT_OPTIONS } from '../../src/net/nat/types.ts'
 import { multiaddr } from '@multiformats/multiaddr'
 
@@ -414,4 +415,23 @@ describe('PortMapper', () => {
     assert.equal(silent.state, 'unavailable')
     assert.match(silent.reason ?? '', /upnp: no gateway answered/)
   })
+})
+
+describe('hole-punch messages', () => {
+  const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
+  const cases: Array<{ id: string; input: string; ok: boolean }> = [
+    { id: 'valid candidate', input: '{"ip":"203.0.113.7","port":41000}', ok: true },
+    { id: 'not JSON', input: '{ip:', ok: false },
+    { id: 'no ip', input: '{"port":41000}', ok: false },
+    { id: 'IPv6 ip', input: '{"ip":"::1","port":41000}', ok: false },
+    { id: 'port below the punch range', input: '{"ip":"203.0.113.7","port":80}', ok: false },
+    { id: 'fractional port', input: '{"ip":"203.0.113.7","port":41000.5}', ok: false },
+    { id: 'null', input: 'null', ok: false },
+  ]
+  for (const c of cases) {
+    it(c.id, () => {
+      if (c.ok) assert.deepEqual(parseCandidate(bytes(c.input)), JSON.parse(c.input))
+      else assert.throws(() => parseCandidate(bytes(c.input)), { code: 'PUNCH_MALFORMED' })
+    })
+  }
 })
