@@ -130,6 +130,12 @@ describe('NAT scenarios', () => {
         const r = await startRelay()
         const a = await start('a', labNodeConfig({ bootstrap: [addrOf(r)], nat: { portMapping: true } }))
         const s = await a.until('port mapped', (x) => x.status.nat?.portMapping.state === 'mapped')
+        // The gateway granted the 20 min asked for (in seconds), not its 2 h cap.
+        const added = await responder.next<{ expiresAtMs: number }>(
+          (o) => o.event === 'added' && o.internalPort === 7000,
+        )
+        const lifetimeS = (added.expiresAtMs - Date.now()) / 1000
+        assert.ok(lifetimeS > 600 && lifetimeS <= 1200, `granted lifetime ${lifetimeS} s`)
         const nat = s.status.nat!
         const port = nat.portMapping.ports[0]!
         assert.deepEqual(

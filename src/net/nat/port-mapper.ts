@@ -25,8 +25,17 @@ export interface GatewayFinder {
   upnp(signal: AbortSignal): Promise<Gateway | null>
 }
 
+/**
+ * The `ttl` to hand nat-port-mapper 4.0.5: its UPnP client converts milliseconds to seconds (and
+ * asks at least 3600 s), but its NAT-PMP client writes the number into the request's lifetime
+ * field unconverted, so 20 min in ms would ask 13.9 days. NAT-PMP gets seconds.
+ */
+export function requestTtl(method: MappedPort['method']): number {
+  return method === 'nat-pmp' ? PORT_MAPPING_TTL_MS / 1000 : PORT_MAPPING_TTL_MS
+}
+
 export const defaultGatewayFinder: GatewayFinder = {
-  pmp: (ip) => pmpNat(ip, { autoRefresh: false, ttl: PORT_MAPPING_TTL_MS, description: 'kith' }),
+  pmp: (ip) => pmpNat(ip, { autoRefresh: false, ttl: requestTtl('nat-pmp'), description: 'kith' }),
   async upnp(signal) {
     const client = upnpNat({ autoRefresh: false, ttl: PORT_MAPPING_TTL_MS, description: 'kith' })
     for await (const gw of client.findGateways({ signal })) return gw
@@ -126,7 +135,7 @@ export class PortMapper {
     for (const t of targets) {
       const m = await gateway.map(t.internalPort, t.internalHost, {
         protocol: 'tcp',
-        ttl: PORT_MAPPING_TTL_MS,
+        ttl: requestTtl(method),
         autoRefresh: false,
         signal: this.#signal(),
       })
