@@ -63,11 +63,18 @@ export const configSchema = z.strictObject({
   /** Content storage and distribution (docs/CONFIG.md "content"). */
   content: z.strictObject({
     /** Largest total of stored block bytes; gc runs on its own at 90% of it. */
-    quotaBytes: z.number().int().min(1024 * 1024),
+    quotaBytes: z
+      .number()
+      .int()
+      .min(1024 * 1024),
     /** CID profile for `kith put` and uploads (IPIP-499). */
     cidProfile: z.enum(CID_PROFILE_NAMES),
     /** Re-announce provider records this often. */
-    provideIntervalMs: z.number().int().min(60_000).max(7 * 24 * 3600_000),
+    provideIntervalMs: z
+      .number()
+      .int()
+      .min(60_000)
+      .max(7 * 24 * 3600_000),
     /** A fetch whose root nobody provides fails with NO_PROVIDERS after this long. */
     providerLookupTimeoutMs: z.number().int().min(100).max(600_000),
   }),
@@ -95,7 +102,10 @@ export const configSchema = z.strictObject({
     /** Build and seal blocks (PoW in a worker thread). */
     mine: z.boolean(),
     /** Address the block rewards go to; empty: the first wallet's first address. */
-    minerAddress: z.union([z.literal(''), z.string().refine((s): boolean => isAddress(s), 'a kith1… address')]),
+    minerAddress: z.union([
+      z.literal(''),
+      z.string().refine((s): boolean => isAddress(s), 'a kith1… address'),
+    ]),
   }),
 })
 
