@@ -5,12 +5,14 @@
  * messages as {"event":"gossip",...}, and {"event":"stopped"} after {"cmd":"stop"}.
  *
  * Commands: status | dial {addr} | subscribe {topic} | publish {topic, data} | mesh {topic} |
- * peerAddrs {peer} | send {peer, bytes} | hangup {peer} | stop.
+ * peerAddrs {peer} | send {peer, bytes} | hangup {peer} | put {bytes} | fetch {cid} | stop.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { Readable } from 'node:stream'
+import { randomBytes } from 'node:crypto'
 import { silentLogger, createLogger } from '../../core/logger.ts'
 import { DEFAULT_CONFIG, mergeConfig, parseConfig } from '../../node/config.ts'
 import { createNode } from '../../node/node.ts'
@@ -68,11 +70,32 @@ async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
     case 'hangup':
       await net.disconnect(c.peer, AbortSignal.timeout(15_000))
       return { connections: connectionsOf(net.host.getConnections()) }
+    case 'put': {
+      // Random bytes: no two chunks alike, so every block has to cross the network.
+      const data = randomBytes(c.bytes)
+      const added = await content().addStream(chunks(data))
+      return { cid: added.cid }
+    }
+    case 'fetch': {
+      const r = await content().fetch(c.cid, { signal: AbortSignal.timeout(60_000) })
+      return { bytes: r.bytes, fetchedBytes: r.fetchedBytes, peers: r.peers, ms: r.elapsedMs }
+    }
     case 'stop':
       await node.stop()
       print({ id: c.id, event: 'stopped' })
       process.exit(0)
   }
+}
+
+function chunks(data: Uint8Array): AsyncIterable<Uint8Array> {
+  const pieces: Uint8Array[] = []
+  for (let i = 0; i < data.length; i += 256 * 1024) pieces.push(data.subarray(i, i + 256 * 1024))
+  return Readable.from(pieces) as AsyncIterable<Uint8Array>
+}
+
+function content(): NonNullable<typeof node.content> {
+  if (node.content == null) throw new Error('this node has no content service')
+  return node.content
 }
 
 for await (const line of createInterface({ input: process.stdin })) {

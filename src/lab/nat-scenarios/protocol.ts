@@ -10,6 +10,8 @@ export type ScenarioCommand =
   | { id: number; cmd: 'peerAddrs'; peer: string }
   | { id: number; cmd: 'send'; peer: string; bytes: number }
   | { id: number; cmd: 'hangup'; peer: string }
+  | { id: number; cmd: 'put'; bytes: number }
+  | { id: number; cmd: 'fetch'; cid: string }
   | { id: number; cmd: 'stop' }
 
 export interface ConnectionView {
