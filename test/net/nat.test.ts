@@ -234,10 +234,12 @@ describe('relay-only mode', () => {
     assert.equal(relayOnlyDialAllowed('/ip4/1.2.3.4/tcp/1/p2p/QmRelay/p2p-circuit/p2p/QmOther', relays), true)
   })
 
-  it('public nodes take no reservations; others one per wanted relay', () => {
+  it('public and loopback-only nodes take no reservations; others one per wanted relay', () => {
     const listen = ['/ip4/0.0.0.0/tcp/7421']
     assert.deepEqual(natListenAddrs(listen, { ...DEFAULT_NAT_OPTIONS, reachability: 'public' }), listen)
     assert.equal(natListenAddrs(listen, { ...DEFAULT_NAT_OPTIONS, relayReservations: 3 }).length, 4)
+    const loopback = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']
+    assert.deepEqual(natListenAddrs(loopback, DEFAULT_NAT_OPTIONS), loopback)
   })
 })
 

@@ -17,13 +17,19 @@ export const CIRCUIT_LISTEN = '/p2p-circuit'
 
 /**
  * Listen addresses with NAT traversal: a private (or not yet known) node adds one `/p2p-circuit`
- * per wanted reservation; relay-only mode listens through relays alone.
+ * per wanted reservation; relay-only mode listens through relays alone. A node that listens on
+ * loopback only (tests, local devnets) takes none: no outside peer could use them, and looking for
+ * relays keeps a DHT random walk running.
  */
 export function natListenAddrs(listen: readonly string[], nat: NatOptions): string[] {
   const circuits = Array.from({ length: nat.relayReservations }, () => CIRCUIT_LISTEN)
   if (nat.relayOnly) return circuits
-  if (nat.reachability === 'public') return [...listen]
+  if (nat.reachability === 'public' || listen.every(isLoopbackListen)) return [...listen]
   return [...listen, ...circuits]
+}
+
+function isLoopbackListen(ma: string): boolean {
+  return /^\/ip4\/127\./.test(ma) || ma.startsWith('/ip6/::1/')
 }
 
 /** Relay-only: announce relayed addresses only (identify, DHT records, peer records). */
