@@ -212,7 +212,9 @@ export class PortMapper {
         'port mapped',
       )
     } else if (reason != null) {
-      this.#init.log.warn({ reason }, 'port mapping not available; relying on relays')
+      // Nothing to map (loopback-only listeners: tests, local devnets) is not a problem to warn about.
+      const level = state === 'off' || /no IPv4 TCP listen address/.test(reason) ? 'info' : 'warn'
+      this.#init.log[level]({ reason }, 'port mapping not available; relying on relays')
     }
     this.#init.onChange?.(this)
   }
