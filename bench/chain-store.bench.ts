@@ -10,25 +10,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { applyBlock, clearSignatureCache } from '../src/chain/index.ts'
 import {
-  addressFromPublicKey,
-  applyBlock,
-  buildBlockTemplate,
-  clearSignatureCache,
-  createEngine,
-  createTransfer,
-  expectedBits,
-  getAccount,
-  parseGenesis,
-  publicKeyFromPrivate,
-  sha256,
-  signTransfer,
-  solvePow,
-  type Block,
-  type BlockHeader,
-  type BlockUndo,
-  type LedgerState,
-} from '../src/chain/index.ts'
+  BENCH_INTERVAL_MS,
+  benchGenesis,
+  benchKeys,
+  buildBranch,
+  type BranchStep,
+} from './lib/chain-fixture.ts'
 import { ChainService } from '../src/chain/service/chain-service.ts'
 import { ManualClock } from '../src/core/clock.ts'
 import { silentLogger } from '../src/core/logger.ts'
@@ -38,70 +27,14 @@ const DEPTH = 100
 const TXS_PER_BLOCK = 50
 const SENDERS = 200
 const ROUNDS = 2
-const INTERVAL_MS = 10_000
+const INTERVAL_MS = BENCH_INTERVAL_MS
 
-const keys = Array.from({ length: SENDERS }, (_, i) => {
-  const privateKey = sha256(new TextEncoder().encode(`reorg bench ${i}`))
-  const publicKey = publicKeyFromPrivate(privateKey)
-  return { privateKey, publicKey, address: addressFromPublicKey(publicKey) }
-})
-const genesis = parseGenesis({
-  network: 'bench',
-  timestampMs: 1_767_225_600_000,
-  params: {
-    blockIntervalMs: INTERVAL_MS,
-    blockReward: '1000000000',
-    halvingIntervalBlocks: 210_000,
-    minFee: '10',
-    maxBlockTxs: 10_000,
-    maxBlockBytes: 8_388_608,
-    maxFutureDriftMs: 120_000,
-    maxReorgDepth: 100,
-  },
-  allocations: keys.map((k) => ({ address: k.address, amount: '10000000000' })),
-  engine: { type: 'pow', initialBits: 0x207fffff, powLimitBits: 0x207fffff, halfLifeMs: 3_600_000 },
-})
-const { params } = genesis
-const engine = createEngine(params)
-
-interface Step {
-  block: Block
-  state: LedgerState
-  undo: BlockUndo
-}
+const keys = benchKeys(SENDERS, 'reorg bench')
+const { genesis, params, engine } = benchGenesis(keys)
+type Step = BranchStep
 
 function branch(length: number, salt: number): Step[] {
-  const out: Step[] = []
-  let parent: BlockHeader = genesis.block.header
-  let state = genesis.state
-  for (let h = 0; h < length; h++) {
-    const txs = Array.from({ length: TXS_PER_BLOCK }, (_, j) => {
-      const k = keys[(h * TXS_PER_BLOCK + j) % SENDERS]!
-      const unsigned = createTransfer({
-        network: params.networkId,
-        senderKey: k.publicKey,
-        nonce: getAccount(state, k.address).nonce,
-        recipient: keys[(j * 13 + salt) % SENDERS]!.address,
-        amount: 1_000n + BigInt(salt),
-        fee: 100n,
-      })
-      return signTransfer(unsigned, k.privateKey)
-    })
-    const tpl = buildBlockTemplate(state, {
-      params,
-      parent,
-      timestampMs: parent.timestampMs + INTERVAL_MS + salt,
-      miner: keys[salt]!.address,
-      consensus: { engine: 'pow', bits: expectedBits(params, parent), nonce: 0 },
-      candidates: txs,
-    })
-    if (tpl.skipped.length > 0) throw tpl.skipped[0]!.error
-    const block = { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
-    out.push({ block, state: tpl.state, undo: tpl.undo })
-    parent = block.header
-    state = tpl.state
-  }
-  return out
+  return buildBranch(genesis, keys, { length, salt, txsPerBlock: TXS_PER_BLOCK })
 }
 
 const a = branch(DEPTH, 1)
