@@ -16,7 +16,6 @@ import { availableParallelism } from 'node:os'
 import { SignatureVerifyPool } from '../src/chain/worker/verify-pool.ts'
 import { performance } from 'node:perf_hooks'
 import {
-  addressFromPublicKey,
   applyBlock,
   buildBlockTemplate,
   clearSignatureCache,
@@ -29,39 +28,18 @@ import {
   encodeSigningPayload,
   expectedBits,
   parseGenesis,
-  publicKeyFromPrivate,
-  sha256,
   signTransfer,
   solvePow,
   type TransferTx,
 } from '../src/chain/index.ts'
+import { BENCH_INTERVAL_MS, benchGenesisFile, benchKeys } from './lib/chain-fixture.ts'
 
 const TXS = 5_000
 const ROUNDS = 9
-const INTERVAL_MS = 10_000
-const GENESIS_MS = 1_767_225_600_000
+const INTERVAL_MS = BENCH_INTERVAL_MS
 
-const keys = Array.from({ length: TXS }, (_, i) => {
-  const privateKey = sha256(new TextEncoder().encode(`bench key ${i}`))
-  const publicKey = publicKeyFromPrivate(privateKey)
-  return { privateKey, publicKey, address: addressFromPublicKey(publicKey) }
-})
-const genesisFile = {
-  network: 'bench',
-  timestampMs: GENESIS_MS,
-  params: {
-    blockIntervalMs: INTERVAL_MS,
-    blockReward: '1000000000',
-    halvingIntervalBlocks: 210_000,
-    minFee: '10',
-    maxBlockTxs: 10_000,
-    maxBlockBytes: 8_388_608,
-    maxFutureDriftMs: 120_000,
-    maxReorgDepth: 100,
-  },
-  allocations: keys.map((k) => ({ address: k.address, amount: '10000000000' })),
-  engine: { type: 'pow' as const, initialBits: 0x207fffff, powLimitBits: 0x207fffff, halfLifeMs: 3_600_000 },
-}
+const keys = benchKeys(TXS, 'bench key')
+const genesisFile = benchGenesisFile(keys)
 const genesis = parseGenesis(genesisFile)
 const params = genesis.params
 const engine = createEngine(params)
