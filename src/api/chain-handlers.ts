@@ -32,23 +32,27 @@ function chainOf(node: KithNodeApi): ChainApi {
 }
 
 /** Runs `fn`, turning a ledger rule failure into a 400 with the same code. */
-function rules<T>(fn: () => T): Promise<T> {
+async function rules<T>(fn: () => T | Promise<T>): Promise<T> {
   try {
-    return Promise.resolve(fn())
+    return await fn()
   } catch (err) {
     if (err instanceof ChainError && !(err instanceof InvalidInputError)) {
-      return Promise.reject(
-        new InvalidInputError(err.code, err.message, { ...err.meta, verdict: err.verdict }, { cause: err }),
+      throw new InvalidInputError(
+        err.code,
+        err.message,
+        { ...err.meta, verdict: err.verdict },
+        { cause: err },
       )
     }
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)))
+    throw err instanceof Error ? err : new Error(String(err))
   }
 }
 
 export const chainHandlers: { [K in ChainRouteId]: Handler<K> } = {
   getChain: (_req, node) => rules(() => chainInfoToJson(chainOf(node).info())),
   getChainHead: (_req, node) => rules(() => chainInfoToJson(chainOf(node).info()).head),
-  getAccount: (req, node) => rules(() => accountToJson(chainOf(node).account(req.params.address))),
+  getAccount: (req, node) =>
+    rules(async () => accountToJson(await chainOf(node).account(req.params.address))),
   submitTx: (req, node) =>
     rules(() => {
       const chain = chainOf(node)
@@ -57,8 +61,8 @@ export const chainHandlers: { [K in ChainRouteId]: Handler<K> } = {
       return chain.submitTx(transferFromJson(tx!))
     }),
   getTx: (req, node) =>
-    rules(() => {
-      const t = chainOf(node).tx(req.params.id)
+    rules(async () => {
+      const t = await chainOf(node).tx(req.params.id)
       if (t === null)
         throw new NotFoundError('TX_NOT_FOUND', `no transaction ${req.params.id}`, { id: req.params.id })
       return txInfoToJson(t)

@@ -70,7 +70,11 @@ export interface HostInit {
   nat: NatOptions
   /** Kith logger for NAT decisions (mapping refusals, reachability changes). */
   log: Logger
+  /** Lab only: wraps the TCP transport (e.g. src/lab/link's shapeTransport for emulated latency). */
+  wrapTcp?: (factory: TransportFactory) => TransportFactory
 }
+
+export type TransportFactory = NonNullable<Libp2pOptions['transports']>[number]
 
 /** Parse a list of multiaddrs, naming the option and the bad value on failure. */
 export function parseMultiaddrs(values: readonly string[], option: string): void {
@@ -113,7 +117,12 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
       announce: init.nat.relayOnly ? [] : init.announce,
       ...(init.nat.relayOnly ? { announceFilter: relayOnlyAnnounceFilter } : {}),
     },
-    transports: [tcp(), webSockets(), quic(), ...natTransports()],
+    transports: [
+      init.wrapTcp == null ? tcp() : init.wrapTcp(tcp()),
+      webSockets(),
+      quic(),
+      ...natTransports(),
+    ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,

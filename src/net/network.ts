@@ -10,7 +10,9 @@ import type { Registry } from 'prom-client'
 import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, NetworkError, NotFoundError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
-import { createHost, hostOf, type KithLibp2p } from './host.ts'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
+import { createHost, hostOf, type KithLibp2p, type TransportFactory } from './host.ts'
+import type { Misbehaviour, Offence, PeerJudge } from './judge.ts'
 import { helloHandler } from './rpc/hello.ts'
 import { gossipTopic, kithProtocols } from './protocols.ts'
 import { judgePeerNetwork } from './network-gate.ts'
@@ -45,6 +47,8 @@ export interface NetworkInit {
   rng: Rng
   /** NAT traversal; defaults to DEFAULT_NAT_OPTIONS with port mapping off (never touch a real router unasked). */
   nat?: NatOptions
+  /** Lab only: wraps the TCP transport (emulated latency and loss). */
+  wrapTcp?: (factory: TransportFactory) => TransportFactory
 }
 
 export interface NetPeer {
@@ -65,7 +69,24 @@ export type NetEvent =
 export interface GossipMessage {
   topic: string
   data: Uint8Array
+  /** Original publisher (signed messages), or null. */
   from: string | null
+}
+
+/** What a gossip validator decides: forward, drop quietly, or drop and blame the sender. */
+export type GossipVerdict = 'accept' | 'ignore' | 'reject'
+
+/** A message as a validator sees it: `peer` is who sent it to us (the one to blame). */
+export interface GossipInbound extends GossipMessage {
+  peer: string
+}
+
+export type GossipValidator = (m: GossipInbound) => GossipVerdict | Promise<GossipVerdict>
+
+const VERDICT_RESULT: Record<GossipVerdict, TopicValidatorResult> = {
+  accept: TopicValidatorResult.Accept,
+  ignore: TopicValidatorResult.Ignore,
+  reject: TopicValidatorResult.Reject,
 }
 
 export class KithNetwork {
@@ -82,6 +103,14 @@ export class KithNetwork {
   readonly #latency = new Map<string, number>()
   #host: KithLibp2p | null = null
   #peerManager: PeerManager | null = null
+  /** Lab/test partitions: peers this returns false for are neither dialled nor accepted. */
+  #peerFilter: ((peerId: string) => boolean) | null = null
+  /** Holds peers to account (src/net/judge.ts). */
+  readonly judge: PeerJudge = {
+    misbehaved: (peerId: string, what: Misbehaviour, detail: string) =>
+      this.#misbehaved(peerId, what, detail),
+    penalise: (peerId: string, offence: Offence, detail?: string) => this.#penalise(peerId, offence, detail),
+  }
 
   constructor(init: NetworkInit) {
     this.#init = init
@@ -115,9 +144,10 @@ export class KithNetwork {
       dhtMode: init.dhtMode,
       dhtAllowPrivateAddresses: init.dhtAllowPrivateAddresses,
       metricsRegistry: init.metricsRegistry,
-      isBanned: (p) => this.isBanned(p),
+      isBanned: (p) => this.isBanned(p) || this.#filteredOut(p),
       nat: init.nat ?? { ...DEFAULT_NAT_OPTIONS, portMapping: false },
       log: this.#log.child({ component: 'nat' }),
+      ...(init.wrapTcp == null ? {} : { wrapTcp: init.wrapTcp }),
     })
     this.#host = host
     const protocols = kithProtocols(init.network)
@@ -200,6 +230,39 @@ export class KithNetwork {
     await host.stop()
     this.#host = null
     this.#log.info('network stopped')
+  }
+
+  #filteredOut(peerId: string): boolean {
+    return this.#peerFilter != null && !this.#peerFilter(peerId)
+  }
+
+  /**
+   * Lab and tests: split the network. Peers `allow` rejects are not dialled or accepted, and
+   * open connections to them are closed; null lifts the filter.
+   */
+  async setPeerFilter(allow: ((peerId: string) => boolean) | null): Promise<void> {
+    this.#peerFilter = allow
+    if (allow == null || this.#host == null) return
+    const host = this.#host
+    await Promise.all(
+      host
+        .getPeers()
+        .filter((p) => !allow(p.toString()))
+        .map(async (p) => await host.hangUp(p).catch(() => {})),
+    )
+  }
+
+  /** Provably invalid data: disconnect and ban (placeholder until the misbehaviour work lands). */
+  #misbehaved(peerId: string, what: Misbehaviour, detail: string): void {
+    this.#log.warn({ peer: peerId, what, detail }, 'peer misbehaved; banning')
+    this.#ban(peerId, WRONG_NETWORK_BAN_MS)
+    const host = this.#host
+    if (host != null) void host.hangUp(peerIdFromString(peerId)).catch(() => {})
+  }
+
+  /** Ambiguous behaviour (placeholder until the misbehaviour work lands). */
+  #penalise(peerId: string, offence: Offence, detail?: string): void {
+    this.#log.debug({ peer: peerId, offence, detail }, 'peer penalised')
   }
 
   isBanned(peerId: string): boolean {
@@ -385,6 +448,30 @@ export class KithNetwork {
         this.#host?.services.pubsub.unsubscribe(topic)
       }
     }
+  }
+
+  /**
+   * Validate every message on a topic (short name) before it is delivered or forwarded. 'reject'
+   * lowers the sender's GossipSub score (invalid message deliveries); the validator should also
+   * call `judge.misbehaved` when the data is provably invalid.
+   */
+  setTopicValidator(name: string, validator: GossipValidator | null): void {
+    const topic = this.topic(name)
+    const validators = this.host.services.pubsub.topicValidators
+    if (validator == null) {
+      validators.delete(topic)
+      return
+    }
+    validators.set(topic, async (peer, msg) => {
+      const from = msg.type === 'signed' ? msg.from.toString() : null
+      try {
+        const verdict = await validator({ topic, data: msg.data, from, peer: peer.toString() })
+        return VERDICT_RESULT[verdict]
+      } catch (err) {
+        this.#log.error({ topic, err: errorMessage(err) }, 'gossip validator failed; message ignored')
+        return TopicValidatorResult.Ignore
+      }
+    })
   }
 
   /** Publish on a gossip topic (short name). Returns the number of peers it was sent to. */

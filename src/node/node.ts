@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../core/logger.ts'
 import { openDatabase, type Database } from '../store/sqlite.ts'
 import { SqliteDatastore } from '../store/datastore.ts'
 import { KithNetwork } from '../net/network.ts'
+import type { TransportFactory } from '../net/host.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { networkId } from '../net/protocols.ts'
 import { ContentRepo } from '../content/repo.ts'
@@ -28,6 +29,8 @@ export interface CreateNodeOptions {
   rng?: Rng
   /** Package version reported by status. */
   version?: string
+  /** Lab only: wraps the TCP transport (src/lab/link shapeTransport for emulated latency). */
+  wrapTcp?: (factory: TransportFactory) => TransportFactory
 }
 
 export interface KithNode extends KithNodeApi {
@@ -88,6 +91,7 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       dhtAllowPrivateAddresses: config.dht.allowPrivateAddresses,
       nat: config.nat,
       metricsRegistry: registry,
+      ...(options.wrapTcp == null ? {} : { wrapTcp: options.wrapTcp }),
       logger,
       clock,
       rng,

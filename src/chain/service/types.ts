@@ -32,6 +32,15 @@ export interface AccountInfo {
   /** Nonce to use for the next transfer, counting this sender's pending ones. */
   readonly nextNonce: number
   readonly pending: number
+  /** Light node: the answer was checked against this block's state root, with a proof served by `peer`. */
+  readonly proven?: Proven
+}
+
+/** Where a light node's answer came from: a verified proof against a header it synced itself. */
+export interface Proven {
+  readonly blockId: string
+  readonly height: number
+  readonly peer: string
 }
 
 export type TxStatus =
@@ -44,7 +53,7 @@ export type TxStatus =
     }
   | { readonly status: 'pending'; readonly addedMs: number }
 
-export type TxInfo = { readonly id: string; readonly tx: Transaction } & TxStatus
+export type TxInfo = { readonly id: string; readonly tx: Transaction; readonly proven?: Proven } & TxStatus
 
 export interface BlockInfo {
   readonly id: string
@@ -70,15 +79,18 @@ export type ChainEvent =
   | { type: 'tx:accepted'; id: string; atMs: number }
   | { type: 'tx:removed'; id: string; reason: string; atMs: number }
 
-/** The chain as the node exposes it (API handlers are written against this). */
+/**
+ * The chain as the node exposes it (API handlers are written against this). A full node answers
+ * synchronously; a light node asks full peers for proofs, hence the promises.
+ */
 export interface ChainApi {
   info(): ChainInfo
-  account(address: string): AccountInfo
+  account(address: string): AccountInfo | Promise<AccountInfo>
   /** Validates and admits a signed transfer. Throws ChainError with the rule's code. */
-  submitTx(tx: TransferTx): SubmitResult
+  submitTx(tx: TransferTx): SubmitResult | Promise<SubmitResult>
   /** Decodes canonical transaction bytes, then submitTx. */
-  submitTxBytes(bytes: Uint8Array): SubmitResult
-  tx(id: string): TxInfo | null
+  submitTxBytes(bytes: Uint8Array): SubmitResult | Promise<SubmitResult>
+  tx(id: string): TxInfo | null | Promise<TxInfo | null>
   block(idOrHeight: string): BlockInfo | null
   mempool(): { id: string; tx: TransferTx; addedMs: number }[]
 }
