@@ -74,12 +74,20 @@ export const chainInfoJsonSchema = z.strictObject({
   mining: z.boolean(),
 })
 
+/** A light node's answer: verified against this block's state root with a proof from `peer`. */
+export const provenJsonSchema = z.strictObject({
+  blockId: z.string(),
+  height: z.number().int(),
+  peer: z.string(),
+})
+
 export const accountJsonSchema = z.strictObject({
   address: z.string(),
   balance: amount,
   nonce: z.number().int(),
   nextNonce: z.number().int(),
   pending: z.number().int(),
+  proven: provenJsonSchema.optional(),
 })
 
 export const txInfoJsonSchema = z.strictObject({
@@ -91,6 +99,7 @@ export const txInfoJsonSchema = z.strictObject({
   index: z.number().int().optional(),
   confirmations: z.number().int(),
   addedMs: z.number().optional(),
+  proven: provenJsonSchema.optional(),
 })
 
 export const blockJsonSchema = z.strictObject({
@@ -172,14 +181,21 @@ export function chainInfoToJson(i: ChainInfo): z.infer<typeof chainInfoJsonSchem
 }
 
 export function accountToJson(a: AccountInfo): z.infer<typeof accountJsonSchema> {
-  return { ...a, balance: a.balance.toString() }
+  const { proven, ...rest } = a
+  return {
+    ...rest,
+    balance: a.balance.toString(),
+    ...(proven === undefined ? {} : { proven: { ...proven } }),
+  }
 }
 
 export function txInfoToJson(t: TxInfo): z.infer<typeof txInfoJsonSchema> {
   const tx = txToJson(t.tx)
-  if (t.status === 'pending') return { id: t.id, tx, status: 'pending', confirmations: 0, addedMs: t.addedMs }
+  const proven = t.proven === undefined ? {} : { proven: { ...t.proven } }
+  if (t.status === 'pending')
+    return { id: t.id, tx, status: 'pending', confirmations: 0, addedMs: t.addedMs, ...proven }
   const { blockId, height, index, confirmations } = t
-  return { id: t.id, tx, status: 'confirmed', blockId, height, index, confirmations }
+  return { id: t.id, tx, status: 'confirmed', blockId, height, index, confirmations, ...proven }
 }
 
 export function blockToJson(

@@ -4,7 +4,7 @@
  * error answers throw ApiError with the server's code and HTTP status.
  */
 import { KithError } from '../core/errors.ts'
-import type { NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
+import type { BanInfo, NodeEvent, NodeStatus, PeerSummary, SyncState } from '../node/types.ts'
 import { CLIENT_TIMEOUT_SLACK_MS, MAX_RESPONSE_BYTES, MAX_SSE_LINE_BYTES } from './constants.ts'
 import { ApiError } from './errors.ts'
 import {
@@ -32,6 +32,10 @@ export interface ApiClient {
   call<K extends RequestRouteId>(id: K, req: RequestOf<K>, signal?: AbortSignal): Promise<ResponseOf<K>>
   status(signal?: AbortSignal): Promise<NodeStatus>
   peers(signal?: AbortSignal): Promise<PeerSummary[]>
+  /** Peers banned for misbehaviour. */
+  bans(signal?: AbortSignal): Promise<BanInfo[]>
+  /** Chain sync state. */
+  sync(signal?: AbortSignal): Promise<SyncState>
   connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary>
   disconnect(peerId: string, signal?: AbortSignal): Promise<void>
   metrics(signal?: AbortSignal): Promise<string>
@@ -130,6 +134,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     call,
     status: (signal) => call('getStatus', { params: {}, body: undefined }, signal),
     peers: async (signal) => (await call('getPeers', { params: {}, body: undefined }, signal)).peers,
+    bans: async (signal) => (await call('getBans', { params: {}, body: undefined }, signal)).bans,
+    sync: (signal) => call('getSync', { params: {}, body: undefined }, signal),
     connect: async (multiaddr, signal) =>
       (await call('connectPeer', { params: {}, body: { multiaddr } }, signal)).peer,
     disconnect: async (peerId, signal) => {

@@ -4,7 +4,7 @@
  * cannot drift apart. The response schemas are checked against the node's own types below.
  */
 import { z } from 'zod'
-import type { NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
+import type { BanInfo, NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
 import {
   API_PREFIX,
   DIAL_ROUTE_TIMEOUT_MS,
@@ -76,6 +76,25 @@ export const natStatusSchema = z.strictObject({
   }),
 })
 
+export const syncStateSchema = z.strictObject({
+  phase: z.enum(['idle', 'headers', 'bodies', 'synced']),
+  mode: z.enum(['full', 'light']),
+  height: z.number().int(),
+  targetHeight: z.number().int(),
+  headersPending: z.number().int(),
+  blocksPerSecond: z.number(),
+  etaMs: z.number().nullable(),
+  peers: z.number().int(),
+})
+
+export const banInfoSchema = z.strictObject({
+  peerId: z.string(),
+  reason: z.string(),
+  detail: z.string(),
+  sinceMs: z.number(),
+  untilMs: z.number(),
+})
+
 export const statusSchema = z.strictObject({
   peerId: z.string(),
   network: networkSchema,
@@ -88,6 +107,8 @@ export const statusSchema = z.strictObject({
   uptimeMs: z.number(),
   dhtMode: z.enum(['client', 'server', 'off']),
   nat: natStatusSchema.nullable(),
+  chainMode: z.enum(['full', 'light']),
+  sync: syncStateSchema.nullable(),
 })
 
 export const peerSummarySchema = z.strictObject({
@@ -115,6 +136,16 @@ export const nodeEventSchema = z.discriminatedUnion('type', [
     reason: z.string(),
     atMs: z.number(),
   }),
+  z.strictObject({
+    type: z.literal('peer:banned'),
+    peerId: z.string(),
+    reason: z.string(),
+    detail: z.string(),
+    untilMs: z.number(),
+    atMs: z.number(),
+  }),
+  syncStateSchema.extend({ type: z.literal('sync:progress'), atMs: z.number() }),
+  z.strictObject({ type: z.literal('sync:done'), height: z.number().int(), atMs: z.number() }),
   ...chainEventSchemas,
   ...contentEventSchemas,
 ])
@@ -146,6 +177,28 @@ export const routes = {
     params: noParams,
     body: null,
     response: { kind: 'json', schema: z.strictObject({ peers: z.array(peerSummarySchema) }), status: 200 },
+    fieldCodes: {},
+  },
+  /** Peers banned for misbehaviour, with the reason and until when (persisted across restarts). */
+  getBans: {
+    method: 'GET',
+    path: `${API_PREFIX}/peers/banned`,
+    auth: false,
+    timeoutMs: READ_ROUTE_TIMEOUT_MS,
+    params: noParams,
+    body: null,
+    response: { kind: 'json', schema: z.strictObject({ bans: z.array(banInfoSchema) }), status: 200 },
+    fieldCodes: {},
+  },
+  /** Chain sync: phase, height, target, blocks per second, ETA. */
+  getSync: {
+    method: 'GET',
+    path: `${API_PREFIX}/sync`,
+    auth: false,
+    timeoutMs: READ_ROUTE_TIMEOUT_MS,
+    params: noParams,
+    body: null,
+    response: { kind: 'json', schema: syncStateSchema, status: 200 },
     fieldCodes: {},
   },
   connectPeer: {
@@ -222,6 +275,7 @@ export type ResponseOf<K extends RouteId> = Routes[K]['response'] extends {
 type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 type Assert<T extends true> = T
 export type _StatusMatches = Assert<Equals<z.infer<typeof statusSchema>, NodeStatus>>
+export type _BanMatches = Assert<Equals<z.infer<typeof banInfoSchema>, BanInfo>>
 export type _PeerMatches = Assert<Equals<z.infer<typeof peerSummarySchema>, PeerSummary>>
 export type _EventMatches = Assert<Equals<z.infer<typeof nodeEventSchema>, NodeEvent>>
 

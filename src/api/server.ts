@@ -65,6 +65,12 @@ type Handler<K extends RequestRouteId> = (
 const handlers: { [K in RequestRouteId]: Handler<K> } = {
   getStatus: (_req, node) => Promise.resolve(node.status()),
   getPeers: (_req, node) => Promise.resolve({ peers: node.peers() }),
+  getBans: (_req, node) => Promise.resolve({ bans: node.bans() }),
+  getSync: (_req, node) => {
+    const sync = node.status().sync
+    if (sync === null) return Promise.reject(new KithError('SYNC_UNAVAILABLE', 'the node is not running'))
+    return Promise.resolve(sync)
+  },
   connectPeer: async (req, node, signal) => ({ peer: await node.connect(req.body.multiaddr, signal) }),
   disconnectPeer: async (req, node, signal) => {
     await node.disconnect(req.params.peerId, signal)

@@ -25,6 +25,7 @@ import {
   eventsCommand,
   peersCommand,
   statusCommand,
+  syncCommand,
   type RemoteOptions,
 } from './remote.ts'
 
@@ -41,6 +42,8 @@ interface StartFlags {
   json?: boolean
   mine?: boolean
   minerAddress?: string
+  light?: boolean
+  blockRelay?: 'compact' | 'full'
   /** false when --no-port-mapping is given. */
   portMapping?: boolean
   relayOnly?: boolean
@@ -122,6 +125,13 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--json', 'print the ready line as JSON')
     .option('--mine', 'mine blocks (rewards to --miner-address, else the first wallet)')
     .option('--miner-address <address>', 'kith1… address the block rewards go to')
+    .option('--light', 'light node: sync headers only, check balances with proofs from full peers')
+    .addOption(
+      new Option('--block-relay <mode>', 'announce new blocks compactly or in full').choices([
+        'compact',
+        'full',
+      ]),
+    )
     .action(async (o: StartFlags, cmd: Command) => {
       const flags = startFlagsToConfig(o, cmd.getOptionValueSource('mdns') === 'cli')
       // Loaded only here: the node pulls in libp2p, which the client commands do not need.
@@ -140,7 +150,21 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   remote('status', 'show the running node: peer id, network, addresses, uptime').action((o: RemoteOptions) =>
     statusCommand(io, o),
   )
-  remote('peers', 'list connected peers').action((o: RemoteOptions) => peersCommand(io, o))
+  remote('peers', 'list connected peers (or, with --banned, the banned ones)')
+    .option('--banned', 'list peers banned for misbehaviour, with the reason and until when')
+    .action((o: RemoteOptions & { banned?: boolean }) => peersCommand(io, o))
+  remote('sync', 'show chain sync progress; --watch follows it until synced')
+    .option('--watch', 'show a progress bar (height, blocks/s, ETA) until the node is synced')
+    .action(async (o: RemoteOptions & { watch?: boolean }) => {
+      const ac = new AbortController()
+      const stop = (): void => ac.abort()
+      process.once('SIGINT', stop)
+      try {
+        await syncCommand(io, o, ac.signal)
+      } finally {
+        process.off('SIGINT', stop)
+      }
+    })
   remote('connect', 'dial a peer')
     .argument('<multiaddr>', 'address of the peer, ending in /p2p/<peerId>')
     .action((multiaddr: string, o: RemoteOptions) => connectCommand(io, multiaddr, o))
@@ -209,10 +233,12 @@ export function startFlagsToConfig(o: StartFlags, noMdnsGiven: boolean): ConfigO
   if (noMdnsGiven) flags.mdns = false
   if (o.api != null) flags.api = parseApiFlag(o.api)
   if (o.apiNoAuth === true) flags.api = { ...flags.api, auth: false }
-  if (o.mine === true || o.minerAddress != null)
+  if (o.mine === true || o.minerAddress != null || o.light === true || o.blockRelay != null)
     flags.chain = {
       ...(o.mine === true ? { mine: true } : {}),
       ...(o.minerAddress != null ? { minerAddress: o.minerAddress } : {}),
+      ...(o.light === true ? { light: true } : {}),
+      ...(o.blockRelay != null ? { blockRelay: o.blockRelay } : {}),
     }
   const nat: NonNullable<ConfigOverrides['nat']> = {}
   if (o.portMapping === false) nat.portMapping = false

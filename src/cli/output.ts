@@ -3,7 +3,7 @@ import { CommanderError } from 'commander'
 import { ApiError } from '../api/errors.ts'
 import { InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
 import { formatContentEvent } from './commands/content-format.ts'
-import type { NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
+import type { BanInfo, NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './constants.ts'
 
 export interface CliIo {
@@ -50,9 +50,27 @@ export function formatStatus(s: NodeStatus, apiUrl: string): string {
     ['api', apiUrl],
     ...s.listen.map((a, i): [string, string] => [i === 0 ? 'listen' : '', a]),
     ...s.announce.map((a, i): [string, string] => [i === 0 ? 'announce' : '', a]),
+    ['chain', s.chainMode === 'light' ? 'light (headers only; balances proven by full peers)' : 'full'],
+    ...(s.sync == null ? [] : [['sync', formatSync(s.sync)] as [string, string]]),
     ...(s.nat == null ? [] : formatNat(s.nat)),
   ]
   return rows.map(([k, v]) => `${k.padEnd(10)} ${v}`).join('\n') + '\n'
+}
+
+export function formatSync(s: NonNullable<NodeStatus['sync']>): string {
+  if (s.phase === 'synced' || s.phase === 'idle')
+    return `${s.phase} at height ${s.height} (${s.peers} peer${s.peers === 1 ? '' : 's'})`
+  const eta = s.etaMs === null ? '' : `, eta ${formatDuration(s.etaMs)}`
+  return `${s.phase}: height ${s.height} of ${s.targetHeight}, ${s.blocksPerSecond.toFixed(1)} blocks/s${eta} from ${s.peers} peer${s.peers === 1 ? '' : 's'}`
+}
+
+export function formatBans(bans: readonly BanInfo[]): string {
+  if (bans.length === 0) return 'no banned peers\n'
+  return (
+    bans
+      .map((b) => `${b.peerId}  ${b.reason} (${b.detail})  until ${new Date(b.untilMs).toISOString()}`)
+      .join('\n') + `\n${bans.length} banned peer${bans.length === 1 ? '' : 's'}\n`
+  )
 }
 
 function formatNat(n: NonNullable<NodeStatus['nat']>): Array<[string, string]> {
@@ -123,6 +141,12 @@ export function formatEvent(e: NodeEvent): string {
       return `${at} tx         ${e.id} accepted\n`
     case 'tx:removed':
       return `${at} tx         ${e.id} removed (${e.reason})\n`
+    case 'peer:banned':
+      return `${at} banned     ${e.peerId}: ${e.reason} (${e.detail}) until ${new Date(e.untilMs).toISOString()}\n`
+    case 'sync:progress':
+      return `${at} sync       ${e.phase} ${e.height}/${e.targetHeight} ${e.blocksPerSecond.toFixed(1)} blocks/s${e.etaMs === null ? '' : ` eta ${formatDuration(e.etaMs)}`}\n`
+    case 'sync:done':
+      return `${at} synced     height ${e.height}\n`
   }
 }
 

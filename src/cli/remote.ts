@@ -8,7 +8,18 @@ import { createApiClient, type ApiClient } from '../api/client.ts'
 import { InvalidInputError, KithError } from '../core/errors.ts'
 import { DEFAULT_CONFIG } from '../node/config.ts'
 import { readApiEndpoint, readApiToken } from '../node/datadir.ts'
-import { formatEvent, formatPeers, formatStatus, printJson, type CliIo } from './output.ts'
+import type { SyncState } from '../node/types.ts'
+import {
+  formatBans,
+  formatDuration,
+  formatEvent,
+  formatPeers,
+  formatStatus,
+  formatSync,
+  printJson,
+  type CliIo,
+} from './output.ts'
+import { StepBar } from './progress.ts'
 
 export interface RemoteOptions {
   api?: string
@@ -67,8 +78,14 @@ export async function statusCommand(io: CliIo, opts: RemoteOptions): Promise<voi
   else io.stdout(formatStatus(status, client.url))
 }
 
-export async function peersCommand(io: CliIo, opts: RemoteOptions): Promise<void> {
+export async function peersCommand(io: CliIo, opts: RemoteOptions & { banned?: boolean }): Promise<void> {
   const client = await connectToNode(opts, io.env)
+  if (opts.banned === true) {
+    const bans = await client.bans()
+    if (opts.json === true) printJson(io, bans)
+    else io.stdout(formatBans(bans))
+    return
+  }
   const peers = await client.peers()
   if (opts.json === true) printJson(io, peers)
   else io.stdout(formatPeers(peers))
@@ -86,6 +103,48 @@ export async function disconnectCommand(io: CliIo, peerId: string, opts: RemoteO
   await client.disconnect(peerId)
   if (opts.json === true) printJson(io, { peerId, disconnected: true })
   else io.stdout(`disconnected from ${peerId}\n`)
+}
+
+/**
+ * `kith sync`: the sync state; with --watch, a progress bar (height, blocks per second, ETA) until
+ * the node is synced.
+ */
+export async function syncCommand(
+  io: CliIo,
+  opts: RemoteOptions & { watch?: boolean },
+  signal: AbortSignal,
+): Promise<void> {
+  const client = await connectToNode(opts, io.env)
+  let state = await client.sync(signal)
+  if (opts.watch === true && state.phase !== 'synced') {
+    const bar = new StepBar(
+      io,
+      opts.json === true,
+      'sync |{bar}| {value}/{total} blocks | {rate} blocks/s | eta {eta}',
+    )
+    const show = (s: SyncState): void =>
+      bar.update(s.height, s.targetHeight, {
+        rate: s.blocksPerSecond.toFixed(1),
+        eta: s.etaMs === null ? '-' : formatDuration(s.etaMs),
+      })
+    show(state)
+    try {
+      const done = new AbortController()
+      const both = AbortSignal.any([signal, done.signal])
+      for await (const e of client.events(both)) {
+        if (e.type === 'sync:progress') show(e)
+        if (e.type === 'sync:done' || (e.type === 'sync:progress' && e.phase === 'synced')) {
+          done.abort()
+          break
+        }
+      }
+    } finally {
+      bar.stop()
+    }
+    state = await client.sync(signal)
+  }
+  if (opts.json === true) printJson(io, state)
+  else io.stdout(formatSync(state) + '\n')
 }
 
 /** Follow the live event stream until the signal aborts or the node goes away. */

@@ -106,6 +106,10 @@ export const configSchema = z.strictObject({
       z.literal(''),
       z.string().refine((s): boolean => isAddress(s), 'a kith1… address'),
     ]),
+    /** Light node: headers only; balances and inclusion from proofs served by full peers. */
+    light: z.boolean(),
+    /** How this node announces new blocks: header + transaction ids (compact) or the whole block. */
+    blockRelay: z.enum(['compact', 'full']),
   }),
 })
 
@@ -139,7 +143,7 @@ export const DEFAULT_CONFIG: KithConfig = {
   metrics: true,
   content: { ...DEFAULT_CONTENT_OPTIONS },
   nat: { ...DEFAULT_NAT_OPTIONS },
-  chain: { mine: false, minerAddress: '' },
+  chain: { mine: false, minerAddress: '', light: false, blockRelay: 'compact' },
 }
 
 /** Merge overrides in order (later wins). Arrays replace, objects merge one level deep. */

@@ -19,7 +19,7 @@ import type { Address } from '../chain/types.ts'
 import { InvalidInputError } from '../core/errors.ts'
 import type { KithConfig } from './config.ts'
 import { dataDirPath, ensureDataDir, lockDataDir, writeFileAtomic, type DataDirLock } from './datadir.ts'
-import type { KithNodeApi, NodeEvent, NodeEventListener, NodeStatus, PeerSummary } from './types.ts'
+import type { BanInfo, KithNodeApi, NodeEvent, NodeEventListener, NodeStatus, PeerSummary } from './types.ts'
 import { VERSION } from './version.ts'
 
 export interface CreateNodeOptions {
@@ -293,11 +293,17 @@ class Node implements KithNode {
       uptimeMs: running ? now - this.#startedAtMs : 0,
       dhtMode: running ? this.network.dhtMode() : 'off',
       nat: running ? this.network.natStatus() : null,
+      chainMode: this.config.chain.light ? 'light' : 'full',
+      sync: null,
     }
   }
 
   peers(): PeerSummary[] {
     return this.#state === 'running' ? this.network.peers() : []
+  }
+
+  bans(): BanInfo[] {
+    return []
   }
 
   async connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary> {

@@ -4,9 +4,10 @@
  */
 import type { ChainApi, ChainEvent } from '../chain/service/types.ts'
 import type { NatStatus } from '../net/nat/index.ts'
+import type { SyncState } from '../net/sync/types.ts'
 import type { ContentApi, ContentEvent } from './types-content.ts'
 
-export type { NatStatus }
+export type { NatStatus, SyncState }
 
 export interface NetworkInfo {
   /** Network name from config, e.g. "kith". */
@@ -31,6 +32,21 @@ export interface NodeStatus {
   dhtMode: 'client' | 'server' | 'off'
   /** NAT traversal: reachability, mapping type, mapped ports, relay reservations (null before start). */
   nat: NatStatus | null
+  /** 'light': headers only, balances from verified proofs (`kith start --light`). */
+  chainMode: 'full' | 'light'
+  /** Chain sync progress (null before start). */
+  sync: SyncState | null
+}
+
+/** A peer refused for misbehaviour or for being on another network; persisted across restarts. */
+export interface BanInfo {
+  peerId: string
+  /** What it did, e.g. 'invalid-block', 'malformed-message', 'wrong-network'. */
+  reason: string
+  /** The rule or error code, e.g. BLOCK_POW. */
+  detail: string
+  sinceMs: number
+  untilMs: number
 }
 
 export type ConnectionDirection = 'inbound' | 'outbound'
@@ -52,8 +68,14 @@ export type NodeEvent =
   | { type: 'peer:connect'; peerId: string; direction: ConnectionDirection; address: string; atMs: number }
   | { type: 'peer:disconnect'; peerId: string; atMs: number }
   | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+  | { type: 'peer:banned'; peerId: string; reason: string; detail: string; untilMs: number; atMs: number }
+  | SyncProgressEvent
+  | { type: 'sync:done'; height: number; atMs: number }
   | ContentEvent
   | ChainEvent
+
+type Flatten<T> = { [K in keyof T]: T[K] }
+export type SyncProgressEvent = Flatten<{ type: 'sync:progress'; atMs: number } & SyncState>
 
 export type NodeEventListener = (event: NodeEvent) => void
 
@@ -68,6 +90,8 @@ export interface KithNodeApi {
   connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary>
   /** Close every connection to a peer. Throws InvalidInputError INVALID_PEER_ID, NotFoundError PEER_NOT_CONNECTED. */
   disconnect(peerId: string, signal?: AbortSignal): Promise<void>
+  /** Peers banned for misbehaviour (or another network), newest first. */
+  bans(): BanInfo[]
   /** Prometheus text exposition of libp2p's and Kith's metrics. */
   metrics(): Promise<string>
   /** Subscribe to live events; returns the unsubscribe function. */

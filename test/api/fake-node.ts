@@ -22,6 +22,17 @@ export const STATUS: NodeStatus = {
   uptimeMs: 5_000,
   dhtMode: 'client',
   nat: null,
+  chainMode: 'full',
+  sync: {
+    phase: 'synced',
+    mode: 'full',
+    height: 0,
+    targetHeight: 0,
+    headersPending: 0,
+    blocksPerSecond: 0,
+    etaMs: null,
+    peers: 0,
+  },
 }
 
 export const PEER: PeerSummary = {
@@ -60,6 +71,7 @@ export function fakeNode(overrides: Partial<KithNodeApi> = {}): FakeNode {
     listeners,
     status: () => STATUS,
     peers: () => [PEER],
+    bans: () => [],
     connect: (multiaddr) => {
       calls.connect.push(multiaddr)
       return Promise.resolve(PEER)

@@ -71,7 +71,7 @@ void describe('ledger through the CLI and API', () => {
     await writeFile(join(dataDir, 'genesis.json'), serializeGenesis(genesis))
     const config = await loopbackConfig({ dataDir, network: 'clinet' })
     node = await createNode({
-      config: { ...config, chain: { mine: true, minerAddress: testKey(9).address } },
+      config: { ...config, chain: { ...config.chain, mine: true, minerAddress: testKey(9).address } },
       logger: silentLogger(),
     })
     await node.start()

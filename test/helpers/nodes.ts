@@ -12,9 +12,10 @@ export async function tempDir(prefix = 'kith-test-'): Promise<string> {
   return await mkdtemp(join(tmpdir(), prefix))
 }
 
-export type TestConfig = Partial<Omit<KithConfig, 'api' | 'connections' | 'dht'>> & {
+export type TestConfig = Partial<Omit<KithConfig, 'api' | 'connections' | 'dht' | 'chain'>> & {
   connections?: Partial<KithConfig['connections']>
   dht?: Partial<KithConfig['dht']>
+  chain?: Partial<KithConfig['chain']>
 }
 
 /** A loopback config: ephemeral ports, no mDNS, DHT server with private addresses, API off. */
@@ -36,6 +37,7 @@ export async function loopbackConfig(overrides: TestConfig = {}): Promise<KithCo
       ...overrides.connections,
     },
     dht: { mode: 'server', allowPrivateAddresses: true, ...overrides.dht },
+    chain: { ...DEFAULT_CONFIG.chain, ...overrides.chain },
   }
 }
 

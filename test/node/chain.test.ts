@@ -36,7 +36,7 @@ async function fastGenesisDir(network: string): Promise<string> {
 async function miningNode(dataDir: string, network: string): Promise<KithNode> {
   const config = await loopbackConfig({ dataDir, network })
   const node = await createNode({
-    config: { ...config, chain: { mine: true, minerAddress: testKey(9).address } },
+    config: { ...config, chain: { ...config.chain, mine: true, minerAddress: testKey(9).address } },
     logger: silentLogger(),
   })
   await node.start()
@@ -117,7 +117,7 @@ void describe('the ledger in a running node', () => {
     const saved = process.env.KITH_WALLET_PASSPHRASE
     try {
       const config = await loopbackConfig({ dataDir: dir, network: 'poanet' })
-      const mining = { ...config, chain: { mine: true, minerAddress: w.addresses[0]! } }
+      const mining = { ...config, chain: { ...config.chain, mine: true, minerAddress: w.addresses[0]! } }
       delete process.env.KITH_WALLET_PASSPHRASE
       const locked = await createNode({ config: mining, logger: silentLogger() })
       await assert.rejects(locked.start(), { code: 'POA_KEY_REQUIRED' })

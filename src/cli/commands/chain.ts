@@ -14,12 +14,15 @@ import { InvalidInputError, KithError } from '../../core/errors.ts'
 import { resolvePassphrase } from '../../wallet/index.ts'
 import { printJson, type CliIo } from '../output.ts'
 import { connectToNode, type RemoteOptions } from '../remote.ts'
+import { StepBar } from '../progress.ts'
 import { DEFAULT_WALLET_NAME, walletsOf } from './wallet.ts'
 
 /** How long `send` waits for its transaction to be included by default (a few block intervals). */
 export const SEND_WAIT_MS = 120_000
 /** Poll interval while waiting for inclusion: a block interval is seconds. */
 export const SEND_POLL_MS = 500
+/** `--confirmations` at most this deep: beyond the reorg limit a block is as final as it gets. */
+export const MAX_SEND_CONFIRMATIONS = 1_000
 
 interface SendFlags extends RemoteOptions {
   fee?: string
@@ -28,6 +31,7 @@ interface SendFlags extends RemoteOptions {
   account: string
   wait: boolean
   waitMs: string
+  confirmations: string
 }
 
 export function registerChainCommands(program: Command, io: CliIo): void {
@@ -65,7 +69,8 @@ export function registerChainCommands(program: Command, io: CliIo): void {
       const acc = await (await connectToNode(o, io.env)).account(addr)
       if (o.json === true) return printJson(io, acc)
       io.stdout(
-        `${acc.address}\nbalance  ${formatAmount(BigInt(acc.balance))} KITH\nnonce    ${acc.nonce}${acc.pending > 0 ? ` (${acc.pending} pending)` : ''}\n`,
+        `${acc.address}\nbalance  ${formatAmount(BigInt(acc.balance))} KITH\nnonce    ${acc.nonce}${acc.pending > 0 ? ` (${acc.pending} pending)` : ''}\n` +
+          provenLine(acc.proven),
       )
     })
 
@@ -78,6 +83,7 @@ export function registerChainCommands(program: Command, io: CliIo): void {
     .option('--account <n>', 'account index in the wallet', '0')
     .option('--no-wait', 'return once the node accepted the transfer')
     .option('--wait-ms <ms>', 'how long to wait for inclusion', String(SEND_WAIT_MS))
+    .option('--confirmations <n>', 'wait until the block is this deep (1: included)', '1')
     .action(async (to: string, amountText: string, o: SendFlags) => sendCommand(io, to, amountText, o))
 
   remote('tx', 'show a transaction and whether it is confirmed')
@@ -91,7 +97,7 @@ export function registerChainCommands(program: Command, io: CliIo): void {
         t.tx.kind === 'transfer'
           ? `${formatAmount(BigInt(t.tx.amount))} KITH ${t.tx.from ?? ''} -> ${t.tx.recipient}, fee ${formatAmount(BigInt(t.tx.fee))}, nonce ${t.tx.nonce}`
           : `coinbase ${formatAmount(BigInt(t.tx.amount))} KITH -> ${t.tx.recipient}`
-      io.stdout(`${t.id}\n${t.status}  ${where}\n${what}\n`)
+      io.stdout(`${t.id}\n${t.status}  ${where}\n${what}\n${provenLine(t.proven)}`)
     })
 
   remote('block', 'show a block by id or height')
@@ -107,6 +113,24 @@ export function registerChainCommands(program: Command, io: CliIo): void {
     })
 }
 
+/** A light node's answers say where their proof came from. */
+function provenLine(p: { blockId: string; height: number; peer: string } | undefined): string {
+  if (p === undefined) return ''
+  return `proven   against block ${p.height} (${p.blockId}) with a proof from ${p.peer}\n`
+}
+
+/** Parses --confirmations: a whole number from 1 to MAX_SEND_CONFIRMATIONS. */
+function parseConfirmations(text: string): number {
+  const n = Number(text)
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_SEND_CONFIRMATIONS)
+    throw new InvalidInputError(
+      'INVALID_CONFIRMATIONS',
+      `invalid option "--confirmations": got "${text}"; a whole number from 1 to ${MAX_SEND_CONFIRMATIONS}`,
+      { value: text },
+    )
+  return n
+}
+
 async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFlags): Promise<void> {
   try {
     parseAddress(to)
@@ -116,6 +140,7 @@ async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFla
       throw new InvalidInputError(err.code, err.message, err.meta, { cause: err })
     throw err
   }
+  const confirmations = parseConfirmations(o.confirmations)
   const amount = parseAmount(amountText)
   const memo = o.memo === undefined ? undefined : new TextEncoder().encode(o.memo)
   // [REJECT] memo <= MAX_MEMO_BYTES: checked before signing, so the user sees the rule, not a decode error.
@@ -154,20 +179,31 @@ async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFla
     return io.stdout(`submitted ${submitted.id}\n`)
   }
   const deadline = Date.now() + Number(o.waitMs)
-  for (;;) {
-    const t = await client.tx(submitted.id)
-    if (t.status === 'confirmed') {
-      if (o.json === true) return printJson(io, t)
-      return io.stdout(`sent ${formatAmount(amount)} KITH to ${to}: ${t.id} in block ${t.height}\n`)
+  const bar = new StepBar(io, o.json === true, 'send |{bar}| {value}/{total} confirmations | {where}')
+  try {
+    for (;;) {
+      const t = await client.tx(submitted.id)
+      const have = t.status === 'confirmed' ? t.confirmations : 0
+      bar.update(have, confirmations, { where: t.status === 'confirmed' ? `block ${t.height}` : 'pending' })
+      if (t.status === 'confirmed' && t.confirmations >= confirmations) {
+        bar.stop()
+        if (o.json === true) return printJson(io, t)
+        const depth = confirmations > 1 ? ` (${t.confirmations} confirmations)` : ''
+        return io.stdout(
+          `sent ${formatAmount(amount)} KITH to ${to}: ${t.id} in block ${t.height}${depth}\n${provenLine(t.proven)}`,
+        )
+      }
+      if (Date.now() > deadline)
+        throw new KithError(
+          'TX_NOT_CONFIRMED',
+          t.status === 'confirmed'
+            ? `transaction ${submitted.id} is in block ${t.height} with ${t.confirmations} of ${confirmations} confirmations after ${o.waitMs} ms`
+            : `transaction ${submitted.id} is accepted but not in a block after ${o.waitMs} ms (still pending)`,
+          { id: submitted.id },
+        )
+      await new Promise((r) => setTimeout(r, SEND_POLL_MS))
     }
-    if (Date.now() > deadline)
-      throw new KithError(
-        'TX_NOT_CONFIRMED',
-        `transaction ${submitted.id} is accepted but not in a block after ${o.waitMs} ms (still pending)`,
-        {
-          id: submitted.id,
-        },
-      )
-    await new Promise((r) => setTimeout(r, SEND_POLL_MS))
+  } finally {
+    bar.stop()
   }
 }

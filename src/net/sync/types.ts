@@ -37,16 +37,21 @@ export type SyncPhase = 'idle' | 'headers' | 'bodies' | 'synced'
 
 /** What `GET /api/v1/sync`, `kith status` and the `sync:progress` event report. */
 export interface SyncState {
-  readonly phase: SyncPhase
-  readonly mode: 'full' | 'light'
-  readonly height: number
+  phase: SyncPhase
+  mode: 'full' | 'light'
+  height: number
   /** Best height announced by a peer (with more work than ours), or our own height. */
-  readonly targetHeight: number
+  targetHeight: number
   /** Headers checked but whose blocks are not imported yet. */
-  readonly headersPending: number
-  readonly blocksPerSecond: number
+  headersPending: number
+  blocksPerSecond: number
   /** null when synced or unknown. */
-  readonly etaMs: number | null
+  etaMs: number | null
   /** Peers we sync from right now. */
-  readonly peers: number
+  peers: number
 }
+
+/** Events of the sync manager (the node forwards them; the API streams them). */
+export type SyncEvent =
+  | ({ type: 'sync:progress'; atMs: number } & SyncState)
+  | { type: 'sync:done'; height: number; atMs: number }
