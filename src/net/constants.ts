@@ -1,4 +1,5 @@
 /** Bounds for the networking layer. Each has a line in docs/LIMITS.md. */
+import type { Offence } from './judge.ts'
 
 /** Hello response: a small JSON object; anything larger is a protocol violation. */
 export const MAX_HELLO_MESSAGE_BYTES = 1_024
@@ -29,3 +30,43 @@ export const USER_HANGUP_COOLDOWN_MS = 10 * 60_000
 export const MAX_COOLDOWN_RECORDS = 1_024
 /** IPs exempt from GossipSub's same-IP penalty: loopback only (a remote peer cannot claim it). */
 export const GOSSIP_IP_WHITELIST = ['127.0.0.1', '::1'] as const
+
+// --- Misbehaviour (src/net/bans.ts) and peer scoring (src/net/peer-score.ts) ---
+
+/**
+ * A peer that sent provably invalid data (bad block, tx, headers or proof; malformed or oversized
+ * message) is disconnected and banned this long: Bitcoin Core's discouragement period.
+ */
+export const MISBEHAVIOUR_BAN_MS = 24 * 60 * 60_000
+/** Bans kept (in memory and in the database); past this the ban that expires soonest is dropped. */
+export const MAX_BANS = 10_000
+/** Longest `detail` stored with a ban; longer ones are cut (it comes from our own validators, but bound it). */
+export const MAX_BAN_DETAIL_CHARS = 200
+/**
+ * Ambiguous-offence score at which a peer is disconnected (never banned). With the weights and
+ * half-life below, a peer must misbehave in bursts to get there; see docs/LIMITS.md.
+ */
+export const SCORE_DISCONNECT_THRESHOLD = 100
+/** Scores halve this often: a peer is forgiven its past slowness within the hour. */
+export const SCORE_HALF_LIFE_MS = 5 * 60_000
+/** Scores that decayed below this are forgotten (the entry is dropped). */
+export const SCORE_FORGET_BELOW = 0.5
+/** Score entries kept; past this the least-bad peer (lowest decayed score, then oldest) is evicted. */
+export const MAX_SCORED_PEERS = 4_096
+/**
+ * After a score disconnect, the peer manager does not redial the peer for this long; the peer may
+ * dial us at once (an honest-but-slow peer is never locked out).
+ */
+export const SCORE_RECONNECT_COOLDOWN_MS = 60_000
+/**
+ * Score added per ambiguous offence. Timeouts and missing responses are what a withholding peer
+ * does (about 11 in a row, one per 10 s, disconnect it); a slow response is mostly the link's
+ * fault; rate-limit breaches are rarely honest. Safe rates (never disconnected): docs/LIMITS.md.
+ */
+export const OFFENCE_WEIGHTS: Readonly<Record<Offence, number>> = {
+  timeout: 10,
+  'missing-response': 10,
+  'slow-response': 1,
+  unsolicited: 5,
+  'rate-limit': 25,
+}
