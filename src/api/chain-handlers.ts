@@ -27,8 +27,8 @@ type Handler<K extends ChainRouteId> = (
 ) => Promise<ResponseOf<K>>
 
 function chainOf(node: KithNodeApi): ChainApi {
-  if (node.chain === undefined) throw new KithError('CHAIN_UNAVAILABLE', 'this node runs without a ledger')
-  return node.chain
+  if (node.ledger === undefined) throw new KithError('CHAIN_UNAVAILABLE', 'this node runs without a ledger')
+  return node.ledger
 }
 
 /** Runs `fn`, turning a ledger rule failure into a 400 with the same code. */

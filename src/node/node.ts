@@ -12,7 +12,7 @@ import { ContentRepo } from '../content/repo.ts'
 import { createNodeContent, type NodeContent } from './content.ts'
 import type { KeyObject } from 'node:crypto'
 import { passphraseFromEnv, walletService } from '../wallet/index.ts'
-import { ChainService, Miner, loadGenesis } from '../chain/service/index.ts'
+import { ChainService, Miner, loadGenesis, type ChainApi } from '../chain/service/index.ts'
 import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
 import { parseAddress } from '../chain/address.ts'
 import type { Address } from '../chain/types.ts'
@@ -40,6 +40,8 @@ export interface KithNode extends KithNodeApi {
   readonly network: KithNetwork
   /** The ledger: store, fork choice, mempool (started before the network). */
   readonly chain: ChainService
+  /** What the API serves: `chain` on a full node, proven answers on a light node. */
+  readonly ledger: ChainApi
   /** Start the host, listen, dial known and bootstrap peers. Throws LISTEN_FAILED on a port in use. */
   start(): Promise<void>
   /** Stop in reverse order: network (connections closed), storage flushed and closed, lock released. Idempotent. */
@@ -143,6 +145,7 @@ class Node implements KithNode {
   readonly peerId: string
   readonly network: KithNetwork
   readonly chain: ChainService
+  readonly ledger: ChainApi
   /** Content: blocks, pins, bitswap and provider records (started after the network). */
   readonly content: NodeContent
   readonly #p: NodeParts
@@ -170,6 +173,7 @@ class Node implements KithNode {
       emit: (e) => this.#emit(e),
     })
     this.chain = parts.chain
+    this.ledger = parts.chain
   }
 
   async start(): Promise<void> {

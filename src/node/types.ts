@@ -98,6 +98,9 @@ export interface KithNodeApi {
   subscribe(listener: NodeEventListener): () => void
   /** Content storage and distribution (absent in API tests that stub only the network). */
   readonly content?: ContentApi
-  /** The ledger (absent in API tests that stub only the network). */
-  readonly chain?: ChainApi
+  /**
+   * The ledger as the edges see it: the full chain service, or on a light node answers proven by
+   * full peers (absent in API tests that stub only the network).
+   */
+  readonly ledger?: ChainApi
 }

@@ -24,7 +24,7 @@ void describe('ledger routes', () => {
   let server: ApiServer
   before(async () => {
     h = await harness()
-    node = fakeNode({ chain: h.chain })
+    node = fakeNode({ ledger: h.chain })
     server = createApiServer({ node, port: 0, token: TOKEN, logger: silentLogger() })
     await server.start()
   })
