@@ -25,6 +25,7 @@ import { InvalidInputError } from '../core/errors.ts'
 import { kithProtocols } from './protocols.ts'
 import { inboundAllowed } from './network-gate.ts'
 import { GOSSIP_IP_WHITELIST, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
+import { chainScoreParams, GOSSIP_SCORE_THRESHOLDS } from './gossip/score.ts'
 import type { Logger } from '../core/logger.ts'
 import type { NatOptions } from './nat/types.ts'
 import type { NatService } from './nat/service.ts'
@@ -181,7 +182,11 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
         // GossipSub penalises more than 10 peers sharing one IP (Sybil defence). Loopback cannot
         // be presented by a remote attacker, and without this a devnet of 12+ nodes on
         // 127.0.0.1 scores every peer below the graylist and never forms a mesh.
-        scoreParams: { IPColocationFactorWhitelist: new Set(GOSSIP_IP_WHITELIST) },
+        // Chain topics: invalid deliveries, first deliveries, thresholds (src/net/gossip/score.ts).
+        scoreParams: chainScoreParams(init.network, {
+          IPColocationFactorWhitelist: new Set(GOSSIP_IP_WHITELIST),
+        }),
+        scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
       }),
       ...natServices(init.nat, init.log, init.network),
     },

@@ -1,0 +1,20 @@
+/** Bounds and timings of chain gossip. Each has a line in docs/LIMITS.md. */
+
+/**
+ * Ids of transactions and blocks that arrived by gossip, remembered so the relay does not
+ * publish them again as if they were local (GossipSub already forwards them). Overflow rule:
+ * forget the oldest. 4,096 covers several full mempools' worth of arrivals between two events.
+ */
+export const MAX_RECENT_GOSSIP_IDS = 4_096
+
+/** (peer, reason) pairs already logged; a reason is logged once per peer. Overflow: forget the oldest. */
+export const MAX_LOGGED_REASONS = 1_024
+
+/**
+ * Compact blocks being rebuilt at once (each may wait on an rpc to its announcer); more are
+ * ignored until one finishes. A block arrives every few seconds, so 16 is far above need.
+ */
+export const MAX_BLOCKS_IN_FLIGHT = 16
+
+/** Fetching the missing transfers, or the full block, from the announcer gives up after this. */
+export const COMPACT_FETCH_TIMEOUT_MS = 5_000

@@ -1,0 +1,46 @@
+/**
+ * Wire form of the block topic: one kind byte, then the payload. Every node understands both
+ * kinds whatever it publishes itself, so full-relay and compact-relay nodes share one topic.
+ *   0x00 full block:    the canonical block encoding (src/chain/codec.ts encodeBlock)
+ *   0x01 compact block: the compact encoding (src/chain/compact.ts encodeCompactBlock)
+ * The transaction topic carries one canonical transaction encoding per message, no envelope.
+ */
+import { decodeBlock, encodeBlock } from '../../chain/codec.ts'
+import {
+  compactFromBlock,
+  decodeCompactBlock,
+  encodeCompactBlock,
+  type CompactBlock,
+} from '../../chain/compact.ts'
+import { DecodeError } from '../../chain/errors.ts'
+import type { Block } from '../../chain/types.ts'
+
+export type BlockRelayMode = 'compact' | 'full'
+
+const KIND_FULL = 0x00
+const KIND_COMPACT = 0x01
+
+export type BlockAnnouncement =
+  | { readonly kind: 'full'; readonly block: Block }
+  | { readonly kind: 'compact'; readonly compact: CompactBlock }
+
+/** The block-topic message announcing `block` in the given mode. */
+export function encodeBlockAnnouncement(mode: BlockRelayMode, block: Block): Uint8Array {
+  const payload = mode === 'full' ? encodeBlock(block) : encodeCompactBlock(compactFromBlock(block))
+  const out = new Uint8Array(payload.length + 1)
+  out[0] = mode === 'full' ? KIND_FULL : KIND_COMPACT
+  out.set(payload, 1)
+  return out
+}
+
+/** Decodes a block-topic message; throws DecodeError for an unknown kind or a bad payload. */
+export function decodeBlockAnnouncement(bytes: Uint8Array): BlockAnnouncement {
+  const kind = bytes[0]
+  const payload = bytes.subarray(1)
+  if (kind === KIND_FULL) return { kind: 'full', block: decodeBlock(payload) }
+  if (kind === KIND_COMPACT) return { kind: 'compact', compact: decodeCompactBlock(payload) }
+  throw new DecodeError('DECODE_WRONG_TYPE', `block announcement kind ${kind ?? 'missing'} is unknown`, {
+    what: 'block announcement',
+    field: 'kind',
+  })
+}

@@ -1,0 +1,61 @@
+/** What chain gossip reads and calls: narrow views of ChainService, KithNetwork and the rpc client. */
+import type { ConsensusEngine } from '../../chain/consensus/index.ts'
+import type { ForkChoice } from '../../chain/forkchoice.ts'
+import type { Mempool } from '../../chain/mempool.ts'
+import type { ChainParams } from '../../chain/params.ts'
+import type { BlockInfo, ChainEvent, ImportResult, SubmitResult } from '../../chain/service/types.ts'
+import type { Block, BlockHeader, TransferTx } from '../../chain/types.ts'
+import type { Misbehaviour } from '../judge.ts'
+import type { KithNetwork } from '../network.ts'
+import type { RpcClientApi } from '../rpc/types.ts'
+
+/** The parts of ChainService the relay uses (ChainService satisfies it). */
+export interface RelayChain {
+  readonly params: ChainParams
+  readonly engine: ConsensusEngine
+  readonly forkChoice: Pick<ForkChoice, 'has' | 'get' | 'headerContext'>
+  readonly mempoolPool: Pick<Mempool, 'has' | 'get'>
+  submitTx(tx: TransferTx): SubmitResult
+  importBlock(block: Block): ImportResult
+  block(idOrHeight: string): BlockInfo | null
+  subscribe(listener: (e: ChainEvent) => void): () => void
+}
+
+export type RelayNetwork = Pick<KithNetwork, 'onGossip' | 'setTopicValidator' | 'publish' | 'judge'>
+
+export type RelayRpc = Pick<RpcClientApi, 'txs' | 'blocks'>
+
+/** A validator's decision, with what the service needs to carry it out. */
+export type GossipOutcome =
+  | { readonly verdict: 'accept' }
+  | {
+      readonly verdict: 'ignore'
+      /** A ChainError code, or a relay reason such as BLOCK_UNKNOWN_PARENT. */
+      readonly reason: string
+      /** Set when the block's parent is unknown: the sync manager should fetch the chain. */
+      readonly unknownParent?: BlockHeader
+    }
+  | { readonly verdict: 'reject'; readonly what: Misbehaviour; readonly code: string }
+
+/** Counters of the relay (ChainRelay.stats()). */
+export interface ChainRelayStats {
+  /** Transfers from gossip admitted to the mempool. */
+  txsReceived: number
+  txsPublished: number
+  /** Block announcements received (decoded), by kind. */
+  blocksReceivedFull: number
+  blocksReceivedCompact: number
+  /** Compact blocks rebuilt entirely from the mempool: nothing fetched. */
+  blocksRebuiltFromMempool: number
+  /** Transfers fetched from announcers to complete compact blocks. */
+  txsFetched: number
+  /** Compact blocks that needed the full block from the announcer. */
+  fullBlockFallbacks: number
+  /** Bytes of block-topic messages validated here (the first copy of each; GossipSub drops duplicates before validation). */
+  blockBytesReceived: number
+  blocksPublished: number
+  /** Bytes of block-topic messages published here. */
+  blockBytesPublished: number
+  messagesRejected: number
+  messagesIgnored: number
+}

@@ -1,0 +1,149 @@
+/**
+ * The block topic's validator. Rules, in the order of docs/PROTOCOLS.md "Gossip"; a compact
+ * announcement is checked as far as it can be (header, transactions root) before anything is
+ * fetched, then rebuilt from the mempool, completed from the announcer, and imported like a
+ * full block. Importing is the validation: a block that passes is connected (or kept on a side
+ * branch) before GossipSub forwards it.
+ */
+import { blockId, txId } from '../../chain/codec.ts'
+import { checkCompactTxRoot, rebuildCompact, type CompactBlock } from '../../chain/compact.ts'
+import type { Block, TransferTx } from '../../chain/types.ts'
+import { validateHeader } from '../../chain/validation.ts'
+import { errorMessage } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import { decodeBlockAnnouncement, type BlockAnnouncement } from './messages.ts'
+import type { ChainRelayStats, GossipOutcome, RelayChain, RelayRpc } from './types.ts'
+import { outcomeOfError } from './verdicts.ts'
+
+export interface BlockCheckContext {
+  readonly chain: RelayChain
+  readonly rpc: RelayRpc
+  readonly nowMs: number
+  /** Bounds the fetches from the announcer (timeout, relay stopping). */
+  readonly signal: AbortSignal
+  /** Called with the id before import, so the relay does not announce it again as local. */
+  readonly remember: (id: string) => void
+  readonly stats: ChainRelayStats
+  readonly log: Logger
+}
+
+export async function validateGossipBlock(
+  peer: string,
+  data: Uint8Array,
+  ctx: BlockCheckContext,
+): Promise<GossipOutcome> {
+  let ann: BlockAnnouncement
+  try {
+    // [REJECT] the message is a known kind followed by one canonical block or compact block (DECODE_*)
+    ann = decodeBlockAnnouncement(data)
+  } catch (err) {
+    return outcomeOfError(err, 'malformed-message')
+  }
+  if (ann.kind === 'full') ctx.stats.blocksReceivedFull++
+  else ctx.stats.blocksReceivedCompact++
+  const header = ann.kind === 'full' ? ann.block.header : ann.compact.header
+  const id = blockId(header).toString()
+  // [IGNORE] the block is not already known (BLOCK_DUPLICATE)
+  if (ctx.chain.forkChoice.has(id)) return { verdict: 'ignore', reason: 'BLOCK_DUPLICATE' }
+  let block: Block
+  if (ann.kind === 'full') {
+    block = ann.block
+  } else {
+    const early = checkCompactEarly(ann.compact, ctx)
+    if (early !== null) return early
+    const got = await obtainCompactBlock(peer, id, ann.compact, ctx)
+    if (got === null) return { verdict: 'ignore', reason: 'BLOCK_UNAVAILABLE' }
+    block = got
+  }
+  return importGossipBlock(id, block, ctx)
+}
+
+/** Compact announcements: what can be checked before fetching anything. */
+function checkCompactEarly(c: CompactBlock, ctx: BlockCheckContext): GossipOutcome | null {
+  const { chain } = ctx
+  // [REJECT] only genesis has no parent (BLOCK_PARENT)
+  if (c.header.parent === null) return { verdict: 'reject', what: 'invalid-block', code: 'BLOCK_PARENT' }
+  const parentCtx = chain.forkChoice.headerContext(c.header.parent.toString())
+  // [IGNORE] the parent is known; otherwise the sync manager fetches the missing chain (BLOCK_UNKNOWN_PARENT)
+  if (parentCtx === undefined)
+    return { verdict: 'ignore', reason: 'BLOCK_UNKNOWN_PARENT', unknownParent: c.header }
+  try {
+    // [REJECT]/[IGNORE] the header passes the consensus rules against its parent: height,
+    // timestamps (a future one is ignored), seal and difficulty (BLOCK_*, src/chain/validation.ts)
+    validateHeader(c.header, { ...parentCtx, params: chain.params, engine: chain.engine, nowMs: ctx.nowMs })
+    // [REJECT] the coinbase and digests are exactly what header.txRoot commits to (BLOCK_TX_ROOT)
+    checkCompactTxRoot(c)
+  } catch (err) {
+    return outcomeOfError(err, 'invalid-block')
+  }
+  return null
+}
+
+/**
+ * Rebuilds a compact block from the mempool, fetches the transfers it lacks from the announcer,
+ * and falls back to the announcer's full block. Null when the announcer cannot supply it.
+ */
+async function obtainCompactBlock(
+  peer: string,
+  id: string,
+  c: CompactBlock,
+  ctx: BlockCheckContext,
+): Promise<Block | null> {
+  const pool = (txid: string): TransferTx | undefined => ctx.chain.mempoolPool.get(txid)?.tx
+  const first = rebuildCompact(c, pool)
+  if (first.status === 'complete') {
+    ctx.stats.blocksRebuiltFromMempool++
+    return first.block
+  }
+  const fetched = await fetchQuietly(
+    ctx,
+    'txs',
+    async () => await ctx.rpc.txs(peer, first.missing, ctx.signal),
+  )
+  const got = new Map<string, TransferTx>()
+  for (const tx of fetched ?? []) got.set(txId(tx).toString(), tx)
+  ctx.stats.txsFetched += got.size
+  // A fetched transfer whose id was not asked for is never used: the lookup is by announced id.
+  const second = rebuildCompact(c, (txid) => got.get(txid) ?? pool(txid))
+  if (second.status === 'complete') return second.block
+  ctx.stats.fullBlockFallbacks++
+  const blocks = await fetchQuietly(ctx, 'blocks', async () => await ctx.rpc.blocks(peer, [id], ctx.signal))
+  const full = blocks?.[0]
+  // The rpc client checks ids already; a block with another id is treated as not served.
+  if (full === undefined || blockId(full.header).toString() !== id) return null
+  return full
+}
+
+/** An rpc call whose failure means "not available" (the rpc client scores the peer itself). */
+async function fetchQuietly<T>(
+  ctx: BlockCheckContext,
+  what: string,
+  call: () => Promise<T>,
+): Promise<T | null> {
+  try {
+    return await call()
+  } catch (err) {
+    ctx.log.debug({ what, err: errorMessage(err) }, 'compact block fetch failed')
+    return null
+  }
+}
+
+function importGossipBlock(id: string, block: Block, ctx: BlockCheckContext): GossipOutcome {
+  ctx.remember(id)
+  let status
+  try {
+    // [REJECT]/[IGNORE] the block passes import: body shape, coinbase, transactions root, header
+    // rules against a known parent (BLOCK_*, TX_*, src/chain/transition.ts and validation.ts)
+    status = ctx.chain.importBlock(block).status
+  } catch (err) {
+    return outcomeOfError(err, 'invalid-block')
+  }
+  if (status === 'duplicate') return { verdict: 'ignore', reason: 'BLOCK_DUPLICATE' }
+  // [IGNORE] the parent is known; an orphan is held by the chain and the sync manager fetches its ancestors
+  if (status === 'orphan')
+    return { verdict: 'ignore', reason: 'BLOCK_UNKNOWN_PARENT', unknownParent: block.header }
+  // [REJECT] a block fork choice tried to connect applies to its parent's state (BLOCK_CONNECT)
+  if (ctx.chain.forkChoice.get(id)?.invalid === true)
+    return { verdict: 'reject', what: 'invalid-block', code: 'BLOCK_CONNECT' }
+  return { verdict: 'accept' }
+}
