@@ -117,6 +117,11 @@ export class BanList {
     }
   }
 
+  /** True when bans are written to a database (they survive a restart). */
+  get persisted(): boolean {
+    return this.#s != null
+  }
+
   get size(): number {
     return this.#bans.size
   }
@@ -153,10 +158,10 @@ export class BanList {
     return null
   }
 
-  /** Bans in force, oldest first. */
+  /** Bans in force, newest first. */
   list(nowMs: number): BanRecord[] {
     this.prune(nowMs)
-    return [...this.#bans.values()].sort((a, b) => a.sinceMs - b.sinceMs || a.peerId.localeCompare(b.peerId))
+    return [...this.#bans.values()].sort((a, b) => b.sinceMs - a.sinceMs || a.peerId.localeCompare(b.peerId))
   }
 
   /** Lift a ban; false if the peer was not banned. */

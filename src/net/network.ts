@@ -13,6 +13,8 @@ import type { Logger } from '../core/logger.ts'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { createHost, hostOf, type KithLibp2p, type TransportFactory } from './host.ts'
 import type { Misbehaviour, Offence, PeerJudge } from './judge.ts'
+import { BanList, type BanDatabase, type BanRecord } from './bans.ts'
+import { EMPTY_SCORES, applyOffence, forgetPeer, peerScore, type ScoreState } from './peer-score.ts'
 import { helloHandler } from './rpc/hello.ts'
 import { gossipTopic, kithProtocols } from './protocols.ts'
 import { judgePeerNetwork } from './network-gate.ts'
@@ -20,10 +22,25 @@ import { PeerManager } from './peer-manager.ts'
 import { DEFAULT_NAT_OPTIONS, type NatOptions, type NatStatus } from './nat/types.ts'
 import {
   MAX_COOLDOWN_RECORDS,
+  MISBEHAVIOUR_BAN_MS,
   USER_DIAL_TIMEOUT_MS,
   USER_HANGUP_COOLDOWN_MS,
   WRONG_NETWORK_BAN_MS,
 } from './constants.ts'
+
+export type { BanRecord } from './bans.ts'
+
+/** How long each kind of provably bad behaviour bans a peer. */
+const BAN_MS: Readonly<Record<Misbehaviour, number>> = {
+  'invalid-block': MISBEHAVIOUR_BAN_MS,
+  'invalid-tx': MISBEHAVIOUR_BAN_MS,
+  'invalid-headers': MISBEHAVIOUR_BAN_MS,
+  'invalid-proof': MISBEHAVIOUR_BAN_MS,
+  'malformed-message': MISBEHAVIOUR_BAN_MS,
+  'oversized-message': MISBEHAVIOUR_BAN_MS,
+  // Not malice: a misconfigured peer; it may be fixed soon.
+  'wrong-network': WRONG_NETWORK_BAN_MS,
+}
 
 export interface NetworkInit {
   privateKey: PrivateKey
@@ -49,6 +66,11 @@ export interface NetworkInit {
   nat?: NatOptions
   /** Lab only: wraps the TCP transport (emulated latency and loss). */
   wrapTcp?: (factory: TransportFactory) => TransportFactory
+  /**
+   * Where bans persist (the node's SQLite database; table `net_bans`), so a restarted node still
+   * refuses banned peers. Omitted: bans are kept in memory only.
+   */
+  banDb?: BanDatabase
 }
 
 export interface NetPeer {
@@ -65,6 +87,15 @@ export type NetEvent =
   | { type: 'peer:connect'; peerId: string; direction: 'inbound' | 'outbound'; address: string; atMs: number }
   | { type: 'peer:disconnect'; peerId: string; atMs: number }
   | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+  /** Emitted once per peer and reason when a peer is banned for provably invalid data. */
+  | {
+      type: 'peer:banned'
+      peerId: string
+      reason: Misbehaviour
+      detail: string
+      untilMs: number
+      atMs: number
+    }
 
 export interface GossipMessage {
   topic: string
@@ -95,7 +126,9 @@ export class KithNetwork {
   readonly #log: Logger
   readonly #listeners = new Set<(e: NetEvent) => void>()
   readonly #gossipHandlers = new Map<string, Set<(m: GossipMessage) => void>>()
-  readonly #bans = new Map<string, number>()
+  readonly #bans: BanList
+  /** Ambiguous-offence scores (src/net/peer-score.ts); bounded by MAX_SCORED_PEERS. */
+  #scores: ScoreState = EMPTY_SCORES
   readonly #cooldown = new Map<string, number>()
   /** What identify told us about each connected peer; entries leave on disconnect, so bounded by connections. */
   readonly #identified = new Map<string, { protocols: string[]; agentVersion: string | null }>()
@@ -116,6 +149,13 @@ export class KithNetwork {
     this.#init = init
     this.network = init.network
     this.#log = init.logger.child({ component: 'net' })
+    this.#bans = new BanList(
+      {
+        database: init.banDb ?? null,
+        onPersistError: (err) => this.#log.error({ err: errorMessage(err) }, 'ban not saved to the database'),
+      },
+      init.clock.nowMs(),
+    )
   }
 
   get host(): KithLibp2p {
@@ -168,8 +208,13 @@ export class KithNetwork {
         this.#measureLatency(evt.detail.peerId)
         return
       }
-      this.#ban(peerId, WRONG_NETWORK_BAN_MS)
-      this.#log.warn({ peer: peerId, reason: verdict.reason }, 'disconnecting peer of another network')
+      const { outcome } = this.#bans.ban(
+        { peerId, reason: 'wrong-network', detail: verdict.reason, durationMs: BAN_MS['wrong-network'] },
+        init.clock.nowMs(),
+      )
+      if (outcome !== 'repeat') {
+        this.#log.warn({ peer: peerId, reason: verdict.reason }, 'disconnecting peer of another network')
+      }
       this.#emit({ type: 'peer:rejected', peerId, reason: verdict.reason, atMs: init.clock.nowMs() })
       void host.hangUp(evt.detail.peerId).catch(() => {})
     })
@@ -252,25 +297,110 @@ export class KithNetwork {
     )
   }
 
-  /** Provably invalid data: disconnect and ban (placeholder until the misbehaviour work lands). */
+  /**
+   * Provably invalid data: ban the peer (BAN_MS), close its connections, and log and announce it
+   * once per peer and reason (a flood of bad messages in flight logs one line).
+   */
   #misbehaved(peerId: string, what: Misbehaviour, detail: string): void {
-    this.#log.warn({ peer: peerId, what, detail }, 'peer misbehaved; banning')
-    this.#ban(peerId, WRONG_NETWORK_BAN_MS)
     const host = this.#host
-    if (host != null) void host.hangUp(peerIdFromString(peerId)).catch(() => {})
+    if (host != null && host.peerId.toString() === peerId) {
+      this.#log.error({ what, detail }, 'a component blamed this node itself; ignored')
+      return
+    }
+    const nowMs = this.#init.clock.nowMs()
+    const { record, outcome } = this.#bans.ban(
+      { peerId, reason: what, detail, durationMs: BAN_MS[what] },
+      nowMs,
+    )
+    if (outcome === 'repeat') {
+      this.#log.debug({ peer: peerId, what, detail }, 'banned peer misbehaved again')
+    } else {
+      this.#log.warn(
+        { peer: peerId, what, detail, until: new Date(record.untilMs).toISOString() },
+        'peer sent provably invalid data; disconnected and banned',
+      )
+      this.#emit({
+        type: 'peer:banned',
+        peerId,
+        reason: what,
+        detail: record.detail,
+        untilMs: record.untilMs,
+        atMs: nowMs,
+      })
+    }
+    this.#hangUpQuietly(peerId)
   }
 
-  /** Ambiguous behaviour (placeholder until the misbehaviour work lands). */
+  /**
+   * Ambiguous behaviour: add to the peer's decaying score; past the threshold disconnect it and
+   * leave it alone for a short cool-down (it may dial back at once; it is never banned).
+   */
   #penalise(peerId: string, offence: Offence, detail?: string): void {
-    this.#log.debug({ peer: peerId, offence, detail }, 'peer penalised')
+    const nowMs = this.#init.clock.nowMs()
+    if (this.#bans.isBanned(peerId, nowMs)) return
+    const { state, decision } = applyOffence(this.#scores, { peerId, offence }, { nowMs })
+    this.#scores = state
+    if (decision.action === 'none') {
+      this.#log.debug({ peer: peerId, offence, detail, score: decision.score }, 'peer penalised')
+      return
+    }
+    this.#log.info(
+      { peer: peerId, offence, detail, score: Math.round(decision.score) },
+      'peer too slow or unreliable; disconnected (not banned)',
+    )
+    this.#setCooldown(peerId, nowMs + decision.cooldownMs)
+    this.#hangUpQuietly(peerId)
+  }
+
+  #hangUpQuietly(peerIdStr: string): void {
+    const host = this.#host
+    if (host == null) return
+    let peerId: PeerId
+    try {
+      peerId = peerIdFromString(peerIdStr)
+    } catch {
+      return
+    }
+    if (host.getConnections(peerId).length === 0) return
+    void host.hangUp(peerId).catch(() => {})
   }
 
   isBanned(peerId: string): boolean {
-    const until = this.#bans.get(peerId)
-    if (until == null) return false
-    if (until > this.#init.clock.nowMs()) return true
-    this.#bans.delete(peerId)
-    return false
+    return this.#bans.isBanned(peerId, this.#init.clock.nowMs())
+  }
+
+  /** True when bans are saved in the node's database (NetworkInit.banDb) and survive a restart. */
+  get bansPersisted(): boolean {
+    return this.#bans.persisted
+  }
+
+  /** Bans in force, newest first (`kith peers --banned`, the API). */
+  bans(): BanRecord[] {
+    return this.#bans.list(this.#init.clock.nowMs())
+  }
+
+  /**
+   * Lift a peer's ban and forget its score and cool-down. Returns false if it was not banned.
+   * Throws INVALID_PEER_ID.
+   */
+  unban(peerIdStr: string): boolean {
+    try {
+      peerIdFromString(peerIdStr)
+    } catch (err) {
+      throw new InvalidInputError('INVALID_PEER_ID', `invalid peer id "${peerIdStr}": ${errorMessage(err)}`, {
+        value: peerIdStr,
+      })
+    }
+    this.#scores = forgetPeer(this.#scores, peerIdStr)
+    this.#cooldown.delete(peerIdStr)
+    const lifted = this.#bans.unban(peerIdStr)
+    if (lifted) this.#log.info({ peer: peerIdStr }, 'ban lifted')
+    return lifted
+  }
+
+  /** The peer's ambiguous-offence score now (0: nothing held against it; disconnect at SCORE_DISCONNECT_THRESHOLD). */
+  peerScore(peerId: string): number {
+    return peerScore(this.#scores, peerId, this.#init.clock.nowMs())
   }
 
   #measureLatency(peerId: PeerId): void {
@@ -282,10 +412,6 @@ export class KithNetwork {
         if (host.getConnections(peerId).length > 0) this.#latency.set(peerId.toString(), rtt)
       })
       .catch(() => {})
-  }
-
-  #ban(peerId: string, ms: number): void {
-    this.#bans.set(peerId, this.#init.clock.nowMs() + ms)
   }
 
   listenAddrs(): string[] {
@@ -354,11 +480,12 @@ export class KithNetwork {
       )
     }
     const target = ma.getComponents().find((c) => c.name === 'p2p')?.value
-    if (target != null && this.isBanned(target)) {
+    const ban = target == null ? null : this.#bans.get(target, this.#init.clock.nowMs())
+    if (ban != null) {
       throw new NetworkError(
         'PEER_BANNED',
-        `peer ${target} is banned (it is on another network or misbehaved)`,
-        { peerId: target },
+        `peer ${ban.peerId} is banned until ${new Date(ban.untilMs).toISOString()} (${ban.reason}: ${ban.detail})`,
+        { peerId: ban.peerId, reason: ban.reason, untilMs: ban.untilMs },
       )
     }
     const s = AbortSignal.any([
@@ -396,9 +523,16 @@ export class KithNetwork {
     }
     // A peer the user hung up on is not redialled by the peer manager for a while (it may still
     // dial us, and `connect` still works).
-    this.#cooldown.set(peerIdStr, this.#init.clock.nowMs() + USER_HANGUP_COOLDOWN_MS)
-    if (this.#cooldown.size > MAX_COOLDOWN_RECORDS) this.#cooldown.delete(this.#cooldown.keys().next().value!)
+    this.#setCooldown(peerIdStr, this.#init.clock.nowMs() + USER_HANGUP_COOLDOWN_MS)
     await this.host.hangUp(peerId, signal != null ? { signal } : {})
+  }
+
+  /** The peer manager leaves this peer alone until `untilMs` (the longer cool-down wins); oldest records dropped past the bound. */
+  #setCooldown(peerId: string, untilMs: number): void {
+    const current = this.#cooldown.get(peerId) ?? 0
+    this.#cooldown.delete(peerId)
+    this.#cooldown.set(peerId, Math.max(current, untilMs))
+    if (this.#cooldown.size > MAX_COOLDOWN_RECORDS) this.#cooldown.delete(this.#cooldown.keys().next().value!)
   }
 
   /** True while the peer manager should not dial this peer on its own (banned, or hung up on by the user). */

@@ -28,6 +28,7 @@ async function dbFile(): Promise<string> {
 describe('ban list', () => {
   it('bans until the period ends, then forgets the peer', () => {
     const bans = new BanList({ database: null }, T0)
+    assert.equal(bans.persisted, false)
     const { record, outcome } = bans.ban(bad('a'), T0)
     assert.equal(outcome, 'new')
     assert.deepEqual(record, {
@@ -63,16 +64,16 @@ describe('ban list', () => {
     assert.equal(again.record.untilMs, T0 + 10 + MISBEHAVIOUR_BAN_MS)
   })
 
-  it('unban lifts a ban; list is oldest first and drops expired bans; details are bounded', () => {
+  it('unban lifts a ban; list is newest first and drops expired bans; details are bounded', () => {
     const bans = new BanList({ database: null }, T0)
     bans.ban(bad('late'), T0 + 2)
     bans.ban(bad('early', { detail: 'x'.repeat(5_000) }), T0 + 1)
     bans.ban(bad('short', { durationMs: 10 }), T0)
     assert.deepEqual(
       bans.list(T0 + 10).map((b) => b.peerId),
-      ['early', 'late'],
+      ['late', 'early'],
     )
-    assert.equal(bans.list(T0 + 10)[0]?.detail.length, MAX_BAN_DETAIL_CHARS)
+    assert.equal(bans.list(T0 + 10)[1]?.detail.length, MAX_BAN_DETAIL_CHARS)
     assert.equal(bans.unban('late'), true)
     assert.equal(bans.unban('late'), false)
     assert.equal(bans.isBanned('late', T0 + 10), false)
@@ -100,6 +101,7 @@ describe('ban list', () => {
     const file = await dbFile()
     const db1 = openDatabase(file)
     const bans1 = new BanList({ database: db1 }, T0)
+    assert.equal(bans1.persisted, true)
     bans1.ban(bad('kept'), T0)
     bans1.ban(bad('expires', { reason: 'wrong-network', durationMs: WRONG_NETWORK_BAN_MS }), T0)
     bans1.ban(bad('lifted', { reason: 'oversized-message', detail: 'RPC_TOO_LARGE' }), T0)
