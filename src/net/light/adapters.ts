@@ -1,0 +1,35 @@
+/**
+ * The light header chain as the network layer uses it: the sync manager's target (mode 'light')
+ * and the source the rpc server reads (status with `light: true`, headers; no blocks, no
+ * transactions, no proofs).
+ */
+import type { LightChain } from '../../chain/light/light-chain.ts'
+import type { RpcChainSource, StatusMessage } from '../rpc/types.ts'
+import type { SyncTarget } from '../sync/types.ts'
+
+/** The light chain already has SyncTarget's shape; this states it where the type is visible. */
+export function lightSyncTarget(chain: LightChain): SyncTarget {
+  return chain
+}
+
+/** What a light node serves: its status (light: true) and main-chain headers. */
+export function lightRpcSource(chain: LightChain): RpcChainSource {
+  return {
+    status(): StatusMessage {
+      const head = chain.head()
+      return {
+        network: chain.params.networkId,
+        genesisId: chain.genesisId,
+        headId: head.id,
+        height: head.height,
+        totalWork: head.totalWork,
+        light: true,
+      }
+    },
+    headersAfter: (locator, max) => chain.headersAfter(locator, max),
+    block: () => null,
+    tx: () => null,
+    accountProof: () => null,
+    txProof: () => null,
+  }
+}
