@@ -53,5 +53,4 @@ export interface SyncState {
 
 /** Events of the sync manager (the node forwards them; the API streams them). */
 export type SyncEvent =
-  | ({ type: 'sync:progress'; atMs: number } & SyncState)
-  | { type: 'sync:done'; height: number; atMs: number }
+  ({ type: 'sync:progress'; atMs: number } & SyncState) | { type: 'sync:done'; height: number; atMs: number }
