@@ -24,7 +24,7 @@ import {
 import type { Block, BlockHeader } from '../../chain/types.ts'
 import type { PeerJudge } from '../judge.ts'
 import type { NetEvent } from '../network.ts'
-import type { RpcClientApi } from '../rpc/types.ts'
+import type { RpcClientApi, StatusMessage } from '../rpc/types.ts'
 import {
   BODY_REQUEST_TIMEOUT_MS,
   HEADER_CROSSCHECK_GRACE_MS,
@@ -200,6 +200,21 @@ export class SyncManager {
     if (!this.#running) return
     this.#log.debug({ peer, height: header.height }, 'unknown parent: asking the peer for its status')
     this.#handshake(peer)
+  }
+
+  /**
+   * A peer's status learnt elsewhere (the rpc server's handshake with an inbound peer): recorded
+   * as if we had asked it.
+   */
+  onPeerStatus(peer: string, status: StatusMessage): void {
+    if (!this.#running) return
+    if (this.#planner.peer(peer) === undefined && this.#planner.peers().length >= MAX_SYNC_PEERS) return
+    this.#planner.setPeer(peer, {
+      totalWork: status.totalWork,
+      height: status.height,
+      servesBodies: !status.light,
+    })
+    this.#kick()
   }
 
   state(): SyncState {
