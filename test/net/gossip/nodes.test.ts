@@ -1,0 +1,191 @@
+/**
+ * Chain gossip between real Kith nodes on loopback, in a line A - B - C (peer filters keep A
+ * and C apart, so everything C sees went through B). A and B announce compact blocks, C full
+ * ones. A transfer submitted at A reaches every mempool; a block mined at A is rebuilt by B and
+ * C from their mempools without fetching anything; a block with a transfer only A had is
+ * completed by fetching just that transfer; a block mined at C (full) is understood by A; and
+ * an invalid block published by A is rejected by B, which blames A and does not forward it.
+ *
+ * The rpc client is a stub that reads the announcer's chain in-process (the real client lands
+ * in src/net/rpc/ separately).
+ */
+import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { blockId, encodeBlock, txId } from '../../../src/chain/codec.ts'
+import { expectedBits, solvePow } from '../../../src/chain/consensus/index.ts'
+import { buildBlockTemplate } from '../../../src/chain/transition.ts'
+import type { Block, TransferTx } from '../../../src/chain/types.ts'
+import { systemClock } from '../../../src/core/clock.ts'
+import { silentLogger } from '../../../src/core/logger.ts'
+import { ChainRelay } from '../../../src/net/gossip/relay.ts'
+import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/topics.ts'
+import type { RelayRpc } from '../../../src/net/gossip/types.ts'
+import type { KithNode } from '../../../src/node/index.ts'
+import { genesisFile, INTERVAL_MS, testKey, transfer } from '../../chain/helpers.ts'
+import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
+
+/** Reads the announcer's chain directly, counting calls (what the rpc client would fetch). */
+class StubRpc implements RelayRpc {
+  readonly calls = { txs: 0, blocks: 0 }
+  readonly #nodes: Map<string, KithNode>
+  constructor(nodes: Map<string, KithNode>) {
+    this.#nodes = nodes
+  }
+  async txs(peer: string, ids: readonly string[]): Promise<TransferTx[]> {
+    this.calls.txs++
+    const chain = this.#nodes.get(peer)?.chain
+    const out: TransferTx[] = []
+    for (const id of ids) {
+      const tx = chain?.tx(id)?.tx
+      if (tx?.kind === 'transfer') out.push(tx)
+    }
+    return await Promise.resolve(out)
+  }
+  async blocks(peer: string, ids: readonly string[]): Promise<Block[]> {
+    this.calls.blocks++
+    const chain = this.#nodes.get(peer)?.chain
+    return await Promise.resolve(ids.flatMap((id) => chain?.block(id)?.block ?? []))
+  }
+}
+
+/** A block on the node's head with the given transfers, sealed (easy PoW). */
+function mineOn(node: KithNode, candidates: TransferTx[]): Block {
+  const chain = node.chain
+  const parent = chain.forkChoice.head.header
+  const tpl = buildBlockTemplate(chain.state, {
+    params: chain.params,
+    parent,
+    timestampMs: parent.timestampMs + INTERVAL_MS,
+    miner: testKey(9).address,
+    consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
+    candidates,
+  })
+  if (tpl.skipped.length > 0) throw tpl.skipped[0]!.error
+  return { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
+}
+
+void describe('chain gossip between real nodes (A - B - C)', () => {
+  const dirs: string[] = []
+  let nodes: KithNode[] = []
+  let a: KithNode, b: KithNode, c: KithNode
+  const relays = new Map<KithNode, { relay: ChainRelay; rpc: StubRpc }>()
+  const blamed: Array<{ peer: string; what: string; detail: string }> = []
+
+  before(async () => {
+    for (let i = 0; i < 3; i++) {
+      const dir = await tempDir('kith-gossip-')
+      dirs.push(dir)
+      await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisFile()))
+      nodes.push(await startNode({ dataDir: dir, network: 'testnet' }))
+    }
+    ;[a, b, c] = nodes as [KithNode, KithNode, KithNode]
+    // A line: A and C never meet, so all C sees went through B's validator.
+    await a.network.setPeerFilter((p) => p !== c.peerId)
+    await c.network.setPeerFilter((p) => p !== a.peerId)
+    await b.network.connect(tcpAddr(a))
+    await c.network.connect(tcpAddr(b))
+    const byPeer = new Map(nodes.map((n) => [n.peerId, n]))
+    for (const n of nodes) {
+      const rpc = new StubRpc(byPeer)
+      const relay = new ChainRelay(
+        { network: n.network, chain: n.chain, rpc, clock: systemClock, logger: silentLogger() },
+        { blockRelay: n === c ? 'full' : 'compact' },
+      )
+      relay.start()
+      relays.set(n, { relay, rpc })
+    }
+    const judge = b.network.judge
+    const misbehaved = judge.misbehaved.bind(judge)
+    judge.misbehaved = (peer, what, detail) => {
+      blamed.push({ peer, what, detail })
+      misbehaved(peer, what, detail)
+    }
+    const meshes = (): boolean =>
+      [TX_TOPIC, BLOCK_TOPIC].every(
+        (t) => a.network.meshPeers(t) >= 1 && b.network.meshPeers(t) >= 2 && c.network.meshPeers(t) >= 1,
+      )
+    await until('gossip meshes A-B-C', meshes, { nodes })
+  })
+
+  after(async () => {
+    for (const { relay } of relays.values()) relay.stop()
+    await stopAll(nodes)
+    nodes = []
+    await removeDirs(dirs)
+  })
+
+  const stats = (n: KithNode) => relays.get(n)!.relay.stats()
+  const rpcOf = (n: KithNode) => relays.get(n)!.rpc
+
+  void it("carries transfers submitted at A to every mempool, and rebuilds A's block from them without fetching", async () => {
+    const txs = [0, 1, 2].map((i) => transfer(testKey(1), testKey(7).address, { nonce: i }))
+    for (const tx of txs) a.chain.submitTx(tx)
+    const ids = txs.map((tx) => txId(tx).toString())
+    await until('transfers in B and C mempools', () =>
+      ids.every((id) => b.chain.mempoolPool.has(id) && c.chain.mempoolPool.has(id)),
+    )
+    const block = mineOn(a, txs)
+    const id = blockId(block.header).toString()
+    assert.equal(a.chain.importBlock(block).status, 'head')
+    await until('block at B and C', () => b.chain.head().id === id && c.chain.head().id === id)
+    for (const n of [b, c]) {
+      assert.equal(stats(n).blocksReceivedCompact, 1)
+      assert.equal(stats(n).blocksRebuiltFromMempool, 1)
+      assert.equal(stats(n).txsFetched, 0)
+      assert.equal(stats(n).fullBlockFallbacks, 0)
+      assert.deepEqual(rpcOf(n).calls, { txs: 0, blocks: 0 })
+    }
+    assert.equal(b.chain.mempoolPool.size, 0)
+  })
+
+  void it('fetches only the transfer the receiver lacks', async () => {
+    // Admitted at A behind the service's back: never gossiped.
+    const secret = transfer(testKey(2), testKey(7).address, { nonce: 0 })
+    a.chain.mempoolPool.add(secret, a.chain.view(), Date.now())
+    const block = mineOn(a, [secret])
+    const id = blockId(block.header).toString()
+    a.chain.importBlock(block)
+    await until('block at B and C', () => b.chain.head().id === id && c.chain.head().id === id)
+    assert.equal(stats(b).txsFetched, 1)
+    assert.equal(stats(b).fullBlockFallbacks, 0)
+    assert.deepEqual(rpcOf(b).calls, { txs: 1, blocks: 0 })
+    assert.equal(stats(c).txsFetched, 1)
+  })
+
+  void it('understands a full block announced by a node in full mode', async () => {
+    const block = mineOn(c, [])
+    const id = blockId(block.header).toString()
+    c.chain.importBlock(block)
+    await until('block at A', () => a.chain.head().id === id)
+    assert.equal(stats(a).blocksReceivedFull, 1)
+    assert.equal(stats(b).blocksReceivedFull, 1)
+    assert.ok(stats(a).blockBytesReceived > 0)
+  })
+
+  void it('rejects an invalid block from A at B: A is blamed, and C never sees it', async () => {
+    const good = mineOn(a, [])
+    const forged = {
+      ...good,
+      header: solvePow({ ...good.header, txRoot: new Uint8Array(32).fill(9) }, 0, 1_000_000)!,
+    }
+    const forgedId = blockId(forged.header).toString()
+    const cBefore = stats(c)
+    await a.network.publish(BLOCK_TOPIC, Uint8Array.of(0, ...encodeBlock(forged)))
+    await until('B blames A', () => blamed.length > 0)
+    assert.deepEqual(blamed, [{ peer: a.peerId, what: 'invalid-block', detail: 'BLOCK_TX_ROOT' }])
+    assert.equal(stats(b).messagesRejected, 1)
+    // A valid block from B after the forged one: C gets it, and got nothing before it.
+    const next = mineOn(b, [])
+    const nextId = blockId(next.header).toString()
+    b.chain.importBlock(next)
+    await until("B's block at C", () => c.chain.head().id === nextId)
+    assert.equal(
+      stats(c).blocksReceivedCompact + stats(c).blocksReceivedFull,
+      cBefore.blocksReceivedCompact + cBefore.blocksReceivedFull + 1,
+    )
+    assert.equal(stats(c).messagesRejected, 0)
+    assert.equal(c.chain.forkChoice.has(forgedId), false)
+  })
+})
