@@ -126,12 +126,16 @@ export interface ChainNetOptions {
   fundedKeys?: number
   /** Random edges on top of the spanning trees. @default size / 2 */
   extraEdges?: number
+  /** An explicit topology instead of a random one. */
+  edges?: readonly Edge[]
   /** Groups kept internally connected (for partitions). @default one group of all nodes */
   clusters?: readonly (readonly number[])[]
   /** Per-node config overrides (e.g. chain.blockRelay in the bench). */
   config?: (i: number) => TestConfig
   /** Per-node TCP wrapper (emulated latency). */
   wrapTcp?: (i: number) => CreateNodeOptions['wrapTcp']
+  /** Called once every node listens, before the topology is dialled (e.g. to learn listen ports). */
+  beforeConnect?: (nodes: readonly KithNode[]) => void
   logger?: Logger
 }
 
@@ -167,7 +171,7 @@ export class ChainNet {
   private constructor(parts: {
     nodes: KithNode[]
     dirs: string[]
-    edges: Edge[]
+    edges: readonly Edge[]
     rng: Rng
     networkId: string
     allocations: bigint
@@ -194,10 +198,12 @@ export class ChainNet {
     if (!Number.isInteger(opts.size) || opts.size < 2 || opts.size > MAX_CHAIN_NET_SIZE)
       throw new RangeError(`size must be 2..${MAX_CHAIN_NET_SIZE}, got ${opts.size}`)
     const rng = seededRng(opts.seed)
-    const edges = sparseTopology(opts.size, rng, {
-      extraEdges: opts.extraEdges ?? Math.floor(opts.size / 2),
-      ...(opts.clusters === undefined ? {} : { clusters: opts.clusters }),
-    })
+    const edges =
+      opts.edges ??
+      sparseTopology(opts.size, rng, {
+        extraEdges: opts.extraEdges ?? Math.floor(opts.size / 2),
+        ...(opts.clusters === undefined ? {} : { clusters: opts.clusters }),
+      })
     const file = chainNetGenesisFile(opts)
     const genesis = parseGenesis(file)
     const text = JSON.stringify(file, null, 2)
@@ -240,6 +246,7 @@ export class ChainNet {
     try {
       await net.#applyFilters()
       await Promise.all(nodes.map(async (n) => await n.start()))
+      opts.beforeConnect?.(nodes)
       await net.connectEdges()
       for (const m of opts.miners ?? []) net.startMining(m)
     } catch (err) {

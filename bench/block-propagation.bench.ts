@@ -1,0 +1,389 @@
+/**
+ * Block propagation on two 30-node in-process networks with emulated link latency, one relaying
+ * full blocks and one compact blocks, side by side: same topology, same link latencies, same
+ * transfers, the same announcing node per block, blocks announced alternately on each net.
+ * Every block holds PROPAGATION_BLOCK_TXS transfers that gossip already put in every mempool.
+ * Arrival times are compared with the shortest-path lower bound (Dijkstra over the topology with
+ * the link latencies); bytes are everything each node's TCP connections delivered, less the
+ * background rate measured in an idle window just before the block.
+ *
+ *   ./node_modules/.bin/node --expose-gc bench/block-propagation.bench.ts
+ */
+import { seededRng } from '../src/core/clock.ts'
+import {
+  blockId,
+  buildBlockTemplate,
+  createTransfer,
+  encodeBlock,
+  expectedBits,
+  medianTimePast,
+  signTransfer,
+  solvePow,
+  txId,
+  type Block,
+} from '../src/chain/index.ts'
+import { DEFAULT_CONFIG, type KithNode } from '../src/node/index.ts'
+import { ChainNet, fundedKey, minerKey, sparseTopology } from '../test/helpers/chain-net.ts'
+import { GC_PASSES } from './lib/constants.ts'
+import {
+  LINK_LATENCY_MAX_MS,
+  LINK_LATENCY_MIN_MS,
+  MAX_BLOCK_ARRIVAL_MS,
+  MAX_FILL_WAIT_MS,
+  PROPAGATION_BLOCKS,
+  PROPAGATION_BLOCK_TXS,
+  PROPAGATION_DRAIN_MS,
+  PROPAGATION_EXTRA_EDGES,
+  PROPAGATION_IDLE_MS,
+  PROPAGATION_NODES,
+  PROPAGATION_SEED,
+  PROPAGATION_WARMUP_BLOCKS,
+} from './lib/propagation-constants.ts'
+import { hops, LinkShaper, linkLatencies, lowerBounds } from './lib/propagation.ts'
+import { log, mean, measureMemory, mib, quantile, ratio, round } from './lib/stats.ts'
+
+type Mode = 'full' | 'compact'
+const MODES: readonly Mode[] = ['full', 'compact']
+const BLOCK_TOPIC = 'block/1'
+const TX_TOPIC = 'tx/1'
+
+interface RelayStatsLike {
+  txsFetched: number
+  fullBlockFallbacks: number
+  blocksRebuiltFromMempool: number
+  blockBytesReceived: number
+}
+const RELAY_KEYS = [
+  'txsFetched',
+  'fullBlockFallbacks',
+  'blocksRebuiltFromMempool',
+  'blockBytesReceived',
+] as const
+
+interface Side {
+  mode: Mode
+  net: ChainNet
+  shaper: LinkShaper
+  arrivalsMs: number[]
+  ratios: number[]
+  lastNodeRatios: number[]
+  rawBytes: number[]
+  netBytes: number[]
+  backgroundBytesPerS: number[]
+  incomplete: number
+  /** Relay counters summed over the net's nodes, measured blocks only (null: no relay found). */
+  relay: RelayStatsLike | null
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** The node's chain relay counters, wherever the node exposes them (null before wiring). */
+function relayStats(node: KithNode): Partial<RelayStatsLike> | null {
+  const n = node as unknown as Record<string, { stats?: () => Partial<RelayStatsLike> } | undefined>
+  for (const key of ['relay', 'gossip', 'chainRelay']) {
+    const holder = n[key]
+    if (holder !== undefined && typeof holder.stats === 'function') return holder.stats()
+  }
+  return null
+}
+
+/** Resolve once every node's check holds, re-checking on node events; false on timeout. */
+async function untilAll(
+  nodes: readonly KithNode[],
+  check: (n: KithNode, i: number) => boolean,
+  timeoutMs: number,
+): Promise<boolean> {
+  const all = (): boolean => nodes.every((n, i) => check(n, i))
+  if (all()) return true
+  return await new Promise<boolean>((resolve) => {
+    const unsubs = nodes.map((n) => n.subscribe(() => test()))
+    const poll = setInterval(() => test(), 100)
+    const timer = setTimeout(() => finish(false), timeoutMs)
+    function finish(ok: boolean): void {
+      clearInterval(poll)
+      clearTimeout(timer)
+      for (const u of unsubs) u()
+      resolve(ok)
+    }
+    function test(): void {
+      if (all()) finish(true)
+    }
+  })
+}
+
+function roundTransfers(networkId: string, round: number) {
+  return Array.from({ length: PROPAGATION_BLOCK_TXS }, (_, k) => {
+    const key = fundedKey(k)
+    return signTransfer(
+      createTransfer({
+        network: networkId,
+        senderKey: key.publicKey,
+        nonce: round,
+        recipient: fundedKey((k + 1) % PROPAGATION_BLOCK_TXS).address,
+        amount: 1_000n + BigInt(round),
+        fee: 100n,
+      }),
+      key.privateKey,
+    )
+  })
+}
+
+/** Submit the round's transfers at `at`; wait until every mempool of the net holds all of them. */
+async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfers>): Promise<number> {
+  const ids = txs.map((tx) => txId(tx).toString())
+  const nodes = side.net.nodes
+  for (const tx of txs) nodes[at]!.chain.submitTx(tx)
+  const ok = await untilAll(nodes, (n) => ids.every((id) => n.chain.mempoolPool.has(id)), MAX_FILL_WAIT_MS)
+  return ok ? 0 : nodes.filter((n) => !ids.every((id) => n.chain.mempoolPool.has(id))).length
+}
+
+function buildBlock(node: KithNode, source: number): Block {
+  const chain = node.chain
+  const p = chain.params
+  const parent = chain.forkChoice.head
+  const ctx = chain.forkChoice.headerContext(parent.id)!
+  const timestampMs = Math.max(
+    Date.now(),
+    parent.header.timestampMs + p.blockIntervalMs,
+    medianTimePast(ctx.recentTimestampsMs) + 1,
+  )
+  const tpl = buildBlockTemplate(chain.state, {
+    params: p,
+    parent: parent.header,
+    timestampMs,
+    miner: minerKey(source).address,
+    consensus: { engine: 'pow', bits: expectedBits(p, parent.header), nonce: 0 },
+    candidates: chain.mempoolPool.select(chain.view()),
+  })
+  return { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
+}
+
+/** Announce one block from `source`; record arrivals, ratios to the lower bound and bytes. */
+async function propagate(side: Side, source: number, bounds: number[], measured: boolean): Promise<Block> {
+  const { net, shaper } = side
+  const nodes = net.nodes
+  const before = [...shaper.received]
+  await sleep(PROPAGATION_IDLE_MS)
+  const idle = shaper.received.map((b, i) => b - before[i]!)
+  const block = buildBlock(nodes[source]!, source)
+  const id = blockId(block.header).toString()
+  const arrived = new Array<number | null>(nodes.length).fill(null)
+  const unsubs = nodes.map((n, i) =>
+    n.subscribe((e) => {
+      if (e.type === 'chain:head' && e.id === id && arrived[i] === null) arrived[i] = performance.now()
+    }),
+  )
+  const relayBefore = sumRelay(nodes)
+  const bytes0 = [...shaper.received]
+  const t0 = performance.now()
+  nodes[source]!.chain.importBlock(block)
+  const complete = await untilAll(nodes, (n) => n.chain.head().id === id, MAX_BLOCK_ARRIVAL_MS)
+  const tDone = performance.now()
+  for (const u of unsubs) u()
+  await sleep(PROPAGATION_DRAIN_MS)
+  const windowMs = performance.now() - t0
+  if (!measured) return block
+  if (!complete) side.incomplete++
+  const others = nodes.map((_, i) => i).filter((i) => i !== source)
+  for (const i of others) {
+    const at = arrived[i]
+    if (at == null) continue
+    const ms = at - t0
+    side.arrivalsMs.push(ms)
+    side.ratios.push(ms / bounds[i]!)
+    const raw = shaper.received[i]! - bytes0[i]!
+    const background = (idle[i]! / PROPAGATION_IDLE_MS) * windowMs
+    side.rawBytes.push(raw)
+    side.netBytes.push(raw - background)
+    side.backgroundBytesPerS.push((idle[i]! / PROPAGATION_IDLE_MS) * 1000)
+  }
+  if (complete) side.lastNodeRatios.push((tDone - t0) / Math.max(...others.map((i) => bounds[i]!)))
+  const relayAfter = sumRelay(nodes)
+  if (relayBefore !== null && relayAfter !== null) {
+    side.relay ??= {
+      txsFetched: 0,
+      fullBlockFallbacks: 0,
+      blocksRebuiltFromMempool: 0,
+      blockBytesReceived: 0,
+    }
+    for (const k of RELAY_KEYS) side.relay[k] += relayAfter[k] - relayBefore[k]
+  }
+  return block
+}
+
+function sumRelay(nodes: readonly KithNode[]): RelayStatsLike | null {
+  const all = nodes.map(relayStats)
+  if (all.some((s) => s === null)) return null
+  const sum = (k: keyof RelayStatsLike): number => all.reduce((a, s) => a + (s![k] ?? 0), 0)
+  return {
+    txsFetched: sum('txsFetched'),
+    fullBlockFallbacks: sum('fullBlockFallbacks'),
+    blocksRebuiltFromMempool: sum('blocksRebuiltFromMempool'),
+    blockBytesReceived: sum('blockBytesReceived'),
+  }
+}
+
+/** Relay counters per receiving node per measured block. */
+function relayPerNodeBlock(relay: RelayStatsLike | null) {
+  if (relay === null) return null
+  const per = (v: number): number => round(v / (PROPAGATION_NODES - 1) / PROPAGATION_BLOCKS, 2)
+  return {
+    txs_fetched: per(relay.txsFetched),
+    full_block_fallbacks: per(relay.fullBlockFallbacks),
+    rebuilt_from_mempool: per(relay.blocksRebuiltFromMempool),
+    block_topic_bytes: Math.round(relay.blockBytesReceived / (PROPAGATION_NODES - 1) / PROPAGATION_BLOCKS),
+  }
+}
+
+function summary(side: Side, blockBytes: number) {
+  const q = (v: number[], x: number): number | null => (v.length === 0 ? null : round(quantile(v, x)))
+  return {
+    p50_ms: q(side.arrivalsMs, 0.5),
+    p95_ms: q(side.arrivalsMs, 0.95),
+    max_ms: q(side.arrivalsMs, 1),
+    ratio_to_lower_bound: {
+      p50: q(side.ratios, 0.5),
+      p95: q(side.ratios, 0.95),
+      max: q(side.ratios, 1),
+      last_node_median:
+        side.lastNodeRatios.length === 0 ? null : round(quantile(side.lastNodeRatios, 0.5), 2),
+    },
+    bytes_received_per_node_per_block: side.netBytes.length === 0 ? null : Math.round(mean(side.netBytes)),
+    bytes_received_per_node_per_block_raw:
+      side.rawBytes.length === 0 ? null : Math.round(mean(side.rawBytes)),
+    bytes_vs_block_size: side.netBytes.length === 0 ? null : ratio(mean(side.netBytes), blockBytes),
+    background_bytes_per_node_per_s:
+      side.backgroundBytesPerS.length === 0 ? null : Math.round(mean(side.backgroundBytesPerS)),
+    incomplete: side.incomplete,
+    relay_per_node_per_block: relayPerNodeBlock(side.relay),
+  }
+}
+
+async function main(): Promise<void> {
+  const rng = seededRng(PROPAGATION_SEED)
+  const edges = sparseTopology(PROPAGATION_NODES, rng, { extraEdges: PROPAGATION_EXTRA_EDGES })
+  const latency = linkLatencies(edges, rng, LINK_LATENCY_MIN_MS, LINK_LATENCY_MAX_MS)
+  const memBefore = measureMemory(GC_PASSES)
+  const sides: Side[] = []
+  const started = performance.now()
+  try {
+    for (const mode of MODES) {
+      const shaper = new LinkShaper(PROPAGATION_NODES, latency, { seed: PROPAGATION_SEED })
+      const net = await ChainNet.start({
+        size: PROPAGATION_NODES,
+        seed: PROPAGATION_SEED,
+        edges,
+        fundedKeys: PROPAGATION_BLOCK_TXS,
+        // Blocks are built by the bench, so the interval only paces timestamps.
+        blockIntervalMs: 100,
+        config: () => ({ chain: { ...DEFAULT_CONFIG.chain, blockRelay: mode } }),
+        wrapTcp: (i) => shaper.wrapTcp(i),
+        beforeConnect: (nodes) => shaper.learnPorts(nodes),
+      })
+      sides.push({
+        mode,
+        net,
+        shaper,
+        arrivalsMs: [],
+        ratios: [],
+        lastNodeRatios: [],
+        rawBytes: [],
+        netBytes: [],
+        backgroundBytesPerS: [],
+        incomplete: 0,
+        relay: null,
+      })
+      log(`${mode} net up after ${Math.round(performance.now() - started)} ms`)
+    }
+    const formed = await Promise.all(
+      sides.map(
+        async (s) =>
+          await untilAll(
+            s.net.nodes,
+            (n) => n.network.meshPeers(BLOCK_TOPIC) >= 1 && n.network.meshPeers(TX_TOPIC) >= 1,
+            MAX_FILL_WAIT_MS,
+          ),
+      ),
+    )
+    if (formed.some((f) => !f))
+      throw new Error('gossip meshes did not form: is the chain relay wired into the node?')
+    const formMs = Math.round(performance.now() - started)
+    const memAfter = measureMemory(GC_PASSES)
+    log(`meshes formed after ${formMs} ms; rss ${mib(memAfter.rssBytes)} MiB`)
+    const networkId = sides[0]!.net.networkId
+    let blockBytes = 0
+    let blockTxs = 0
+    const lower: number[] = []
+    const hopCounts: number[] = []
+    const total = PROPAGATION_WARMUP_BLOCKS + PROPAGATION_BLOCKS
+    for (let r = 0; r < total; r++) {
+      const source = rng.int(PROPAGATION_NODES)
+      const bounds = lowerBounds(PROPAGATION_NODES, edges, latency, source)
+      const h = hops(PROPAGATION_NODES, edges, source)
+      const txs = roundTransfers(networkId, r)
+      const missing = await Promise.all(sides.map(async (s) => await fill(s, source, txs)))
+      if (missing.some((m) => m > 0)) log(`round ${r}: transfers missing from ${missing.join('/')} mempools`)
+      const measured = r >= PROPAGATION_WARMUP_BLOCKS
+      // Alternate which relay mode goes first, so drift in machine load hits both alike.
+      const order = r % 2 === 0 ? sides : [...sides].reverse()
+      for (const s of order) {
+        const block = await propagate(s, source, bounds, measured)
+        blockBytes = encodeBlock(block).length
+        blockTxs = block.transactions.length - 1
+      }
+      if (measured) {
+        for (let i = 0; i < PROPAGATION_NODES; i++) {
+          if (i === source) continue
+          lower.push(bounds[i]!)
+          hopCounts.push(h[i]!)
+        }
+      }
+      log(`block ${r} from node ${source}: ${blockTxs} transfers, ${blockBytes} bytes`)
+    }
+    const [full, compact] = sides.map((s) => summary(s, blockBytes))
+    const result = {
+      bench: 'block-propagation',
+      nodes: PROPAGATION_NODES,
+      edges: edges.length,
+      mean_degree: round((2 * edges.length) / PROPAGATION_NODES, 2),
+      link_latency_ms: [LINK_LATENCY_MIN_MS, LINK_LATENCY_MAX_MS],
+      seed: PROPAGATION_SEED,
+      blocks: PROPAGATION_BLOCKS,
+      block_transfers: blockTxs,
+      block_bytes: blockBytes,
+      lower_bound_ms: { p50: round(quantile(lower, 0.5)), max: round(quantile(lower, 1)) },
+      hops: { p50: quantile(hopCounts, 0.5), max: quantile(hopCounts, 1) },
+      full,
+      compact,
+      ratio_compact_vs_full: {
+        p50_ms: ratio(compact!.p50_ms ?? 0, full!.p50_ms ?? 0),
+        p95_ms: ratio(compact!.p95_ms ?? 0, full!.p95_ms ?? 0),
+        max_ms: ratio(compact!.max_ms ?? 0, full!.max_ms ?? 0),
+        bytes: ratio(
+          compact!.bytes_received_per_node_per_block ?? 0,
+          full!.bytes_received_per_node_per_block ?? 0,
+        ),
+      },
+      memory: {
+        nodes_in_process: PROPAGATION_NODES * MODES.length,
+        rss_mib: mib(memAfter.rssBytes),
+        heap_used_mib: mib(memAfter.heapUsedBytes),
+        rss_per_node_mib: round(
+          (memAfter.rssBytes - memBefore.rssBytes) / 1_048_576 / (PROPAGATION_NODES * MODES.length),
+        ),
+        heap_per_node_mib: round(
+          (memAfter.heapUsedBytes - memBefore.heapUsedBytes) / 1_048_576 / (PROPAGATION_NODES * MODES.length),
+        ),
+      },
+      lightened:
+        'TCP only (no WS listener), DHT client mode, metrics off, no bootstrap; peer filters pin the topology',
+      unresolved_links: sides.reduce((a, s) => a + s.shaper.unresolved, 0),
+      form_ms: formMs,
+    }
+    console.log(JSON.stringify(result))
+  } finally {
+    await Promise.all(sides.map(async (s) => await s.net.stop()))
+  }
+}
+
+await main()
