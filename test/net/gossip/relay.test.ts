@@ -252,7 +252,7 @@ void describe('block gossip', () => {
 
   void it('reports an unknown parent to the sync manager and ignores the block (compact and full)', async () => {
     r.model.apply(nextBlock([]))
-    const child = nextBlock([])
+    const child = nextBlock()
     const childId = blockId(child.header).toString()
     assert.equal(await r.deliver(BLOCK_TOPIC, compactMsg(child)), 'ignore')
     assert.equal(await r.deliver(BLOCK_TOPIC, fullMsg(child)), 'ignore')
@@ -320,12 +320,13 @@ void describe('block gossip', () => {
       r.h.close()
       await rm(r.h.dir, { recursive: true, force: true })
       r = await rig({ blockRelay: mode })
-      const b = nextBlock([])
+      const b = nextBlock()
       r.h.clock.advance(INTERVAL_MS)
       r.h.chain.importBlock(b)
       const blocks = r.published.filter((p) => p.topic === BLOCK_TOPIC)
       assert.equal(blocks.length, 1)
       assert.deepEqual(blocks[0]!.data, encodeBlockAnnouncement(mode, b))
+      assert.equal(blocks[0]!.data[0], mode === 'full' ? 0 : 1)
       assert.equal(r.relay.stats().blocksPublished, 1)
     })
   }
