@@ -14,7 +14,7 @@ import type { Clock } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { PeerJudge } from '../judge.ts'
-import { MAX_STREAMS_PER_PROTOCOL, RATE_LIMITS } from './constants.ts'
+import { FRAME_OVERHEAD_BYTES, MAX_STREAMS_PER_PROTOCOL, RATE_LIMITS } from './constants.ts'
 import { RpcError } from './errors.ts'
 import { createHandlers, type RpcHandler } from './handlers/index.ts'
 import { RPC_SPECS, type RpcRequests, type RpcSpec } from './messages.ts'
@@ -98,7 +98,11 @@ function streamHandler<N extends RpcName>(
   return async (stream, connection) => {
     const peer = connection.remotePeer.toString()
     const signal = AbortSignal.timeout(timeoutMs)
-    const lp = lpStream(stream, { maxDataLength: spec.maxRequestBytes })
+    // One request frame is all a client sends: buffer no more than that.
+    const lp = lpStream(stream, {
+      maxDataLength: spec.maxRequestBytes,
+      maxBufferSize: spec.maxRequestBytes + FRAME_OVERHEAD_BYTES,
+    })
     try {
       if (!env.limiter.allow(peer, spec.name, env.clock.monotonicMs())) {
         env.judge.penalise(peer, 'rate-limit', spec.name)
