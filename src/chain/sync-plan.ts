@@ -336,8 +336,9 @@ export function rankPeers<P extends Readonly<PlanPeer>>(peers: readonly P[]): P[
 
 /**
  * Which peers to ask for the next header batch: those announcing more work than `tipWork`, best
- * first, benched ones last, at most `max` (cross-checking: a withholding or lying peer is
- * outvoted by the work the others prove).
+ * first, at most `max` (cross-checking: a withholding or lying peer is outvoted by the work the
+ * others prove). Benched peers are left out until their bench ends (no retry storm at a peer that
+ * just failed).
  */
 export function planHeaderPeers(
   peers: readonly Readonly<PlanPeer>[],
@@ -345,10 +346,10 @@ export function planHeaderPeers(
   max: number,
   nowMs: number,
 ): string[] {
-  const ahead = peers.filter((p) => p.totalWork > tipWork)
-  const rested = rankPeers(ahead.filter((p) => p.benchedUntilMs <= nowMs))
-  const benched = rankPeers(ahead.filter((p) => p.benchedUntilMs > nowMs))
-  return [...rested, ...benched].slice(0, max).map((p) => p.id)
+  const ready = peers.filter((p) => p.totalWork > tipWork && p.benchedUntilMs <= nowMs)
+  return rankPeers(ready)
+    .slice(0, max)
+    .map((p) => p.id)
 }
 
 export interface HeaderCandidate<H> {
