@@ -12,13 +12,17 @@ export function lightSyncTarget(chain: LightChain): SyncTarget {
   return chain
 }
 
-/** What a light node serves: its status (light: true) and main-chain headers. */
-export function lightRpcSource(chain: LightChain): RpcChainSource {
+/**
+ * What a light node serves: its status (light: true) and main-chain headers. `network` is the
+ * full network id (KithNetwork.network); it equals the genesis params' networkId.
+ */
+export function lightRpcSource(chain: LightChain, opts: { network?: string } = {}): RpcChainSource {
+  const network = opts.network ?? chain.params.networkId
   return {
     status(): StatusMessage {
       const head = chain.head()
       return {
-        network: chain.params.networkId,
+        network,
         genesisId: chain.genesisId,
         headId: head.id,
         height: head.height,

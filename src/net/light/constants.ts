@@ -27,3 +27,9 @@ export const LIGHT_QUERY_TIMEOUT_MS = 30_000
  * until an account proof shows their nonce spent. Overflow: the oldest is forgotten.
  */
 export const MAX_SENT_TXS = 1_000
+
+/**
+ * Peer statuses the full-peer set keeps (entries leave on disconnect, so this only binds a
+ * misconfigured node with a huge connection limit). Overflow: the oldest entry is dropped.
+ */
+export const MAX_TRACKED_PEERS = 1_000
