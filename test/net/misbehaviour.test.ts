@@ -1,50 +1,59 @@
 /**
- * Misbehaviour on real Kith nodes over loopback: a peer that sends invalid blocks and one that
- * floods malformed messages are both banned (once each, listed with a reason, refused again even
- * after the victim restarts), while an honest peer stays connected; ambiguous offences only
- * disconnect.
+ * Misbehaviour on real Kith nodes over loopback, through the real chain gossip (ChainRelay's
+ * block and transaction validators): a peer that sends invalid blocks and one that floods
+ * malformed messages are both banned (once each, listed with a reason, refused again even after
+ * the victim restarts), while an honest peer stays connected and its blocks and transfers are
+ * taken; ambiguous offences only disconnect.
  */
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { blockId, encodeBlock, encodeTx, txId } from '../../src/chain/codec.ts'
+import { expectedBits, solvePow } from '../../src/chain/consensus/index.ts'
+import { buildBlockTemplate } from '../../src/chain/transition.ts'
+import type { Block } from '../../src/chain/types.ts'
+import { systemClock } from '../../src/core/clock.ts'
 import { silentLogger } from '../../src/core/logger.ts'
+import { ChainRelay } from '../../src/net/gossip/relay.ts'
+import { BLOCK_TOPIC, TX_TOPIC } from '../../src/net/gossip/topics.ts'
+import type { RelayRpc } from '../../src/net/gossip/types.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
 import type { NodeEvent } from '../../src/node/types.ts'
-import type { GossipInbound, GossipVerdict, KithNetwork } from '../../src/net/network.ts'
 import { MISBEHAVIOUR_BAN_MS, SCORE_DISCONNECT_THRESHOLD } from '../../src/net/constants.ts'
-import { removeDirs, startNode, stopAll, tcpAddr, until } from '../helpers/nodes.ts'
+import { genesisFile, INTERVAL_MS, testKey, transfer } from '../chain/helpers.ts'
+import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../helpers/nodes.ts'
 
-/** The test's stand-in for the block topic: JSON `{ valid: boolean }`, anything else is malformed. */
-const TOPIC = 'test-blocks'
-
-function blockValidator(net: KithNetwork): (m: GossipInbound) => GossipVerdict {
-  return (m) => {
-    let block: unknown
-    try {
-      block = JSON.parse(new TextDecoder().decode(m.data))
-    } catch {
-      net.judge.misbehaved(m.peer, 'malformed-message', 'TEST_DECODE')
-      return 'reject'
-    }
-    if (typeof block !== 'object' || block == null || !('valid' in block)) {
-      net.judge.misbehaved(m.peer, 'malformed-message', 'TEST_SHAPE')
-      return 'reject'
-    }
-    if (block.valid !== true) {
-      net.judge.misbehaved(m.peer, 'invalid-block', 'TEST_BLOCK_RULE')
-      return 'reject'
-    }
-    return 'accept'
-  }
+/** Full announcements need no fetching: the victim's relay never calls its rpc. */
+const noRpc: RelayRpc = {
+  txs: async () => await Promise.reject(new Error('unexpected rpc call')),
+  blocks: async () => await Promise.reject(new Error('unexpected rpc call')),
 }
 
-const encode = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
-
-function watch(node: KithNode): { events: NodeEvent[]; received: string[] } {
-  const out = { events: [] as NodeEvent[], received: [] as string[] }
-  node.subscribe((e) => out.events.push(e))
-  node.network.onGossip(TOPIC, (m) => out.received.push(new TextDecoder().decode(m.data)))
-  return out
+/** A node on the shared fast test chain (easy PoW). */
+async function chainNode(): Promise<KithNode> {
+  const dir = await tempDir('kith-misbehaviour-')
+  await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisFile()))
+  return await startNode({ dataDir: dir, network: 'testnet' })
 }
+
+/** A block on the node's head, sealed (easy PoW). */
+function mineOn(node: KithNode): Block {
+  const chain = node.chain
+  const parent = chain.forkChoice.head.header
+  const tpl = buildBlockTemplate(chain.state, {
+    params: chain.params,
+    parent,
+    timestampMs: parent.timestampMs + INTERVAL_MS,
+    miner: testKey(9).address,
+    consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
+    candidates: [],
+  })
+  return { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
+}
+
+/** The block topic's full-block announcement (kind byte 0, then the block). */
+const fullAnnouncement = (block: Block): Uint8Array => Uint8Array.of(0, ...encodeBlock(block))
 
 const connected = (a: KithNode, b: KithNode): boolean => a.peers().some((p) => p.peerId === b.peerId)
 
@@ -83,30 +92,50 @@ describe('misbehaviour (real nodes on loopback)', () => {
   let flooder: KithNode
 
   it('bans a peer sending invalid blocks and one flooding malformed messages; the honest peer stays', async () => {
-    victim = await startNode()
-    nodes.push(victim)
-    dirs.push(victim.dataDir)
-    victim.network.setTopicValidator(TOPIC, blockValidator(victim.network))
-    const seen = watch(victim)
-    ;[honest, badBlocks, flooder] = await Promise.all([startNode(), startNode(), startNode()])
-    nodes.push(honest, badBlocks, flooder)
-    for (const n of [honest, badBlocks, flooder]) {
-      dirs.push(n.dataDir)
-      await n.connect(tcpAddr(victim))
-    }
+    victim = await chainNode()
+    const relay = new ChainRelay({
+      network: victim.network,
+      chain: victim.chain,
+      rpc: noRpc,
+      clock: systemClock,
+      logger: silentLogger(),
+    })
+    relay.start()
+    const events: NodeEvent[] = []
+    victim.subscribe((e) => events.push(e))
+    ;[honest, badBlocks, flooder] = await Promise.all([chainNode(), chainNode(), chainNode()])
+    nodes.push(victim, honest, badBlocks, flooder)
+    dirs.push(...[victim, honest, badBlocks, flooder].map((n) => n.dataDir))
+    for (const n of [honest, badBlocks, flooder]) await n.connect(tcpAddr(victim))
     await until(
-      'every peer sees the victim subscribed',
-      () => [honest, badBlocks, flooder].every((n) => n.network.topicPeers(TOPIC) > 0),
+      'every peer sees the victim on both chain topics',
+      () =>
+        [honest, badBlocks, flooder].every((n) => n.network.topicPeers(BLOCK_TOPIC) > 0) &&
+        [honest, badBlocks, flooder].every((n) => n.network.topicPeers(TX_TOPIC) > 0),
       { nodes: [honest, badBlocks, flooder] },
     )
 
-    await honest.network.publish(TOPIC, encode({ valid: true, n: 1 }))
-    await until('the honest block arrives', () => seen.received.length === 1)
+    // The honest peer's block is taken.
+    const good = mineOn(honest)
+    honest.chain.importBlock(good)
+    await honest.network.publish(BLOCK_TOPIC, fullAnnouncement(good))
+    await until(
+      'the honest block is the victim head',
+      () => victim.chain.head().id === blockId(good.header).toString(),
+    )
 
-    for (let i = 0; i < 3; i++) await badBlocks.network.publish(TOPIC, encode({ valid: false, n: i }))
-    // A flood: 200 malformed messages without waiting (the ones sent after the ban go nowhere).
+    // Invalid blocks: sealed, on the victim's head, but the txRoot commits to nothing in the body.
+    for (let i = 0; i < 3; i++) {
+      const b = mineOn(victim)
+      const forged = {
+        ...b,
+        header: solvePow({ ...b.header, txRoot: new Uint8Array(32).fill(i + 1) }, 0, 1_000_000)!,
+      }
+      await badBlocks.network.publish(BLOCK_TOPIC, fullAnnouncement(forged))
+    }
+    // A flood: 200 malformed transactions without waiting (the ones sent after the ban go nowhere).
     const garbage = Array.from({ length: 200 }, (_, i) => new TextEncoder().encode(`\u0000garbage ${i}`))
-    await Promise.all(garbage.map(async (g) => await flooder.network.publish(TOPIC, g).catch(() => 0)))
+    await Promise.all(garbage.map(async (g) => await flooder.network.publish(TX_TOPIC, g).catch(() => 0)))
 
     await until(
       'both bad peers are banned and disconnected',
@@ -121,21 +150,33 @@ describe('misbehaviour (real nodes on loopback)', () => {
     const byPeer = new Map(bans.map((b) => [b.peerId, b]))
     assert.equal(bans.length, 2)
     assert.equal(byPeer.get(badBlocks.peerId)?.reason, 'invalid-block')
-    assert.equal(byPeer.get(badBlocks.peerId)?.detail, 'TEST_BLOCK_RULE')
+    assert.equal(byPeer.get(badBlocks.peerId)?.detail, 'BLOCK_TX_ROOT')
     assert.equal(byPeer.get(flooder.peerId)?.reason, 'malformed-message')
-    assert.equal(byPeer.get(flooder.peerId)?.detail, 'TEST_DECODE')
+    assert.match(byPeer.get(flooder.peerId)?.detail ?? '', /^DECODE_/)
     for (const b of bans) assert.equal(b.untilMs - b.sinceMs, MISBEHAVIOUR_BAN_MS)
 
     // Announced once per peer, not once per message.
-    const banned = seen.events.filter((e) => e.type === 'peer:banned')
+    const banned = events.filter((e) => e.type === 'peer:banned')
     assert.deepEqual(banned.map((e) => e.peerId).sort(), [badBlocks.peerId, flooder.peerId].sort())
 
-    // No bad data was delivered; the honest peer was never dropped and its next block arrives.
-    assert.ok(seen.received.every((r) => r.includes('"valid":true')))
-    await honest.network.publish(TOPIC, encode({ valid: true, n: 2 }))
-    await until('the second honest block arrives', () => seen.received.length === 2)
+    // The honest peer was never dropped: its next transfer and block are taken.
+    const tx = transfer(testKey(1), testKey(7).address)
+    await honest.network.publish(TX_TOPIC, encodeTx(tx))
+    await until('the honest transfer is in the victim mempool', () =>
+      victim.chain.mempoolPool.has(txId(tx).toString()),
+    )
+    const next = mineOn(honest)
+    honest.chain.importBlock(next)
+    await honest.network.publish(BLOCK_TOPIC, fullAnnouncement(next))
+    await until(
+      'the next honest block is the victim head',
+      () => victim.chain.head().id === blockId(next.header).toString(),
+    )
+    assert.equal(victim.chain.head().height, 2)
     assert.ok(connected(victim, honest))
-    assert.ok(!seen.events.some((e) => e.type === 'peer:disconnect' && e.peerId === honest.peerId))
+    assert.ok(!events.some((e) => e.type === 'peer:disconnect' && e.peerId === honest.peerId))
+    assert.equal(relay.stats().messagesRejected >= 2, true)
+    relay.stop()
 
     // The victim refuses a banned peer's dial, and will not dial it either.
     await assertRefused(victim, badBlocks)
