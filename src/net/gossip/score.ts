@@ -50,16 +50,19 @@ const COMMON_TOPIC: Omit<
   invalidMessageDeliveriesDecay: decayOver(ONE_HOUR_MS),
 }
 
-/** Transactions: many small messages; one invalid one drops the sender below the gossip threshold. */
+/**
+ * Transactions: many small messages. One invalid one (-25) drops even a peer at full positive
+ * credit below the gossip threshold; a second (-100) graylists it.
+ */
 export const TX_TOPIC_SCORE: TopicScoreParams = {
   ...COMMON_TOPIC,
   topicWeight: 0.5,
   firstMessageDeliveriesWeight: 0.5,
   firstMessageDeliveriesCap: 20,
-  invalidMessageDeliveriesWeight: -20,
+  invalidMessageDeliveriesWeight: -50,
 }
 
-/** Blocks: rare and costly to check; one invalid block graylists the sender at once. */
+/** Blocks: rare and costly to check; one invalid block (-100) graylists even a peer at full credit. */
 export const BLOCK_TOPIC_SCORE: TopicScoreParams = {
   ...COMMON_TOPIC,
   topicWeight: 1,

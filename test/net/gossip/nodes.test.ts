@@ -20,6 +20,7 @@ import type { Block, TransferTx } from '../../../src/chain/types.ts'
 import { systemClock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
 import { ChainRelay } from '../../../src/net/gossip/relay.ts'
+import { GOSSIP_SCORE_THRESHOLDS } from '../../../src/net/gossip/score.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/topics.ts'
 import type { RelayRpc } from '../../../src/net/gossip/types.ts'
 import type { KithNode } from '../../../src/node/index.ts'
@@ -176,6 +177,12 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
     await until('B blames A', () => blamed.length > 0)
     assert.deepEqual(blamed, [{ peer: a.peerId, what: 'invalid-block', detail: 'BLOCK_TX_ROOT' }])
     assert.equal(stats(b).messagesRejected, 1)
+    // GossipSub scored the reject too: A is graylisted at B (its counters outlive the ban's hang-up).
+    const pubsub = b.network.host.services.pubsub as unknown as { getScore(peer: string): number }
+    await until(
+      'A graylisted at B',
+      () => pubsub.getScore(a.peerId) < GOSSIP_SCORE_THRESHOLDS.graylistThreshold,
+    )
     // A valid block from B after the forged one: C gets it, and got nothing before it.
     const next = mineOn(b, [])
     const nextId = blockId(next.header).toString()
