@@ -307,6 +307,11 @@ export class KithNetwork {
       this.#log.error({ what, detail }, 'a component blamed this node itself; ignored')
       return
     }
+    if (!Object.hasOwn(BAN_MS, what)) {
+      // A caller passed a reason outside the Misbehaviour union (a cast): still ban, under a known one.
+      detail = `${String(what)}: ${detail}`
+      what = 'malformed-message'
+    }
     const nowMs = this.#init.clock.nowMs()
     const { record, outcome } = this.#bans.ban(
       { peerId, reason: what, detail, durationMs: BAN_MS[what] },

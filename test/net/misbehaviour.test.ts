@@ -20,6 +20,7 @@ import { BLOCK_TOPIC, TX_TOPIC } from '../../src/net/gossip/topics.ts'
 import type { RelayRpc } from '../../src/net/gossip/types.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
 import type { NodeEvent } from '../../src/node/types.ts'
+import type { Misbehaviour } from '../../src/net/judge.ts'
 import { MISBEHAVIOUR_BAN_MS, SCORE_DISCONNECT_THRESHOLD } from '../../src/net/constants.ts'
 import { genesisFile, INTERVAL_MS, testKey, transfer } from '../chain/helpers.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../helpers/nodes.ts'
@@ -238,6 +239,12 @@ describe('misbehaviour (real nodes on loopback)', () => {
     dirs.push(a.dataDir, b.dataDir)
     a.network.judge.misbehaved(b.peerId, 'invalid-tx', 'TX_SIGNATURE')
     await assertRefused(a, b)
+    // A reason outside the union (a cast somewhere) still bans, under a known reason.
+    a.network.judge.misbehaved(b.peerId, 'made-up' as Misbehaviour, 'X')
+    assert.deepEqual(
+      a.network.bans().map((r) => [r.reason, r.detail]),
+      [['malformed-message', 'made-up: X']],
+    )
     assert.equal(a.network.unban(b.peerId), true)
     assert.equal(a.network.unban(b.peerId), false)
     assert.throws(() => a.network.unban('not-a-peer-id'), { code: 'INVALID_PEER_ID' })
