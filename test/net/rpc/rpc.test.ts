@@ -55,7 +55,9 @@ async function pair(
   opts: {
     local?: StatusMessage
     rateLimits?: Parameters<typeof registerRpc>[2]['rateLimits']
+    serverTimeoutsMs?: Parameters<typeof registerRpc>[2]['timeoutsMs']
     clientTimeoutMs?: number
+    source?: RpcChainSource
   } = {},
 ): Promise<Pair> {
   const { client, server, stop } = await hostPair()
@@ -63,7 +65,8 @@ async function pair(
   const clientJudge = recordingJudge()
   const statuses: [string, StatusMessage][] = []
   const unregister = await registerRpc(server, NET, {
-    source,
+    source: opts.source ?? source,
+    ...(opts.serverTimeoutsMs != null ? { timeoutsMs: opts.serverTimeoutsMs } : {}),
     judge: serverJudge,
     clock: new ManualClock(0),
     logger: silentLogger(),
@@ -375,6 +378,37 @@ describe('chain rpc: peers held to account', () => {
           ['misbehaved', 'malformed-message'],
         ],
       )
+    } finally {
+      await p.stop()
+    }
+  })
+
+  it('a requester that opens a stream and says nothing is penalised for the timeout', async () => {
+    const p = await pair({ serverTimeoutsMs: { txs: 200 } })
+    try {
+      await rawSend(p, 'txs', new Uint8Array(0))
+      assert.deepEqual(
+        p.serverJudge.verdicts.map((v) => [v.kind, v.what, v.peer]),
+        [['penalised', 'timeout', p.client.peerId.toString()]],
+      )
+    } finally {
+      await p.stop()
+    }
+  })
+
+  it('a server whose chain fails answers RPC_FAILED; nobody is judged and it keeps serving', async () => {
+    const failing: RpcChainSource = {
+      ...source,
+      block: () => {
+        throw new Error('disk on fire')
+      },
+    }
+    const p = await pair({ source: failing })
+    try {
+      const peer = p.server.peerId.toString()
+      await assert.rejects(p.rpc.blocks(peer, [ids()[1]!]), { code: 'RPC_FAILED' })
+      assert.equal((await p.rpc.status(peer)).height, HEIGHT)
+      assert.deepEqual([...p.serverJudge.verdicts, ...p.clientJudge.verdicts], [])
     } finally {
       await p.stop()
     }
