@@ -1,4 +1,5 @@
 /** Bounds and timings of chain gossip. Each has a line in docs/LIMITS.md. */
+import { MAX_GOSSIP_MESSAGE_BYTES } from '../constants.ts'
 
 /**
  * Ids of transactions and blocks that arrived by gossip, remembered so the relay does not
@@ -15,6 +16,12 @@ export const MAX_LOGGED_REASONS = 1_024
  * ignored until one finishes. A block arrives every few seconds, so 16 is far above need.
  */
 export const MAX_BLOCKS_IN_FLIGHT = 16
+
+/**
+ * Largest full-block announcement; a larger block is announced compact. GossipSub drops any RPC
+ * over MAX_GOSSIP_MESSAGE_BYTES (1 MiB); 4 KiB is left for its envelope (signature, key, topic).
+ */
+export const MAX_FULL_ANNOUNCEMENT_BYTES = MAX_GOSSIP_MESSAGE_BYTES - 4_096
 
 /** Fetching the missing transfers, or the full block, from the announcer gives up after this. */
 export const COMPACT_FETCH_TIMEOUT_MS = 5_000

@@ -14,6 +14,7 @@ import {
 } from '../../chain/compact.ts'
 import { DecodeError } from '../../chain/errors.ts'
 import type { Block } from '../../chain/types.ts'
+import { MAX_FULL_ANNOUNCEMENT_BYTES } from './constants.ts'
 
 export type BlockRelayMode = 'compact' | 'full'
 
@@ -26,11 +27,22 @@ export type BlockAnnouncement =
 
 /**
  * The block-topic message announcing `block` in the given mode. A block with no transfers goes
- * full in either mode: there is nothing to rebuild, and its full form is 13 bytes smaller.
+ * full in either mode: there is nothing to rebuild, and its full form is 13 bytes smaller. A
+ * full announcement larger than `maxFullBytes` goes compact instead: GossipSub drops messages
+ * over MAX_GOSSIP_MESSAGE_BYTES, and a compact block of MAX_BLOCK_TXS transfers still fits.
  */
-export function encodeBlockAnnouncement(mode: BlockRelayMode, block: Block): Uint8Array {
-  const full = mode === 'full' || block.transactions.length <= 1
-  const payload = full ? encodeBlock(block) : encodeCompactBlock(compactFromBlock(block))
+export function encodeBlockAnnouncement(
+  mode: BlockRelayMode,
+  block: Block,
+  maxFullBytes = MAX_FULL_ANNOUNCEMENT_BYTES,
+): Uint8Array {
+  let payload: Uint8Array | null = null
+  if (mode === 'full' || block.transactions.length <= 1) {
+    payload = encodeBlock(block)
+    if (payload.length + 1 > maxFullBytes && block.transactions.length > 1) payload = null
+  }
+  const full = payload !== null
+  payload ??= encodeCompactBlock(compactFromBlock(block))
   const out = new Uint8Array(payload.length + 1)
   out[0] = full ? KIND_FULL : KIND_COMPACT
   out.set(payload, 1)

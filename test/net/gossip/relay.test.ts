@@ -16,7 +16,7 @@ import { createLogger } from '../../../src/core/logger.ts'
 import type { Misbehaviour } from '../../../src/net/judge.ts'
 import type { GossipInbound, GossipValidator, GossipVerdict } from '../../../src/net/network.ts'
 import { ChainRelay, type ChainRelayInit } from '../../../src/net/gossip/relay.ts'
-import { encodeBlockAnnouncement } from '../../../src/net/gossip/messages.ts'
+import { decodeBlockAnnouncement, encodeBlockAnnouncement } from '../../../src/net/gossip/messages.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/topics.ts'
 import type { RelayNetwork, RelayRpc } from '../../../src/net/gossip/types.ts'
 import { INTERVAL_MS, testChain, testKey, transfer, type TestChain } from '../../chain/helpers.ts'
@@ -328,6 +328,33 @@ void describe('block gossip', () => {
       assert.deepEqual(blocks[0]!.data, encodeBlockAnnouncement(mode, b))
       assert.equal(blocks[0]!.data[0], mode === 'full' ? 0 : 1)
       assert.equal(r.relay.stats().blocksPublished, 1)
+    })
+  }
+})
+
+void describe('block announcements', () => {
+  const model = testChain()
+  const withTransfers = model.build(TXS)
+  const empty = model.build([])
+  const cases = [
+    { id: 'compact mode, transfers', mode: 'compact', block: withTransfers, max: undefined, kind: 1 },
+    { id: 'full mode, transfers', mode: 'full', block: withTransfers, max: undefined, kind: 0 },
+    {
+      id: 'compact mode, no transfers (full is smaller)',
+      mode: 'compact',
+      block: empty,
+      max: undefined,
+      kind: 0,
+    },
+    { id: 'full mode, over the gossip size limit', mode: 'full', block: withTransfers, max: 500, kind: 1 },
+  ] as const
+  for (const c of cases) {
+    void it(`${c.id}: kind ${c.kind}, and it decodes back to the block`, () => {
+      const data = encodeBlockAnnouncement(c.mode, c.block, c.max)
+      assert.equal(data[0], c.kind)
+      const back = decodeBlockAnnouncement(data)
+      const header = back.kind === 'full' ? back.block.header : back.compact.header
+      assert.equal(blockId(header).toString(), blockId(c.block.header).toString())
     })
   }
 })
