@@ -10,16 +10,20 @@ import type { Address, Block, BlockHeader, TransferTx } from '../../chain/types.
 import type { AccountProofResponse, RpcChainSource, StatusMessage, TxProofResponse } from './types.ts'
 
 export interface ChainSourceOptions {
-  /** Our full network id (KithNetwork.network), as the status handshake carries it. */
-  network: string
+  /**
+   * Our full network id (KithNetwork.network), as the status handshake carries it.
+   * @default chain.params.networkId (the same `<name>-<genesis hash prefix>`)
+   */
+  network?: string
 }
 
-export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions): RpcChainSource {
+export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {}): RpcChainSource {
+  const network = opts.network ?? chain.params.networkId
   return {
     status: (): StatusMessage => {
       const head = chain.head()
       return {
-        network: opts.network,
+        network,
         genesisId: chain.genesisId,
         headId: head.id,
         height: head.height,
