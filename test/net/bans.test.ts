@@ -2,6 +2,8 @@ import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import fc from 'fast-check'
+import type { Misbehaviour } from '../../src/net/judge.ts'
 import { BanList, type BanInput } from '../../src/net/bans.ts'
 import { openDatabase } from '../../src/store/sqlite.ts'
 import { MAX_BAN_DETAIL_CHARS, MISBEHAVIOUR_BAN_MS, WRONG_NETWORK_BAN_MS } from '../../src/net/constants.ts'
@@ -156,5 +158,66 @@ describe('ban list', () => {
     bans.ban(bad('a'), T0)
     assert.equal(errors.length, 1)
     assert.equal(bans.isBanned('a', T0), true)
+  })
+})
+
+describe('ban list: properties', () => {
+  const REASONS: Misbehaviour[] = ['invalid-block', 'malformed-message', 'wrong-network']
+  const op = fc.oneof(
+    fc.record({
+      kind: fc.constant('ban' as const),
+      peer: fc.integer({ min: 0, max: 12 }),
+      reason: fc.constantFrom(...REASONS),
+      durationMs: fc.integer({ min: 1, max: 10_000 }),
+    }),
+    fc.record({ kind: fc.constant('unban' as const), peer: fc.integer({ min: 0, max: 12 }) }),
+    fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 5_000 }) }),
+  )
+
+  it('agrees with a plain model of "banned until" (no eviction), and stays within maxBans', () => {
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 100, size: 'max' }),
+        fc.integer({ min: 1, max: 6 }),
+        (ops, max) => {
+          const unbounded = new BanList({ database: null }, T0)
+          const bounded = new BanList({ database: null, maxBans: max }, T0)
+          const model = new Map<string, { reason: Misbehaviour; untilMs: number }>()
+          let now = T0
+          for (const o of ops) {
+            if (o.kind === 'wait') now += o.ms
+            else if (o.kind === 'unban') {
+              const peerId = `p${o.peer}`
+              const had = (model.get(peerId)?.untilMs ?? 0) > now
+              model.delete(peerId)
+              if (unbounded.unban(peerId) !== had) return false
+              bounded.unban(peerId)
+            } else {
+              const peerId = `p${o.peer}`
+              const input = { peerId, reason: o.reason, detail: 'd', durationMs: o.durationMs }
+              const cur = model.get(peerId)
+              const active = cur != null && cur.untilMs > now
+              if (!(active && cur.reason === o.reason)) {
+                model.set(peerId, {
+                  reason: o.reason,
+                  untilMs: Math.max(active ? cur.untilMs : 0, now + o.durationMs),
+                })
+              }
+              unbounded.ban(input, now)
+              bounded.ban(input, now)
+              if (!bounded.isBanned(peerId, now) || bounded.size > max) return false
+            }
+            for (let i = 0; i <= 12; i++) {
+              const m = model.get(`p${i}`)
+              const want = m != null && m.untilMs > now ? m : null
+              const got = unbounded.get(`p${i}`, now)
+              if ((want == null) !== (got == null)) return false
+              if (want != null && (got?.reason !== want.reason || got.untilMs !== want.untilMs)) return false
+            }
+          }
+          return true
+        },
+      ),
+    )
   })
 })
