@@ -98,12 +98,12 @@ function streamHandler<N extends RpcName>(
   return async (stream, connection) => {
     const peer = connection.remotePeer.toString()
     const signal = AbortSignal.timeout(timeoutMs)
-    // One request frame is all a client sends: buffer no more than that.
-    const lp = lpStream(stream, {
-      maxDataLength: spec.maxRequestBytes,
-      maxBufferSize: spec.maxRequestBytes + FRAME_OVERHEAD_BYTES,
-    })
     try {
+      // One request frame is all a client sends: buffer no more than that.
+      const lp = lpStream(stream, {
+        maxDataLength: spec.maxRequestBytes,
+        maxBufferSize: spec.maxRequestBytes + FRAME_OVERHEAD_BYTES,
+      })
       if (!env.limiter.allow(peer, spec.name, env.clock.monotonicMs())) {
         env.judge.penalise(peer, 'rate-limit', spec.name)
         await lp.write(encodeError('RPC_RATE_LIMITED', `too many ${spec.name} requests; slow down`), {
