@@ -55,6 +55,9 @@ class RecentSet {
   has(v: string): boolean {
     return this.#items.has(v)
   }
+  delete(v: string): void {
+    this.#items.delete(v)
+  }
   add(v: string): void {
     this.#items.delete(v)
     this.#items.add(v)
@@ -136,6 +139,7 @@ export class ChainRelay {
     const outcome = validateGossipTx(m.data, {
       chain: this.#c.chain,
       remember: (id) => this.#fromGossip.add(id),
+      forget: (id) => this.#fromGossip.delete(id),
     })
     if (outcome.verdict === 'accept') this.#stats.txsReceived++
     return this.#carryOut(m.peer, outcome)
@@ -156,6 +160,7 @@ export class ChainRelay {
         nowMs: this.#c.clock.nowMs(),
         signal: AbortSignal.any([abort.signal, AbortSignal.timeout(COMPACT_FETCH_TIMEOUT_MS)]),
         remember: (id) => this.#fromGossip.add(id),
+        forget: (id) => this.#fromGossip.delete(id),
         stats: this.#stats,
         log: this.#log,
       })

@@ -23,6 +23,8 @@ export interface BlockCheckContext {
   readonly signal: AbortSignal
   /** Called with the id before import, so the relay does not announce it again as local. */
   readonly remember: (id: string) => void
+  /** Called when the import failed. */
+  readonly forget: (id: string) => void
   readonly stats: ChainRelayStats
   readonly log: Logger
 }
@@ -136,6 +138,7 @@ function importGossipBlock(id: string, block: Block, ctx: BlockCheckContext): Go
     // rules against a known parent (BLOCK_*, TX_*, src/chain/transition.ts and validation.ts)
     status = ctx.chain.importBlock(block).status
   } catch (err) {
+    ctx.forget(id)
     return outcomeOfError(err, 'invalid-block')
   }
   if (status === 'duplicate') return { verdict: 'ignore', reason: 'BLOCK_DUPLICATE' }

@@ -10,6 +10,8 @@ export interface TxCheckContext {
   readonly chain: RelayChain
   /** Called with the id before admission, so the relay does not publish it again as local. */
   readonly remember: (id: string) => void
+  /** Called when admission failed: a later local submission of the same transfer is published. */
+  readonly forget: (id: string) => void
 }
 
 export function validateGossipTx(data: Uint8Array, ctx: TxCheckContext): GossipOutcome {
@@ -31,6 +33,7 @@ export function validateGossipTx(data: Uint8Array, ctx: TxCheckContext): GossipO
     // balance, replacement fee, capacity (ignore); codes and verdicts from src/chain/errors.ts
     ctx.chain.submitTx(tx)
   } catch (err) {
+    ctx.forget(id)
     return outcomeOfError(err, 'invalid-tx')
   }
   return { verdict: 'accept' }

@@ -173,6 +173,19 @@ void describe('transaction gossip', () => {
     assert.equal(r.relay.stats().txsReceived, 1)
   })
 
+  void it('publishes a transfer submitted locally after the same transfer from gossip was ignored', async () => {
+    // Nonce 64 is beyond the per-sender window (0..63) until a block uses nonces 0..3.
+    const early = transfer(testKey(1), testKey(7).address, { nonce: 64 })
+    assert.equal(await r.deliver(TX_TOPIC, encodeTx(early)), 'ignore')
+    r.h.chain.importBlock(r.model.build(TXS))
+    r.h.chain.submitTx(early)
+    const txs = r.published.filter((p) => p.topic === TX_TOPIC)
+    assert.deepEqual(
+      txs.map((p) => p.data),
+      [encodeTx(early)],
+    )
+  })
+
   void it('publishes a transfer submitted locally', () => {
     r.h.chain.submitTx(TXS[0]!)
     assert.deepEqual(
