@@ -40,7 +40,7 @@ interface Rig {
   deliver(topic: string, data: Uint8Array, peer?: string): Promise<GossipVerdict>
 }
 
-async function rig(init: ChainRelayInit = {}): Promise<Rig> {
+async function rig(init: ChainRelayInit = {}, syncing?: () => boolean): Promise<Rig> {
   const h = await harness()
   const validators = new Map<string, GossipValidator>()
   const published: Rig['published'] = []
@@ -88,6 +88,7 @@ async function rig(init: ChainRelayInit = {}): Promise<Rig> {
       clock: h.clock,
       logger: createLogger('debug', { destination: sink, format: 'json' }),
       onUnknownParent: (_peer, header) => unknownParents.push(blockId(header).toString()),
+      ...(syncing === undefined ? {} : { syncing }),
     },
     init,
   )
@@ -326,6 +327,21 @@ void describe('block gossip', () => {
       assert.deepEqual(r.rpcCalls, [])
     })
   }
+
+  void it('does not announce blocks imported while the sync manager is catching up', async () => {
+    let syncing = true
+    r.relay.stop()
+    r.h.close()
+    await rm(r.h.dir, { recursive: true, force: true })
+    r = await rig({}, () => syncing)
+    const first = r.model.build([])
+    r.h.chain.importBlock(first)
+    assert.equal(r.published.length, 0)
+    r.model.apply(first)
+    syncing = false
+    r.h.chain.importBlock(r.model.build([]))
+    assert.equal(r.published.length, 1)
+  })
 
   for (const mode of ['compact', 'full'] as const) {
     void it(`announces a block that became head locally as a ${mode} block`, async () => {
