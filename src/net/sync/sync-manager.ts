@@ -21,7 +21,7 @@ import {
   type BodyRequest,
   type HeaderCandidate,
 } from '../../chain/sync-plan.ts'
-import type { Block, BlockHeader } from '../../chain/types.ts'
+import type { Block, BlockHeader, Transaction } from '../../chain/types.ts'
 import type { PeerJudge } from '../judge.ts'
 import type { NetEvent } from '../network.ts'
 import type { RpcClientApi, StatusMessage } from '../rpc/types.ts'
@@ -61,6 +61,12 @@ export interface SyncComponents {
   judge: PeerJudge
   clock: Clock
   logger: Logger
+  /**
+   * Optional: verifies a response's transfer signatures off the main thread before the blocks
+   * are buffered (SignatureVerifyPool fits: it marks valid ones in the signature cache, so
+   * import skips them). Without it, import verifies on the main thread.
+   */
+  verifier?: { verify(txs: readonly Transaction[], opts?: { signal?: AbortSignal }): Promise<number> }
 }
 
 export interface SyncInit {
@@ -438,6 +444,14 @@ export class SyncManager {
     this.#requests.set(req.reqId, { peer: req.peer, ac })
     try {
       const blocks = await this.#c.rpc.blocks(req.peer, req.ids, ac.signal)
+      // Best effort: a failure here only means import verifies the signatures itself.
+      if (this.#c.verifier !== undefined && blocks.length > 0)
+        await this.#c.verifier
+          .verify(
+            blocks.flatMap((b) => b.transactions),
+            { signal: ac.signal },
+          )
+          .catch(() => 0)
       const asked = new Set(req.ids)
       const got: string[] = []
       for (const block of blocks) {

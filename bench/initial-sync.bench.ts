@@ -1,0 +1,226 @@
+/**
+ * Initial sync: a fresh node syncs SYNC_BLOCKS blocks of SYNC_TXS transfers each (default 5,000 x
+ * 200) from one peer over loopback (real libp2p TCP + Noise + Yamux, the rpc protocols, the
+ * SyncManager importing into a ChainService on SQLite), as a ratio to the validation-only rate of
+ * the same blocks: applyBlock in a loop from genesis, same process, same run, signature cache
+ * cleared before each. The peer serves the blocks from memory (its cost is encoding only).
+ *
+ * Building 5,000 x 200 signed transfers takes minutes, so the blocks are built once and cached in
+ * os.tmpdir() (kith-initial-sync-<blocks>x<txs>.bin, length-prefixed canonical block encodings);
+ * `built: true` in the output says this run built them. Prints one JSON object.
+ *
+ *   ./node_modules/.bin/node bench/initial-sync.bench.ts
+ *   SYNC_BLOCKS=500 ./node_modules/.bin/node bench/initial-sync.bench.ts   # quicker
+ */
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import {
+  applyBlock,
+  blockId,
+  clearSignatureCache,
+  decodeBlock,
+  encodeBlock,
+  MEDIAN_TIME_SPAN,
+  type Block,
+  type BlockHeader,
+} from '../src/chain/index.ts'
+import { fullSyncTarget } from '../src/chain/service/sync-target.ts'
+import { systemClock } from '../src/core/clock.ts'
+import { silentLogger } from '../src/core/logger.ts'
+import { chainRpcSource, registerRpc, RpcClient } from '../src/net/rpc/index.ts'
+import type { RpcChainSource } from '../src/net/rpc/types.ts'
+import { SyncManager } from '../src/net/sync/sync-manager.ts'
+import { SignatureVerifyPool } from '../src/chain/worker/verify-pool.ts'
+import type { KithNode } from '../src/node/index.ts'
+import { removeDirs, startNode, stopAll, tcpAddr, tempDir } from '../test/helpers/nodes.ts'
+import { benchGenesis, benchGenesisFile, benchKeys, buildBranch } from './lib/chain-fixture.ts'
+
+const BLOCKS = Number(process.env.SYNC_BLOCKS ?? 5_000)
+const TXS = Number(process.env.SYNC_TXS ?? 200)
+/** Distinct senders: a block's transfers must come from distinct accounts (one nonce each per block). */
+const KEYS = Math.max(1_000, TXS)
+
+const keys = benchKeys(KEYS, 'initial sync key')
+const file = benchGenesisFile(keys)
+const { genesis, engine } = benchGenesis(keys)
+const log = (msg: string): void => void process.stderr.write(`initial-sync: ${msg}\n`)
+
+async function loadBlocks(): Promise<{ blocks: Block[]; built: boolean }> {
+  const path = join(
+    tmpdir(),
+    `kith-initial-sync-${BLOCKS}x${TXS}-${Buffer.from(genesis.hash).toString('hex').slice(0, 12)}.bin`,
+  )
+  if (existsSync(path)) {
+    const bytes = await readFile(path)
+    const blocks: Block[] = []
+    for (let at = 0; at < bytes.length;) {
+      const len = bytes.readUInt32BE(at)
+      blocks.push(decodeBlock(bytes.subarray(at + 4, at + 4 + len)))
+      at += 4 + len
+    }
+    if (blocks.length === BLOCKS) return { blocks, built: false }
+  }
+  log(`building ${BLOCKS} blocks of ${TXS} transfers (cached in ${path})`)
+  const t0 = performance.now()
+  const blocks = buildBranch(genesis, keys, { length: BLOCKS, salt: 0, txsPerBlock: TXS }).map((s) => s.block)
+  const parts: Buffer[] = []
+  for (const b of blocks) {
+    const enc = encodeBlock(b)
+    const head = Buffer.alloc(4)
+    head.writeUInt32BE(enc.length)
+    parts.push(head, Buffer.from(enc))
+  }
+  await writeFile(path, Buffer.concat(parts))
+  log(`built in ${Math.round(performance.now() - t0)} ms`)
+  return { blocks, built: true }
+}
+
+/** Validation only: applyBlock from genesis over every block. */
+function validationRate(blocks: readonly Block[]): { ms: number; blocksPerSecond: number } {
+  clearSignatureCache()
+  let state = genesis.state
+  let parent: BlockHeader = genesis.block.header
+  const times = [parent.timestampMs]
+  const nowMs = Date.now()
+  const t0 = performance.now()
+  for (const block of blocks) {
+    state = applyBlock(state, block, {
+      params: genesis.params,
+      engine,
+      parent,
+      recentTimestampsMs: times,
+      nowMs,
+    }).state
+    parent = block.header
+    times.push(parent.timestampMs)
+    if (times.length > MEDIAN_TIME_SPAN) times.shift()
+  }
+  const ms = performance.now() - t0
+  return { ms, blocksPerSecond: (blocks.length * 1000) / ms }
+}
+
+/** The peer's chain, served from memory. */
+function memorySource(blocks: readonly Block[], network: string): RpcChainSource {
+  const ids = blocks.map((b) => blockId(b.header).toString())
+  const index = new Map(ids.map((id, i) => [id, i + 1]))
+  const genesisId = blockId(genesis.block.header).toString()
+  index.set(genesisId, 0)
+  let work = 0n
+  for (const b of blocks) work += engine.work(b.header)
+  return {
+    status: () => ({
+      network,
+      genesisId,
+      headId: ids.at(-1) ?? genesisId,
+      height: blocks.length,
+      totalWork: work,
+      light: false,
+    }),
+    headersAfter: (locator, max) => {
+      const from = locator.map((id) => index.get(id)).find((h) => h !== undefined) ?? 0
+      return blocks.slice(from, from + max).map((b) => b.header)
+    },
+    block: (id) => {
+      const h = index.get(id)
+      return h === undefined || h === 0 ? null : blocks[h - 1]!
+    },
+    tx: () => null,
+    accountProof: () => null,
+    txProof: () => null,
+  }
+}
+
+async function syncRate(
+  blocks: readonly Block[],
+  verifier: SignatureVerifyPool | null,
+): Promise<{ ms: number; blocksPerSecond: number }> {
+  const dirs: string[] = []
+  const nodes: KithNode[] = []
+  try {
+    for (let i = 0; i < 2; i++) {
+      const dir = await tempDir('kith-bench-sync-')
+      dirs.push(dir)
+      await writeFile(join(dir, 'genesis.json'), JSON.stringify(file))
+      nodes.push(await startNode({ dataDir: dir, network: 'bench' }))
+    }
+    const [peer, fresh] = nodes as [KithNode, KithNode]
+    const network = fresh.network.network
+    const serve = async (node: KithNode, source: RpcChainSource): Promise<void> => {
+      await registerRpc(node.network.host, network, {
+        source,
+        judge: node.network.judge,
+        clock: systemClock,
+        logger: silentLogger(),
+      })
+    }
+    await serve(peer, memorySource(blocks, network))
+    await serve(fresh, chainRpcSource(fresh.chain, { network }))
+    const rpc = new RpcClient({
+      host: fresh.network.host,
+      network,
+      judge: fresh.network.judge,
+      logger: silentLogger(),
+      localStatus: () => chainRpcSource(fresh.chain, { network }).status(),
+    })
+    const sync = new SyncManager({
+      network: fresh.network,
+      rpc,
+      target: fullSyncTarget(fresh.chain),
+      judge: fresh.network.judge,
+      clock: systemClock,
+      logger: silentLogger(),
+      ...(verifier === null ? {} : { verifier }),
+    })
+    const done = new Promise<number>((resolve) =>
+      sync.subscribe((e) => {
+        if (e.type === 'sync:done') resolve(e.height)
+        if (e.type === 'sync:progress' && e.height % 500 < 40)
+          log(`height ${e.height}/${e.targetHeight}, ${e.blocksPerSecond} blocks/s, eta ${e.etaMs ?? '?'} ms`)
+      }),
+    )
+    clearSignatureCache()
+    sync.start()
+    const t0 = performance.now()
+    await fresh.connect(tcpAddr(peer))
+    const height = await done
+    const ms = performance.now() - t0
+    sync.stop()
+    if (height !== blocks.length) throw new Error(`synced to ${height}, expected ${blocks.length}`)
+    return { ms, blocksPerSecond: (blocks.length * 1000) / ms }
+  } finally {
+    await stopAll(nodes)
+    await removeDirs(dirs)
+  }
+}
+
+const { blocks, built } = await loadBlocks()
+log('validation-only baseline')
+const validation = validationRate(blocks)
+log(`baseline ${validation.blocksPerSecond.toFixed(1)} blocks/s; syncing (signatures verified on import)`)
+const sync = await syncRate(blocks, null)
+const pool = new SignatureVerifyPool()
+log(`syncing again with a ${pool.threads}-thread signature pool`)
+const pooled = await syncRate(blocks, pool)
+await pool.close()
+const r = (x: number, d = 10): number => Math.round(x * d) / d
+console.log(
+  JSON.stringify({
+    bench: 'initial-sync',
+    blocks: BLOCKS,
+    txsPerBlock: TXS,
+    built,
+    validationMs: Math.round(validation.ms),
+    validationBlocksPerSecond: r(validation.blocksPerSecond),
+    syncMs: Math.round(sync.ms),
+    syncBlocksPerSecond: r(sync.blocksPerSecond),
+    syncTxsPerSecond: Math.round(sync.blocksPerSecond * TXS),
+    ratio_sync_to_validation: r(sync.blocksPerSecond / validation.blocksPerSecond, 1000),
+    poolThreads: pool.threads,
+    pooledSyncMs: Math.round(pooled.ms),
+    pooledSyncBlocksPerSecond: r(pooled.blocksPerSecond),
+    ratio_pooled_sync_to_validation: r(pooled.blocksPerSecond / validation.blocksPerSecond, 1000),
+  }),
+)
