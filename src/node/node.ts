@@ -13,6 +13,10 @@ import { createNodeContent, type NodeContent } from './content.ts'
 import type { KeyObject } from 'node:crypto'
 import { passphraseFromEnv, walletService } from '../wallet/index.ts'
 import { ChainService, Miner, loadGenesis, type ChainApi } from '../chain/service/index.ts'
+import type { Genesis } from '../chain/genesis.ts'
+import { LightNode } from '../net/light/light-node.ts'
+import type { SyncManager } from '../net/sync/index.ts'
+import { ChainNet } from './chain-net.ts'
 import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
 import { parseAddress } from '../chain/address.ts'
 import type { Address } from '../chain/types.ts'
@@ -38,10 +42,14 @@ export interface KithNode extends KithNodeApi {
   readonly dataDir: string
   /** The network service (gossip, host); for the node's own services and tests. */
   readonly network: KithNetwork
-  /** The ledger: store, fork choice, mempool (started before the network). */
+  /** The ledger: store, fork choice, mempool (started before the network; not started on a light node). */
   readonly chain: ChainService
   /** What the API serves: `chain` on a full node, proven answers on a light node. */
   readonly ledger: ChainApi
+  /** Full node: rpc, gossip relay and sync around `chain` (null before start and on a light node). */
+  readonly chainNet: ChainNet | null
+  /** Light node: header chain, proofs client, sync (null before start and on a full node). */
+  readonly light: LightNode | null
   /** Start the host, listen, dial known and bootstrap peers. Throws LISTEN_FAILED on a port in use. */
   start(): Promise<void>
   /** Stop in reverse order: network (connections closed), storage flushed and closed, lock released. Idempotent. */
@@ -73,12 +81,20 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
         { genesis: genesis.params.networkName, config: config.network },
       )
     }
+    if (config.chain.light && config.chain.mine) {
+      throw new InvalidInputError(
+        'LIGHT_CANNOT_MINE',
+        'a light node keeps no account state and cannot build blocks: drop --mine or --light',
+        { option: 'chain.light' },
+      )
+    }
     const netId = networkId(config.network, genesis.hash)
     const chain = new ChainService({ db, genesis, clock, logger })
     const registry = config.metrics ? new Registry() : null
     const network = new KithNetwork({
       privateKey: identity.privateKey,
       datastore: new SqliteDatastore(db),
+      banDb: db,
       network: netId,
       version,
       listen: config.listen,
@@ -110,6 +126,7 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       identityPeerId: identity.peerId,
       network,
       chain,
+      genesis,
       db,
       lock,
       registry,
@@ -131,6 +148,7 @@ interface NodeParts {
   network: KithNetwork
   contentRepo: ContentRepo
   chain: ChainService
+  genesis: Genesis
   db: Database
   lock: DataDirLock
   registry: Registry | null
@@ -145,7 +163,6 @@ class Node implements KithNode {
   readonly peerId: string
   readonly network: KithNetwork
   readonly chain: ChainService
-  readonly ledger: ChainApi
   /** Content: blocks, pins, bitswap and provider records (started after the network). */
   readonly content: NodeContent
   readonly #p: NodeParts
@@ -156,6 +173,9 @@ class Node implements KithNode {
   #unsubscribeChain: (() => void) | null = null
   #miner: Miner | null = null
   #solver: PowSolver | null = null
+  #chainNet: ChainNet | null = null
+  #light: LightNode | null = null
+  #unsubscribeSync: (() => void) | null = null
 
   constructor(parts: NodeParts) {
     this.#p = parts
@@ -173,7 +193,22 @@ class Node implements KithNode {
       emit: (e) => this.#emit(e),
     })
     this.chain = parts.chain
-    this.ledger = parts.chain
+  }
+
+  get ledger(): ChainApi {
+    return this.light?.ledger ?? this.chain
+  }
+
+  get chainNet(): ChainNet | null {
+    return this.#chainNet
+  }
+
+  get light(): LightNode | null {
+    return this.#light
+  }
+
+  #sync(): SyncManager | null {
+    return this.#chainNet?.sync ?? this.#light?.sync ?? null
   }
 
   async start(): Promise<void> {
@@ -181,9 +216,24 @@ class Node implements KithNode {
     this.#state = 'starting'
     this.#unsubscribeNet = this.network.subscribe((e) => this.#emit(e))
     try {
-      this.chain.start()
-      this.#unsubscribeChain = this.chain.subscribe((e) => this.#emit(e))
+      const { clock, logger, db, genesis } = this.#p
+      const light = this.config.chain.light
+      if (!light) {
+        this.chain.start()
+        this.#unsubscribeChain = this.chain.subscribe((e) => this.#emit(e))
+      }
       await this.network.start()
+      if (light) {
+        this.#light = new LightNode({ network: this.network, db, genesis, clock, logger })
+        await this.#light.start()
+      } else {
+        this.#chainNet = new ChainNet(
+          { network: this.network, chain: this.chain, clock, logger },
+          { blockRelay: this.config.chain.blockRelay },
+        )
+        await this.#chainNet.start()
+      }
+      this.#unsubscribeSync = this.#sync()?.subscribe((e) => this.#emit(e)) ?? null
       await this.content.start()
       if (this.config.chain.mine) await this.#startMiner()
     } catch (err) {
@@ -208,6 +258,13 @@ class Node implements KithNode {
       await this.content.stop()
     } catch (err) {
       log.error({ err: (err as Error).message }, 'content stop failed')
+    }
+    this.#unsubscribeSync?.()
+    try {
+      await this.#chainNet?.stop()
+      await this.#light?.stop()
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'chain network stop failed')
     }
     try {
       await this.network.stop()
@@ -298,7 +355,7 @@ class Node implements KithNode {
       dhtMode: running ? this.network.dhtMode() : 'off',
       nat: running ? this.network.natStatus() : null,
       chainMode: this.config.chain.light ? 'light' : 'full',
-      sync: null,
+      sync: running ? (this.#sync()?.state() ?? null) : null,
     }
   }
 
@@ -307,7 +364,7 @@ class Node implements KithNode {
   }
 
   bans(): BanInfo[] {
-    return []
+    return this.network.bans()
   }
 
   async connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary> {

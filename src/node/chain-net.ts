@@ -1,0 +1,101 @@
+/**
+ * The full chain on the network, wired in one place (the light node's counterpart is
+ * src/net/light/light-node.ts):
+ *
+ *   ChainService <- ChainRelay (tx and block gossip, validated before forwarding; compact blocks)
+ *                <- SyncManager (headers first, bodies in parallel) <- RpcClient -> peers
+ *   rpc server: chainRpcSource (status, headers, blocks, txs, account and tx proofs)
+ *
+ * Started after the network, stopped before it.
+ */
+import type { Clock } from '../core/clock.ts'
+import type { Logger } from '../core/logger.ts'
+import type { ChainService } from '../chain/service/chain-service.ts'
+import { fullSyncTarget } from '../chain/service/sync-target.ts'
+import { ChainRelay, type BlockRelayMode } from '../net/gossip/index.ts'
+import type { KithNetwork } from '../net/network.ts'
+import { chainRpcSource, registerRpc, RpcClient } from '../net/rpc/index.ts'
+import { SyncManager, type SyncInit } from '../net/sync/index.ts'
+
+export interface ChainNetComponents {
+  network: KithNetwork
+  chain: ChainService
+  clock: Clock
+  logger: Logger
+}
+
+export interface ChainNetInit {
+  /** @default 'compact' */
+  blockRelay?: BlockRelayMode
+  sync?: SyncInit
+}
+
+export class ChainNet {
+  readonly rpc: RpcClient
+  readonly sync: SyncManager
+  readonly relay: ChainRelay
+  readonly #c: ChainNetComponents
+  #unregister: (() => Promise<void>) | null = null
+
+  constructor(components: ChainNetComponents, init: ChainNetInit = {}) {
+    this.#c = components
+    const { network, chain, clock, logger } = components
+    const source = chainRpcSource(chain, { network: network.network })
+    this.rpc = new RpcClient({
+      host: network.host,
+      network: network.network,
+      judge: network.judge,
+      logger,
+      localStatus: () => source.status(),
+    })
+    this.sync = new SyncManager(
+      {
+        network,
+        rpc: this.rpc,
+        target: fullSyncTarget(chain, { clock }),
+        judge: network.judge,
+        clock,
+        logger,
+      },
+      init.sync,
+    )
+    this.relay = new ChainRelay(
+      {
+        network,
+        chain,
+        rpc: this.rpc,
+        clock,
+        logger,
+        onUnknownParent: (peer, header) => this.sync.onUnknownParent(peer, header),
+        syncing: () => {
+          const phase = this.sync.state().phase
+          return phase === 'headers' || phase === 'bodies'
+        },
+      },
+      { blockRelay: init.blockRelay ?? 'compact' },
+    )
+  }
+
+  /** Serves rpc, then relays gossip and syncs. The network and the chain must be started. */
+  async start(): Promise<void> {
+    const { network, chain, clock, logger } = this.#c
+    this.#unregister = await registerRpc(network.host, network.network, {
+      source: chainRpcSource(chain, { network: network.network }),
+      judge: network.judge,
+      clock,
+      logger,
+      onPeerStatus: (peer, status) => this.sync.onPeerStatus(peer, status),
+    })
+    this.relay.start()
+    this.sync.start()
+  }
+
+  /** Reverse order. */
+  async stop(): Promise<void> {
+    this.sync.stop()
+    this.relay.stop()
+    const unregister = this.#unregister
+    this.#unregister = null
+    await unregister?.()
+  }
+}
