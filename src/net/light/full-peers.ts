@@ -61,9 +61,8 @@ export class FullPeers {
     this.#status.clear()
   }
 
-  /** Records a peer's status (from any status handshake). */
+  /** Records a peer's status (from any status handshake); a known peer keeps its place. */
   note(peer: string, status: StatusMessage): void {
-    this.#status.delete(peer)
     this.#status.set(peer, status)
     // Overflow rule: forget the oldest entry.
     while (this.#status.size > this.#max) {

@@ -10,21 +10,13 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { txId } from '../../../src/chain/codec.ts'
-import { LightChain } from '../../../src/chain/light/index.ts'
 import { proveAccount, setAccounts } from '../../../src/chain/state.ts'
 import { systemClock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
-import {
-  FullPeers,
-  LightChainApi,
-  LightClient,
-  lightRpcSource,
-  lightSyncTarget,
-} from '../../../src/net/light/index.ts'
+import { LightNode } from '../../../src/net/light/index.ts'
 import { chainRpcSource, registerRpc, RpcClient, type RpcHost } from '../../../src/net/rpc/index.ts'
 import type { RpcChainSource } from '../../../src/net/rpc/types.ts'
-import { SyncManager } from '../../../src/net/sync/index.ts'
-import type { KithNode } from '../../../src/node/index.ts'
+import { DEFAULT_CONFIG, type KithNode } from '../../../src/node/index.ts'
 import { openDatabase, type Database } from '../../../src/store/sqlite.ts'
 import { genesisFile } from '../../chain/helpers.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
@@ -33,11 +25,15 @@ import { BOB, FIX } from './fixture.ts'
 const logger = silentLogger()
 const TIP = FIX.chain.headers.length - 1
 
-async function fullNode(dirs: string[]): Promise<KithNode> {
+async function startOnTestnet(dirs: string[], light: boolean): Promise<KithNode> {
   const dir = await tempDir('kith-light-e2e-')
   dirs.push(dir)
   await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisFile()))
-  const node = await startNode({ dataDir: dir, network: 'testnet' })
+  return await startNode({ dataDir: dir, network: 'testnet', chain: { ...DEFAULT_CONFIG.chain, light } })
+}
+
+async function fullNode(dirs: string[]): Promise<KithNode> {
+  const node = await startOnTestnet(dirs, false)
   for (const block of FIX.chain.blocks.slice(1)) node.chain.importBlock(block)
   return node
 }
@@ -77,105 +73,91 @@ describe('light node', () => {
   let honest: KithNode
   let liar: KithNode
   let host: KithNode
-  let db: Database
-  let light: LightChain
-  let sync: SyncManager
-  let peers: FullPeers
-  let ledger: LightChainApi
+  let db: Database | undefined
+  let light: LightNode
+  let own = false
 
   before(async () => {
     ;[honest, liar] = await Promise.all([fullNode(dirs), fullNode(dirs)])
     await serve(honest, chainRpcSource(honest.chain, { network: honest.network.network }))
     await serve(liar, lyingSource(chainRpcSource(liar.chain, { network: liar.network.network })))
-
-    host = await fullNode(dirs) // only its network is used: the light components run on top
-    const dir = await tempDir('kith-light-db-')
-    dirs.push(dir)
-    db = openDatabase(join(dir, 'light.sqlite'))
-    light = new LightChain({ db, genesis: FIX.chain.genesis, clock: systemClock, logger })
-    light.start()
-    const network = host.network
-    const rpc = new RpcClient({
-      host: network.host,
-      network: network.network,
-      judge: network.judge,
-      logger,
-      localStatus: () => lightRpcSource(light, { network: network.network }).status(),
-    })
-    sync = new SyncManager({
-      network,
-      rpc,
-      target: lightSyncTarget(light),
-      judge: network.judge,
-      clock: systemClock,
-      logger,
-    })
-    peers = new FullPeers({
-      rpc,
-      subscribe: (l) => network.subscribe(l),
-      connected: () => network.peers().map((p) => p.peerId),
-      logger,
-    })
-    const client = new LightClient({
-      chain: light,
-      rpc,
-      judge: network.judge,
-      // The test decides the order: the liar is asked first while it is connected.
-      fullPeers: () =>
-        [...peers.list()].sort((a, b) => Number(b === liar.peerId) - Number(a === liar.peerId)),
-      logger,
-    })
-    ledger = new LightChainApi({
-      chain: light,
-      client,
-      publishTx: async () => await Promise.resolve(0),
-      clock: systemClock,
-    })
-    sync.start()
-    peers.start()
-    await Promise.all([host.connect(tcpAddr(honest)), host.connect(tcpAddr(liar))])
+    host = await startOnTestnet(dirs, true)
+    // `kith start --light` builds the LightNode; a node without that wiring carries one built here.
+    const built = (host as { light?: LightNode | null }).light
+    if (built != null) light = built
+    else {
+      const dir = await tempDir('kith-light-db-')
+      dirs.push(dir)
+      db = openDatabase(join(dir, 'light.sqlite'))
+      light = new LightNode({
+        network: host.network,
+        db,
+        genesis: FIX.chain.genesis,
+        clock: systemClock,
+        logger,
+      })
+      await light.start()
+      own = true
+    }
+    // The liar connects first, so it is first among equals and asked first.
+    await host.connect(tcpAddr(liar))
+    await until('the liar is a known full peer', () => light.peers.list().length === 1, { nodes: [host] })
+    await host.connect(tcpAddr(honest))
     await until(
       'light headers synced and both full peers known',
-      () => light.head().height === TIP && peers.list().length === 2,
-      {
-        nodes: [host],
-      },
+      () => light.chain.head().height === TIP && light.peers.list().length === 2,
+      { nodes: [host] },
     )
   })
 
   after(async () => {
-    sync?.stop()
-    peers?.stop()
-    light?.stop()
+    if (own) await light.stop()
     db?.close()
     await stopAll([host, liar, honest])
     await removeDirs(dirs)
   })
 
-  it('syncs headers only', () => {
-    assert.equal(light.head().height, TIP)
-    assert.equal(light.storedCount(), TIP)
-    assert.equal(ledger.block(String(TIP))?.headerOnly, true)
+  it('syncs headers only, and serves them as a light peer', async () => {
+    assert.equal(light.chain.head().height, TIP)
+    assert.equal(light.chain.storedCount(), TIP)
+    assert.equal(light.ledger.block(String(TIP))?.headerOnly, true)
+    const status = await honestClientStatus()
+    assert.equal(status.light, true)
+    assert.equal(status.height, TIP)
   })
 
   it('verifies its balance through a proof, rejects the forged one, bans the liar and takes the honest answer', async () => {
-    assert.ok(peers.list().includes(liar.peerId), 'the liar is a known full peer before the query')
-    const acc = await ledger.account(BOB.address)
+    assert.deepEqual(light.peers.list(), [liar.peerId, honest.peerId])
+    const acc = await light.ledger.account(BOB.address)
     assert.equal(acc.balance, 1000n)
     assert.equal(acc.nonce, 0)
-    assert.deepEqual(acc.proven, { blockId: light.head().id, height: TIP, peer: honest.peerId })
+    assert.deepEqual(acc.proven, { blockId: light.chain.head().id, height: TIP, peer: honest.peerId })
     assert.equal(host.network.isBanned(liar.peerId), true)
     assert.equal(host.network.isBanned(honest.peerId), false)
-    await until('the liar is disconnected', () => !peers.list().includes(liar.peerId), { nodes: [host] })
+    await until('the liar is disconnected', () => !light.peers.list().includes(liar.peerId), {
+      nodes: [host],
+    })
     // Asked again: only the honest peer is left, and the answer is the same.
-    assert.equal((await ledger.account(BOB.address)).proven?.peer, honest.peerId)
+    assert.equal((await light.ledger.account(BOB.address)).proven?.peer, honest.peerId)
   })
 
   it('confirms a transaction by an inclusion proof, with confirmations from its own headers', async () => {
-    const info = await ledger.tx(txId(FIX.sent).toString())
+    const info = await light.ledger.tx(txId(FIX.sent).toString())
     assert.ok(info?.status === 'confirmed')
     assert.equal(info.height, 3)
     assert.equal(info.confirmations, TIP - 3 + 1)
     assert.equal(info.proven?.peer, honest.peerId)
   })
+
+  /** The light node's status as the honest full node's rpc client sees it. */
+  async function honestClientStatus() {
+    const rpc = new RpcClient({
+      host: honest.network.host,
+      network: honest.network.network,
+      judge: honest.network.judge,
+      logger,
+      localStatus: () => chainRpcSource(honest.chain, { network: honest.network.network }).status(),
+    })
+    return await rpc.status(host.peerId)
+  }
 })
