@@ -137,6 +137,12 @@ export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}
           },
         )
       }
+      // [REJECT] the first header's parent is not a block known to be invalid
+      if (chain.forkChoice.get(parentId)?.invalid === true) {
+        throw new BlockValidationError('BLOCK_PARENT', 'reject', 'the headers build on an invalid block', {
+          parent: parentId,
+        })
+      }
       const params = chain.params
       const engine = chain.engine
       const now = nowMs()
