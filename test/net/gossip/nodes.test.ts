@@ -1,13 +1,11 @@
 /**
- * Chain gossip between real Kith nodes on loopback, in a line A - B - C (peer filters keep A
- * and C apart, so everything C sees went through B). A and B announce compact blocks, C full
- * ones. A transfer submitted at A reaches every mempool; a block mined at A is rebuilt by B and
- * C from their mempools without fetching anything; a block with a transfer only A had is
- * completed by fetching just that transfer; a block mined at C (full) is understood by A; and
- * an invalid block published by A is rejected by B, which blames A and does not forward it.
- *
- * The rpc client is a stub that reads the announcer's chain in-process (the real client lands
- * in src/net/rpc/ separately).
+ * Chain gossip between real Kith nodes on loopback, as the node wires it (src/node/chain-net.ts:
+ * ChainRelay with the real rpc client), in a line A - B - C (peer filters keep A and C apart, so
+ * everything C sees went through B). A and B announce compact blocks, C full ones. A transfer
+ * submitted at A reaches every mempool; a block mined at A is rebuilt by B and C from their
+ * mempools without any rpc; a block with a transfer only A had is completed by fetching just
+ * that transfer; a block mined at C (full) is understood by A; and an invalid block published by
+ * A is rejected by B, which blames A, graylists it in GossipSub and does not forward it.
  */
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
@@ -17,38 +15,27 @@ import { blockId, encodeBlock, txId } from '../../../src/chain/codec.ts'
 import { expectedBits, solvePow } from '../../../src/chain/consensus/index.ts'
 import { buildBlockTemplate } from '../../../src/chain/transition.ts'
 import type { Block, TransferTx } from '../../../src/chain/types.ts'
-import { systemClock } from '../../../src/core/clock.ts'
-import { silentLogger } from '../../../src/core/logger.ts'
-import { ChainRelay } from '../../../src/net/gossip/relay.ts'
 import { GOSSIP_SCORE_THRESHOLDS } from '../../../src/net/gossip/score.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/topics.ts'
-import type { RelayRpc } from '../../../src/net/gossip/types.ts'
-import type { KithNode } from '../../../src/node/index.ts'
+import { DEFAULT_CONFIG, type KithNode } from '../../../src/node/index.ts'
 import { genesisFile, INTERVAL_MS, testKey, transfer } from '../../chain/helpers.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
 
-/** Reads the announcer's chain directly, counting calls (what the rpc client would fetch). */
-class StubRpc implements RelayRpc {
-  readonly calls = { txs: 0, blocks: 0 }
-  readonly #nodes: Map<string, KithNode>
-  constructor(nodes: Map<string, KithNode>) {
-    this.#nodes = nodes
+/** Counts the calls a node's relay makes through its rpc client (the client itself is real). */
+function spyRpc(node: KithNode): { txs: number; blocks: number } {
+  const rpc = node.chainNet!.rpc
+  const calls = { txs: 0, blocks: 0 }
+  const txs = rpc.txs.bind(rpc)
+  const blocks = rpc.blocks.bind(rpc)
+  rpc.txs = async (...args) => {
+    calls.txs++
+    return await txs(...args)
   }
-  async txs(peer: string, ids: readonly string[]): Promise<TransferTx[]> {
-    this.calls.txs++
-    const chain = this.#nodes.get(peer)?.chain
-    const out: TransferTx[] = []
-    for (const id of ids) {
-      const tx = chain?.tx(id)?.tx
-      if (tx?.kind === 'transfer') out.push(tx)
-    }
-    return await Promise.resolve(out)
+  rpc.blocks = async (...args) => {
+    calls.blocks++
+    return await blocks(...args)
   }
-  async blocks(peer: string, ids: readonly string[]): Promise<Block[]> {
-    this.calls.blocks++
-    const chain = this.#nodes.get(peer)?.chain
-    return await Promise.resolve(ids.flatMap((id) => chain?.block(id)?.block ?? []))
-  }
+  return calls
 }
 
 /** A block on the node's head with the given transfers, sealed (easy PoW). */
@@ -71,7 +58,7 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
   const dirs: string[] = []
   let nodes: KithNode[] = []
   let a: KithNode, b: KithNode, c: KithNode
-  const relays = new Map<KithNode, { relay: ChainRelay; rpc: StubRpc }>()
+  const rpcCalls = new Map<KithNode, { txs: number; blocks: number }>()
   const blamed: Array<{ peer: string; what: string; detail: string }> = []
 
   before(async () => {
@@ -79,7 +66,10 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
       const dir = await tempDir('kith-gossip-')
       dirs.push(dir)
       await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisFile()))
-      nodes.push(await startNode({ dataDir: dir, network: 'testnet' }))
+      const blockRelay = i === 2 ? 'full' : 'compact'
+      nodes.push(
+        await startNode({ dataDir: dir, network: 'testnet', chain: { ...DEFAULT_CONFIG.chain, blockRelay } }),
+      )
     }
     ;[a, b, c] = nodes as [KithNode, KithNode, KithNode]
     // A line: A and C never meet, so all C sees went through B's validator.
@@ -87,16 +77,7 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
     await c.network.setPeerFilter((p) => p !== a.peerId)
     await b.network.connect(tcpAddr(a))
     await c.network.connect(tcpAddr(b))
-    const byPeer = new Map(nodes.map((n) => [n.peerId, n]))
-    for (const n of nodes) {
-      const rpc = new StubRpc(byPeer)
-      const relay = new ChainRelay(
-        { network: n.network, chain: n.chain, rpc, clock: systemClock, logger: silentLogger() },
-        { blockRelay: n === c ? 'full' : 'compact' },
-      )
-      relay.start()
-      relays.set(n, { relay, rpc })
-    }
+    for (const n of nodes) rpcCalls.set(n, spyRpc(n))
     const judge = b.network.judge
     const misbehaved = judge.misbehaved.bind(judge)
     judge.misbehaved = (peer, what, detail) => {
@@ -111,14 +92,13 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
   })
 
   after(async () => {
-    for (const { relay } of relays.values()) relay.stop()
     await stopAll(nodes)
     nodes = []
     await removeDirs(dirs)
   })
 
-  const stats = (n: KithNode) => relays.get(n)!.relay.stats()
-  const rpcOf = (n: KithNode) => relays.get(n)!.rpc
+  const stats = (n: KithNode) => n.chainNet!.relay.stats()
+  const rpcOf = (n: KithNode) => ({ calls: rpcCalls.get(n)! })
 
   void it("carries transfers submitted at A to every mempool, and rebuilds A's block from them without fetching", async () => {
     const txs = [0, 1, 2].map((i) => transfer(testKey(1), testKey(7).address, { nonce: i }))
@@ -188,9 +168,10 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
     const nextId = blockId(next.header).toString()
     b.chain.importBlock(next)
     await until("B's block at C", () => c.chain.head().id === nextId)
-    assert.equal(
-      stats(c).blocksReceivedCompact + stats(c).blocksReceivedFull,
-      cBefore.blocksReceivedCompact + cBefore.blocksReceivedFull + 1,
+    // At most B's block reached C's validator (C may also have synced it), never the forged one.
+    assert.ok(
+      stats(c).blocksReceivedCompact + stats(c).blocksReceivedFull <=
+        cBefore.blocksReceivedCompact + cBefore.blocksReceivedFull + 1,
     )
     assert.equal(stats(c).messagesRejected, 0)
     assert.equal(c.chain.forkChoice.has(forgedId), false)
