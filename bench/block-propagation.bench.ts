@@ -9,7 +9,10 @@
  *
  *   ./node_modules/.bin/node --expose-gc bench/block-propagation.bench.ts
  */
-import { seededRng } from '../src/core/clock.ts'
+import { seededRng, systemClock } from '../src/core/clock.ts'
+import { silentLogger } from '../src/core/logger.ts'
+import { ChainRelay } from '../src/net/gossip/relay.ts'
+import type { RelayRpc } from '../src/net/gossip/types.ts'
 import {
   blockId,
   buildBlockTemplate,
@@ -21,6 +24,7 @@ import {
   solvePow,
   txId,
   type Block,
+  type TransferTx,
 } from '../src/chain/index.ts'
 import { DEFAULT_CONFIG, type KithNode } from '../src/node/index.ts'
 import { ChainNet, fundedKey, minerKey, sparseTopology } from '../test/helpers/chain-net.ts'
@@ -30,6 +34,8 @@ import {
   LINK_LATENCY_MIN_MS,
   MAX_BLOCK_ARRIVAL_MS,
   MAX_FILL_WAIT_MS,
+  MAX_MESH_WAIT_MS,
+  GOSSIPSUB_D,
   PROPAGATION_BLOCKS,
   PROPAGATION_BLOCK_TXS,
   PROPAGATION_DRAIN_MS,
@@ -71,6 +77,8 @@ interface Side {
   netBytes: number[]
   backgroundBytesPerS: number[]
   incomplete: number
+  /** Nodes handed a block or transfers directly because gossip had not brought them in time. */
+  repairs: { blocks: number; mempools: number }
   /** Relay counters summed over the net's nodes, measured blocks only (null: no relay found). */
   relay: RelayStatsLike | null
 }
@@ -85,6 +93,38 @@ function relayStats(node: KithNode): Partial<RelayStatsLike> | null {
     if (holder !== undefined && typeof holder.stats === 'function') return holder.stats()
   }
   return null
+}
+
+/**
+ * Until the node wires its own relay: a ChainRelay per node, built here, whose rpc reads the
+ * announcer's chain in-process (no wire bytes for fetches; with every transfer already in every
+ * mempool a compact block needs none). Returns the relays to stop, empty when the node has one.
+ */
+function ensureRelays(net: ChainNet, mode: Mode): ChainRelay[] {
+  if (net.nodes.every((n) => relayStats(n) !== null)) return []
+  const byPeer = new Map(net.nodes.map((n) => [n.peerId, n]))
+  const rpc: RelayRpc = {
+    txs: async (peer, ids) => {
+      const chain = byPeer.get(peer)?.chain
+      const out: TransferTx[] = []
+      for (const id of ids) {
+        const tx = chain?.tx(id)?.tx
+        if (tx?.kind === 'transfer') out.push(tx)
+      }
+      return await Promise.resolve(out)
+    },
+    blocks: async (peer, ids) =>
+      await Promise.resolve(ids.flatMap((id) => byPeer.get(peer)?.chain.block(id)?.block ?? [])),
+  }
+  return net.nodes.map((n) => {
+    const relay = new ChainRelay(
+      { network: n.network, chain: n.chain, rpc, clock: systemClock, logger: silentLogger() },
+      { blockRelay: mode },
+    )
+    relay.start()
+    ;(n as unknown as { relay: ChainRelay }).relay = relay
+    return relay
+  })
 }
 
 /** Resolve once every node's check holds, re-checking on node events; false on timeout. */
@@ -128,13 +168,29 @@ function roundTransfers(networkId: string, round: number) {
   })
 }
 
-/** Submit the round's transfers at `at`; wait until every mempool of the net holds all of them. */
+/**
+ * Submit the round's transfers at `at`; wait until gossip put all of them in every mempool of the
+ * net, then hand any still missing to their nodes directly. Returns the nodes repaired.
+ */
 async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfers>): Promise<number> {
   const ids = txs.map((tx) => txId(tx).toString())
   const nodes = side.net.nodes
   for (const tx of txs) nodes[at]!.chain.submitTx(tx)
-  const ok = await untilAll(nodes, (n) => ids.every((id) => n.chain.mempoolPool.has(id)), MAX_FILL_WAIT_MS)
-  return ok ? 0 : nodes.filter((n) => !ids.every((id) => n.chain.mempoolPool.has(id))).length
+  const has = (n: KithNode): boolean => ids.every((id) => n.chain.mempoolPool.has(id))
+  if (await untilAll(nodes, has, MAX_FILL_WAIT_MS)) return 0
+  const lagging = nodes.filter((n) => !has(n))
+  for (const n of lagging) {
+    for (const [k, tx] of txs.entries()) {
+      if (n.chain.mempoolPool.has(ids[k]!)) continue
+      try {
+        n.chain.submitTx(tx)
+      } catch (err) {
+        log(`repair: ${(err as Error).message}`)
+      }
+    }
+  }
+  side.repairs.mempools += lagging.length
+  return lagging.length
 }
 
 function buildBlock(node: KithNode, source: number): Block {
@@ -180,6 +236,12 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
   const complete = await untilAll(nodes, (n) => n.chain.head().id === id, MAX_BLOCK_ARRIVAL_MS)
   const tDone = performance.now()
   for (const u of unsubs) u()
+  if (!complete) {
+    // Start the next block from one chain: lagging nodes get this one directly.
+    const lagging = nodes.filter((n) => n.chain.head().id !== id)
+    for (const n of lagging) n.chain.importBlock(block)
+    side.repairs.blocks += lagging.length
+  }
   await sleep(PROPAGATION_DRAIN_MS)
   const windowMs = performance.now() - t0
   if (!measured) return block
@@ -255,6 +317,7 @@ function summary(side: Side, blockBytes: number) {
     background_bytes_per_node_per_s:
       side.backgroundBytesPerS.length === 0 ? null : Math.round(mean(side.backgroundBytesPerS)),
     incomplete: side.incomplete,
+    repaired_nodes: side.repairs,
     relay_per_node_per_block: relayPerNodeBlock(side.relay),
   }
 }
@@ -265,6 +328,7 @@ async function main(): Promise<void> {
   const latency = linkLatencies(edges, rng, LINK_LATENCY_MIN_MS, LINK_LATENCY_MAX_MS)
   const memBefore = measureMemory(GC_PASSES)
   const sides: Side[] = []
+  const ownRelays: ChainRelay[] = []
   const started = performance.now()
   try {
     for (const mode of MODES) {
@@ -280,6 +344,7 @@ async function main(): Promise<void> {
         wrapTcp: (i) => shaper.wrapTcp(i),
         beforeConnect: (nodes) => shaper.learnPorts(nodes),
       })
+      ownRelays.push(...ensureRelays(net, mode))
       sides.push({
         mode,
         net,
@@ -291,6 +356,7 @@ async function main(): Promise<void> {
         netBytes: [],
         backgroundBytesPerS: [],
         incomplete: 0,
+        repairs: { blocks: 0, mempools: 0 },
         relay: null,
       })
       log(`${mode} net up after ${Math.round(performance.now() - started)} ms`)
@@ -300,8 +366,11 @@ async function main(): Promise<void> {
         async (s) =>
           await untilAll(
             s.net.nodes,
-            (n) => n.network.meshPeers(BLOCK_TOPIC) >= 1 && n.network.meshPeers(TX_TOPIC) >= 1,
-            MAX_FILL_WAIT_MS,
+            (n, i) => {
+              const want = Math.min(s.net.neighbours(i).length, GOSSIPSUB_D)
+              return n.network.meshPeers(BLOCK_TOPIC) >= want && n.network.meshPeers(TX_TOPIC) >= want
+            },
+            MAX_MESH_WAIT_MS,
           ),
       ),
     )
@@ -377,11 +446,13 @@ async function main(): Promise<void> {
       },
       lightened:
         'TCP only (no WS listener), DHT client mode, metrics off, no bootstrap; peer filters pin the topology',
-      unresolved_links: sides.reduce((a, s) => a + s.shaper.unresolved, 0),
+      relay_wiring: ownRelays.length === 0 ? 'node' : 'bench (ChainRelay per node, in-process rpc stub)',
+      unshaped_connections: sides.reduce((a, s) => a + s.shaper.unresolved, 0),
       form_ms: formMs,
     }
     console.log(JSON.stringify(result))
   } finally {
+    for (const r of ownRelays) r.stop()
     await Promise.all(sides.map(async (s) => await s.net.stop()))
   }
 }
