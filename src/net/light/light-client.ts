@@ -8,6 +8,7 @@
  *
  * Peers are asked in the order `fullPeers()` gives (the caller may shuffle or rank them).
  */
+import { CID } from 'multiformats/cid'
 import { AbortError, errorMessage } from '../../core/errors.ts'
 import { throwIfAborted, waitFor, withTimeout } from '../../core/abort.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -19,6 +20,7 @@ import type { Proven } from '../../chain/service/types.ts'
 import type { Account, Address, BlockHeader, Transaction } from '../../chain/types.ts'
 import type { PeerJudge } from '../judge.ts'
 import type { AccountProofResponse, RpcClientApi, TxProofResponse } from '../rpc/types.ts'
+import { MAX_ID_CHARS } from '../rpc/constants.ts'
 import { MAX_PROOF_ATTEMPTS, MAX_PROOF_LAG_BLOCKS, PROOF_AHEAD_WAIT_MS } from './constants.ts'
 import { LightClientError } from './errors.ts'
 
@@ -121,6 +123,8 @@ export class LightClient {
    * LightClientError NO_FULL_PEERS / PROOF_UNAVAILABLE (no peer answered at all), or AbortError.
    */
   async tx(id: string, signal?: AbortSignal): Promise<ProvenTx | null> {
+    // Not an id any block can hold; sending it would make peers judge us malformed.
+    if (!isCanonicalId(id)) return null
     const out = await this.#query<TxProofResponse, Transaction>(
       async (peer, s) => await this.#c.rpc.txProof(peer, id, s),
       (header, r) => {
@@ -242,6 +246,16 @@ export class LightClient {
       `no full peer served a valid ${what}${out.failures.length > 0 ? ` (${out.failures.join('; ')})` : ''}`,
       { tried: out.failures.length + out.nulls, refused: out.nulls },
     )
+  }
+}
+
+/** A transaction id as peers expect it: a canonical base32 CIDv1 string of bounded length. */
+export function isCanonicalId(id: string): boolean {
+  if (id.length > MAX_ID_CHARS || !/^b[a-z2-7]+$/.test(id)) return false
+  try {
+    return CID.parse(id).toString() === id
+  } catch {
+    return false
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test'
 import { blockId, txId } from '../../../src/chain/codec.ts'
 import { proveAccount, setAccounts } from '../../../src/chain/state.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
+import { transfer } from '../../chain/helpers.ts'
 import { LightClient, type LightClientInit } from '../../../src/net/light/index.ts'
 import type { LightChain } from '../../../src/chain/light/index.ts'
 import {
@@ -214,6 +215,21 @@ describe('LightClient.account', () => {
 describe('LightClient.tx', () => {
   const id = txId(FIX.sent).toString()
 
+  it('answers null for a malformed id without asking anyone (peers would judge us malformed)', async () => {
+    const l = await lightChainAt(TIP)
+    const { c, rpc } = client(l.chain, { honest })
+    for (const bad of [
+      'garbage',
+      'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG',
+      'b' + 'a'.repeat(200),
+      id.toUpperCase(),
+    ]) {
+      assert.equal(await c.tx(bad), null, bad)
+    }
+    assert.deepEqual(rpc.asked, [])
+    await l.close()
+  })
+
   it('proves inclusion and counts confirmations from our head', async () => {
     const l = await lightChainAt(TIP)
     const got = await client(l.chain, { honest }).c.tx(id)
@@ -248,7 +264,8 @@ describe('LightClient.tx', () => {
 
   it('is null when the peers asked do not know it, PROOF_UNAVAILABLE when none answered', async () => {
     const l = await lightChainAt(TIP)
-    assert.equal(await client(l.chain, { honest }).c.tx('bafyunknowntx'), null)
+    const unknown = txId(transfer(BOB, BOB.address, { nonce: 7 })).toString() // never mined
+    assert.equal(await client(l.chain, { honest }).c.tx(unknown), null)
     await assert.rejects(client(l.chain, { slow: {} }).c.tx(id), { code: 'PROOF_UNAVAILABLE' })
     await l.close()
   })
