@@ -83,7 +83,11 @@ export class LightChain {
     const { genesis } = this.#c
     const opened = LightStore.open(this.#c.db, genesis.hash)
     const fc = new ForkChoice(genesis.block.header, this.engine, { maxReorgDepth: this.params.maxReorgDepth })
-    for (const h of opened.headers) fc.addHeader(h)
+    for (const h of opened.headers) {
+      const r = fc.addHeader(h)
+      // Following the best tip as we go keeps each plan one step long (from genesis it is O(height)).
+      if (r.status === 'added' && r.plan !== null) fc.setHead(r.plan.newTip.id)
+    }
     const headId = opened.headId ?? this.genesisId
     if (fc.get(headId) === undefined) {
       throw new LightChainError('LIGHT_STORE_CORRUPT', `the stored head ${headId} is not a stored header`, {
@@ -257,12 +261,12 @@ export class LightChain {
     this.checkHeaders(headers)
     const fc = this.#forkChoice
     const oldHead = fc.head
-    const put: BlockHeader[] = []
+    const put: { id: string; header: BlockHeader }[] = []
     let disconnected = 0
     for (const header of headers) {
       const r = fc.addHeader(header)
       if (r.status !== 'added') continue
-      for (const id of r.attached) put.push(fc.get(id)!.header)
+      for (const id of r.attached) put.push({ id, header: fc.get(id)!.header })
       if (r.refused !== null) this.#log.warn({ err: r.refused.message }, 'heavier header branch refused')
       if (r.plan !== null) disconnected += this.#follow(r.plan)
     }

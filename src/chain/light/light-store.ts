@@ -5,7 +5,7 @@
  * synchronous=NORMAL keeps every committed batch across a process kill.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
-import { blockId, decodeHeader, encodeHeader } from '../codec.ts'
+import { decodeHeader, encodeHeader } from '../codec.ts'
 import type { BlockHeader } from '../types.ts'
 import { LightChainError } from './errors.ts'
 
@@ -32,7 +32,8 @@ export interface OpenedLightStore {
 
 /** One batch, written atomically. */
 export interface LightBatch {
-  readonly put: readonly BlockHeader[]
+  /** New headers with their ids (the caller has them from fork choice: no second hash). */
+  readonly put: readonly { readonly id: string; readonly header: BlockHeader }[]
   readonly drop: readonly string[]
   readonly headId: string
 }
@@ -87,9 +88,9 @@ export class LightStore {
   /** Stores new headers, drops pruned ones and moves the head pointer, in one SQL transaction. */
   write(batch: LightBatch): void {
     this.#db.transaction(() => {
-      for (const h of batch.put) {
+      for (const { id, header: h } of batch.put) {
         if (h.parent === null) continue
-        this.#s.put.run(blockId(h).toString(), h.parent.toString(), h.height, encodeHeader(h))
+        this.#s.put.run(id, h.parent.toString(), h.height, encodeHeader(h))
       }
       for (const id of batch.drop) this.#s.drop.run(id)
       this.#s.setMeta.run('head', batch.headId)
