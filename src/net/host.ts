@@ -3,6 +3,7 @@
  * Kademlia DHT, GossipSub, bootstrap and mDNS discovery, the connection manager with per-IP
  * limits, and Prometheus metrics on the node's own registry.
  */
+import { createHash } from 'node:crypto'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
@@ -179,6 +180,15 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
         runOnLimitedConnection: true,
         allowPublishToZeroTopicPeers: true,
         maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES,
+        // Message id = hash of topic and content, not publisher + sequence number: the same
+        // transaction or block published by two nodes is one message, seen and validated once.
+        msgIdFn: (msg) =>
+          createHash('sha256')
+            .update(msg.topic)
+            .update(new Uint8Array([0]))
+            .update(msg.data)
+            .digest(),
+        ignoreDuplicatePublishError: true,
         // GossipSub penalises more than 10 peers sharing one IP (Sybil defence). Loopback cannot
         // be presented by a remote attacker, and without this a devnet of 12+ nodes on
         // 127.0.0.1 scores every peer below the graylist and never forms a mesh.
