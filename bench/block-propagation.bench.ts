@@ -9,10 +9,7 @@
  *
  *   ./node_modules/.bin/node --expose-gc bench/block-propagation.bench.ts
  */
-import { seededRng, systemClock } from '../src/core/clock.ts'
-import { silentLogger } from '../src/core/logger.ts'
-import { ChainRelay } from '../src/net/gossip/relay.ts'
-import type { RelayRpc } from '../src/net/gossip/types.ts'
+import { seededRng } from '../src/core/clock.ts'
 import {
   blockId,
   buildBlockTemplate,
@@ -24,10 +21,10 @@ import {
   solvePow,
   txId,
   type Block,
-  type TransferTx,
 } from '../src/chain/index.ts'
+import { BLOCK_TOPIC, TX_TOPIC } from '../src/net/gossip/topics.ts'
 import { DEFAULT_CONFIG, type KithNode } from '../src/node/index.ts'
-import { ChainNet, fundedKey, minerKey, sparseTopology } from '../test/helpers/chain-net.ts'
+import { ChainTestNet, fundedKey, minerKey, sparseTopology } from '../test/helpers/chain-net.ts'
 import { GC_PASSES } from './lib/constants.ts'
 import {
   LINK_LATENCY_MAX_MS,
@@ -50,8 +47,6 @@ import { log, mean, measureMemory, mib, quantile, ratio, round } from './lib/sta
 
 type Mode = 'full' | 'compact'
 const MODES: readonly Mode[] = ['full', 'compact']
-const BLOCK_TOPIC = 'block/1'
-const TX_TOPIC = 'tx/1'
 
 interface RelayStatsLike {
   txsFetched: number
@@ -68,7 +63,7 @@ const RELAY_KEYS = [
 
 interface Side {
   mode: Mode
-  net: ChainNet
+  net: ChainTestNet
   shaper: LinkShaper
   arrivalsMs: number[]
   ratios: number[]
@@ -85,46 +80,9 @@ interface Side {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** The node's chain relay counters, wherever the node exposes them (null before wiring). */
+/** The node's chain relay counters (null on a node without a relay). */
 function relayStats(node: KithNode): Partial<RelayStatsLike> | null {
-  const n = node as unknown as Record<string, { stats?: () => Partial<RelayStatsLike> } | undefined>
-  for (const key of ['relay', 'gossip', 'chainRelay']) {
-    const holder = n[key]
-    if (holder !== undefined && typeof holder.stats === 'function') return holder.stats()
-  }
-  return null
-}
-
-/**
- * Until the node wires its own relay: a ChainRelay per node, built here, whose rpc reads the
- * announcer's chain in-process (no wire bytes for fetches; with every transfer already in every
- * mempool a compact block needs none). Returns the relays to stop, empty when the node has one.
- */
-function ensureRelays(net: ChainNet, mode: Mode): ChainRelay[] {
-  if (net.nodes.every((n) => relayStats(n) !== null)) return []
-  const byPeer = new Map(net.nodes.map((n) => [n.peerId, n]))
-  const rpc: RelayRpc = {
-    txs: async (peer, ids) => {
-      const chain = byPeer.get(peer)?.chain
-      const out: TransferTx[] = []
-      for (const id of ids) {
-        const tx = chain?.tx(id)?.tx
-        if (tx?.kind === 'transfer') out.push(tx)
-      }
-      return await Promise.resolve(out)
-    },
-    blocks: async (peer, ids) =>
-      await Promise.resolve(ids.flatMap((id) => byPeer.get(peer)?.chain.block(id)?.block ?? [])),
-  }
-  return net.nodes.map((n) => {
-    const relay = new ChainRelay(
-      { network: n.network, chain: n.chain, rpc, clock: systemClock, logger: silentLogger() },
-      { blockRelay: mode },
-    )
-    relay.start()
-    ;(n as unknown as { relay: ChainRelay }).relay = relay
-    return relay
-  })
+  return node.chainNet?.relay.stats() ?? null
 }
 
 /** Resolve once every node's check holds, re-checking on node events; false on timeout. */
@@ -328,12 +286,11 @@ async function main(): Promise<void> {
   const latency = linkLatencies(edges, rng, LINK_LATENCY_MIN_MS, LINK_LATENCY_MAX_MS)
   const memBefore = measureMemory(GC_PASSES)
   const sides: Side[] = []
-  const ownRelays: ChainRelay[] = []
   const started = performance.now()
   try {
     for (const mode of MODES) {
       const shaper = new LinkShaper(PROPAGATION_NODES, latency, { seed: PROPAGATION_SEED })
-      const net = await ChainNet.start({
+      const net = await ChainTestNet.start({
         size: PROPAGATION_NODES,
         seed: PROPAGATION_SEED,
         edges,
@@ -344,7 +301,6 @@ async function main(): Promise<void> {
         wrapTcp: (i) => shaper.wrapTcp(i),
         beforeConnect: (nodes) => shaper.learnPorts(nodes),
       })
-      ownRelays.push(...ensureRelays(net, mode))
       sides.push({
         mode,
         net,
@@ -374,8 +330,7 @@ async function main(): Promise<void> {
           ),
       ),
     )
-    if (formed.some((f) => !f))
-      throw new Error('gossip meshes did not form: is the chain relay wired into the node?')
+    if (formed.some((f) => !f)) throw new Error('gossip meshes did not hold every topology neighbour in time')
     const formMs = Math.round(performance.now() - started)
     const memAfter = measureMemory(GC_PASSES)
     log(`meshes formed after ${formMs} ms; rss ${mib(memAfter.rssBytes)} MiB`)
@@ -446,13 +401,11 @@ async function main(): Promise<void> {
       },
       lightened:
         'TCP only (no WS listener), DHT client mode, metrics off, no bootstrap; peer filters pin the topology',
-      relay_wiring: ownRelays.length === 0 ? 'node' : 'bench (ChainRelay per node, in-process rpc stub)',
       unshaped_connections: sides.reduce((a, s) => a + s.shaper.unresolved, 0),
       form_ms: formMs,
     }
     console.log(JSON.stringify(result))
   } finally {
-    for (const r of ownRelays) r.stop()
     await Promise.all(sides.map(async (s) => await s.net.stop()))
   }
 }

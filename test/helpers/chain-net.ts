@@ -7,7 +7,7 @@
  * event-driven (node events) and bounded by a number of blocks, with a wall-clock failsafe only
  * against hangs.
  *
- *   const net = await ChainNet.start({ size: 10, miners: [0, 1, 2], seed: 7 })
+ *   const net = await ChainTestNet.start({ size: 10, miners: [0, 1, 2], seed: 7 })
  *   await net.submit(3)                   // a signed transfer from a fresh funded key
  *   net.stopMining(1); net.stopMining(2)
  *   await net.settle(0, { maxBlocks: 5 }) // node 0 mines until every node has its head
@@ -117,7 +117,7 @@ function shuffle<T>(items: T[], rng: Rng): T[] {
   return items
 }
 
-export interface ChainNetOptions {
+export interface ChainTestNetOptions {
   size: number
   /** Nodes that mine from the start (more can start later with `startMining`). */
   miners?: readonly number[]
@@ -153,7 +153,7 @@ export interface InvariantReport {
   transactions: number
 }
 
-export class ChainNet {
+export class ChainTestNet {
   readonly nodes: KithNode[]
   readonly edges: readonly Edge[]
   readonly networkId: string
@@ -194,7 +194,7 @@ export class ChainNet {
   }
 
   /** Create, filter, start and connect the nodes along the topology; start the initial miners. */
-  static async start(opts: ChainNetOptions): Promise<ChainNet> {
+  static async start(opts: ChainTestNetOptions): Promise<ChainTestNet> {
     if (!Number.isInteger(opts.size) || opts.size < 2 || opts.size > MAX_CHAIN_NET_SIZE)
       throw new RangeError(`size must be 2..${MAX_CHAIN_NET_SIZE}, got ${opts.size}`)
     const rng = seededRng(opts.seed)
@@ -233,7 +233,7 @@ export class ChainNet {
       await removeDirs(dirs)
       throw err
     }
-    const net = new ChainNet({
+    const net = new ChainTestNet({
       nodes,
       dirs,
       edges,

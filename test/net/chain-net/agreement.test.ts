@@ -3,14 +3,14 @@
 // number of blocks once the other miners stop. Failures print the seed (KITH_SEED replays a run).
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ChainNet } from '../../helpers/chain-net.ts'
+import { ChainTestNet } from '../../helpers/chain-net.ts'
 import { AGREEMENT_BATCHES, AGREEMENT_BATCH_SIZE, MAX_SETTLE_BLOCKS, runSeed } from './constants.ts'
 
 describe('chain net: agreement', () => {
   it('10 nodes, 3 mining: every transfer submitted at a random node is included, and all nodes agree on one head within a bounded number of blocks', async (t) => {
     const seed = runSeed()
     t.diagnostic(`seed ${seed}`)
-    const net = await ChainNet.start({ size: 10, miners: [0, 1, 2], seed })
+    const net = await ChainTestNet.start({ size: 10, miners: [0, 1, 2], seed })
     try {
       // Everyone follows the miners before the first transfer.
       await net.waitFor('every node past height 2', () => net.heights().every((h) => h >= 2), {
