@@ -1,7 +1,7 @@
 /**
  * Initial sync: a fresh node syncs SYNC_BLOCKS blocks of SYNC_TXS transfers each (default 5,000 x
  * 200) from one peer over loopback (real libp2p TCP + Noise + Yamux, the rpc protocols, the
- * SyncManager importing into a ChainService on SQLite), as a ratio to the validation-only rate of
+ * node's own SyncManager importing into its ChainService on SQLite), as a ratio to the validation-only rate of
  * the same blocks: applyBlock in a loop from genesis, same process, same run, signature cache
  * cleared before each. The peer serves the blocks from memory (its cost is encoding only).
  *
@@ -30,7 +30,7 @@ import {
 import { fullSyncTarget } from '../src/chain/service/sync-target.ts'
 import { systemClock } from '../src/core/clock.ts'
 import { silentLogger } from '../src/core/logger.ts'
-import { chainRpcSource, registerRpc, RpcClient } from '../src/net/rpc/index.ts'
+import { registerRpc, rpcProtocolIds } from '../src/net/rpc/index.ts'
 import type { RpcChainSource } from '../src/net/rpc/types.ts'
 import { SyncManager } from '../src/net/sync/sync-manager.ts'
 import { SignatureVerifyPool } from '../src/chain/worker/verify-pool.ts'
@@ -148,32 +148,30 @@ async function syncRate(
     }
     const [peer, fresh] = nodes as [KithNode, KithNode]
     const network = fresh.network.network
-    const serve = async (node: KithNode, source: RpcChainSource): Promise<void> => {
-      await registerRpc(node.network.host, network, {
-        source,
-        judge: node.network.judge,
-        clock: systemClock,
-        logger: silentLogger(),
-      })
-    }
-    await serve(peer, memorySource(blocks, network))
-    await serve(fresh, chainRpcSource(fresh.chain, { network }))
-    const rpc = new RpcClient({
-      host: fresh.network.host,
-      network,
-      judge: fresh.network.judge,
-      logger: silentLogger(),
-      localStatus: () => chainRpcSource(fresh.chain, { network }).status(),
-    })
-    const sync = new SyncManager({
-      network: fresh.network,
-      rpc,
-      target: fullSyncTarget(fresh.chain),
-      judge: fresh.network.judge,
+    // The peer serves the blocks from memory in place of its (empty) chain.
+    for (const protocol of rpcProtocolIds(network)) await peer.network.host.unhandle(protocol)
+    await registerRpc(peer.network.host, network, {
+      source: memorySource(blocks, network),
+      judge: peer.network.judge,
       clock: systemClock,
       logger: silentLogger(),
-      ...(verifier === null ? {} : { verifier }),
     })
+    // The node's own SyncManager, or (with a verifier) one built the same way plus the pool.
+    const chainNet = fresh.chainNet!
+    let sync = chainNet.sync
+    if (verifier !== null) {
+      sync.stop()
+      sync = new SyncManager({
+        network: fresh.network,
+        rpc: chainNet.rpc,
+        target: fullSyncTarget(fresh.chain),
+        judge: fresh.network.judge,
+        clock: systemClock,
+        logger: silentLogger(),
+        verifier,
+      })
+      sync.start()
+    }
     const done = new Promise<number>((resolve) =>
       sync.subscribe((e) => {
         if (e.type === 'sync:done') resolve(e.height)
@@ -182,12 +180,11 @@ async function syncRate(
       }),
     )
     clearSignatureCache()
-    sync.start()
     const t0 = performance.now()
     await fresh.connect(tcpAddr(peer))
     const height = await done
     const ms = performance.now() - t0
-    sync.stop()
+    if (verifier !== null) sync.stop()
     if (height !== blocks.length) throw new Error(`synced to ${height}, expected ${blocks.length}`)
     return { ms, blocksPerSecond: (blocks.length * 1000) / ms }
   } finally {

@@ -115,7 +115,8 @@ export class BodyPlanner {
   strike(id: string, nowMs: number): void {
     const p = this.#peers.get(id)
     if (p === undefined) return
-    p.strikes++
+    // Capped so the doubling and the halving below stay in range.
+    p.strikes = Math.min(p.strikes + 1, 20)
     const bench = Math.min(this.limits.maxBenchMs, this.limits.benchMs * 2 ** (p.strikes - 1))
     p.benchedUntilMs = Math.max(p.benchedUntilMs, nowMs + bench)
   }
@@ -252,8 +253,9 @@ export class BodyPlanner {
       if (r.deadlineMs > nowMs) continue
       this.#close(r, 'wanted')
       timedOut.push({ reqId: r.reqId, peer: r.peer, ids: r.ids })
-      this.strike(r.peer, nowMs)
     }
+    // One strike per peer per tick: requests sent together time out together.
+    for (const peer of new Set(timedOut.map((r) => r.peer))) this.strike(peer, nowMs)
     return { send: this.#plan(nowMs), timedOut }
   }
 
@@ -279,7 +281,7 @@ export class BodyPlanner {
       let progressed = false
       for (const p of rested) {
         if (todo.length === 0) break
-        if (p.inFlight >= this.limits.maxInFlightPerPeer) continue
+        if (p.inFlight >= maxInFlight(p, this.limits)) continue
         const ids: string[] = []
         const rest: Entry[] = []
         for (const e of todo) {
@@ -318,6 +320,11 @@ export class BodyPlanner {
       if (e !== undefined && e.status === 'inflight') e.status = to
     }
   }
+}
+
+/** A struck peer gets fewer requests at once: the bound halves per strike, down to one. */
+export function maxInFlight(p: Readonly<PlanPeer>, limits: PlanLimits): number {
+  return Math.max(1, limits.maxInFlightPerPeer >> p.strikes)
 }
 
 /**

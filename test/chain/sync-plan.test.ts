@@ -135,6 +135,21 @@ describe('BodyPlanner', () => {
     assert.ok(p.tick(1_400).send.every((r) => r.peer === 'ok'))
   })
 
+  it('a peer that timed out gets fewer requests at once (halved per strike), and one after many', () => {
+    const p = new BodyPlanner({ ...LIMITS, maxInFlightPerPeer: 4, maxWindowBlocks: 100, benchMs: 1 })
+    p.setPeer('a', { totalWork: 10n, height: 100, servesBodies: true })
+    p.addWanted(ids(100))
+    assert.equal(p.tick(0).send.length, 4)
+    const t = p.tick(1_000)
+    assert.equal(t.timedOut.length, 4)
+    assert.equal(p.peer('a')?.strikes, 1, 'one strike for requests that timed out together')
+    assert.equal(t.send.length, 0, 'benched')
+    assert.equal(p.tick(1_002).send.length, 2)
+    for (let i = 0; i < 30; i++) p.strike('a', 0)
+    assert.equal(p.tick(100_000).timedOut.length, 2)
+    assert.equal(p.tick(200_000).send.length, 1)
+  })
+
   it('ids a peer lacks are asked of another peer; all lacking → retried after a pause', () => {
     const p = new BodyPlanner({ ...LIMITS, maxInFlightPerPeer: 1 })
     p.setPeer('a', { totalWork: 10n, height: 4, servesBodies: true })
