@@ -18,9 +18,10 @@ import { chainRpcSource, registerRpc, RpcClient, type RpcHost } from '../../../s
 import type { RpcChainSource } from '../../../src/net/rpc/types.ts'
 import { DEFAULT_CONFIG, type KithNode } from '../../../src/node/index.ts'
 import { openDatabase, type Database } from '../../../src/store/sqlite.ts'
-import { genesisFile } from '../../chain/helpers.ts'
+import { genesisFile, transfer } from '../../chain/helpers.ts'
+import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/index.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
-import { BOB, FIX } from './fixture.ts'
+import { ALICE, BOB, buildChain, FIX } from './fixture.ts'
 
 const logger = silentLogger()
 const TIP = FIX.chain.headers.length - 1
@@ -147,6 +148,39 @@ describe('light node', () => {
     assert.equal(info.height, 3)
     assert.equal(info.confirmations, TIP - 3 + 1)
     assert.equal(info.proven?.peer, honest.peerId)
+  })
+
+  it('sends a transfer through gossip and confirms its inclusion by proof once a block holds it', async () => {
+    await until(
+      'gossip subscriptions known both ways',
+      () => host.network.topicPeers(TX_TOPIC) > 0 && honest.network.topicPeers(BLOCK_TOPIC) > 0,
+      { nodes: [host, honest] },
+    )
+    const tx = transfer(ALICE, BOB.address, { nonce: 1, amount: 500n, fee: 10n })
+    const res = await light.ledger.submitTx(tx)
+    assert.deepEqual(res, { id: txId(tx).toString(), status: 'ready' })
+    await until(
+      'the full node has it in its mempool',
+      () => honest.chain.mempool().some((e) => e.id === res.id),
+      {
+        nodes: [honest],
+      },
+    )
+    assert.equal((await light.ledger.tx(res.id))?.status, 'pending')
+    const before = await light.ledger.account(ALICE.address)
+    assert.deepEqual([before.nonce, before.nextNonce, before.pending], [1, 2, 1])
+    // The full node takes a block holding it; its relay announces it; the light node takes the header.
+    const next = buildChain().chain
+    const block = next.build([tx])
+    honest.chain.importBlock(block)
+    await until('the light node follows the new head', () => light.chain.head().height === TIP + 1, {
+      nodes: [host],
+    })
+    const info = await light.ledger.tx(res.id)
+    assert.ok(info?.status === 'confirmed')
+    assert.deepEqual([info.height, info.confirmations, info.proven?.peer], [TIP + 1, 1, honest.peerId])
+    const after = await light.ledger.account(ALICE.address)
+    assert.deepEqual([after.nonce, after.nextNonce, after.pending], [2, 2, 0])
   })
 
   /** The light node's status as the honest full node's rpc client sees it. */
