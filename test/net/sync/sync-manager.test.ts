@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ManualClock, systemClock } from '../../../src/core/clock.ts'
+import { ManualClock, systemClock, type Clock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
 import { fullSyncTarget } from '../../../src/chain/service/sync-target.ts'
 import { SyncManager, type SyncInit } from '../../../src/net/sync/sync-manager.ts'
@@ -39,15 +39,17 @@ interface Rig {
   done: Promise<number>
 }
 
-function rig(target: SyncTarget, peers: [string, Harness, PeerBehaviour?][], init: SyncInit = FAST): Rig {
+function rig(
+  target: SyncTarget,
+  peers: [string, Harness, PeerBehaviour?][],
+  init: SyncInit = FAST,
+  clock: Clock = systemClock,
+): Rig {
   const rpc = new StubRpc()
   for (const [id, h, b] of peers) rpc.add(id, sourceOf(h), b ?? 'honest')
   const net = new StubNetwork()
   const judge = new RecordingJudge()
-  const sync = new SyncManager(
-    { network: net, rpc, target, judge, clock: systemClock, logger: silentLogger() },
-    init,
-  )
+  const sync = new SyncManager({ network: net, rpc, target, judge, clock, logger: silentLogger() }, init)
   const events: SyncEvent[] = []
   const done = new Promise<number>((resolve) => {
     sync.subscribe((e) => {
@@ -229,6 +231,22 @@ describe('SyncManager', () => {
     assert.equal(await again, 40)
     r.sync.stop()
     assert.equal(c.chain.head().id, idOf(blocks[39]!))
+    for (const h of [a, c]) h.close()
+  })
+
+  it('progress events are throttled: with time standing still only phase changes are reported', async () => {
+    const { blocks } = buildBlocks(300)
+    const a = await chainWith(blocks)
+    const c = await harness()
+    c.clock.set(NOW_MS)
+    const r = rig(fullSyncTarget(c.chain, { clock: c.clock }), [['A', a]], FAST, new ManualClock(NOW_MS))
+    r.sync.start()
+    r.net.connect('A')
+    assert.equal(await r.done, 300)
+    r.sync.stop()
+    const progress = r.events.filter((e) => e.type === 'sync:progress')
+    // idle → headers → bodies → synced: at most one event per change (imports alone send none).
+    assert.ok(progress.length >= 2 && progress.length <= 4, `${progress.length} progress events`)
     for (const h of [a, c]) h.close()
   })
 
