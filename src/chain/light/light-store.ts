@@ -24,7 +24,7 @@ CREATE INDEX IF NOT EXISTS light_headers_height ON light_headers (height);
 
 export interface OpenedLightStore {
   readonly store: LightStore
-  /** Every stored header, parents before children (genesis is not stored). */
+  /** Every stored header in arrival order, so parents before children (genesis is not stored). */
   readonly headers: readonly BlockHeader[]
   /** The head recorded by the last batch; null on a fresh database (genesis). */
   readonly headId: string | null
@@ -74,7 +74,9 @@ export class LightStore {
         { recorded, genesis: hashHex },
       )
     }
-    const rows = db.db.prepare('SELECT header FROM light_headers ORDER BY height, rowid').all() as {
+    // Insertion order is arrival order (a batch only ever extends known headers), so replaying it
+    // repeats fork choice's decisions, ties (first seen wins) included.
+    const rows = db.db.prepare('SELECT header FROM light_headers ORDER BY rowid').all() as {
       header: Uint8Array
     }[]
     return { store, headers: rows.map((r) => decodeHeader(r.header)), headId: store.#meta('head') }
