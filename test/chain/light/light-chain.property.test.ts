@@ -44,58 +44,54 @@ describe('LightChain fork choice (property)', () => {
     const dir = await tempDir('kith-light-prop-')
     dirs.push(dir)
     let run = 0
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.nat(), { minLength: 1, maxLength: 24 }),
-        fc.integer(),
-        async (parentPicks, seed) => {
-          // A random tree: header i builds on genesis or an earlier header.
-          const tree: BlockHeader[] = []
-          parentPicks.forEach((p, i) => {
-            const k = p % (i + 1)
-            tree.push(child(k === 0 ? genesis : tree[k - 1]!, i))
-          })
-          // A random arrival order with parents first.
-          const rng = seededRng(seed)
-          const arrived = new Set<BlockHeader>()
-          const order: BlockHeader[] = []
-          while (order.length < tree.length) {
-            const ready = tree.filter(
-              (h) =>
-                !arrived.has(h) &&
-                (h.parent!.equals(blockId(genesis)) || order.some((o) => blockId(o).equals(h.parent!))),
-            )
-            const next = ready[rng.int(ready.length)]!
-            arrived.add(next)
-            order.push(next)
-          }
-          const path = join(dir, `p${run++}.sqlite`)
-          const db = openDatabase(path)
-          const clock = new ManualClock(GENESIS_TIME_MS + 1e9)
-          const chain = new LightChain({ db, genesis: base.genesis, clock, logger: silentLogger() })
-          chain.start()
-          let expected = genesis
-          for (const h of order) {
-            chain.addHeaders([h])
-            if (h.height > expected.height) expected = h // equal work per header: more work = higher
-          }
-          const mainIds = (c: LightChain): string[] =>
-            Array.from({ length: c.head().height + 1 }, (_, i) => c.mainAt(i)!.id)
-          assert.equal(chain.head().id, blockId(expected).toString())
-          const ids = mainIds(chain)
-          for (let i = 1; i < ids.length; i++) {
-            assert.equal(chain.mainAt(i)!.header.parent!.toString(), ids[i - 1])
-          }
-          db.close()
-          const db2 = openDatabase(path)
-          const reopened = new LightChain({ db: db2, genesis: base.genesis, clock, logger: silentLogger() })
-          reopened.start()
-          assert.equal(reopened.head().id, chain.head().id)
-          assert.deepEqual(mainIds(reopened), ids)
-          assert.equal(reopened.storedCount(), tree.length)
-          db2.close()
-        },
-      ),
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { minLength: 1, maxLength: 24 }), fc.integer(), (parentPicks, seed) => {
+        // A random tree: header i builds on genesis or an earlier header.
+        const tree: BlockHeader[] = []
+        parentPicks.forEach((p, i) => {
+          const k = p % (i + 1)
+          tree.push(child(k === 0 ? genesis : tree[k - 1]!, i))
+        })
+        // A random arrival order with parents first.
+        const rng = seededRng(seed)
+        const arrived = new Set<BlockHeader>()
+        const order: BlockHeader[] = []
+        while (order.length < tree.length) {
+          const ready = tree.filter(
+            (h) =>
+              !arrived.has(h) &&
+              (h.parent!.equals(blockId(genesis)) || order.some((o) => blockId(o).equals(h.parent!))),
+          )
+          const next = ready[rng.int(ready.length)]!
+          arrived.add(next)
+          order.push(next)
+        }
+        const path = join(dir, `p${run++}.sqlite`)
+        const db = openDatabase(path)
+        const clock = new ManualClock(GENESIS_TIME_MS + 1e9)
+        const chain = new LightChain({ db, genesis: base.genesis, clock, logger: silentLogger() })
+        chain.start()
+        let expected = genesis
+        for (const h of order) {
+          chain.addHeaders([h])
+          if (h.height > expected.height) expected = h // equal work per header: more work = higher
+        }
+        const mainIds = (c: LightChain): string[] =>
+          Array.from({ length: c.head().height + 1 }, (_, i) => c.mainAt(i)!.id)
+        assert.equal(chain.head().id, blockId(expected).toString())
+        const ids = mainIds(chain)
+        for (let i = 1; i < ids.length; i++) {
+          assert.equal(chain.mainAt(i)!.header.parent!.toString(), ids[i - 1])
+        }
+        db.close()
+        const db2 = openDatabase(path)
+        const reopened = new LightChain({ db: db2, genesis: base.genesis, clock, logger: silentLogger() })
+        reopened.start()
+        assert.equal(reopened.head().id, chain.head().id)
+        assert.deepEqual(mainIds(reopened), ids)
+        assert.equal(reopened.storedCount(), tree.length)
+        db2.close()
+      }),
       { numRuns: 40 },
     )
   })
