@@ -4,7 +4,14 @@ import { blockId, decodeTx, encodeTx, txId } from '../../../src/chain/codec.ts'
 import { ManualClock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
 import { LightChainApi, LightClient, lightRpcSource, lightSyncTarget } from '../../../src/net/light/index.ts'
-import type { LightChain } from '../../../src/chain/light/index.ts'
+import {
+  MAX_LIGHT_HEADER_BATCH,
+  MAX_LIGHT_HEADERS_SERVED,
+  MAX_LOCATOR_ENTRIES,
+  type LightChain,
+} from '../../../src/chain/light/index.ts'
+import { MAX_HEADERS_PER_REQUEST, MAX_LOCATOR_IDS } from '../../../src/net/rpc/constants.ts'
+import { SYNC_HEADERS_PER_REQUEST } from '../../../src/net/sync/constants.ts'
 import { NETWORK, transfer } from '../../chain/helpers.ts'
 import {
   ALICE,
@@ -160,5 +167,13 @@ describe('light adapters', () => {
     assert.equal(src.txProof('x'), null)
     assert.equal(lightSyncTarget(l.chain).mode, 'light')
     await l.close()
+  })
+})
+
+describe('light bounds', () => {
+  it('take every header batch the sync manager asks for, and serve at least what a peer may ask', () => {
+    assert.ok(MAX_LIGHT_HEADER_BATCH >= SYNC_HEADERS_PER_REQUEST)
+    assert.ok(MAX_LIGHT_HEADERS_SERVED >= Math.min(SYNC_HEADERS_PER_REQUEST, MAX_HEADERS_PER_REQUEST))
+    assert.ok(MAX_LOCATOR_ENTRIES <= MAX_LOCATOR_IDS)
   })
 })
