@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { rm } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { blockId } from '../../../src/chain/codec.ts'
@@ -123,6 +126,35 @@ describe('LightChain', () => {
     assert.deepEqual(third.chain.headersAfter([third.chain.genesisId], 100).length, 12)
     second.db.close()
     third.db.close()
+  })
+
+  it('keeps every committed batch when its process is killed (SIGKILL) mid-sync', async () => {
+    const path = await dbPath()
+    const child = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('./kill-child.ts', import.meta.url)), path],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    )
+    let committed = 0
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    for await (const line of createInterface({ input: child.stdout })) {
+      committed = Number(line)
+      if (committed >= 6) {
+        child.kill('SIGKILL')
+        break
+      }
+    }
+    await exited
+    assert.equal(committed >= 6, true)
+    const { db, chain } = open(path)
+    assert.ok(
+      chain.head().height >= committed,
+      `head ${chain.head().height} lost a committed batch (${committed})`,
+    )
+    assert.equal(chain.mainAt(committed)?.id, idOf(MAIN.headers[committed]!))
+    db.close()
   })
 
   it('refuses a database of another genesis with LIGHT_GENESIS_MISMATCH', async () => {
