@@ -13,7 +13,8 @@ import { ManualClock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
 import { openDatabase, type Database } from '../../../src/store/sqlite.ts'
 import { tempDir } from '../../helpers/nodes.ts'
-import { GENESIS_TIME_MS, testChain, testKey, type TestChain } from '../helpers.ts'
+import { GENESIS_TIME_MS, INTERVAL_MS, testChain, testKey, type TestChain } from '../helpers.ts'
+import { expectedBits, solvePow } from '../../../src/chain/consensus/index.ts'
 
 const dirs: string[] = []
 after(async () => {
@@ -28,6 +29,23 @@ function chainOf(n: number, minerKey = 0): TestChain {
 }
 
 const MAIN = chainOf(12)
+
+/** A bare valid header on `parent` (no body behind it: a light chain never asks). */
+function mint(parent: BlockHeader): BlockHeader {
+  return solvePow(
+    {
+      parent: blockId(parent),
+      height: parent.height + 1,
+      timestampMs: parent.timestampMs + INTERVAL_MS,
+      txRoot: new Uint8Array(32),
+      stateRoot: new Uint8Array(32),
+      miner: testKey(0).address,
+      consensus: { engine: 'pow', bits: expectedBits(MAIN.params, parent), nonce: 0 },
+    },
+    0,
+    1_000_000,
+  )!
+}
 const headers = (c: TestChain, from = 1, to = c.headers.length): BlockHeader[] => c.headers.slice(from, to)
 const idOf = (h: BlockHeader): string => blockId(h).toString()
 
@@ -243,6 +261,20 @@ describe('LightChain', () => {
       db.close()
     })
   }
+
+  it('drops side branches that can no longer win, from memory and from its table', async () => {
+    const { db, chain } = open(await dbPath())
+    const side = chainOf(2, 7)
+    chain.addHeaders(headers(side))
+    const long: BlockHeader[] = [MAIN.genesis.block.header]
+    for (let i = 1; i <= 205; i++) long.push(mint(long[i - 1]!))
+    for (let i = 1; i <= 205; i += 50) chain.addHeaders(long.slice(i, i + 50))
+    assert.equal(chain.head().height, 205)
+    // Crossing height 200 pruned what forks more than maxReorgDepth (100) below the head.
+    assert.equal(chain.header(idOf(side.tip)), null)
+    assert.equal(chain.storedCount(), 205)
+    db.close()
+  })
 
   it('refuses block bodies and oversized batches with typed errors', async () => {
     const db = openDatabase(await dbPath())
