@@ -108,6 +108,8 @@ export const blockJsonSchema = z.strictObject({
   confirmations: z.number().int(),
   header: headerJsonSchema,
   transactions: z.array(z.strictObject({ id: z.string(), tx: txJsonSchema })),
+  /** Light node: only the header is known. */
+  headerOnly: z.boolean().optional(),
 })
 
 export function txToJson(tx: Transaction): TxJson {
@@ -209,5 +211,6 @@ export function blockToJson(
     confirmations: b.confirmations,
     header: headerToJson(block.header),
     transactions: block.transactions.map((tx) => ({ id: txIds(tx), tx: txToJson(tx) })),
+    ...(b.headerOnly === true ? { headerOnly: true } : {}),
   }
 }

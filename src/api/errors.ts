@@ -23,6 +23,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   PEER_UNREACHABLE: 502,
   TOO_MANY_STREAMS: 503,
   NODE_STOPPING: 503,
+  // Light node: no full peer to ask, or none gave a proof that verified.
+  NO_FULL_PEERS: 503,
+  PROOF_UNAVAILABLE: 503,
+  SYNC_UNAVAILABLE: 503,
   TIMEOUT: 504,
   DIAL_TIMEOUT: 504,
   ABORTED: 504,

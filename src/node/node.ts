@@ -226,6 +226,7 @@ class Node implements KithNode {
       if (light) {
         this.#light = new LightNode({ network: this.network, db, genesis, clock, logger })
         await this.#light.start()
+        this.#unsubscribeChain = this.#light.chain.subscribe((e) => this.#emit(e))
       } else {
         this.#chainNet = new ChainNet(
           { network: this.network, chain: this.chain, clock, logger },

@@ -97,6 +97,10 @@ export class ChainService implements ChainApi {
     for (const h of opened.headers) {
       const r = fc.addHeader(h.header)
       if (h.invalid && r.status === 'added') fc.markInvalid(h.id)
+      // Follow the best tip while replaying a straight chain: with the head left at genesis,
+      // every addHeader would plan a path back to genesis (quadratic in the chain's length).
+      else if (r.status === 'added' && r.plan?.connect.length === 1 && r.plan.disconnect.length === 0)
+        fc.setHead(r.plan.newTip.id)
     }
     fc.setHead(opened.headId)
     this.#forkChoice = fc

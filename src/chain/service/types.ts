@@ -61,6 +61,8 @@ export interface BlockInfo {
   /** On the main chain (false: a stored side-chain block). */
   readonly main: boolean
   readonly confirmations: number
+  /** Light node: only the header is known; `block.transactions` is empty. */
+  readonly headerOnly?: boolean
 }
 
 export interface SubmitResult {
