@@ -32,12 +32,12 @@ import {
   MAX_BLOCK_ARRIVAL_MS,
   MAX_FILL_WAIT_MS,
   MAX_MESH_WAIT_MS,
-  GOSSIPSUB_D,
   PROPAGATION_BLOCKS,
   PROPAGATION_BLOCK_TXS,
   PROPAGATION_DRAIN_MS,
   PROPAGATION_EXTRA_EDGES,
   PROPAGATION_IDLE_MS,
+  PROPAGATION_QUIET_MS,
   PROPAGATION_NODES,
   PROPAGATION_SEED,
   PROPAGATION_WARMUP_BLOCKS,
@@ -72,6 +72,10 @@ interface Side {
   netBytes: number[]
   backgroundBytesPerS: number[]
   incomplete: number
+  /** Per node: bytes of block-topic messages GossipSub received, duplicates included (running total). */
+  blockTopicBytes: number[]
+  /** Per receiving node per measured block: the same, for that block. */
+  topicBytes: number[]
   /** Nodes handed a block or transfers directly because gossip had not brought them in time. */
   repairs: { blocks: number; mempools: number }
   /** Relay counters summed over the net's nodes, measured blocks only (null: no relay found). */
@@ -85,13 +89,54 @@ function relayStats(node: KithNode): Partial<RelayStatsLike> | null {
   return node.chainNet?.relay.stats() ?? null
 }
 
-/** Resolve once every node's check holds, re-checking on node events; false on timeout. */
-async function untilAll(
-  nodes: readonly KithNode[],
-  check: (n: KithNode, i: number) => boolean,
-  timeoutMs: number,
-): Promise<boolean> {
-  const all = (): boolean => nodes.every((n, i) => check(n, i))
+/**
+ * Count every block-topic message each node's GossipSub receives, duplicates included: wraps the
+ * instance's `handleReceivedMessage`, called once per message in each incoming RPC before the
+ * seen-cache drops repeats (the same hook as bench/lib/gossip.ts).
+ */
+function hookBlockTopic(net: ChainTestNet): number[] {
+  const counts = net.nodes.map(() => 0)
+  net.nodes.forEach((n, i) => {
+    const topic = n.network.topic(BLOCK_TOPIC)
+    const ps = n.network.host.services.pubsub as unknown as {
+      handleReceivedMessage(from: unknown, msg: { topic: string; data?: Uint8Array }): Promise<void>
+    }
+    const original = ps.handleReceivedMessage.bind(ps)
+    ps.handleReceivedMessage = async (from, msg) => {
+      if (msg.topic === topic && msg.data != null) counts[i]! += msg.data.length
+      await original(from, msg)
+    }
+  })
+  return counts
+}
+
+/** True when the GossipSub mesh links on `topic` (either end counts) join every node into one graph. */
+function meshConnected(nodes: readonly KithNode[], topic: string): boolean {
+  const index = new Map(nodes.map((n, i) => [n.peerId, i]))
+  const adj = nodes.map(() => new Set<number>())
+  nodes.forEach((n, i) => {
+    const ps = n.network.host.services.pubsub as unknown as { getMeshPeers(t: string): string[] }
+    for (const p of ps.getMeshPeers(n.network.topic(topic))) {
+      const j = index.get(p)
+      if (j === undefined) continue
+      adj[i]!.add(j)
+      adj[j]!.add(i)
+    }
+  })
+  const seen = new Set<number>([0])
+  const queue = [0]
+  for (let u = queue.shift(); u !== undefined; u = queue.shift()) {
+    for (const v of adj[u]!) {
+      if (seen.has(v)) continue
+      seen.add(v)
+      queue.push(v)
+    }
+  }
+  return seen.size === nodes.length
+}
+
+/** Resolve once `all()` holds, re-checking on every node event and a short poll; false on timeout. */
+async function untilAll(nodes: readonly KithNode[], all: () => boolean, timeoutMs: number): Promise<boolean> {
   if (all()) return true
   return await new Promise<boolean>((resolve) => {
     const unsubs = nodes.map((n) => n.subscribe(() => test()))
@@ -135,7 +180,7 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
   const nodes = side.net.nodes
   for (const tx of txs) nodes[at]!.chain.submitTx(tx)
   const has = (n: KithNode): boolean => ids.every((id) => n.chain.mempoolPool.has(id))
-  if (await untilAll(nodes, has, MAX_FILL_WAIT_MS)) return 0
+  if (await untilAll(nodes, () => nodes.every(has), MAX_FILL_WAIT_MS)) return 0
   const lagging = nodes.filter((n) => !has(n))
   for (const n of lagging) {
     for (const [k, tx] of txs.entries()) {
@@ -176,6 +221,8 @@ function buildBlock(node: KithNode, source: number): Block {
 async function propagate(side: Side, source: number, bounds: number[], measured: boolean): Promise<Block> {
   const { net, shaper } = side
   const nodes = net.nodes
+  // Let the transfers' gossip (IHAVE rounds of the next heartbeats) die down, then measure idle.
+  await sleep(PROPAGATION_QUIET_MS)
   const before = [...shaper.received]
   await sleep(PROPAGATION_IDLE_MS)
   const idle = shaper.received.map((b, i) => b - before[i]!)
@@ -189,11 +236,20 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
   )
   const relayBefore = sumRelay(nodes)
   const bytes0 = [...shaper.received]
+  const topic0 = [...side.blockTopicBytes]
   const t0 = performance.now()
   nodes[source]!.chain.importBlock(block)
-  const complete = await untilAll(nodes, (n) => n.chain.head().id === id, MAX_BLOCK_ARRIVAL_MS)
+  const complete = await untilAll(
+    nodes,
+    () => nodes.every((n) => n.chain.head().id === id),
+    MAX_BLOCK_ARRIVAL_MS,
+  )
   const tDone = performance.now()
   for (const u of unsubs) u()
+  const late = nodes.filter((n) => n.chain.head().id !== id).length
+  log(
+    `${side.mode}: block from ${source} ${complete ? 'reached all' : `missing at ${late} nodes`} after ${Math.round(tDone - t0)} ms`,
+  )
   if (!complete) {
     // Start the next block from one chain: lagging nodes get this one directly.
     const lagging = nodes.filter((n) => n.chain.head().id !== id)
@@ -216,6 +272,7 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
     side.rawBytes.push(raw)
     side.netBytes.push(raw - background)
     side.backgroundBytesPerS.push((idle[i]! / PROPAGATION_IDLE_MS) * 1000)
+    side.topicBytes.push(side.blockTopicBytes[i]! - topic0[i]!)
   }
   if (complete) side.lastNodeRatios.push((tDone - t0) / Math.max(...others.map((i) => bounds[i]!)))
   const relayAfter = sumRelay(nodes)
@@ -268,6 +325,8 @@ function summary(side: Side, blockBytes: number) {
       last_node_median:
         side.lastNodeRatios.length === 0 ? null : round(quantile(side.lastNodeRatios, 0.5), 2),
     },
+    block_topic_bytes_per_node_per_block:
+      side.topicBytes.length === 0 ? null : Math.round(mean(side.topicBytes)),
     bytes_received_per_node_per_block: side.netBytes.length === 0 ? null : Math.round(mean(side.netBytes)),
     bytes_received_per_node_per_block_raw:
       side.rawBytes.length === 0 ? null : Math.round(mean(side.rawBytes)),
@@ -312,6 +371,8 @@ async function main(): Promise<void> {
         netBytes: [],
         backgroundBytesPerS: [],
         incomplete: 0,
+        blockTopicBytes: hookBlockTopic(net),
+        topicBytes: [],
         repairs: { blocks: 0, mempools: 0 },
         relay: null,
       })
@@ -322,15 +383,12 @@ async function main(): Promise<void> {
         async (s) =>
           await untilAll(
             s.net.nodes,
-            (n, i) => {
-              const want = Math.min(s.net.neighbours(i).length, GOSSIPSUB_D)
-              return n.network.meshPeers(BLOCK_TOPIC) >= want && n.network.meshPeers(TX_TOPIC) >= want
-            },
+            () => [BLOCK_TOPIC, TX_TOPIC].every((t) => meshConnected(s.net.nodes, t)),
             MAX_MESH_WAIT_MS,
           ),
       ),
     )
-    if (formed.some((f) => !f)) throw new Error('gossip meshes did not hold every topology neighbour in time')
+    if (formed.some((f) => !f)) throw new Error('gossip meshes did not connect every node in time')
     const formMs = Math.round(performance.now() - started)
     const memAfter = measureMemory(GC_PASSES)
     log(`meshes formed after ${formMs} ms; rss ${mib(memAfter.rssBytes)} MiB`)
@@ -383,6 +441,10 @@ async function main(): Promise<void> {
         p50_ms: ratio(compact!.p50_ms ?? 0, full!.p50_ms ?? 0),
         p95_ms: ratio(compact!.p95_ms ?? 0, full!.p95_ms ?? 0),
         max_ms: ratio(compact!.max_ms ?? 0, full!.max_ms ?? 0),
+        block_topic_bytes: ratio(
+          compact!.block_topic_bytes_per_node_per_block ?? 0,
+          full!.block_topic_bytes_per_node_per_block ?? 0,
+        ),
         bytes: ratio(
           compact!.bytes_received_per_node_per_block ?? 0,
           full!.bytes_received_per_node_per_block ?? 0,

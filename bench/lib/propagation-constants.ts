@@ -20,6 +20,11 @@ export const PROPAGATION_SEED = 4
  * duplicates and the IHAVE gossip of the next GossipSub heartbeat (1 s).
  */
 export const PROPAGATION_DRAIN_MS = 1_200
+/**
+ * Pause after the transfers reached every mempool, before the idle window: GossipSub keeps
+ * gossiping IHAVEs for recent messages over its next 3 heartbeats (1 s each).
+ */
+export const PROPAGATION_QUIET_MS = 3_000
 /** Idle window measured before each block for the background byte rate (pings, heartbeats). */
 export const PROPAGATION_IDLE_MS = 1_200
 /**
@@ -32,7 +37,5 @@ export const MAX_BLOCK_ARRIVAL_MS = 10_000
  * some then get them directly (every block is announced into full mempools, as the issue says).
  */
 export const MAX_FILL_WAIT_MS = 10_000
-/** Longest wait for the GossipSub meshes to hold every topology neighbour. */
-export const MAX_MESH_WAIT_MS = 60_000
-/** GossipSub's D: a node grafts at most this many mesh peers, so a larger degree is not awaited. */
-export const GOSSIPSUB_D = 6
+/** Longest wait for the GossipSub mesh links of both topics to join every node into one graph. */
+export const MAX_MESH_WAIT_MS = 30_000
