@@ -3,7 +3,9 @@
  * 200) from one peer over loopback (real libp2p TCP + Noise + Yamux, the rpc protocols, the
  * node's own SyncManager importing into its ChainService on SQLite), as a ratio to the validation-only rate of
  * the same blocks: applyBlock in a loop from genesis, same process, same run, signature cache
- * cleared before each. The peer serves the blocks from memory (its cost is encoding only).
+ * cleared before each. The peer runs in a child process (its encoding and crypto are not the
+ * syncing node's) and serves the blocks from memory. A second sync run adds a worker-thread
+ * signature pool (SignatureVerifyPool, one thread per core) to the syncing node.
  *
  * Building 5,000 x 200 signed transfers takes minutes, so the blocks are built once and cached in
  * os.tmpdir() (kith-initial-sync-<blocks>x<txs>.bin, length-prefixed canonical block encodings);
@@ -12,10 +14,12 @@
  *   ./node_modules/.bin/node bench/initial-sync.bench.ts
  *   SYNC_BLOCKS=500 ./node_modules/.bin/node bench/initial-sync.bench.ts   # quicker
  */
+import { fork } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { performance } from 'node:perf_hooks'
 import {
   applyBlock,
@@ -34,7 +38,6 @@ import { registerRpc, rpcProtocolIds } from '../src/net/rpc/index.ts'
 import type { RpcChainSource } from '../src/net/rpc/types.ts'
 import { SyncManager } from '../src/net/sync/sync-manager.ts'
 import { SignatureVerifyPool } from '../src/chain/worker/verify-pool.ts'
-import type { KithNode } from '../src/node/index.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir } from '../test/helpers/nodes.ts'
 import { benchGenesis, benchGenesisFile, benchKeys, buildBranch } from './lib/chain-fixture.ts'
 
@@ -48,11 +51,12 @@ const file = benchGenesisFile(keys)
 const { genesis, engine } = benchGenesis(keys)
 const log = (msg: string): void => void process.stderr.write(`initial-sync: ${msg}\n`)
 
-async function loadBlocks(): Promise<{ blocks: Block[]; built: boolean }> {
-  const path = join(
-    tmpdir(),
-    `kith-initial-sync-${BLOCKS}x${TXS}-${Buffer.from(genesis.hash).toString('hex').slice(0, 12)}.bin`,
-  )
+const CACHE = join(
+  tmpdir(),
+  `kith-initial-sync-${BLOCKS}x${TXS}-${Buffer.from(genesis.hash).toString('hex').slice(0, 12)}.bin`,
+)
+
+async function loadBlocks(path = CACHE): Promise<{ blocks: Block[]; built: boolean }> {
   if (existsSync(path)) {
     const bytes = await readFile(path)
     const blocks: Block[] = []
@@ -133,29 +137,55 @@ function memorySource(blocks: readonly Block[], network: string): RpcChainSource
   }
 }
 
+/** Child mode: the serving peer, in its own process (its encoding and crypto are not ours). */
+async function runPeer(): Promise<void> {
+  const { blocks } = await loadBlocks()
+  const dir = await tempDir('kith-bench-sync-peer-')
+  await writeFile(join(dir, 'genesis.json'), JSON.stringify(file))
+  const peer = await startNode({ dataDir: dir, network: 'bench' })
+  const network = peer.network.network
+  // Serve the blocks from memory in place of the peer's (empty) chain.
+  for (const protocol of rpcProtocolIds(network)) await peer.network.host.unhandle(protocol)
+  await registerRpc(peer.network.host, network, {
+    source: memorySource(blocks, network),
+    judge: peer.network.judge,
+    clock: systemClock,
+    logger: silentLogger(),
+  })
+  process.send!({ type: 'ready', addr: tcpAddr(peer) })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
+  await stopAll([peer])
+  await removeDirs([dir])
+  process.exit(0)
+}
+
+async function startPeer(): Promise<{ addr: string; stop: () => Promise<void> }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--peer'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const addr = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { addr: string }) => resolve(m.addr))
+    child.once('exit', (code) => reject(new Error(`peer exited with ${code}`)))
+  })
+  return {
+    addr,
+    stop: async () => {
+      child.send({ type: 'stop' })
+      await exited
+    },
+  }
+}
+
 async function syncRate(
   blocks: readonly Block[],
   verifier: SignatureVerifyPool | null,
 ): Promise<{ ms: number; blocksPerSecond: number }> {
-  const dirs: string[] = []
-  const nodes: KithNode[] = []
+  const dir = await tempDir('kith-bench-sync-')
+  await writeFile(join(dir, 'genesis.json'), JSON.stringify(file))
+  const peer = await startPeer()
+  const fresh = await startNode({ dataDir: dir, network: 'bench' })
   try {
-    for (let i = 0; i < 2; i++) {
-      const dir = await tempDir('kith-bench-sync-')
-      dirs.push(dir)
-      await writeFile(join(dir, 'genesis.json'), JSON.stringify(file))
-      nodes.push(await startNode({ dataDir: dir, network: 'bench' }))
-    }
-    const [peer, fresh] = nodes as [KithNode, KithNode]
-    const network = fresh.network.network
-    // The peer serves the blocks from memory in place of its (empty) chain.
-    for (const protocol of rpcProtocolIds(network)) await peer.network.host.unhandle(protocol)
-    await registerRpc(peer.network.host, network, {
-      source: memorySource(blocks, network),
-      judge: peer.network.judge,
-      clock: systemClock,
-      logger: silentLogger(),
-    })
     // The node's own SyncManager, or (with a verifier) one built the same way plus the pool.
     const chainNet = fresh.chainNet!
     let sync = chainNet.sync
@@ -175,22 +205,27 @@ async function syncRate(
     const done = new Promise<number>((resolve) =>
       sync.subscribe((e) => {
         if (e.type === 'sync:done') resolve(e.height)
-        if (e.type === 'sync:progress' && e.height % 500 < 40)
+        if (e.type === 'sync:progress' && process.env.SYNC_VERBOSE !== undefined)
           log(`height ${e.height}/${e.targetHeight}, ${e.blocksPerSecond} blocks/s, eta ${e.etaMs ?? '?'} ms`)
       }),
     )
     clearSignatureCache()
     const t0 = performance.now()
-    await fresh.connect(tcpAddr(peer))
+    await fresh.connect(peer.addr)
     const height = await done
     const ms = performance.now() - t0
     if (verifier !== null) sync.stop()
     if (height !== blocks.length) throw new Error(`synced to ${height}, expected ${blocks.length}`)
     return { ms, blocksPerSecond: (blocks.length * 1000) / ms }
   } finally {
-    await stopAll(nodes)
-    await removeDirs(dirs)
+    await stopAll([fresh])
+    await peer.stop()
+    await removeDirs([dir])
   }
+}
+
+if (process.argv.includes('--peer')) {
+  await runPeer()
 }
 
 const { blocks, built } = await loadBlocks()
