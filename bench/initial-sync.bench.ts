@@ -24,11 +24,16 @@ import { performance } from 'node:perf_hooks'
 import {
   applyBlock,
   blockId,
+  buildBlockTemplate,
   clearSignatureCache,
+  createTransfer,
   decodeBlock,
   encodeBlock,
+  expectedBits,
+  getAccount,
   MEDIAN_TIME_SPAN,
-  type Block,
+  signTransfer,
+  solvePow,
   type BlockHeader,
 } from '../src/chain/index.ts'
 import { fullSyncTarget } from '../src/chain/service/sync-target.ts'
@@ -39,7 +44,7 @@ import type { RpcChainSource } from '../src/net/rpc/types.ts'
 import { SyncManager } from '../src/net/sync/sync-manager.ts'
 import { SignatureVerifyPool } from '../src/chain/worker/verify-pool.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir } from '../test/helpers/nodes.ts'
-import { benchGenesis, benchGenesisFile, benchKeys, buildBranch } from './lib/chain-fixture.ts'
+import { BENCH_INTERVAL_MS, benchGenesis, benchGenesisFile, benchKeys } from './lib/chain-fixture.ts'
 
 const BLOCKS = Number(process.env.SYNC_BLOCKS ?? 5_000)
 const TXS = Number(process.env.SYNC_TXS ?? 200)
@@ -56,41 +61,76 @@ const CACHE = join(
   `kith-initial-sync-${BLOCKS}x${TXS}-${Buffer.from(genesis.hash).toString('hex').slice(0, 12)}.bin`,
 )
 
-async function loadBlocks(path = CACHE): Promise<{ blocks: Block[]; built: boolean }> {
-  if (existsSync(path)) {
-    const bytes = await readFile(path)
-    const blocks: Block[] = []
-    for (let at = 0; at < bytes.length;) {
-      const len = bytes.readUInt32BE(at)
-      blocks.push(decodeBlock(bytes.subarray(at + 4, at + 4 + len)))
-      at += 4 + len
-    }
-    if (blocks.length === BLOCKS) return { blocks, built: false }
+/** The cached chain as canonical block encodings, oldest first (decoded when used: 200-tx blocks are big as objects). */
+async function loadBlocks(path = CACHE): Promise<{ encoded: Uint8Array[]; built: boolean }> {
+  if (!existsSync(path)) await buildBlocks(path)
+  const bytes = await readFile(path)
+  const encoded: Uint8Array[] = []
+  for (let at = 0; at < bytes.length;) {
+    const len = bytes.readUInt32BE(at)
+    encoded.push(bytes.subarray(at + 4, at + 4 + len))
+    at += 4 + len
   }
+  if (encoded.length !== BLOCKS) throw new Error(`${path} holds ${encoded.length} blocks, expected ${BLOCKS}`)
+  return { encoded, built }
+}
+
+let built = false
+
+/** Mines the chain block by block (as bench/lib/chain-fixture.ts buildBranch does) and streams it to `path`. */
+async function buildBlocks(path: string): Promise<void> {
   log(`building ${BLOCKS} blocks of ${TXS} transfers (cached in ${path})`)
   const t0 = performance.now()
-  const blocks = buildBranch(genesis, keys, { length: BLOCKS, salt: 0, txsPerBlock: TXS }).map((s) => s.block)
+  const { params } = genesis
   const parts: Buffer[] = []
-  for (const b of blocks) {
-    const enc = encodeBlock(b)
+  let parent: BlockHeader = genesis.block.header
+  let state = genesis.state
+  for (let h = 0; h < BLOCKS; h++) {
+    const txs = Array.from({ length: TXS }, (_, j) => {
+      const k = keys[(h * TXS + j) % keys.length]!
+      const unsigned = createTransfer({
+        network: params.networkId,
+        senderKey: k.publicKey,
+        nonce: getAccount(state, k.address).nonce,
+        recipient: keys[(j * 13 + 1) % keys.length]!.address,
+        amount: 1_000n,
+        fee: 100n,
+      })
+      return signTransfer(unsigned, k.privateKey)
+    })
+    const tpl = buildBlockTemplate(state, {
+      params,
+      parent,
+      timestampMs: parent.timestampMs + BENCH_INTERVAL_MS,
+      miner: keys[0]!.address,
+      consensus: { engine: 'pow', bits: expectedBits(params, parent), nonce: 0 },
+      candidates: txs,
+    })
+    if (tpl.skipped.length > 0) throw tpl.skipped[0]!.error
+    const block = { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
+    const enc = encodeBlock(block)
     const head = Buffer.alloc(4)
     head.writeUInt32BE(enc.length)
     parts.push(head, Buffer.from(enc))
+    parent = block.header
+    state = tpl.state
   }
   await writeFile(path, Buffer.concat(parts))
+  built = true
   log(`built in ${Math.round(performance.now() - t0)} ms`)
-  return { blocks, built: true }
 }
 
-/** Validation only: applyBlock from genesis over every block. */
-function validationRate(blocks: readonly Block[]): { ms: number; blocksPerSecond: number } {
+/** Validation only: applyBlock from genesis over every block (decoding is not timed). */
+function validationRate(encoded: readonly Uint8Array[]): { ms: number; blocksPerSecond: number } {
   clearSignatureCache()
   let state = genesis.state
   let parent: BlockHeader = genesis.block.header
   const times = [parent.timestampMs]
   const nowMs = Date.now()
-  const t0 = performance.now()
-  for (const block of blocks) {
+  let ms = 0
+  for (const bytes of encoded) {
+    const block = decodeBlock(bytes)
+    const t0 = performance.now()
     state = applyBlock(state, block, {
       params: genesis.params,
       engine,
@@ -98,38 +138,39 @@ function validationRate(blocks: readonly Block[]): { ms: number; blocksPerSecond
       recentTimestampsMs: times,
       nowMs,
     }).state
+    ms += performance.now() - t0
     parent = block.header
     times.push(parent.timestampMs)
     if (times.length > MEDIAN_TIME_SPAN) times.shift()
   }
-  const ms = performance.now() - t0
-  return { ms, blocksPerSecond: (blocks.length * 1000) / ms }
+  return { ms, blocksPerSecond: (encoded.length * 1000) / ms }
 }
 
-/** The peer's chain, served from memory. */
-function memorySource(blocks: readonly Block[], network: string): RpcChainSource {
-  const ids = blocks.map((b) => blockId(b.header).toString())
+/** The peer's chain, served from memory: headers decoded once, bodies decoded per request. */
+function memorySource(encoded: readonly Uint8Array[], network: string): RpcChainSource {
+  const headers = encoded.map((b) => decodeBlock(b).header)
+  const ids = headers.map((h) => blockId(h).toString())
   const index = new Map(ids.map((id, i) => [id, i + 1]))
   const genesisId = blockId(genesis.block.header).toString()
   index.set(genesisId, 0)
   let work = 0n
-  for (const b of blocks) work += engine.work(b.header)
+  for (const h of headers) work += engine.work(h)
   return {
     status: () => ({
       network,
       genesisId,
       headId: ids.at(-1) ?? genesisId,
-      height: blocks.length,
+      height: headers.length,
       totalWork: work,
       light: false,
     }),
     headersAfter: (locator, max) => {
       const from = locator.map((id) => index.get(id)).find((h) => h !== undefined) ?? 0
-      return blocks.slice(from, from + max).map((b) => b.header)
+      return headers.slice(from, from + max)
     },
     block: (id) => {
       const h = index.get(id)
-      return h === undefined || h === 0 ? null : blocks[h - 1]!
+      return h === undefined || h === 0 ? null : decodeBlock(encoded[h - 1]!)
     },
     tx: () => null,
     accountProof: () => null,
@@ -137,9 +178,8 @@ function memorySource(blocks: readonly Block[], network: string): RpcChainSource
   }
 }
 
-/** Child mode: the serving peer, in its own process (its encoding and crypto are not ours). */
 async function runPeer(): Promise<void> {
-  const { blocks } = await loadBlocks()
+  const { encoded } = await loadBlocks()
   const dir = await tempDir('kith-bench-sync-peer-')
   await writeFile(join(dir, 'genesis.json'), JSON.stringify(file))
   const peer = await startNode({ dataDir: dir, network: 'bench' })
@@ -147,7 +187,7 @@ async function runPeer(): Promise<void> {
   // Serve the blocks from memory in place of the peer's (empty) chain.
   for (const protocol of rpcProtocolIds(network)) await peer.network.host.unhandle(protocol)
   await registerRpc(peer.network.host, network, {
-    source: memorySource(blocks, network),
+    source: memorySource(encoded, network),
     judge: peer.network.judge,
     clock: systemClock,
     logger: silentLogger(),
@@ -178,7 +218,7 @@ async function startPeer(): Promise<{ addr: string; stop: () => Promise<void> }>
 }
 
 async function syncRate(
-  blocks: readonly Block[],
+  blocks: number,
   verifier: SignatureVerifyPool | null,
 ): Promise<{ ms: number; blocksPerSecond: number }> {
   const dir = await tempDir('kith-bench-sync-')
@@ -215,8 +255,8 @@ async function syncRate(
     const height = await done
     const ms = performance.now() - t0
     if (verifier !== null) sync.stop()
-    if (height !== blocks.length) throw new Error(`synced to ${height}, expected ${blocks.length}`)
-    return { ms, blocksPerSecond: (blocks.length * 1000) / ms }
+    if (height !== blocks) throw new Error(`synced to ${height}, expected ${blocks}`)
+    return { ms, blocksPerSecond: (blocks * 1000) / ms }
   } finally {
     await stopAll([fresh])
     await peer.stop()
@@ -228,14 +268,16 @@ if (process.argv.includes('--peer')) {
   await runPeer()
 }
 
-const { blocks, built } = await loadBlocks()
+// Built before the peer starts, so the peer only reads the cache.
+const { encoded } = await loadBlocks()
 log('validation-only baseline')
-const validation = validationRate(blocks)
+const validation = validationRate(encoded)
+encoded.length = 0
 log(`baseline ${validation.blocksPerSecond.toFixed(1)} blocks/s; syncing (signatures verified on import)`)
-const sync = await syncRate(blocks, null)
+const sync = await syncRate(BLOCKS, null)
 const pool = new SignatureVerifyPool()
 log(`syncing again with a ${pool.threads}-thread signature pool`)
-const pooled = await syncRate(blocks, pool)
+const pooled = await syncRate(BLOCKS, pool)
 await pool.close()
 const r = (x: number, d = 10): number => Math.round(x * d) / d
 console.log(
