@@ -130,6 +130,8 @@ export class SyncManager {
   /** Last checked header whose block is not imported yet (full mode); null: the target's head. */
   #headerTip: { id: string; height: number; totalWork: bigint } | null = null
   #headerFetch: AbortController | null = null
+  /** Bumped when the pending branch is dropped: header answers asked for before it are stale. */
+  #generation = 0
   #importing = false
   #scheduled = false
   #running = false
@@ -337,6 +339,7 @@ export class SyncManager {
     const all = new AbortController()
     this.#headerFetch = all
     const tipWork = this.#headerTip?.totalWork ?? this.#c.target.head().totalWork
+    const generation = this.#generation
     try {
       const locator = this.#locator()
       const pending = askers.map((p) => this.#askHeaders(p, locator, all.signal))
@@ -344,7 +347,7 @@ export class SyncManager {
       await firstThenGrace(pending, (r) => (r?.headers.length ?? 0) > 0, HEADER_CROSSCHECK_GRACE_MS)
       all.abort()
       const results = (await Promise.all(pending)).filter((r) => r !== null)
-      if (!this.#running) return
+      if (!this.#running || generation !== this.#generation) return
       const chosen = chooseHeaderBatch(results)
       const used = chosen !== null && this.#acceptHeaders(chosen, tipWork)
       const followed = new Set(used ? chosen.headers.map((h) => blockId(h).toString()) : [])
@@ -541,9 +544,11 @@ export class SyncManager {
   }
 
   #resetBranch(): void {
+    this.#generation++
     this.#planner.clear()
     this.#buffer.clear()
-    this.#headerTip = null
+    // Peers whose chains we passed over for the dropped branch are heard again.
+    this.#drained()
   }
 
   // ---- progress -----------------------------------------------------------------------------

@@ -3,6 +3,8 @@
  * for peers, and stubs of the network, rpc client and judge (STYLE rule 9: stub by interface).
  */
 import { blockId } from '../../../src/chain/codec.ts'
+import { createEngine } from '../../../src/chain/consensus/index.ts'
+import type { Genesis } from '../../../src/chain/genesis.ts'
 import { chainRpcSource } from '../../../src/net/rpc/chain-source.ts'
 import type { Block } from '../../../src/chain/types.ts'
 import type { Misbehaviour, Offence, PeerJudge } from '../../../src/net/judge.ts'
@@ -117,6 +119,50 @@ export class StubRpc implements RpcClientApi {
   async txProof(): Promise<null> {
     return await Promise.resolve(null)
   }
+}
+
+/** A peer that serves a chain from memory (it may hold blocks a chain service would refuse). */
+export function memorySource(genesis: Genesis, blocks: readonly Block[]): RpcChainSource {
+  const engine = createEngine(genesis.params)
+  const genesisId = blockId(genesis.block.header).toString()
+  const ids = blocks.map(idOf)
+  const index = new Map<string, number>([
+    [genesisId, 0],
+    ...ids.map((id, i): [string, number] => [id, i + 1]),
+  ])
+  let work = 0n
+  for (const b of blocks) work += engine.work(b.header)
+  return {
+    status: () => ({
+      network: NET,
+      genesisId,
+      headId: ids.at(-1) ?? genesisId,
+      height: blocks.length,
+      totalWork: work,
+      light: false,
+    }),
+    headersAfter: (locator, max) => {
+      const from = locator.map((id) => index.get(id)).find((h) => h !== undefined) ?? 0
+      return blocks.slice(from, from + max).map((b) => b.header)
+    },
+    block: (id) => {
+      const h = index.get(id)
+      return h === undefined || h === 0 ? null : blocks[h - 1]!
+    },
+    tx: () => null,
+    accountProof: () => null,
+    txProof: () => null,
+  }
+}
+
+/** Extends `chain` with a block whose state root is wrong (correctly sealed), then `after` valid-looking children. */
+export function invalidBlockThen(chain: TestChain, after: number): Block[] {
+  const good = chain.build([], { timestampMs: chain.tip.timestampMs + 10_000 })
+  const bad: Block = { ...good, header: chain.seal({ ...good.header, stateRoot: new Uint8Array(32) }) }
+  chain.headers.push(bad.header)
+  chain.states.push(chain.state)
+  chain.blocks.push(bad)
+  return [bad, ...buildBlocks(after, { from: chain }).blocks]
 }
 
 export function sourceOf(h: Harness): RpcChainSource {

@@ -15,6 +15,8 @@ import {
   StubRpc,
   buildBlocks,
   chainWith,
+  invalidBlockThen,
+  memorySource,
   idOf,
   sourceOf,
   type PeerBehaviour,
@@ -47,6 +49,23 @@ function rig(
 ): Rig {
   const rpc = new StubRpc()
   for (const [id, h, b] of peers) rpc.add(id, sourceOf(h), b ?? 'honest')
+  return rigWith(target, rpc, init, clock)
+}
+
+/** Resolves once `check` holds after some sync event (progress, done). */
+async function until(check: () => boolean, r: Rig): Promise<void> {
+  if (check()) return
+  await new Promise<void>((resolve) => {
+    const off = r.sync.subscribe(() => {
+      if (check()) {
+        off()
+        resolve()
+      }
+    })
+  })
+}
+
+function rigWith(target: SyncTarget, rpc: StubRpc, init: SyncInit = FAST, clock: Clock = systemClock): Rig {
   const net = new StubNetwork()
   const judge = new RecordingJudge()
   const sync = new SyncManager({ network: net, rpc, target, judge, clock, logger: silentLogger() }, init)
@@ -155,6 +174,29 @@ describe('SyncManager', () => {
       ),
     )
     for (const h of [a, bad, c]) h.close()
+  })
+
+  it('bans a peer whose heavier chain holds an invalid block, and stays on the valid chain', async () => {
+    const base = buildBlocks(10)
+    const badChain = chainOn(base.blocks)
+    const bad = invalidBlockThen(badChain, 15)
+    const good = buildBlocks(12, { from: chainOn(base.blocks), salt: 3 })
+    const a = await chainWith([...base.blocks, ...good.blocks])
+    const c = await harness()
+    c.clock.set(NOW_MS)
+    const rpc = new StubRpc()
+    rpc.add('A', sourceOf(a))
+    rpc.add('BAD', memorySource(a.genesis, [...base.blocks, ...bad]))
+    const r = rigWith(fullSyncTarget(c.chain, { clock: c.clock }), rpc)
+    r.sync.start()
+    r.net.connect('BAD')
+    r.net.connect('A')
+    await until(() => c.chain.head().id === idOf(good.blocks.at(-1)!), r)
+    r.sync.stop()
+    assert.deepEqual(r.judge.misbehaviours, [
+      { peer: 'BAD', what: 'invalid-block', detail: 'BLOCK_REJECTED' },
+    ])
+    for (const h of [a, c]) h.close()
   })
 
   it('follows the chain with the most work when peers disagree', async () => {
