@@ -49,6 +49,7 @@ type Mode = 'full' | 'compact'
 const MODES: readonly Mode[] = ['full', 'compact']
 
 interface RelayStatsLike {
+  blocksPublished?: number
   txsFetched: number
   fullBlockFallbacks: number
   blocksRebuiltFromMempool: number
@@ -83,6 +84,11 @@ interface Side {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** Each node's sync phase as one letter (i idle, s synced, h headers, b bodies), for diagnostics. */
+function phases(nodes: readonly KithNode[]): string {
+  return nodes.map((n) => n.chainNet?.sync.state().phase.charAt(0) ?? '-').join('')
+}
 
 /** The node's chain relay counters (null on a node without a relay). */
 function relayStats(node: KithNode): Partial<RelayStatsLike> | null {
@@ -235,6 +241,8 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
     }),
   )
   const relayBefore = sumRelay(nodes)
+  const phaseBefore = phases(nodes)
+  const published0 = relayStats(nodes[source]!)?.blocksPublished ?? 0
   const bytes0 = [...shaper.received]
   const topic0 = [...side.blockTopicBytes]
   const t0 = performance.now()
@@ -251,6 +259,8 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
     `${side.mode}: block from ${source} ${complete ? 'reached all' : `missing at ${late} nodes`} after ${Math.round(tDone - t0)} ms`,
   )
   if (!complete) {
+    const published = (relayStats(nodes[source]!)?.blocksPublished ?? 0) - published0
+    log(`  announcer published ${published}; sync phases before ${phaseBefore}, now ${phases(nodes)}`)
     // Start the next block from one chain: lagging nodes get this one directly.
     const lagging = nodes.filter((n) => n.chain.head().id !== id)
     for (const n of lagging) n.chain.importBlock(block)

@@ -12,10 +12,12 @@ export const AGREEMENT_BATCHES = 3
 export const AGREEMENT_BATCH_SIZE = 8
 /**
  * Blocks a single remaining miner may add before every transfer is confirmed on every node and
- * all nodes share its head. One block settles any tie between miners' branches; one more covers
- * a transfer that missed the template; the rest is slack for gossip and sync on a loaded machine.
+ * all nodes share its head. One block settles any tie between miners' branches and one more
+ * covers a transfer that missed a template (1-2 measured on an idle machine); the rest is slack
+ * for a 2-core machine shared with other test runs, where blocks keep coming every 250 ms of wall
+ * time while gossip waits for the CPU. A node that never catches up still fails the bound.
  */
-export const MAX_SETTLE_BLOCKS = 6
+export const MAX_SETTLE_BLOCKS = 10
 /** Transfers submitted on each side of the partition. */
 export const PARTITION_TRANSFERS = 5
 /** Blocks the heavier side is ahead of the lighter when the partition heals. */
