@@ -9,7 +9,9 @@
  *
  *   ./node_modules/.bin/node --expose-gc bench/block-propagation.bench.ts
  */
+import { createWriteStream } from 'node:fs'
 import { seededRng } from '../src/core/clock.ts'
+import { createLogger } from '../src/core/logger.ts'
 import {
   blockId,
   buildBlockTemplate,
@@ -189,6 +191,12 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
   if (await untilAll(nodes, () => nodes.every(has), MAX_FILL_WAIT_MS)) return 0
   const lagging = nodes.filter((n) => !has(n))
   for (const n of lagging) {
+    const missing = ids.filter((id) => !n.chain.mempoolPool.has(id)).length
+    log(
+      `${side.mode}: node ${nodes.indexOf(n)} lacks ${missing} of the round's transfers after ${MAX_FILL_WAIT_MS} ms`,
+    )
+  }
+  for (const n of lagging) {
     for (const [k, tx] of txs.entries()) {
       if (n.chain.mempoolPool.has(ids[k]!)) continue
       try {
@@ -349,6 +357,12 @@ function summary(side: Side, blockBytes: number) {
   }
 }
 
+/** PROPAGATION_DEBUG=<file>: every node logs at debug level, as JSON lines tagged with net and node, to that file. */
+const debugLog =
+  process.env.PROPAGATION_DEBUG === undefined
+    ? null
+    : createLogger('debug', { destination: createWriteStream(process.env.PROPAGATION_DEBUG), format: 'json' })
+
 async function main(): Promise<void> {
   const rng = seededRng(PROPAGATION_SEED)
   const edges = sparseTopology(PROPAGATION_NODES, rng, { extraEdges: PROPAGATION_EXTRA_EDGES })
@@ -369,6 +383,7 @@ async function main(): Promise<void> {
         config: () => ({ chain: { ...DEFAULT_CONFIG.chain, blockRelay: mode } }),
         wrapTcp: (i) => shaper.wrapTcp(i),
         beforeConnect: (nodes) => shaper.learnPorts(nodes),
+        ...(debugLog === null ? {} : { logger: (i: number) => debugLog.child({ net: mode, node: i }) }),
       })
       sides.push({
         mode,

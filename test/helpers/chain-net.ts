@@ -136,7 +136,8 @@ export interface ChainTestNetOptions {
   wrapTcp?: (i: number) => CreateNodeOptions['wrapTcp']
   /** Called once every node listens, before the topology is dialled (e.g. to learn listen ports). */
   beforeConnect?: (nodes: readonly KithNode[]) => void
-  logger?: Logger
+  /** Logger of node i (and its harness miner). @default silent */
+  logger?: (i: number) => Logger
 }
 
 export interface Submitted {
@@ -164,7 +165,7 @@ export class ChainTestNet {
   readonly #miners = new Map<number, Miner>()
   readonly #allocations: bigint
   readonly #params: ChainParams
-  readonly #logger: Logger
+  readonly #loggers: Logger[]
   #nextKey = 0
   #groupOf: number[] | null = null
 
@@ -176,7 +177,7 @@ export class ChainTestNet {
     networkId: string
     allocations: bigint
     params: ChainParams
-    logger: Logger
+    loggers: Logger[]
   }) {
     this.nodes = parts.nodes
     this.#dirs = parts.dirs
@@ -185,7 +186,7 @@ export class ChainTestNet {
     this.networkId = parts.networkId
     this.#allocations = parts.allocations
     this.#params = parts.params
-    this.#logger = parts.logger
+    this.#loggers = parts.loggers
     this.#neighbours = parts.nodes.map(() => new Set<string>())
     for (const [a, b] of parts.edges) {
       this.#neighbours[a]!.add(parts.nodes[b]!.peerId)
@@ -210,7 +211,7 @@ export class ChainTestNet {
     const dirs = await Promise.all(
       Array.from({ length: opts.size }, async () => await tempDir('kith-chainnet-')),
     )
-    const logger = opts.logger ?? silentLogger()
+    const loggers = Array.from({ length: opts.size }, (_, i) => opts.logger?.(i) ?? silentLogger())
     const nodes: KithNode[] = []
     try {
       for (let i = 0; i < opts.size; i++) {
@@ -226,6 +227,7 @@ export class ChainTestNet {
           ...opts.config?.(i),
         })
         const wrapTcp = opts.wrapTcp?.(i)
+        const logger = loggers[i]!
         nodes.push(await createNode({ config, logger, ...(wrapTcp === undefined ? {} : { wrapTcp }) }))
       }
     } catch (err) {
@@ -241,7 +243,7 @@ export class ChainTestNet {
       networkId: genesis.params.networkId,
       allocations: file.allocations.reduce((sum, a) => sum + BigInt(a.amount), 0n),
       params: genesis.params,
-      logger,
+      loggers,
     })
     try {
       await net.#applyFilters()
@@ -342,7 +344,12 @@ export class ChainTestNet {
   startMining(i: number): void {
     if (this.#miners.has(i)) return
     const miner = new Miner(
-      { chain: this.node(i).chain, solver: new InlinePowSolver(), clock: systemClock, logger: this.#logger },
+      {
+        chain: this.node(i).chain,
+        solver: new InlinePowSolver(),
+        clock: systemClock,
+        logger: this.#loggers[i]!,
+      },
       { minerAddress: minerKey(i).address },
     )
     miner.start()
