@@ -92,6 +92,13 @@ function phases(nodes: readonly KithNode[]): string {
   return nodes.map((n) => n.chainNet?.sync.state().phase.charAt(0) ?? '-').join('')
 }
 
+/** Topology links with an open connection (counted from the lower-numbered end). */
+function links(net: ChainTestNet): number {
+  return net.edges.filter(([a, b]) =>
+    net.nodes[a]!.network.host.getPeers().some((p) => p.toString() === net.nodes[b]!.peerId),
+  ).length
+}
+
 /** The node's chain relay counters (null on a node without a relay). */
 function relayStats(node: KithNode): Partial<RelayStatsLike> | null {
   return node.chainNet?.relay.stats() ?? null
@@ -192,8 +199,10 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
   const lagging = nodes.filter((n) => !has(n))
   for (const n of lagging) {
     const missing = ids.filter((id) => !n.chain.mempoolPool.has(id)).length
+    const i = nodes.indexOf(n)
+    const peers = n.network.host.getPeers().length
     log(
-      `${side.mode}: node ${nodes.indexOf(n)} lacks ${missing} of the round's transfers after ${MAX_FILL_WAIT_MS} ms`,
+      `${side.mode}: node ${i} lacks ${missing} of the round's transfers after ${MAX_FILL_WAIT_MS} ms; connected to ${peers} of ${side.net.neighbours(i).length} neighbours, tx mesh ${n.network.meshPeers(TX_TOPIC)}, tx topic peers ${n.network.topicPeers(TX_TOPIC)}, sync ${n.chainNet?.sync.state().phase ?? '-'}`,
     )
   }
   for (const n of lagging) {
@@ -268,7 +277,9 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
   )
   if (!complete) {
     const published = (relayStats(nodes[source]!)?.blocksPublished ?? 0) - published0
-    log(`  announcer published ${published}; sync phases before ${phaseBefore}, now ${phases(nodes)}`)
+    log(
+      `  announcer published ${published}; sync phases before ${phaseBefore}, now ${phases(nodes)}; connected links ${links(side.net)} of ${side.net.edges.length}`,
+    )
     // Start the next block from one chain: lagging nodes get this one directly.
     const lagging = nodes.filter((n) => n.chain.head().id !== id)
     for (const n of lagging) n.chain.importBlock(block)
