@@ -58,8 +58,7 @@ export function formatStatus(s: NodeStatus, apiUrl: string): string {
 }
 
 export function formatSync(s: NonNullable<NodeStatus['sync']>): string {
-  if (s.phase === 'synced' || s.phase === 'idle')
-    return `${s.phase} at height ${s.height} (${s.peers} peer${s.peers === 1 ? '' : 's'})`
+  if (s.phase === 'synced' || s.phase === 'idle') return `${s.phase} at height ${s.height}`
   const eta = s.etaMs === null ? '' : `, eta ${formatDuration(s.etaMs)}`
   return `${s.phase}: height ${s.height} of ${s.targetHeight}, ${s.blocksPerSecond.toFixed(1)} blocks/s${eta} from ${s.peers} peer${s.peers === 1 ? '' : 's'}`
 }
