@@ -36,7 +36,7 @@ export const CHAIN_NET_FUNDED_KEYS = 64
 /** Balance of each funded key (base units). */
 export const CHAIN_NET_BALANCE = 1_000_000_000n
 /** Failsafe against a hung wait; tests bound their waits by blocks, never by this. */
-export const MAX_CHAIN_NET_WAIT_MS = 50_000
+export const MAX_CHAIN_NET_WAIT_MS = 30_000
 /** Default block budget of a wait for agreement (blocks mined past the start of the wait). */
 export const MAX_AGREEMENT_BLOCKS = 6
 /** Largest network the harness builds (ports, memory: 30 full nodes is the bench). */
