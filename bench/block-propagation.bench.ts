@@ -52,6 +52,8 @@ const MODES: readonly Mode[] = ['full', 'compact']
 
 interface RelayStatsLike {
   blocksPublished?: number
+  blocksReceivedFull?: number
+  messagesIgnored?: number
   txsFetched: number
   fullBlockFallbacks: number
   blocksRebuiltFromMempool: number
@@ -260,6 +262,7 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
   const relayBefore = sumRelay(nodes)
   const phaseBefore = phases(nodes)
   const published0 = relayStats(nodes[source]!)?.blocksPublished ?? 0
+  const perNode0 = nodes.map((n) => relayStats(n))
   const bytes0 = [...shaper.received]
   const topic0 = [...side.blockTopicBytes]
   const t0 = performance.now()
@@ -280,6 +283,18 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
     log(
       `  announcer published ${published}; sync phases before ${phaseBefore}, now ${phases(nodes)}; connected links ${links(side.net)} of ${side.net.edges.length}`,
     )
+    // Who had the block by another way than gossip (sync), and how many gossip copies were ignored.
+    const perNode1 = nodes.map((n) => relayStats(n))
+    const delta = (i: number, k: keyof RelayStatsLike): number =>
+      (perNode1[i]?.[k] ?? 0) - (perNode0[i]?.[k] ?? 0)
+    const bySync = nodes.filter(
+      (n, i) =>
+        i !== source &&
+        n.chain.head().id === id &&
+        delta(i, 'blocksRebuiltFromMempool') + delta(i, 'blocksReceivedFull') === 0,
+    ).length
+    const ignored = nodes.reduce((a, _, i) => a + delta(i, 'messagesIgnored'), 0)
+    log(`  nodes that got it without a gossip copy: ${bySync}; gossip messages ignored meanwhile: ${ignored}`)
     // Start the next block from one chain: lagging nodes get this one directly.
     const lagging = nodes.filter((n) => n.chain.head().id !== id)
     for (const n of lagging) n.chain.importBlock(block)
