@@ -94,6 +94,20 @@ function phases(nodes: readonly KithNode[]): string {
   return nodes.map((n) => n.chainNet?.sync.state().phase.charAt(0) ?? '-').join('')
 }
 
+/**
+ * GossipSub scores each node gives its topology neighbours: the lowest, and how many (of two per
+ * link) are below the publish (-50) and graylist (-80) thresholds of src/net/gossip/score.ts.
+ */
+function scoreSummary(net: ChainTestNet): string {
+  const scores: number[] = []
+  net.nodes.forEach((n, i) => {
+    const ps = n.network.host.services.pubsub as unknown as { getScore(peer: string): number }
+    for (const j of net.neighbours(i)) scores.push(ps.getScore(net.nodes[j]!.peerId))
+  })
+  const below = (t: number): number => scores.filter((x) => x < t).length
+  return `neighbour scores: min ${round(Math.min(...scores))}, below -50: ${below(-50)}, below -80: ${below(-80)}, below 0: ${below(0)} of ${scores.length}`
+}
+
 /** Topology links with an open connection (counted from the lower-numbered end). */
 function links(net: ChainTestNet): number {
   return net.edges.filter(([a, b]) =>
@@ -217,6 +231,7 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
       }
     }
   }
+  if (lagging.length > 0) log(`  ${scoreSummary(side.net)}`)
   side.repairs.mempools += lagging.length
   return lagging.length
 }
@@ -295,6 +310,7 @@ async function propagate(side: Side, source: number, bounds: number[], measured:
     ).length
     const ignored = nodes.reduce((a, _, i) => a + delta(i, 'messagesIgnored'), 0)
     log(`  nodes that got it without a gossip copy: ${bySync}; gossip messages ignored meanwhile: ${ignored}`)
+    log(`  ${scoreSummary(side.net)}`)
     // Start the next block from one chain: lagging nodes get this one directly.
     const lagging = nodes.filter((n) => n.chain.head().id !== id)
     for (const n of lagging) n.chain.importBlock(block)
