@@ -17,6 +17,9 @@ import type { KithNetwork } from '../net/network.ts'
 import { chainRpcSource, registerRpc, RpcClient } from '../net/rpc/index.ts'
 import { SyncManager, type SyncInit } from '../net/sync/index.ts'
 
+/** A status pushed after a sync gives up after this (the peer's own refresh catches up later). */
+const STATUS_ANNOUNCE_TIMEOUT_MS = 5_000
+
 export interface ChainNetComponents {
   network: KithNetwork
   chain: ChainService
@@ -36,6 +39,7 @@ export class ChainNet {
   readonly relay: ChainRelay
   readonly #c: ChainNetComponents
   #unregister: (() => Promise<void>) | null = null
+  #unsubscribe: (() => void) | null = null
 
   constructor(components: ChainNetComponents, init: ChainNetInit = {}) {
     this.#c = components
@@ -88,10 +92,28 @@ export class ChainNet {
     })
     this.relay.start()
     this.sync.start()
+    // Blocks imported by sync are not gossiped, so peers that only hear from us would not learn
+    // the new head until their next status refresh: a finished sync tells every peer at once
+    // (the status handshake carries our head both ways).
+    this.#unsubscribe = this.sync.subscribe((e) => {
+      if (e.type === 'sync:done') this.#announceStatus()
+    })
+  }
+
+  #announceStatus(): void {
+    const { network, logger } = this.#c
+    for (const { peerId } of network.peers()) {
+      this.rpc
+        .status(peerId, AbortSignal.timeout(STATUS_ANNOUNCE_TIMEOUT_MS))
+        .then((status) => this.sync.onPeerStatus(peerId, status))
+        .catch((err: unknown) => logger.debug({ peer: peerId, err: String(err) }, 'status announce failed'))
+    }
   }
 
   /** Reverse order. */
   async stop(): Promise<void> {
+    this.#unsubscribe?.()
+    this.#unsubscribe = null
     this.sync.stop()
     this.relay.stop()
     const unregister = this.#unregister
