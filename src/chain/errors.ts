@@ -58,6 +58,8 @@ export type BlockErrorCode =
   | 'BLOCK_POA_SIGNER'
   | 'BLOCK_POA_SIGNATURE'
   | 'BLOCK_POA_TOO_EARLY'
+  /** A block on a branch that failed to connect (the rule broken is in `meta.rule`). */
+  | 'BLOCK_CONNECT'
 
 export type ProofErrorCode = 'PROOF_INVALID' | 'PROOF_ROOT_MISMATCH'
 

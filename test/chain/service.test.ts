@@ -139,8 +139,9 @@ void describe('chain service', () => {
     for (const c of cases) assert.throws(() => h.chain.submitTx(c.tx), { code: c.code }, c.id)
     const good = chain.build([])
     const badRoot = { ...good, header: chain.seal({ ...good.header, stateRoot: new Uint8Array(32) }) }
-    // A bad state root is found when the block is connected: marked invalid, head unchanged.
-    h.chain.importBlock(badRoot)
+    // A bad state root is found when the block is connected: marked invalid, head unchanged,
+    // and the importer hears the rule (gossip and sync blame the peer with it).
+    assert.throws(() => h.chain.importBlock(badRoot), { code: 'BLOCK_STATE_ROOT', verdict: 'reject' })
     assert.equal(h.chain.head().height, 0)
     const badPow = {
       ...good,

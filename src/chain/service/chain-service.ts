@@ -71,6 +71,8 @@ export class ChainService implements ChainApi {
   #mempool: Mempool
   #state: LedgerState
   #sweep: ReturnType<typeof setInterval> | null = null
+  /** The first block that failed to connect during the current importBlock (for its error). */
+  #connectFailure: { id: string; err: ChainError } | null = null
   #mining = false
 
   constructor(components: ChainComponents, init: ChainServiceInit = {}) {
@@ -308,7 +310,28 @@ export class ChainService implements ChainApi {
       }
     }
     if (r.refused !== null) this.#log.warn({ err: r.refused.message }, 'heavier branch refused')
+    this.#connectFailure = null
     if (r.plan !== null) this.#carryOut(r.plan)
+    if (fc.get(id)?.invalid === true) {
+      // [IGNORE] a branch forking deeper than maxReorgDepth: not provably invalid, just too late.
+      if (r.refused !== null) throw r.refused
+      // [REJECT] the block (or an ancestor on its branch) broke a body rule while connecting.
+      const failed = this.#connectFailure as { id: string; err: ChainError } | null
+      if (failed !== null && failed.err.verdict === 'ignore') throw failed.err
+      const rule =
+        failed !== null &&
+        (failed.err instanceof BlockValidationError || failed.err instanceof TxValidationError)
+          ? failed.err.code
+          : 'BLOCK_CONNECT'
+      throw new BlockValidationError(
+        rule,
+        'reject',
+        failed === null
+          ? `block ${id} is on an invalid branch`
+          : `block ${id} does not connect: ${failed.id === id ? '' : `its ancestor ${failed.id} `}${failed.err.message}`,
+        { id, ...(failed === null ? {} : { failed: failed.id, rule: failed.err.code }) },
+      )
+    }
     const head = fc.head
     return head.id === id ? { status: 'head', id, height: head.header.height } : { status: 'side', id }
   }
@@ -338,6 +361,7 @@ export class ChainService implements ChainApi {
       const failed = this.#connectAll(plan.connect)
       if (failed === null) break
       this.#log.warn({ id: failed.node.id, code: failed.err.code }, 'block failed to connect; marked invalid')
+      this.#connectFailure ??= { id: failed.node.id, err: failed.err }
       this.store.markInvalid(failed.node.id)
       plan = fc.markInvalid(failed.node.id).plan
     }

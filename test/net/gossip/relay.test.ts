@@ -317,7 +317,7 @@ void describe('block gossip', () => {
         return fullMsg(r.model.withTransactions(good, [good.transactions[0]!, rich]))
       },
       what: 'invalid-block',
-      detail: 'BLOCK_CONNECT',
+      detail: 'TX_INSUFFICIENT_BALANCE',
     },
   ]
   for (const c of invalid) {

@@ -194,7 +194,7 @@ describe('SyncManager', () => {
     await until(() => c.chain.head().id === idOf(good.blocks.at(-1)!), r)
     r.sync.stop()
     assert.deepEqual(r.judge.misbehaviours, [
-      { peer: 'BAD', what: 'invalid-block', detail: 'BLOCK_REJECTED' },
+      { peer: 'BAD', what: 'invalid-block', detail: 'BLOCK_STATE_ROOT' },
     ])
     for (const h of [a, c]) h.close()
   })
