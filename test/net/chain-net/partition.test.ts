@@ -17,77 +17,66 @@ function pick(net: ChainTestNet, group: readonly number[]): number {
 }
 
 describe('chain net: partition and heal', () => {
-  // TODO(lead): remove `todo` once a node that finishes a sync tells its peers its new head (see
-  // the report of issue 4's chain-net work): until then nodes reachable only through nodes that
-  // caught up by sync stay on the lighter branch until the 60 s status refresh.
-  it(
-    'two mining halves converge on the heavier branch after healing; the lighter branch’s transfers return to mempools and are mined later',
-    { todo: 'a node that caught up by sync does not announce its new head (sync:done)' },
-    async (t) => {
-      const seed = runSeed()
-      t.diagnostic(`seed ${seed}`)
-      const net = await ChainTestNet.start({ size: 8, miners: [MINER_A], seed, clusters: [A, B] })
-      try {
-        // A shared prefix before the split.
-        await net.waitFor('one head past height 2', () => net.agree() && net.heights()[0]! >= 2, {
-          maxBlocks: MAX_SETTLE_BLOCKS,
-        })
-        await net.partition([A, B])
-        net.startMining(MINER_B)
-        const sentA = Array.from({ length: PARTITION_TRANSFERS }, () => net.submit(pick(net, A)))
-        const sentB = Array.from({ length: PARTITION_TRANSFERS }, () => net.submit(pick(net, B)))
-        await net.waitFor(
-          'each side mined its own transfers',
-          () =>
-            sentA.every((id) => net.confirmedAt(id, A).length === A.length) &&
-            sentB.every((id) => net.confirmedAt(id, B).length === B.length),
-          { maxBlocks: MAX_SETTLE_BLOCKS },
-        )
-        // B stops; A mines on until it leads, then stops too: no miner runs when the halves meet.
-        await net.stopMining(MINER_B)
-        const lightB = await net.waitForAgreement({ which: B, maxBlocks: 0 })
-        await net.waitFor(
-          `side A ${PARTITION_LEAD_BLOCKS} blocks ahead`,
-          () => net.node(MINER_A).chain.head().height >= lightB.height + PARTITION_LEAD_BLOCKS,
-          { maxBlocks: PARTITION_LEAD_BLOCKS + MAX_SETTLE_BLOCKS },
-        )
-        await net.stopMining(MINER_A)
-        const heavyA = await net.waitForAgreement({ which: A, maxBlocks: 0 })
-        for (const id of sentB)
-          assert.deepEqual(net.confirmedAt(id, A), [], 'B’s transfers never crossed the split')
-        const lightWork = net.node(MINER_B).chain.head().totalWork
-        assert.ok(net.node(MINER_A).chain.head().totalWork > lightWork, 'side A carries more work')
+  it('two mining halves converge on the heavier branch after healing; the lighter branch’s transfers return to mempools and are mined later', async (t) => {
+    const seed = runSeed()
+    t.diagnostic(`seed ${seed}`)
+    const net = await ChainTestNet.start({ size: 8, miners: [MINER_A], seed, clusters: [A, B] })
+    try {
+      // A shared prefix before the split.
+      await net.waitFor('one head past height 2', () => net.agree() && net.heights()[0]! >= 2, {
+        maxBlocks: MAX_SETTLE_BLOCKS,
+      })
+      await net.partition([A, B])
+      net.startMining(MINER_B)
+      const sentA = Array.from({ length: PARTITION_TRANSFERS }, () => net.submit(pick(net, A)))
+      const sentB = Array.from({ length: PARTITION_TRANSFERS }, () => net.submit(pick(net, B)))
+      await net.waitFor(
+        'each side mined its own transfers',
+        () =>
+          sentA.every((id) => net.confirmedAt(id, A).length === A.length) &&
+          sentB.every((id) => net.confirmedAt(id, B).length === B.length),
+        { maxBlocks: MAX_SETTLE_BLOCKS },
+      )
+      // B stops; A mines on until it leads, then stops too: no miner runs when the halves meet.
+      await net.stopMining(MINER_B)
+      const lightB = await net.waitForAgreement({ which: B, maxBlocks: 0 })
+      await net.waitFor(
+        `side A ${PARTITION_LEAD_BLOCKS} blocks ahead`,
+        () => net.node(MINER_A).chain.head().height >= lightB.height + PARTITION_LEAD_BLOCKS,
+        { maxBlocks: PARTITION_LEAD_BLOCKS + MAX_SETTLE_BLOCKS },
+      )
+      await net.stopMining(MINER_A)
+      const heavyA = await net.waitForAgreement({ which: A, maxBlocks: 0 })
+      for (const id of sentB)
+        assert.deepEqual(net.confirmedAt(id, A), [], 'B’s transfers never crossed the split')
+      const lightWork = net.node(MINER_B).chain.head().totalWork
+      assert.ok(net.node(MINER_A).chain.head().totalWork > lightWork, 'side A carries more work')
 
-        await net.heal()
-        const healed = await net.waitForAgreement({ maxBlocks: 0 })
-        assert.equal(healed.id, heavyA.id, 'every node is on the heavier branch')
-        for (const id of sentB) {
-          assert.deepEqual(
-            net.confirmedAt(id),
-            [],
-            `transfer ${id} left the main chain with the lighter branch`,
-          )
-          assert.deepEqual(
-            net.pendingAt(id, B),
-            B,
-            `transfer ${id} is back in the mempool of every node of B`,
-          )
-        }
-        for (const id of sentA) assert.equal(net.confirmedAt(id).length, net.size)
-
-        // B's miner holds the returned transfers: it mines them onto the winning branch.
-        const blocks = await net.settle(MINER_B, { maxBlocks: MAX_SETTLE_BLOCKS })
-        t.diagnostic(
-          `healed onto ${healed.height}; all transfers in ${blocks} more block(s): ${net.describe()}`,
+      await net.heal()
+      const healed = await net.waitForAgreement({ maxBlocks: 0 })
+      assert.equal(healed.id, heavyA.id, 'every node is on the heavier branch')
+      for (const id of sentB) {
+        assert.deepEqual(
+          net.confirmedAt(id),
+          [],
+          `transfer ${id} left the main chain with the lighter branch`,
         )
-        const report = net.checkInvariants()
-        assert.equal(report.transactions, 2 * PARTITION_TRANSFERS)
-      } catch (err) {
-        ;(err as Error).message += ` (seed ${seed})`
-        throw err
-      } finally {
-        await net.stop()
+        assert.deepEqual(net.pendingAt(id, B), B, `transfer ${id} is back in the mempool of every node of B`)
       }
-    },
-  )
+      for (const id of sentA) assert.equal(net.confirmedAt(id).length, net.size)
+
+      // B's miner holds the returned transfers: it mines them onto the winning branch.
+      const blocks = await net.settle(MINER_B, { maxBlocks: MAX_SETTLE_BLOCKS })
+      t.diagnostic(
+        `healed onto ${healed.height}; all transfers in ${blocks} more block(s): ${net.describe()}`,
+      )
+      const report = net.checkInvariants()
+      assert.equal(report.transactions, 2 * PARTITION_TRANSFERS)
+    } catch (err) {
+      ;(err as Error).message += ` (seed ${seed})`
+      throw err
+    } finally {
+      await net.stop()
+    }
+  })
 })
