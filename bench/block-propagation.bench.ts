@@ -108,6 +108,16 @@ function scoreSummary(net: ChainTestNet): string {
   return `neighbour scores: min ${round(Math.min(...scores))}, below -50: ${below(-50)}, below -80: ${below(-80)}, below 0: ${below(0)} of ${scores.length}`
 }
 
+/** How many of node i's topology neighbours have node i in their own mesh on `topic` (they forward to it). */
+function inMeshOf(net: ChainTestNet, i: number, topic: string): number {
+  const self = net.nodes[i]!.peerId
+  return net.neighbours(i).filter((j) => {
+    const n = net.nodes[j]!
+    const ps = n.network.host.services.pubsub as unknown as { getMeshPeers(t: string): string[] }
+    return ps.getMeshPeers(n.network.topic(topic)).includes(self)
+  }).length
+}
+
 /** Topology links with an open connection (counted from the lower-numbered end). */
 function links(net: ChainTestNet): number {
   return net.edges.filter(([a, b]) =>
@@ -218,7 +228,7 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
     const i = nodes.indexOf(n)
     const peers = n.network.host.getPeers().length
     log(
-      `${side.mode}: node ${i} lacks ${missing} of the round's transfers after ${MAX_FILL_WAIT_MS} ms; connected to ${peers} of ${side.net.neighbours(i).length} neighbours, tx mesh ${n.network.meshPeers(TX_TOPIC)}, tx topic peers ${n.network.topicPeers(TX_TOPIC)}, sync ${n.chainNet?.sync.state().phase ?? '-'}`,
+      `${side.mode}: node ${i} lacks ${missing} of the round's transfers after ${MAX_FILL_WAIT_MS} ms; connected to ${peers} of ${side.net.neighbours(i).length} neighbours, tx mesh ${n.network.meshPeers(TX_TOPIC)}, in the tx mesh of ${inMeshOf(side.net, i, TX_TOPIC)} neighbours, tx topic peers ${n.network.topicPeers(TX_TOPIC)}, sync ${n.chainNet?.sync.state().phase ?? '-'}`,
     )
   }
   for (const n of lagging) {
