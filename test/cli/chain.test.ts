@@ -180,6 +180,38 @@ void describe('ledger through the CLI and API', () => {
     await assert.rejects(client.tx('nope'), { code: 'TX_NOT_FOUND', status: 404 })
   })
 
+  void it('waits for the confirmations asked for, and reports sync state and bans', async () => {
+    const sent = await run(['send', testKey(4).address, '0.5', '--confirmations', '3', '--json'])
+    assert.equal(sent.code, 0, sent.err)
+    const tx = JSON.parse(sent.out) as { status: string; confirmations: number }
+    assert.equal(tx.status, 'confirmed')
+    assert.ok(tx.confirmations >= 3, `asked for 3 confirmations, got ${tx.confirmations}`)
+    for (const bad of ['0', 'x', '1001'])
+      assert.equal(
+        (await run(['send', testKey(4).address, '0.5', '--confirmations', bad])).errCode,
+        'INVALID_CONFIRMATIONS',
+        bad,
+      )
+    const sync = JSON.parse((await run(['sync', '--json'])).out) as { mode: string; height: number }
+    assert.equal(sync.mode, 'full')
+    // Three confirmations of a transfer mean a chain at least three blocks high.
+    assert.ok(sync.height >= 3, `sync reports height ${sync.height}`)
+    const text = await run(['status'])
+    assert.match(text.out, /^chain\s+full$/m)
+    assert.match(text.out, /^sync\s+/m)
+    const bans = await run(['peers', '--banned', '--json'])
+    assert.equal(bans.code, 0, bans.err)
+    assert.deepEqual(JSON.parse(bans.out), [])
+    assert.match((await run(['peers', '--banned'])).out, /no banned peers/)
+  })
+
+  void it('maps --light and --block-relay, and refuses a light node that mines', async () => {
+    const flags = startFlagsToConfig({ light: true, blockRelay: 'full' }, false)
+    assert.deepEqual(flags.chain, { light: true, blockRelay: 'full' })
+    const config = await loopbackConfig({ chain: { light: true, mine: true } })
+    await assert.rejects(createNode({ config, logger: silentLogger() }), { code: 'LIGHT_CANNOT_MINE' })
+  })
+
   void it('maps --mine and --miner-address onto the chain options and refuses a bad address', async () => {
     const flags = startFlagsToConfig({ mine: true, minerAddress: testKey(3).address }, false)
     assert.deepEqual(flags.chain, { mine: true, minerAddress: testKey(3).address })
