@@ -87,6 +87,24 @@ void describe('API server with a fake node', () => {
     assert.deepEqual(await client.peers(), [PEER])
   })
 
+  void it('GET /sync and /peers/banned round-trip through the typed client', async () => {
+    const ban = {
+      peerId: PEER_B,
+      reason: 'invalid-block',
+      detail: 'BLOCK_POW',
+      sinceMs: 1_000,
+      untilMs: 86_401_000,
+    }
+    const s = await startServer(fakeNode({ bans: () => [ban] }))
+    try {
+      const client = createApiClient({ url: s.url })
+      assert.deepEqual(await client.sync(), STATUS.sync)
+      assert.deepEqual(await client.bans(), [ban])
+    } finally {
+      await s.stop()
+    }
+  })
+
   void it('GET /metrics answers Prometheus text', async () => {
     const res = await rawRequest(`${server.url}/api/v1/metrics`)
     assert.equal(res.status, 200)
