@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { MAX_BENCH_RUNTIME_MS, MAX_BENCH_STDOUT_BYTES } from './lib/constants.ts'
+import { BENCH_RUNTIME_OVERRIDES_MS, MAX_BENCH_RUNTIME_MS, MAX_BENCH_STDOUT_BYTES } from './lib/constants.ts'
 
 const BENCH_DIR = fileURLToPath(new URL('.', import.meta.url))
 const NODE = fileURLToPath(new URL('../node_modules/.bin/node', import.meta.url))
@@ -53,7 +53,10 @@ async function runOne(file: string): Promise<Outcome> {
     bytes += chunk.length
     chunks.push(chunk)
   })
-  const timer = setTimeout(() => child.kill('SIGKILL'), MAX_BENCH_RUNTIME_MS)
+  const timer = setTimeout(
+    () => child.kill('SIGKILL'),
+    BENCH_RUNTIME_OVERRIDES_MS[name] ?? MAX_BENCH_RUNTIME_MS,
+  )
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
   clearTimeout(timer)
   const seconds = Math.round((performance.now() - started) / 100) / 10
