@@ -45,8 +45,7 @@ export async function validateGossipBlock(
   else ctx.stats.blocksReceivedCompact++
   const header = ann.kind === 'full' ? ann.block.header : ann.compact.header
   const id = blockId(header).toString()
-  // [IGNORE] the block is not already known (BLOCK_DUPLICATE)
-  if (ctx.chain.forkChoice.has(id)) return { verdict: 'ignore', reason: 'BLOCK_DUPLICATE' }
+  if (ctx.chain.forkChoice.has(id)) return knownBlock(id, ctx)
   let block: Block
   if (ann.kind === 'full') {
     block = ann.block
@@ -58,6 +57,21 @@ export async function validateGossipBlock(
     block = got
   }
   return importGossipBlock(id, block, ctx)
+}
+
+/**
+ * A block we already hold. GossipSub delivers each message once (ids hash the content), so this
+ * is the first gossip copy of a block that reached us another way (sync, a compact fetch): it is
+ * forwarded, or peers that hear only through us would wait for their next status refresh.
+ */
+function knownBlock(id: string, ctx: BlockCheckContext): GossipOutcome {
+  const node = ctx.chain.forkChoice.get(id)
+  // [IGNORE] a block already marked invalid: its first sender was judged then, and a branch
+  // refused for forking below the reorg limit is marked invalid too without being provably bad
+  // [IGNORE] an orphan we hold without its parent: nothing checked yet (BLOCK_DUPLICATE)
+  if (node === undefined || node.invalid) return { verdict: 'ignore', reason: 'BLOCK_DUPLICATE' }
+  // [ACCEPT] a block we hold and found valid: forward it
+  return { verdict: 'accept' }
 }
 
 /** Compact announcements: what can be checked before fetching anything. */
@@ -141,7 +155,7 @@ function importGossipBlock(id: string, block: Block, ctx: BlockCheckContext): Go
     ctx.forget(id)
     return outcomeOfError(err, 'invalid-block')
   }
-  if (status === 'duplicate') return { verdict: 'ignore', reason: 'BLOCK_DUPLICATE' }
+  if (status === 'duplicate') return knownBlock(id, ctx)
   // [IGNORE] the parent is known; an orphan is held by the chain and the sync manager fetches its ancestors
   if (status === 'orphan')
     return { verdict: 'ignore', reason: 'BLOCK_UNKNOWN_PARENT', unknownParent: block.header }

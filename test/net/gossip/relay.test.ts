@@ -221,6 +221,15 @@ void describe('block gossip', () => {
     assert.equal(r.relay.stats().blockBytesReceived, fullMsg(b).length)
   })
 
+  void it('forwards the first gossip copy of a block it already got another way (sync), importing nothing', async () => {
+    const b = nextBlock([])
+    r.h.chain.importBlock(b)
+    // accept = GossipSub forwards it: peers that hear only through us get it now, not at their next status refresh
+    assert.equal(await r.deliver(BLOCK_TOPIC, compactMsg(b)), 'accept')
+    assert.deepEqual(r.rpcCalls, [])
+    assert.deepEqual(r.blamed, [])
+  })
+
   void it('rebuilds a compact block from the mempool without any rpc', async () => {
     for (const tx of TXS) await r.deliver(TX_TOPIC, encodeTx(tx))
     const b = nextBlock()
