@@ -29,7 +29,11 @@ import { decodeResult } from './wire.ts'
 
 /** The part of the libp2p node the client uses. */
 export interface RpcDialer {
-  dialProtocol(peer: PeerId, protocols: string, options?: AbortOptions): Promise<Stream>
+  dialProtocol(
+    peer: PeerId,
+    protocols: string,
+    options?: AbortOptions & { runOnLimitedConnection?: boolean },
+  ): Promise<Stream>
 }
 
 export interface RpcClientInit {
@@ -125,7 +129,10 @@ export class RpcClient implements RpcClientApi {
     let stream: Stream
     try {
       const protocol = rpcProtocolId(this.#init.network, name)
-      stream = await this.#init.host.dialProtocol(peerIdFromString(peer), protocol, { signal: s })
+      stream = await this.#init.host.dialProtocol(peerIdFromString(peer), protocol, {
+        signal: s,
+        runOnLimitedConnection: true,
+      })
     } catch (err) {
       throw this.#fail(peer, name, err, timeout, signal, true)
     }

@@ -74,6 +74,9 @@ export async function registerRpc(
     await host.handle(protocol, streamHandler(spec, handlers[name] as RpcHandler<N>, timeoutMs, env), {
       maxInboundStreams: MAX_STREAMS_PER_PROTOCOL,
       maxOutboundStreams: MAX_STREAMS_PER_PROTOCOL,
+      // A private node may reach its peers only through a relay: gossip runs there, and a
+      // compact block's missing transfers and sync must too (the relay's own data limit applies).
+      runOnLimitedConnection: true,
     })
     registered.push(protocol)
   }
