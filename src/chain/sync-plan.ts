@@ -247,7 +247,11 @@ export class BodyPlanner {
   }
 
   /** Expires overdue requests, then plans new ones within the window. */
-  tick(nowMs: number): TickResult {
+  /**
+   * Times out overdue requests and plans new ones. `send: false` (the manager's reorder buffer is
+   * full) only times out: bodies already asked for still arrive, nothing more is asked.
+   */
+  tick(nowMs: number, opts: { send?: boolean } = {}): TickResult {
     const timedOut: BodyRequest[] = []
     for (const r of [...this.#open.values()]) {
       if (r.deadlineMs > nowMs) continue
@@ -256,7 +260,7 @@ export class BodyPlanner {
     }
     // One strike per peer per tick: requests sent together time out together.
     for (const peer of new Set(timedOut.map((r) => r.peer))) this.strike(peer, nowMs)
-    return { send: this.#plan(nowMs), timedOut }
+    return { send: opts.send === false ? [] : this.#plan(nowMs), timedOut }
   }
 
   #window(): Entry[] {

@@ -107,6 +107,21 @@ describe('BodyPlanner', () => {
     assert.equal(p.tick(1).send.length, 0, 'nothing more until answers come')
   })
 
+  it('asks for nothing while the buffer is full, but still times out what is in flight', () => {
+    const p = new BodyPlanner({ ...LIMITS, maxInFlightPerPeer: 1 })
+    p.setPeer('a', { totalWork: 10n, height: 40, servesBodies: true })
+    p.addWanted(ids(40))
+    const first = p.tick(0).send
+    assert.equal(first.length, 1)
+    const held = p.tick(1_000, { send: false })
+    assert.deepEqual(held.send, [], 'buffer full: nothing new asked')
+    assert.deepEqual(
+      held.timedOut.map((r) => r.reqId),
+      [first[0]!.reqId],
+    )
+    assert.equal(p.tick(2_000).send.length, 1, 'asked again once the buffer drains')
+  })
+
   it('a timed-out request goes to another peer; the slow peer is benched, then used again', () => {
     const p = new BodyPlanner({ ...LIMITS, maxInFlightPerPeer: 1 })
     p.setPeer('slow', { totalWork: 20n, height: 8, servesBodies: true })

@@ -45,3 +45,10 @@ export const MAX_IMPORTS_PER_TURN = 32
 export const RATE_WINDOW_MS = 10_000
 /** Samples kept for the rate (one per import turn). Overflow: the oldest is dropped. */
 export const MAX_RATE_SAMPLES = 256
+
+/**
+ * Transactions waiting in the reorder buffer before no more bodies are asked for: a decoded
+ * transfer takes about 3 KB, so about 300 MB (MAX_WINDOW_BLOCKS of full 8 MiB blocks would be
+ * gigabytes). At least one request's worth always gets through: the bound stops new requests only.
+ */
+export const MAX_BUFFERED_TXS = 100_000

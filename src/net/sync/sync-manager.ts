@@ -38,6 +38,7 @@ import {
   MAX_SYNC_PEERS,
   MAX_TIMEOUT_BENCH_MS,
   MAX_WINDOW_BLOCKS,
+  MAX_BUFFERED_TXS,
   PROGRESS_INTERVAL_MS,
   RATE_WINDOW_MS,
   STATUS_REFRESH_MS,
@@ -121,6 +122,8 @@ export class SyncManager {
   readonly #listeners = new Set<SyncEventListener>()
   /** Reorder buffer: only ids the planner wants are accepted, so it is bounded by the window. */
   readonly #buffer = new Map<string, Buffered>()
+  /** Transactions in the reorder buffer (its memory is mostly theirs). */
+  #bufferedTxs = 0
   readonly #requests = new Map<number, { peer: string; ac: AbortController }>()
   readonly #statusBusy = new Set<string>()
   /** Peers whose claimed work we lowered; asked their status again when our pending headers drain. */
@@ -299,7 +302,10 @@ export class SyncManager {
       if (askers.length > 0) void this.#fetchHeaders(askers)
     }
     if (t.mode === 'full') {
-      const { send, timedOut } = this.#planner.tick(now)
+      // Decoded transfers take about 3 KB each: past MAX_BUFFERED_TXS waiting in the reorder
+      // buffer, ask for nothing more until import catches up (a window of big blocks would
+      // otherwise hold gigabytes).
+      const { send, timedOut } = this.#planner.tick(now, { send: this.#bufferedTxs < MAX_BUFFERED_TXS })
       for (const r of timedOut) this.#timedOut(r)
       for (const r of send) void this.#fetchBodies(r)
       if (!this.#importing && this.#planner.nextToImport()?.received === true) void this.#drain()
@@ -424,7 +430,11 @@ export class SyncManager {
       // A fork below our pending tip: only a heavier one replaces the pending headers above the fork.
       if (chosen.totalWork <= tipWork) return false
       this.#planner.truncateAbove(first.height - 1)
-      for (const id of [...this.#buffer.keys()]) if (!this.#planner.tracks(id)) this.#buffer.delete(id)
+      for (const [id, b] of [...this.#buffer]) {
+        if (this.#planner.tracks(id)) continue
+        this.#buffer.delete(id)
+        this.#bufferedTxs -= b.block.transactions.length
+      }
     }
     this.#serving.add(chosen.peer)
     this.#planner.addWanted(headers.map((h) => ({ id: blockId(h).toString(), height: h.height })))
@@ -460,6 +470,7 @@ export class SyncManager {
       for (const block of blocks) {
         const id = blockId(block.header).toString()
         if (!asked.has(id) || !this.#planner.wants(id)) continue
+        if (!this.#buffer.has(id)) this.#bufferedTxs += block.transactions.length
         this.#buffer.set(id, { block, peer: req.peer })
         got.push(id)
       }
@@ -490,6 +501,7 @@ export class SyncManager {
         if (!this.#running) return
         const got = this.#buffer.get(next.id)
         this.#buffer.delete(next.id)
+        if (got !== undefined) this.#bufferedTxs -= got.block.transactions.length
         if (got === undefined) {
           this.#planner.onBadBody(next.id, '')
           break
@@ -547,6 +559,7 @@ export class SyncManager {
     this.#generation++
     this.#planner.clear()
     this.#buffer.clear()
+    this.#bufferedTxs = 0
     // Peers whose chains we passed over for the dropped branch are heard again.
     this.#drained()
   }
