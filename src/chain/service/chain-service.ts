@@ -71,8 +71,6 @@ export class ChainService implements ChainApi {
   #mempool: Mempool
   #state: LedgerState
   #sweep: ReturnType<typeof setInterval> | null = null
-  /** The first block that failed to connect during the current importBlock (for its error). */
-  #connectFailure: { id: string; err: ChainError } | null = null
   #mining = false
 
   constructor(components: ChainComponents, init: ChainServiceInit = {}) {
@@ -124,7 +122,10 @@ export class ChainService implements ChainApi {
     const fc = this.forkChoice
     for (let best = fc.bestTip(); best.id !== fc.head.id; best = fc.bestTip()) {
       const plan = fc.planTo(best)
-      if (plan.disconnect.length <= this.params.maxReorgDepth) return this.#carryOut(plan)
+      if (plan.disconnect.length <= this.params.maxReorgDepth) {
+        this.#carryOut(plan)
+        return
+      }
       fc.markInvalid(plan.connect[0]!.id)
     }
   }
@@ -310,13 +311,11 @@ export class ChainService implements ChainApi {
       }
     }
     if (r.refused !== null) this.#log.warn({ err: r.refused.message }, 'heavier branch refused')
-    this.#connectFailure = null
-    if (r.plan !== null) this.#carryOut(r.plan)
+    const failed = r.plan === null ? null : this.#carryOut(r.plan)
     if (fc.get(id)?.invalid === true) {
       // [IGNORE] a branch forking deeper than maxReorgDepth: not provably invalid, just too late.
       if (r.refused !== null) throw r.refused
       // [REJECT] the block (or an ancestor on its branch) broke a body rule while connecting.
-      const failed = this.#connectFailure as { id: string; err: ChainError } | null
       if (failed !== null && failed.err.verdict === 'ignore') throw failed.err
       const rule =
         failed !== null &&
@@ -350,18 +349,22 @@ export class ChainService implements ChainApi {
     return this.#recentBodies.get(id) ?? this.store.getBlock(id)
   }
 
-  /** Disconnects and connects per the plan; a block that fails is marked invalid and the next plan followed. */
-  #carryOut(first: ReorgPlan): void {
+  /**
+   * Disconnects and connects per the plan; a block that fails is marked invalid and the next plan
+   * followed. Returns the first block that failed to connect, with the rule it broke.
+   */
+  #carryOut(first: ReorgPlan): { id: string; err: ChainError } | null {
     const fc = this.forkChoice
     const oldHead = fc.head
     const disconnected: Block[] = []
+    let firstFailure: { id: string; err: ChainError } | null = null
     let plan: ReorgPlan | null = first
     while (plan !== null) {
       for (const node of plan.disconnect) disconnected.push(this.#disconnect(node))
       const failed = this.#connectAll(plan.connect)
       if (failed === null) break
       this.#log.warn({ id: failed.node.id, code: failed.err.code }, 'block failed to connect; marked invalid')
-      this.#connectFailure ??= { id: failed.node.id, err: failed.err }
+      firstFailure ??= { id: failed.node.id, err: failed.err }
       this.store.markInvalid(failed.node.id)
       plan = fc.markInvalid(failed.node.id).plan
     }
@@ -379,6 +382,7 @@ export class ChainService implements ChainApi {
     }
     if (head.id !== oldHead.id)
       this.#emit({ type: 'chain:head', id: head.id, height: head.header.height, atMs: now })
+    return firstFailure
   }
 
   #disconnect(node: TreeNode): Block {

@@ -27,15 +27,6 @@ export const MAX_CHECKED_HEADERS = 20_000
 /** Locator: this many most recent main-chain ids one by one, then the step doubles (Bitcoin's shape). */
 export const LOCATOR_DENSE_IDS = 10
 
-/** A block that fork choice marked invalid while connecting it (a body rule broke: state root, balances...). */
-export class BlockRejectedError extends KithError {
-  readonly verdict = 'reject' as const
-  constructor(id: string) {
-    super('BLOCK_REJECTED', `block ${id} failed to connect and was marked invalid`, { id })
-    this.name = 'BlockRejectedError'
-  }
-}
-
 /** What the light-only operations throw on a full target. */
 export class SyncModeError extends KithError {
   constructor(what: string) {
@@ -169,9 +160,8 @@ export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}
       return { totalWork: ctx.totalWork }
     },
     importBlock: (block) => {
+      // Throws the broken rule's BlockValidationError (also when connecting it fails).
       const r = chain.importBlock(block)
-      // A block that breaks a body rule is not thrown by the chain service: fork choice marks it invalid.
-      if (chain.forkChoice.get(r.id)?.invalid === true) throw new BlockRejectedError(r.id)
       checked.delete(r.id)
       return r
     },

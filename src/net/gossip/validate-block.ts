@@ -149,7 +149,8 @@ function importGossipBlock(id: string, block: Block, ctx: BlockCheckContext): Go
   let status
   try {
     // [REJECT]/[IGNORE] the block passes import: body shape, coinbase, transactions root, header
-    // rules against a known parent (BLOCK_*, TX_*, src/chain/transition.ts and validation.ts)
+    // rules against a known parent, and, when fork choice connects it, the state transition
+    // (BLOCK_*, TX_*; a branch forking below the reorg limit: REORG_TOO_DEEP, ignored)
     status = ctx.chain.importBlock(block).status
   } catch (err) {
     ctx.forget(id)
@@ -159,8 +160,5 @@ function importGossipBlock(id: string, block: Block, ctx: BlockCheckContext): Go
   // [IGNORE] the parent is known; an orphan is held by the chain and the sync manager fetches its ancestors
   if (status === 'orphan')
     return { verdict: 'ignore', reason: 'BLOCK_UNKNOWN_PARENT', unknownParent: block.header }
-  // [REJECT] a block fork choice tried to connect applies to its parent's state (BLOCK_CONNECT)
-  if (ctx.chain.forkChoice.get(id)?.invalid === true)
-    return { verdict: 'reject', what: 'invalid-block', code: 'BLOCK_CONNECT' }
   return { verdict: 'accept' }
 }
