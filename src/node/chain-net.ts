@@ -14,11 +14,8 @@ import type { ChainService } from '../chain/service/chain-service.ts'
 import { fullSyncTarget } from '../chain/service/sync-target.ts'
 import { ChainRelay, type BlockRelayMode } from '../net/gossip/index.ts'
 import type { KithNetwork } from '../net/network.ts'
-import { chainRpcSource, registerRpc, RpcClient } from '../net/rpc/index.ts'
+import { chainRpcSource, registerRpc, RpcClient, type RpcChainSource } from '../net/rpc/index.ts'
 import { SyncManager, type SyncInit } from '../net/sync/index.ts'
-
-/** A status pushed after a sync gives up after this (the peer's own refresh catches up later). */
-const STATUS_ANNOUNCE_TIMEOUT_MS = 5_000
 
 export interface ChainNetComponents {
   network: KithNetwork
@@ -38,13 +35,14 @@ export class ChainNet {
   readonly sync: SyncManager
   readonly relay: ChainRelay
   readonly #c: ChainNetComponents
+  readonly #source: RpcChainSource
   #unregister: (() => Promise<void>) | null = null
-  #unsubscribe: (() => void) | null = null
 
   constructor(components: ChainNetComponents, init: ChainNetInit = {}) {
     this.#c = components
     const { network, chain, clock, logger } = components
     const source = chainRpcSource(chain, { network: network.network })
+    this.#source = source
     this.rpc = new RpcClient({
       host: network.host,
       network: network.network,
@@ -82,9 +80,9 @@ export class ChainNet {
 
   /** Serves rpc, then relays gossip and syncs. The network and the chain must be started. */
   async start(): Promise<void> {
-    const { network, chain, clock, logger } = this.#c
+    const { network, clock, logger } = this.#c
     this.#unregister = await registerRpc(network.host, network.network, {
-      source: chainRpcSource(chain, { network: network.network }),
+      source: this.#source,
       judge: network.judge,
       clock,
       logger,
@@ -92,28 +90,10 @@ export class ChainNet {
     })
     this.relay.start()
     this.sync.start()
-    // Blocks imported by sync are not gossiped, so peers that only hear from us would not learn
-    // the new head until their next status refresh: a finished sync tells every peer at once
-    // (the status handshake carries our head both ways).
-    this.#unsubscribe = this.sync.subscribe((e) => {
-      if (e.type === 'sync:done') this.#announceStatus()
-    })
-  }
-
-  #announceStatus(): void {
-    const { network, logger } = this.#c
-    for (const { peerId } of network.peers()) {
-      this.rpc
-        .status(peerId, AbortSignal.timeout(STATUS_ANNOUNCE_TIMEOUT_MS))
-        .then((status) => this.sync.onPeerStatus(peerId, status))
-        .catch((err: unknown) => logger.debug({ peer: peerId, err: String(err) }, 'status announce failed'))
-    }
   }
 
   /** Reverse order. */
   async stop(): Promise<void> {
-    this.#unsubscribe?.()
-    this.#unsubscribe = null
     this.sync.stop()
     this.relay.stop()
     const unregister = this.#unregister

@@ -603,6 +603,10 @@ export class SyncManager {
       this.#rate = []
       this.#log.info({ height: head.height }, 'sync done')
       this.#emit({ type: 'sync:done', height: head.height, atMs: now })
+      // Blocks imported by sync are not gossiped: a status handshake (it carries our head) with
+      // every peer behind us lets those that hear only through us learn the new head now, not at
+      // their next refresh. Peers claiming more work are left alone (their branch was refused).
+      for (const p of this.#planner.peers()) if (p.totalWork < head.totalWork) this.#handshake(p.id)
     } else if (was === 'idle' || was === 'synced') {
       this.#log.info({ from: head.height }, 'syncing')
     }
