@@ -19,7 +19,7 @@ import {
   MAX_TX_BYTES,
   MAX_U64,
 } from './constants.ts'
-import { AddressError, DecodeError } from './errors.ts'
+import { AddressError, DecodeError, TxValidationError } from './errors.ts'
 import type {
   Address,
   Block,
@@ -422,6 +422,22 @@ function headerFromCbor(v: unknown, what: string): BlockHeader {
 export function decodeTx(bytes: Uint8Array): Transaction {
   const tx = txFromCbor(decodeCanonical(bytes, MAX_TX_BYTES, 'transaction'), 'transaction')
   assertCanonical(bytes, encodeTx(tx), 'transaction')
+  return tx
+}
+
+/**
+ * Decodes a transfer submitted on its own (API, light node): DecodeError for bad bytes,
+ * TxValidationError TX_KIND for a coinbase, which only travels inside its block.
+ */
+export function decodeTransfer(bytes: Uint8Array): TransferTx {
+  const tx = decodeTx(bytes)
+  // [REJECT] only transfers can be submitted; coinbases come with blocks
+  if (tx.kind !== 'transfer')
+    throw new TxValidationError(
+      'TX_KIND',
+      'reject',
+      'only transfers can be submitted; coinbases come with blocks',
+    )
   return tx
 }
 

@@ -9,7 +9,7 @@ import type { Clock } from '../../core/clock.ts'
 import { KithError, NotFoundError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import { parseAddress } from '../address.ts'
-import { blockId, decodeTx, txId } from '../codec.ts'
+import { blockId, decodeTransfer, txId } from '../codec.ts'
 import { createEngine, type ConsensusEngine } from '../consensus/index.ts'
 import { BlockValidationError, ChainError, TxValidationError } from '../errors.ts'
 import { ForkChoice, type ReorgPlan, type TreeNode } from '../forkchoice.ts'
@@ -206,14 +206,7 @@ export class ChainService implements ChainApi {
   }
 
   submitTxBytes(bytes: Uint8Array): SubmitResult {
-    const tx = decodeTx(bytes)
-    if (tx.kind !== 'transfer')
-      throw new TxValidationError(
-        'TX_KIND',
-        'reject',
-        'only transfers can be submitted; coinbases come with blocks',
-      )
-    return this.submitTx(tx)
+    return this.submitTx(decodeTransfer(bytes))
   }
 
   submitTx(tx: TransferTx): SubmitResult {

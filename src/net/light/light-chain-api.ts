@@ -17,8 +17,7 @@
 import type { Clock } from '../../core/clock.ts'
 import { withTimeout } from '../../core/abort.ts'
 import { addressFromPublicKey, parseAddress } from '../../chain/address.ts'
-import { decodeTx, encodeTx, txId } from '../../chain/codec.ts'
-import { TxValidationError } from '../../chain/errors.ts'
+import { decodeTransfer, encodeTx, txId } from '../../chain/codec.ts'
 import type { LightChain } from '../../chain/light/light-chain.ts'
 import type {
   AccountInfo,
@@ -109,14 +108,7 @@ export class LightChainApi implements ChainApi {
   }
 
   async submitTxBytes(bytes: Uint8Array, signal?: AbortSignal): Promise<SubmitResult> {
-    const tx = decodeTx(bytes)
-    if (tx.kind !== 'transfer')
-      throw new TxValidationError(
-        'TX_KIND',
-        'reject',
-        'only transfers can be submitted; coinbases come with blocks',
-      )
-    return await this.submitTx(tx, signal)
+    return await this.submitTx(decodeTransfer(bytes), signal)
   }
 
   /**
