@@ -10,7 +10,6 @@ import { resolve } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Readable } from 'node:stream'
 import { Option, type Command } from 'commander'
-import cliProgress from 'cli-progress'
 import type { ApiClient } from '../../api/client.ts'
 import { API_PREFIX } from '../../api/constants.ts'
 import { ApiError } from '../../api/errors.ts'
@@ -21,6 +20,7 @@ import { CID_PROFILE_NAMES, type CidProfileName } from '../../content/profiles.t
 import { DEFAULT_CONFIG } from '../../node/config.ts'
 import type { FetchProgress } from '../../node/types-content.ts'
 import { printJson, processIo, type CliIo } from '../output.ts'
+import { StepBar } from '../progress.ts'
 import { connectToNode, type RemoteOptions } from '../remote.ts'
 import { formatBytes, formatContentStatus, formatFetchLine, formatProviders } from './content-format.ts'
 
@@ -48,48 +48,24 @@ interface GetFlags extends RemoteOptions {
   force?: boolean
 }
 
-/** A progress bar on stderr, or nothing when stderr is not a terminal or in --json mode. */
+/** A fetch's progress bar on stderr (nothing off a terminal or with --json); small fetches get none. */
 class Progress {
-  readonly #bar: cliProgress.SingleBar | null
-  #started = false
+  readonly #bar: StepBar
 
   constructor(io: CliIo, json: boolean, format: string) {
-    const tty = io === processIo && process.stderr.isTTY
-    this.#bar =
-      tty && !json
-        ? new cliProgress.SingleBar(
-            {
-              format,
-              stream: process.stderr,
-              hideCursor: true,
-              formatValue: (v, _o, type) => fmtValue(v, type),
-            },
-            cliProgress.Presets.shades_classic,
-          )
-        : null
+    this.#bar = new StepBar(io, json, format, formatBytes)
   }
 
   update(p: FetchProgress): void {
-    if (this.#bar == null) return
     const total = p.totalBytes ?? 0
-    if (!this.#started) {
-      if (total < PROGRESS_BAR_MIN_BYTES && total !== 0) return
-      this.#bar.start(Math.max(total, p.bytes), 0, {})
-      this.#started = true
-    }
+    if (!this.#bar.started && total < PROGRESS_BAR_MIN_BYTES && total !== 0) return
     const rate = p.elapsedMs > 0 ? (p.fetchedBytes / p.elapsedMs) * 1000 : 0
-    if (total > 0) this.#bar.setTotal(Math.max(total, p.bytes))
-    this.#bar.update(p.bytes, { rate: `${formatBytes(rate)}/s`, peers: p.peers })
+    this.#bar.update(p.bytes, total, { rate: `${formatBytes(rate)}/s`, peers: p.peers })
   }
 
   stop(): void {
-    if (this.#started) this.#bar?.stop()
+    this.#bar.stop()
   }
-}
-
-function fmtValue(v: number, type: string): string {
-  if (type === 'value' || type === 'total') return formatBytes(v)
-  return String(v)
 }
 
 /** Follow `content:progress` events for `id` until the signal aborts. */
