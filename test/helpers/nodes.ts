@@ -7,6 +7,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { silentLogger } from '../../src/core/logger.ts'
 import { createNode, DEFAULT_CONFIG, type KithConfig, type KithNode } from '../../src/node/index.ts'
+import { expectedBits, solvePow } from '../../src/chain/consensus/index.ts'
+import { buildBlockTemplate } from '../../src/chain/transition.ts'
+import type { Block, TransferTx } from '../../src/chain/types.ts'
+import { INTERVAL_MS, testKey } from '../chain/helpers.ts'
 
 export async function tempDir(prefix = 'kith-test-'): Promise<string> {
   return await mkdtemp(join(tmpdir(), prefix))
@@ -95,4 +99,23 @@ export async function stopAll(nodes: Array<KithNode | undefined>): Promise<void>
 
 export async function removeDirs(dirs: string[]): Promise<void> {
   await Promise.all(dirs.map(async (d) => await rm(d, { recursive: true, force: true })))
+}
+
+/**
+ * A block on the node's head holding `candidates`, sealed with the easiest PoW (test genesis),
+ * one block interval after its parent. Not imported: the caller decides where it goes.
+ */
+export function mineOn(node: KithNode, candidates: TransferTx[] = []): Block {
+  const chain = node.chain
+  const parent = chain.forkChoice.head.header
+  const tpl = buildBlockTemplate(chain.state, {
+    params: chain.params,
+    parent,
+    timestampMs: parent.timestampMs + INTERVAL_MS,
+    miner: testKey(9).address,
+    consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
+    candidates,
+  })
+  if (tpl.skipped.length > 0) throw tpl.skipped[0]!.error
+  return { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
 }

@@ -9,27 +9,18 @@ import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { blockId, encodeBlock, encodeTx, txId } from '../../src/chain/codec.ts'
-import { expectedBits, solvePow } from '../../src/chain/consensus/index.ts'
-import { buildBlockTemplate } from '../../src/chain/transition.ts'
+import { blockId, encodeTx, txId } from '../../src/chain/codec.ts'
+import { solvePow } from '../../src/chain/consensus/index.ts'
 import type { Block } from '../../src/chain/types.ts'
-import { systemClock } from '../../src/core/clock.ts'
+import { encodeBlockAnnouncement } from '../../src/net/gossip/messages.ts'
 import { silentLogger } from '../../src/core/logger.ts'
-import { ChainRelay } from '../../src/net/gossip/relay.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../src/net/gossip/topics.ts'
-import type { RelayRpc } from '../../src/net/gossip/types.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
 import type { NodeEvent } from '../../src/node/types.ts'
 import type { Misbehaviour } from '../../src/net/judge.ts'
 import { MISBEHAVIOUR_BAN_MS, SCORE_DISCONNECT_THRESHOLD } from '../../src/net/constants.ts'
-import { genesisFile, INTERVAL_MS, testKey, transfer } from '../chain/helpers.ts'
-import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../helpers/nodes.ts'
-
-/** Full announcements need no fetching: the victim's relay never calls its rpc. */
-const noRpc: RelayRpc = {
-  txs: async () => await Promise.reject(new Error('unexpected rpc call')),
-  blocks: async () => await Promise.reject(new Error('unexpected rpc call')),
-}
+import { genesisFile, testKey, transfer } from '../chain/helpers.ts'
+import { mineOn, removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../helpers/nodes.ts'
 
 /** A node on the shared fast test chain (easy PoW). */
 async function chainNode(): Promise<KithNode> {
@@ -38,23 +29,8 @@ async function chainNode(): Promise<KithNode> {
   return await startNode({ dataDir: dir, network: 'testnet' })
 }
 
-/** A block on the node's head, sealed (easy PoW). */
-function mineOn(node: KithNode): Block {
-  const chain = node.chain
-  const parent = chain.forkChoice.head.header
-  const tpl = buildBlockTemplate(chain.state, {
-    params: chain.params,
-    parent,
-    timestampMs: parent.timestampMs + INTERVAL_MS,
-    miner: testKey(9).address,
-    consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
-    candidates: [],
-  })
-  return { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
-}
-
 /** The block topic's full-block announcement (kind byte 0, then the block). */
-const fullAnnouncement = (block: Block): Uint8Array => Uint8Array.of(0, ...encodeBlock(block))
+const fullAnnouncement = (block: Block): Uint8Array => encodeBlockAnnouncement('full', block)
 
 const connected = (a: KithNode, b: KithNode): boolean => a.peers().some((p) => p.peerId === b.peerId)
 
@@ -94,14 +70,8 @@ describe('misbehaviour (real nodes on loopback)', () => {
 
   it('bans a peer sending invalid blocks and one flooding malformed messages; the honest peer stays', async () => {
     victim = await chainNode()
-    const relay = new ChainRelay({
-      network: victim.network,
-      chain: victim.chain,
-      rpc: noRpc,
-      clock: systemClock,
-      logger: silentLogger(),
-    })
-    relay.start()
+    // The victim's own chain gossip (the node's ChainRelay) judges what arrives.
+    const relay = victim.chainNet!.relay
     const events: NodeEvent[] = []
     victim.subscribe((e) => events.push(e))
     ;[honest, badBlocks, flooder] = await Promise.all([chainNode(), chainNode(), chainNode()])
@@ -177,7 +147,6 @@ describe('misbehaviour (real nodes on loopback)', () => {
     assert.ok(connected(victim, honest))
     assert.ok(!events.some((e) => e.type === 'peer:disconnect' && e.peerId === honest.peerId))
     assert.equal(relay.stats().messagesRejected >= 2, true)
-    relay.stop()
 
     // The victim refuses a banned peer's dial, and will not dial it either.
     await assertRefused(victim, badBlocks)

@@ -12,14 +12,12 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { blockId, encodeBlock, txId } from '../../../src/chain/codec.ts'
-import { expectedBits, solvePow } from '../../../src/chain/consensus/index.ts'
-import { buildBlockTemplate } from '../../../src/chain/transition.ts'
-import type { Block, TransferTx } from '../../../src/chain/types.ts'
+import { solvePow } from '../../../src/chain/consensus/index.ts'
 import { GOSSIP_SCORE_THRESHOLDS } from '../../../src/net/gossip/score.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/topics.ts'
 import { DEFAULT_CONFIG, type KithNode } from '../../../src/node/index.ts'
-import { genesisFile, INTERVAL_MS, testKey, transfer } from '../../chain/helpers.ts'
-import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
+import { genesisFile, testKey, transfer } from '../../chain/helpers.ts'
+import { mineOn, removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
 
 /** Counts the calls a node's relay makes through its rpc client (the client itself is real). */
 function spyRpc(node: KithNode): { txs: number; blocks: number } {
@@ -36,22 +34,6 @@ function spyRpc(node: KithNode): { txs: number; blocks: number } {
     return await blocks(...args)
   }
   return calls
-}
-
-/** A block on the node's head with the given transfers, sealed (easy PoW). */
-function mineOn(node: KithNode, candidates: TransferTx[]): Block {
-  const chain = node.chain
-  const parent = chain.forkChoice.head.header
-  const tpl = buildBlockTemplate(chain.state, {
-    params: chain.params,
-    parent,
-    timestampMs: parent.timestampMs + INTERVAL_MS,
-    miner: testKey(9).address,
-    consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
-    candidates,
-  })
-  if (tpl.skipped.length > 0) throw tpl.skipped[0]!.error
-  return { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
 }
 
 void describe('chain gossip between real nodes (A - B - C)', () => {

@@ -13,11 +13,10 @@ import { txId } from '../../../src/chain/codec.ts'
 import { proveAccount, setAccounts } from '../../../src/chain/state.ts'
 import { systemClock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
-import { LightNode } from '../../../src/net/light/index.ts'
+import type { LightNode } from '../../../src/net/light/index.ts'
 import { chainRpcSource, registerRpc, RpcClient, type RpcHost } from '../../../src/net/rpc/index.ts'
 import type { RpcChainSource } from '../../../src/net/rpc/types.ts'
 import { DEFAULT_CONFIG, type KithNode } from '../../../src/node/index.ts'
-import { openDatabase, type Database } from '../../../src/store/sqlite.ts'
 import { genesisFile, transfer } from '../../chain/helpers.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/index.ts'
 import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
@@ -74,32 +73,14 @@ describe('light node', () => {
   let honest: KithNode
   let liar: KithNode
   let host: KithNode
-  let db: Database | undefined
   let light: LightNode
-  let own = false
 
   before(async () => {
     ;[honest, liar] = await Promise.all([fullNode(dirs), fullNode(dirs)])
-    await serve(honest, chainRpcSource(honest.chain, { network: honest.network.network }))
     await serve(liar, lyingSource(chainRpcSource(liar.chain, { network: liar.network.network })))
     host = await startOnTestnet(dirs, true)
-    // `kith start --light` builds the LightNode; a node without that wiring carries one built here.
-    const built = (host as { light?: LightNode | null }).light
-    if (built != null) light = built
-    else {
-      const dir = await tempDir('kith-light-db-')
-      dirs.push(dir)
-      db = openDatabase(join(dir, 'light.sqlite'))
-      light = new LightNode({
-        network: host.network,
-        db,
-        genesis: FIX.chain.genesis,
-        clock: systemClock,
-        logger,
-      })
-      await light.start()
-      own = true
-    }
+    // `kith start --light` builds the LightNode.
+    light = host.light!
     // The liar connects first, so it is first among equals and asked first.
     await host.connect(tcpAddr(liar))
     await until('the liar is a known full peer', () => light.peers.list().length === 1, { nodes: [host] })
@@ -112,8 +93,6 @@ describe('light node', () => {
   })
 
   after(async () => {
-    if (own) await light.stop()
-    db?.close()
     await stopAll([host, liar, honest])
     await removeDirs(dirs)
   })
