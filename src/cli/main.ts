@@ -147,8 +147,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       .option('--data-dir <dir>', 'data directory of the node (default ./.kith or KITH_DATA_DIR)')
       .option('--json', 'print JSON')
 
-  remote('status', 'show the running node: peer id, network, addresses, uptime').action((o: RemoteOptions) =>
-    statusCommand(io, o),
+  remote('status', 'show the running node: peer id, network, addresses, uptime, chain mode, sync').action(
+    (o: RemoteOptions) => statusCommand(io, o),
   )
   remote('peers', 'list connected peers (or, with --banned, the banned ones)')
     .option('--banned', 'list peers banned for misbehaviour, with the reason and until when')
@@ -171,7 +171,10 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   remote('disconnect', 'close every connection to a peer')
     .argument('<peerId>', 'peer id')
     .action((peerId: string, o: RemoteOptions) => disconnectCommand(io, peerId, o))
-  remote('events', 'follow peer connect/disconnect events until Ctrl-C').action(async (o: RemoteOptions) => {
+  remote(
+    'events',
+    'follow live events (peers, bans, chain head, transactions, sync, content) until Ctrl-C',
+  ).action(async (o: RemoteOptions) => {
     const ac = new AbortController()
     const stop = (): void => ac.abort()
     process.once('SIGINT', stop)

@@ -61,7 +61,7 @@ export function registerChainCommands(program: Command, io: CliIo): void {
     },
   )
 
-  remote('balance', 'balance and nonce of an address (default: the wallet address)')
+  remote('balance', 'balance and nonce of an address (default: the wallet address); a light node proves it')
     .argument('[address]', 'a kith1… address')
     .option('--wallet <name>', 'wallet whose address to show', DEFAULT_WALLET_NAME)
     .action(async (address: string | undefined, o: RemoteOptions & { wallet: string }) => {
