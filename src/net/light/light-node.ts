@@ -15,6 +15,7 @@ import type { LightDatabase } from '../../chain/light/light-store.ts'
 import type { KithNetwork } from '../network.ts'
 import { RpcClient } from '../rpc/client.ts'
 import { registerRpc } from '../rpc/server.ts'
+import type { RpcChainSource } from '../rpc/types.ts'
 import { SyncManager, type SyncInit } from '../sync/sync-manager.ts'
 import { lightRpcSource, lightSyncTarget } from './adapters.ts'
 import { FullPeers } from './full-peers.ts'
@@ -52,18 +53,21 @@ export class LightNode {
   /** What the API serves (node.ledger). */
   readonly ledger: LightChainApi
   readonly #c: LightNodeComponents
+  /** What this node serves over rpc, and the status it sends in handshakes. */
+  readonly #source: RpcChainSource
   #unregister: (() => Promise<void>) | null = null
 
   constructor(components: LightNodeComponents, init: LightNodeInit = {}) {
     this.#c = components
     const { network, clock, logger } = components
     this.chain = new LightChain(components, init.chain)
+    this.#source = lightRpcSource(this.chain, { network: network.network })
     this.rpc = new RpcClient({
       host: network.host,
       network: network.network,
       judge: network.judge,
       logger,
-      localStatus: () => lightRpcSource(this.chain, { network: network.network }).status(),
+      localStatus: () => this.#source.status(),
     })
     this.sync = new SyncManager(
       { network, rpc: this.rpc, target: lightSyncTarget(this.chain), judge: network.judge, clock, logger },
@@ -107,7 +111,7 @@ export class LightNode {
     const { network, clock, logger } = this.#c
     this.chain.start()
     this.#unregister = await registerRpc(network.host, network.network, {
-      source: lightRpcSource(this.chain, { network: network.network }),
+      source: this.#source,
       judge: network.judge,
       clock,
       logger,
