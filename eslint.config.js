@@ -56,7 +56,7 @@ export default tseslint.config(
   },
   {
     // The chain's store and service sit on the node's database (src/store), below src/node.
-    files: ['src/chain/store/**', 'src/chain/service/**'],
+    files: ['src/chain/store/**', 'src/chain/service/**', 'src/trade/store/**', 'src/trade/service/**'],
     rules: restrict(['content', 'net', 'node', 'api', 'cli', 'lab'], libp2p),
   },
   {
@@ -70,7 +70,13 @@ export default tseslint.config(
   {
     // Pure domain logic: time, randomness and I/O come in as arguments.
     files: ['src/chain/**', 'src/trade/**'],
-    ignores: ['src/chain/store/**', 'src/chain/worker/**', 'src/chain/service/**'],
+    ignores: [
+      'src/chain/store/**',
+      'src/chain/worker/**',
+      'src/chain/service/**',
+      'src/trade/store/**',
+      'src/trade/service/**',
+    ],
     rules: {
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'fetch'],
       'no-restricted-properties': [
