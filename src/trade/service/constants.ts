@@ -1,0 +1,26 @@
+/**
+ * Bounds and defaults of the node's trade service; each bound has a line in docs/LIMITS.md
+ * ("Trade service").
+ */
+
+/** Trades the service follows at once (non-terminal). A new take past it is refused with TRADE_LIMIT. */
+export const MAX_ACTIVE_TRADES = 256
+/** Trade records kept in the database; past it the oldest terminal records are deleted. */
+export const MAX_STORED_TRADES = 10_000
+/** Chat messages returned by one `chat(trade)` read: the newest ones. */
+export const MAX_CHAT_READ = 500
+/** One chat message body, UTF-8 bytes (the chat layer's own bound may be smaller). */
+export const MAX_CHAT_BODY_BYTES = 4_096
+/** An offer created through the service lives this long unless told otherwise (one day). */
+export const DEFAULT_OFFER_LIFETIME_MS = 24 * 60 * 60 * 1000
+/** Default escrow windows of a new offer, in blocks (about 10 s each on the default network). */
+export const DEFAULT_PAYMENT_WINDOW_BLOCKS = 360
+export const DEFAULT_RELEASE_WINDOW_BLOCKS = 720
+export const DEFAULT_DISPUTE_WINDOW_BLOCKS = 1_440
+/** Default security deposits, basis points of the amount (Bisq uses 15%). */
+export const DEFAULT_SELLER_DEPOSIT_BPS = 1_500
+export const DEFAULT_BUYER_DEPOSIT_BPS = 1_500
+/** Domain tag of the terms hash: sha256(tag || 0 || take encoding) binds an escrow to its take. */
+export const TERMS_DOMAIN = 'kith/trade-terms/1'
+/** Reputation reads are cached per head height; this many addresses at most. */
+export const MAX_REPUTATION_CACHE = 1_024

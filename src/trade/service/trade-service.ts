@@ -1,0 +1,763 @@
+/**
+ * The node's trade service: one unlocked wallet account (the trade account) makes and takes
+ * offers, opens and follows escrows, and chats, like Bisq's app holding its keys.
+ *
+ *   take (taker) --trade-take--> maker's node: validateTake -> the seller opens the escrow
+ *   chain: escrow-open -> the buyer's node finds it by terms hash, checks every field, accepts
+ *   then paid / release / refund / dispute / resolve on request, each a signed escrow
+ *   transaction through the ledger's normal submit path (mempool, then gossip).
+ *
+ * The escrow on chain is the truth: after every head change (reorgs included) the service reads
+ * the escrow of each trade it follows and emits `trade:*` for each state change. Its own record
+ * (table `trades`) holds what the chain does not: the offer, the take, the peers, the
+ * transaction it submitted last (resubmitted after a restart if the chain lost it).
+ */
+import { addressFromPublicKey } from '../../chain/address.ts'
+import { equalBytes } from '../../chain/codec.ts'
+import type { ChainEvent } from '../../chain/service/types.ts'
+import type { Address } from '../../chain/types.ts'
+import type { Clock } from '../../core/clock.ts'
+import { errorMessage, InvalidInputError, KithError } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import { OFFER_VERSION } from '../offers/constants.ts'
+import { offerId } from '../offers/codec.ts'
+import { OfferValidationError } from '../offers/errors.ts'
+import type { OrderBook } from '../offers/order-book.ts'
+import { signOffer, signOfferCancel, signTake } from '../offers/sign.ts'
+import type { Offer, TakeRequest } from '../offers/types.ts'
+import { reputation, type EscrowOutcome, type Reputation } from '../reputation.ts'
+import type { TradeStore } from '../store/trade-store.ts'
+import {
+  DEFAULT_BUYER_DEPOSIT_BPS,
+  DEFAULT_DISPUTE_WINDOW_BLOCKS,
+  DEFAULT_OFFER_LIFETIME_MS,
+  DEFAULT_PAYMENT_WINDOW_BLOCKS,
+  DEFAULT_RELEASE_WINDOW_BLOCKS,
+  DEFAULT_SELLER_DEPOSIT_BPS,
+  MAX_ACTIVE_TRADES,
+  MAX_CHAT_BODY_BYTES,
+  MAX_CHAT_READ,
+  MAX_REPUTATION_CACHE,
+  MAX_STORED_TRADES,
+} from './constants.ts'
+import { TakeRefusedError, TradeInputError, TradeNotFoundError, TradeUnavailableError } from './errors.ts'
+import { escrowMismatch, openActionFor, partiesOf, tradeIdOf } from './terms.ts'
+import {
+  TERMINAL_ESCROW_STATES,
+  type ChatMessageView,
+  type CreateOfferRequest,
+  type EscrowAction,
+  type EscrowState,
+  type EscrowView,
+  type OfferView,
+  type TakeOfferRequest,
+  type TradeAccountView,
+  type TradeApi,
+  type TradeChatPort,
+  type TradeEvent,
+  type TradeLedger,
+  type TradeNet,
+  type TradeRecord,
+  type TradeSigner,
+  type TradeStateEventType,
+  type TradeStep,
+  type TradeView,
+} from './types.ts'
+
+export interface TradeComponents {
+  ledger: TradeLedger
+  net: TradeNet
+  /** null: the node runs without the chat layer (chat routes answer TRADE_UNAVAILABLE). */
+  chat: TradeChatPort | null
+  store: TradeStore
+  book: OrderBook
+  signer: TradeSigner
+  clock: Clock
+  logger: Logger
+  emit: (e: TradeEvent) => void
+}
+
+export interface TradeInit {
+  /** Wallet name shown by `account()`. @default '' */
+  walletName?: string
+  /** The buyer's node accepts an escrow that matches its take. @default true */
+  autoAccept?: boolean
+}
+
+const EVENT_OF: Record<EscrowState, TradeStateEventType> = {
+  open: 'trade:opened',
+  accepted: 'trade:accepted',
+  paid: 'trade:paid',
+  disputed: 'trade:disputed',
+  released: 'trade:released',
+  cancelled: 'trade:cancelled',
+  refunded: 'trade:refunded',
+  expired: 'trade:expired',
+  resolved: 'trade:resolved',
+}
+
+const STEP_KIND = {
+  paid: 'escrow-paid',
+  release: 'escrow-release',
+  refund: 'escrow-refund',
+  dispute: 'escrow-dispute',
+  resolve: 'escrow-resolve',
+} as const
+
+const MAX_BPS = 10_000
+
+export class TradeService implements TradeApi {
+  readonly name = 'trade-service'
+  readonly #c: TradeComponents
+  readonly #init: Required<TradeInit>
+  readonly #log: Logger
+  readonly #trades = new Map<string, TradeRecord>()
+  readonly #repCache = new Map<string, Reputation>()
+  #repHeight = -1
+  #unsubscribe: Array<() => void> = []
+  #work: Promise<void> = Promise.resolve()
+  #dirty = false
+  #running = false
+
+  constructor(components: TradeComponents, init: TradeInit = {}) {
+    this.#c = components
+    this.#init = { walletName: init.walletName ?? '', autoAccept: init.autoAccept ?? true }
+    this.#log = components.logger.child({ component: 'trade' })
+  }
+
+  get address(): Address {
+    return this.#c.signer.address
+  }
+
+  get book(): OrderBook {
+    return this.#c.book
+  }
+
+  /** Loads the stored trades and follows the chain; resubmits what a crash may have lost. */
+  async start(): Promise<void> {
+    if (this.#running) return
+    this.#running = true
+    for (const r of this.#c.store.all((id, err) =>
+      this.#log.warn({ id, err: errorMessage(err) }, 'bad trade row'),
+    ))
+      this.#trades.set(r.id, r)
+    this.#unsubscribe.push(this.#c.ledger.subscribe((e) => this.#onChain(e)))
+    if (this.#c.chat !== null) this.#unsubscribe.push(this.#c.chat.subscribe((m) => this.#onChat(m)))
+    this.#schedule()
+    await this.#work
+  }
+
+  /** Stops following the chain; waits for the reconciliation in flight. */
+  async stop(): Promise<void> {
+    if (!this.#running) return
+    this.#running = false
+    for (const u of this.#unsubscribe) u()
+    this.#unsubscribe = []
+    await this.#work
+  }
+
+  /** Resolves once every state change seen so far has been reconciled (tests, benches). */
+  async settled(): Promise<void> {
+    await this.#work
+  }
+
+  // ---- offers ------------------------------------------------------------------------------
+
+  account(): TradeAccountView {
+    const s = this.#c.signer
+    return {
+      address: s.address,
+      publicKey: s.publicKey,
+      peerId: this.#c.net.peerId,
+      wallet: this.#init.walletName,
+      reputation: this.reputationOf(s.address),
+    }
+  }
+
+  offers(): OfferView[] {
+    const nowMs = this.#c.clock.nowMs()
+    return this.#c.book.query({ nowMs }).map(({ id, offer }) => this.#offerView(id, offer))
+  }
+
+  offer(id: string): OfferView {
+    const o = this.#c.book.get(id)
+    if (o === undefined)
+      throw new TradeNotFoundError('OFFER_NOT_FOUND', `no offer ${id} in the order book`, { id })
+    return this.#offerView(id, o)
+  }
+
+  async createOffer(req: CreateOfferRequest): Promise<OfferView> {
+    const nowMs = this.#c.clock.nowMs()
+    const s = this.#c.signer
+    const unsigned = {
+      version: OFFER_VERSION,
+      network: this.#c.ledger.networkId,
+      side: req.side,
+      makerKey: s.publicKey,
+      makerPeerId: this.#c.net.peerId,
+      minAmount: req.minAmount,
+      maxAmount: req.maxAmount,
+      price: req.price,
+      currency: req.currency,
+      paymentMethods: req.paymentMethods,
+      paymentWindowBlocks: req.paymentWindowBlocks ?? DEFAULT_PAYMENT_WINDOW_BLOCKS,
+      releaseWindowBlocks: req.releaseWindowBlocks ?? DEFAULT_RELEASE_WINDOW_BLOCKS,
+      disputeWindowBlocks: req.disputeWindowBlocks ?? DEFAULT_DISPUTE_WINDOW_BLOCKS,
+      sellerDepositBps: req.sellerDepositBps ?? DEFAULT_SELLER_DEPOSIT_BPS,
+      buyerDepositBps: req.buyerDepositBps ?? DEFAULT_BUYER_DEPOSIT_BPS,
+      arbiters: req.arbiters ?? [],
+      minReputation: req.minReputation ?? 0,
+      createdMs: nowMs,
+      expiresMs: nowMs + (req.lifetimeMs ?? DEFAULT_OFFER_LIFETIME_MS),
+    }
+    const offer = signOffer(unsigned, s.privateKey)
+    try {
+      await this.#c.net.publishOffer(offer)
+    } catch (err) {
+      // The offer rules are the user's input here: a 400 with the rule's code.
+      if (err instanceof OfferValidationError)
+        throw new InvalidInputError(err.code, err.message, { verdict: err.verdict })
+      throw err
+    }
+    const id = offerId(offer)
+    this.#c.emit({ type: 'offer:added', id, mine: true, atMs: nowMs })
+    return this.#offerView(id, offer)
+  }
+
+  async cancelOffer(id: string): Promise<void> {
+    const offer = this.offer(id).offer
+    if (!equalBytes(offer.makerKey, this.#c.signer.publicKey))
+      throw new TradeInputError(
+        'OFFER_NOT_OURS',
+        `offer ${id} was made by another key; only its maker cancels it`,
+        { id },
+      )
+    const nowMs = this.#c.clock.nowMs()
+    const cancel = signOfferCancel(
+      { network: this.#c.ledger.networkId, offerId: id, makerKey: offer.makerKey, cancelledMs: nowMs },
+      this.#c.signer.privateKey,
+    )
+    await this.#c.net.publishCancel(cancel)
+    this.#c.emit({ type: 'offer:removed', id, reason: 'cancelled', atMs: nowMs })
+  }
+
+  /** An offer admitted from gossip, or withdrawn by its maker (called by the node's wiring). */
+  onOfferGossip(e: { type: 'offer:added' | 'offer:cancelled'; id: string }): void {
+    const atMs = this.#c.clock.nowMs()
+    if (e.type === 'offer:added') this.#c.emit({ type: 'offer:added', id: e.id, mine: false, atMs })
+    else this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'cancelled', atMs })
+  }
+
+  /** Reputation of an address from terminal escrows on chain (cached per head height). */
+  reputationOf(address: Address): Reputation {
+    const height = this.#c.ledger.height()
+    if (height !== this.#repHeight) {
+      this.#repCache.clear()
+      this.#repHeight = height
+    }
+    const hit = this.#repCache.get(address)
+    if (hit !== undefined) return hit
+    const escrows = this.#c.ledger.escrowsOf(address)
+    const outcomes = Array.isArray(escrows) ? outcomesOf(address, escrows) : []
+    const rep = reputation(address, outcomes)
+    if (this.#repCache.size >= MAX_REPUTATION_CACHE)
+      this.#repCache.delete(this.#repCache.keys().next().value!)
+    if (Array.isArray(escrows)) this.#repCache.set(address, rep)
+    return rep
+  }
+
+  #offerView(id: string, offer: Offer): OfferView {
+    const maker = addressFromPublicKey(offer.makerKey)
+    return {
+      id,
+      offer,
+      maker,
+      mine: equalBytes(offer.makerKey, this.#c.signer.publicKey),
+      reputation: this.reputationOf(maker),
+    }
+  }
+
+  // ---- taking ------------------------------------------------------------------------------
+
+  async take(id: string, req: TakeOfferRequest, signal?: AbortSignal): Promise<TradeView> {
+    const offer = this.offer(id).offer
+    const s = this.#c.signer
+    if (equalBytes(offer.makerKey, s.publicKey))
+      throw new TradeInputError('TRADE_OWN_OFFER', 'this node made the offer; another party takes it', { id })
+    // [REJECT] locally what the maker would refuse, with our own codes (a 400, not a round trip)
+    if (req.amount < offer.minAmount || req.amount > offer.maxAmount)
+      throw new TradeInputError(
+        'TRADE_AMOUNT',
+        `amount must be ${offer.minAmount}..${offer.maxAmount} base units, got ${req.amount}`,
+      )
+    const method = req.paymentMethod ?? offer.paymentMethods[0]!
+    if (!offer.paymentMethods.includes(method))
+      throw new TradeInputError(
+        'TRADE_PAYMENT_METHOD',
+        `the offer takes ${offer.paymentMethods.join(', ')}; not "${method}"`,
+      )
+    const arbiter = req.arbiter ?? offer.arbiters[0]?.key
+    if (arbiter !== undefined && !offer.arbiters.some((a) => equalBytes(a.key, arbiter)))
+      throw new TradeInputError('TRADE_ARBITER', "the arbiter must be one of the offer's")
+    this.#checkCapacity()
+    const take = signTake(
+      {
+        version: OFFER_VERSION,
+        network: this.#c.ledger.networkId,
+        offerId: id,
+        takerKey: s.publicKey,
+        takerPeerId: this.#c.net.peerId,
+        amount: req.amount,
+        paymentMethod: method,
+        ...(arbiter === undefined ? {} : { arbiter }),
+        createdMs: this.#c.clock.nowMs(),
+      },
+      s.privateKey,
+    )
+    const r = this.#newRecord(offer, take, false, 'taking')
+    this.#save(r)
+    let reply
+    try {
+      reply = await this.#c.net.requestTake(offer.makerPeerId, take, signal)
+    } catch (err) {
+      this.#fail(r, err instanceof KithError ? err.code : 'TAKE_FAILED', errorMessage(err))
+      throw new TakeRefusedError(
+        'TAKE_FAILED',
+        `the maker's node could not be asked: ${errorMessage(err)}`,
+        {},
+        { cause: err },
+      )
+    }
+    if (!reply.accepted) {
+      this.#fail(r, reply.code, reply.message)
+      throw new TakeRefusedError(reply.code, `the maker refused the take: ${reply.message}`, {
+        code: reply.code,
+      })
+    }
+    r.phase = 'awaiting-escrow'
+    this.#save(r)
+    if (r.role === 'seller') await this.#open(r)
+    return await this.trade(r.id)
+  }
+
+  /** The maker's side of a take its node accepted (called by the take server after replying). */
+  async onTakeAccepted(a: { offer: Offer; take: TakeRequest; peer: string }): Promise<void> {
+    const id = tradeIdOf(a.take)
+    if (this.#trades.has(id)) return
+    const r = this.#newRecord(a.offer, a.take, true, 'awaiting-escrow')
+    this.#save(r)
+    if (r.role === 'seller') await this.#open(r)
+  }
+
+  /** Whether a maker key is our trade account (the take server answers only for our offers). */
+  isOwnKey(key: Uint8Array): boolean {
+    return equalBytes(key, this.#c.signer.publicKey)
+  }
+
+  /** Take-time check: the number of trades in flight is bounded. */
+  #checkCapacity(): void {
+    let active = 0
+    for (const r of this.#trades.values()) if (!isDone(r)) active++
+    if (active >= MAX_ACTIVE_TRADES)
+      throw new TradeInputError('TRADE_LIMIT', `this node follows ${MAX_ACTIVE_TRADES} open trades already`)
+  }
+
+  #newRecord(offer: Offer, take: TakeRequest, maker: boolean, phase: TradeRecord['phase']): TradeRecord {
+    const p = partiesOf(offer, take)
+    const nowMs = this.#c.clock.nowMs()
+    const makerSells = offer.side === 'sell'
+    return {
+      id: tradeIdOf(take),
+      offer,
+      take,
+      role: maker === makerSells ? 'seller' : 'buyer',
+      maker,
+      seller: p.seller,
+      buyer: p.buyer,
+      sellerKey: p.sellerKey,
+      buyerKey: p.buyerKey,
+      arbiterKey: p.arbiter?.key ?? null,
+      sellerPeerId: p.sellerPeerId,
+      buyerPeerId: p.buyerPeerId,
+      arbiterPeerId: p.arbiter?.peerId ?? null,
+      amount: take.amount,
+      phase,
+      escrowId: null,
+      lastState: null,
+      pendingTx: null,
+      error: null,
+      createdMs: nowMs,
+      updatedMs: nowMs,
+    }
+  }
+
+  /** The seller opens the escrow for the take; the record keeps the signed transaction. */
+  async #open(r: TradeRecord): Promise<void> {
+    if (r.take === null || r.escrowId !== null) return
+    try {
+      const res = await this.#c.ledger.submit(openActionFor(r.offer, r.take), this.#c.signer)
+      r.escrowId = res.id
+      r.phase = 'escrow'
+      r.pendingTx = { kind: 'escrow-open', id: res.id, bytes: res.bytes }
+      this.#save(r)
+    } catch (err) {
+      this.#fail(r, err instanceof KithError ? err.code : 'INTERNAL', errorMessage(err))
+      this.#log.warn({ trade: r.id, err: errorMessage(err) }, 'could not open the escrow')
+    }
+  }
+
+  #fail(r: TradeRecord, code: string, message: string): void {
+    r.phase = 'failed'
+    r.error = { code, message }
+    this.#save(r)
+    this.#c.emit({ type: 'trade:failed', id: r.id, escrowId: r.escrowId, code, atMs: this.#c.clock.nowMs() })
+  }
+
+  #save(r: TradeRecord): void {
+    r.updatedMs = this.#c.clock.nowMs()
+    this.#trades.set(r.id, r)
+    this.#c.store.put(r)
+  }
+
+  // ---- following the chain -----------------------------------------------------------------
+
+  #onChain(e: ChainEvent): void {
+    if (e.type === 'chain:head' || e.type === 'chain:reorg') this.#schedule()
+  }
+
+  /** One reconciliation at a time; a change during one runs another after it. */
+  #schedule(): void {
+    if (this.#dirty) return
+    this.#dirty = true
+    this.#work = this.#work.then(async () => {
+      this.#dirty = false
+      if (!this.#running) return
+      try {
+        await this.#reconcile()
+      } catch (err) {
+        this.#log.error({ err: errorMessage(err) }, 'trade reconciliation failed')
+      }
+    })
+  }
+
+  async #reconcile(): Promise<void> {
+    for (const r of [...this.#trades.values()]) {
+      if (r.phase === 'failed' || r.take === null) continue
+      if (r.escrowId === null) await this.#findEscrow(r)
+      if (r.escrowId !== null) await this.#follow(r)
+    }
+    this.#c.store.prune(MAX_STORED_TRADES)
+  }
+
+  /** Buyer: the seller's escrow-open, found on chain by the terms hash. Seller: open it (again). */
+  async #findEscrow(r: TradeRecord): Promise<void> {
+    if (r.phase !== 'awaiting-escrow') return
+    if (r.role === 'seller') return await this.#open(r)
+    const hash = Buffer.from(r.id, 'hex')
+    const found = (await this.#c.ledger.escrowsOf(r.buyer)).find((e) => equalBytes(e.termsHash, hash))
+    if (found === undefined) return
+    r.escrowId = found.id
+    r.phase = 'escrow'
+    this.#save(r)
+  }
+
+  async #follow(r: TradeRecord): Promise<void> {
+    const id = r.escrowId!
+    const e = await this.#c.ledger.escrow(id)
+    const state = e?.state ?? null
+    if (state !== r.lastState) {
+      r.lastState = state
+      this.#save(r)
+      if (state !== null)
+        this.#c.emit({
+          type: EVENT_OF[state],
+          id: r.id,
+          escrowId: id,
+          state,
+          height: this.#c.ledger.height(),
+          atMs: this.#c.clock.nowMs(),
+        })
+    }
+    await this.#checkPending(r, e)
+    if (
+      e !== null &&
+      e.state === 'open' &&
+      r.role === 'buyer' &&
+      r.pendingTx === null &&
+      this.#init.autoAccept
+    )
+      await this.#autoAccept(r, e)
+  }
+
+  /** A transaction we submitted: confirmed (forget it), still pending, or lost (resubmit once per head). */
+  async #checkPending(r: TradeRecord, e: EscrowView | null): Promise<void> {
+    const p = r.pendingTx
+    if (p === null) return
+    const status = await this.#c.ledger.txStatus(p.id)
+    if (status === 'pending') return
+    if (status === 'confirmed' || (e !== null && movedPast(p.kind, e.state))) {
+      r.pendingTx = null
+      this.#save(r)
+      return
+    }
+    const ok = await this.#c.ledger.resubmit(p.bytes).catch(() => false)
+    if (!ok) {
+      r.pendingTx = null
+      r.error = {
+        code: 'TRADE_TX_LOST',
+        message: `our ${p.kind} ${p.id} is neither on chain nor admitted again`,
+      }
+      this.#save(r)
+    }
+  }
+
+  async #autoAccept(r: TradeRecord, e: EscrowView): Promise<void> {
+    const mismatch = escrowMismatch(e, r.offer, r.take!)
+    if (mismatch !== null) {
+      if (r.error?.code !== 'TRADE_ESCROW_MISMATCH') {
+        r.error = { code: 'TRADE_ESCROW_MISMATCH', message: `the escrow's ${mismatch} differs from the take` }
+        this.#save(r)
+      }
+      return
+    }
+    try {
+      await this.#submit(r, { kind: 'escrow-accept', escrow: e.id })
+    } catch (err) {
+      r.error = { code: err instanceof KithError ? err.code : 'INTERNAL', message: errorMessage(err) }
+      this.#save(r)
+    }
+  }
+
+  async #submit(r: TradeRecord, action: EscrowAction): Promise<void> {
+    const res = await this.#c.ledger.submit(action, this.#c.signer)
+    r.pendingTx = { kind: action.kind, id: res.id, bytes: res.bytes }
+    r.error = null
+    this.#save(r)
+  }
+
+  #onChat(m: ChatMessageView): void {
+    const r = this.#trades.get(m.trade)
+    this.#c.emit({
+      type: 'trade:message',
+      id: m.trade,
+      escrowId: r?.escrowId ?? null,
+      messageId: m.id,
+      from: m.from,
+      seq: m.seq,
+      atMs: this.#c.clock.nowMs(),
+    })
+  }
+
+  // ---- reading and stepping ----------------------------------------------------------------
+
+  async trades(): Promise<TradeView[]> {
+    const out: TradeView[] = []
+    for (const r of this.#trades.values()) out.push(await this.#view(r))
+    return out.sort((a, b) => b.createdMs - a.createdMs)
+  }
+
+  async trade(id: string): Promise<TradeView> {
+    const r = this.#record(id)
+    if (r !== undefined) return await this.#view(r)
+    const e = await this.#observed(id)
+    return arbiterView(e, this.#c.clock.nowMs())
+  }
+
+  async escrow(id: string): Promise<EscrowView> {
+    const e = await this.#c.ledger.escrow(id)
+    if (e === null)
+      throw new TradeNotFoundError('ESCROW_NOT_FOUND', `no escrow ${id} on the main chain`, { id })
+    return e
+  }
+
+  async step(id: string, step: TradeStep, opts: { buyerShareBps?: number } = {}): Promise<TradeView> {
+    const r = this.#record(id)
+    const escrowId = r?.escrowId ?? (r === undefined ? (await this.#observed(id)).id : null)
+    if (escrowId === null)
+      throw new TradeInputError('TRADE_NO_ESCROW', `trade ${id} has no escrow on chain yet`, { id })
+    let action: EscrowAction
+    if (step === 'resolve') {
+      const bps = opts.buyerShareBps
+      if (bps === undefined || !Number.isInteger(bps) || bps < 0 || bps > MAX_BPS)
+        throw new TradeInputError('TRADE_BUYER_SHARE', `buyerShareBps must be a whole number 0..${MAX_BPS}`)
+      action = { kind: 'escrow-resolve', escrow: escrowId, buyerShareBps: bps }
+    } else {
+      action = { kind: STEP_KIND[step], escrow: escrowId }
+    }
+    if (r === undefined) {
+      await this.#c.ledger.submit(action, this.#c.signer)
+      return await this.trade(id)
+    }
+    await this.#submit(r, action)
+    return await this.#view(r)
+  }
+
+  async chat(id: string): Promise<ChatMessageView[]> {
+    const chat = this.#chatPort()
+    const r = this.#record(id)
+    const tradeId = r?.id ?? tradeIdFromEscrow(await this.#observed(id))
+    return chat.messages(tradeId, MAX_CHAT_READ)
+  }
+
+  async sendChat(id: string, body: string, signal?: AbortSignal): Promise<ChatMessageView> {
+    const chat = this.#chatPort()
+    const size = Buffer.byteLength(body, 'utf8')
+    if (size === 0 || size > MAX_CHAT_BODY_BYTES)
+      throw new TradeInputError(
+        'TRADE_CHAT_BODY',
+        `a message is 1..${MAX_CHAT_BODY_BYTES} bytes, got ${size}`,
+      )
+    const r = this.#record(id)
+    if (r === undefined)
+      throw new TradeNotFoundError('TRADE_NOT_FOUND', `no trade ${id} on this node`, { id })
+    const e = r.escrowId === null ? null : await this.#c.ledger.escrow(r.escrowId)
+    const recipients: { key: Uint8Array; peerId: string }[] = []
+    const sellerSide = r.role === 'seller'
+    const otherKey = sellerSide ? r.buyerKey : r.sellerKey
+    const otherPeer = sellerSide ? r.buyerPeerId : r.sellerPeerId
+    if (otherKey === null || otherPeer === null)
+      throw new TradeInputError('TRADE_CHAT_NOT_PARTY', 'this node is not a party of the trade')
+    recipients.push({ key: otherKey, peerId: otherPeer })
+    // The arbiter reads along once a dispute opens.
+    if (
+      e !== null &&
+      (e.state === 'disputed' || e.state === 'resolved') &&
+      r.arbiterKey !== null &&
+      r.arbiterPeerId !== null
+    )
+      recipients.push({ key: r.arbiterKey, peerId: r.arbiterPeerId })
+    return await chat.send(r.id, body, recipients, signal)
+  }
+
+  #chatPort(): TradeChatPort {
+    if (this.#c.chat === null) throw new TradeUnavailableError('this node runs without trade chat')
+    return this.#c.chat
+  }
+
+  #record(id: string): TradeRecord | undefined {
+    const direct = this.#trades.get(id)
+    if (direct !== undefined) return direct
+    for (const r of this.#trades.values()) if (r.escrowId === id) return r
+    return undefined
+  }
+
+  /** An escrow this node has no record of but is named in (as arbiter): by escrow id or trade id. */
+  async #observed(id: string): Promise<EscrowView> {
+    const mine = await this.#c.ledger.escrowsOf(this.#c.signer.address)
+    const e = mine.find((x) => x.id === id || tradeIdFromEscrow(x) === id)
+    if (e === undefined)
+      throw new TradeNotFoundError('TRADE_NOT_FOUND', `no trade ${id} on this node`, { id })
+    return e
+  }
+
+  async #view(r: TradeRecord): Promise<TradeView> {
+    const e = r.escrowId === null ? null : await this.#c.ledger.escrow(r.escrowId)
+    return {
+      id: r.id,
+      offerId: r.take?.offerId ?? offerId(r.offer),
+      role: r.role,
+      maker: r.maker,
+      side: r.offer.side,
+      state: e?.state ?? r.phase,
+      phase: r.phase,
+      escrowId: r.escrowId,
+      escrow: e,
+      seller: r.seller,
+      buyer: r.buyer,
+      arbiter: r.arbiterKey === null ? null : addressFromPublicKey(r.arbiterKey),
+      amount: r.amount,
+      price: r.offer.price,
+      currency: r.offer.currency,
+      paymentMethod: r.take?.paymentMethod ?? null,
+      counterpartyPeerId: r.role === 'seller' ? r.buyerPeerId : r.sellerPeerId,
+      pendingTx: r.pendingTx === null ? null : { kind: r.pendingTx.kind, id: r.pendingTx.id },
+      error: r.error,
+      createdMs: r.createdMs,
+      updatedMs: r.updatedMs,
+    }
+  }
+}
+
+function isDone(r: TradeRecord): boolean {
+  return r.phase === 'failed' || (r.lastState !== null && TERMINAL_ESCROW_STATES.has(r.lastState))
+}
+
+/** Whether an escrow in `state` is already past the step `kind` (so a lost tx needs no resubmit). */
+function movedPast(kind: EscrowAction['kind'], state: EscrowState): boolean {
+  const order: Record<EscrowState, number> = {
+    open: 0,
+    accepted: 1,
+    paid: 2,
+    disputed: 3,
+    released: 4,
+    cancelled: 4,
+    refunded: 4,
+    expired: 4,
+    resolved: 4,
+  }
+  const needs: Record<EscrowAction['kind'], number> = {
+    'escrow-open': 0,
+    'escrow-accept': 1,
+    'escrow-paid': 2,
+    'escrow-dispute': 3,
+    'escrow-release': 4,
+    'escrow-refund': 4,
+    'escrow-resolve': 4,
+  }
+  return order[state] >= needs[kind]
+}
+
+function tradeIdFromEscrow(e: EscrowView): string {
+  return Buffer.from(e.termsHash).toString('hex')
+}
+
+/** A trade seen only through its escrow (this node is its arbiter, or lost its record). */
+function arbiterView(e: EscrowView, nowMs: number): TradeView {
+  return {
+    id: tradeIdFromEscrow(e),
+    offerId: '',
+    role: 'arbiter',
+    maker: null,
+    side: 'sell',
+    state: e.state,
+    phase: 'escrow',
+    escrowId: e.id,
+    escrow: e,
+    seller: e.seller,
+    buyer: e.buyer,
+    arbiter: e.arbiter ?? null,
+    amount: e.amount,
+    price: 0n,
+    currency: '',
+    paymentMethod: null,
+    counterpartyPeerId: null,
+    pendingTx: null,
+    error: null,
+    createdMs: nowMs,
+    updatedMs: nowMs,
+  }
+}
+
+/** The terminal escrows of `address` as reputation outcomes. */
+function outcomesOf(address: Address, escrows: readonly EscrowView[]): EscrowOutcome[] {
+  const out: EscrowOutcome[] = []
+  for (const e of escrows) {
+    if (!TERMINAL_ESCROW_STATES.has(e.state)) continue
+    const role = e.seller === address ? 'seller' : e.buyer === address ? 'buyer' : null
+    if (role === null) continue
+    const total = e.amount + e.sellerDeposit + e.buyerDeposit
+    out.push({
+      role,
+      state: e.state as EscrowOutcome['state'],
+      total: e.state === 'resolved' ? total : e.amount,
+      ...(e.state === 'resolved' ? { buyerPayout: (total * BigInt(e.buyerShareBps ?? 0)) / 10_000n } : {}),
+      ...(e.disputedBy === undefined ? {} : { disputedBy: e.disputedBy }),
+    })
+  }
+  return out
+}
+
+/** `tradeService(init)(components)`, like the node's other services. */
+export function tradeService(init: TradeInit = {}): (components: TradeComponents) => TradeService {
+  return (components) => new TradeService(components, init)
+}
