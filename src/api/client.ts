@@ -48,7 +48,39 @@ export interface ApiClient {
   submitTx(body: RequestOf<'submitTx'>['body'], signal?: AbortSignal): Promise<ResponseOf<'submitTx'>>
   tx(id: string, signal?: AbortSignal): Promise<ResponseOf<'getTx'>>
   block(idOrHeight: string, signal?: AbortSignal): Promise<ResponseOf<'getBlock'>>
+  /** Trading: the node's trade account (address, key, peer id, reputation). */
+  tradeAccount(signal?: AbortSignal): Promise<ResponseOf<'getTradeAccount'>>
+  offers(signal?: AbortSignal): Promise<ResponseOf<'getOffers'>['offers']>
+  createOffer(
+    body: RequestOf<'createOffer'>['body'],
+    signal?: AbortSignal,
+  ): Promise<ResponseOf<'createOffer'>>
+  cancelOffer(id: string, signal?: AbortSignal): Promise<void>
+  takeOffer(
+    id: string,
+    body: RequestOf<'takeOffer'>['body'],
+    signal?: AbortSignal,
+  ): Promise<ResponseOf<'takeOffer'>>
+  trades(signal?: AbortSignal): Promise<ResponseOf<'getTrades'>['trades']>
+  trade(id: string, signal?: AbortSignal): Promise<ResponseOf<'getTrade'>>
+  /** paid | release | refund | dispute, or resolve with the buyer's share in basis points. */
+  tradeStep(
+    id: string,
+    step: 'paid' | 'release' | 'refund' | 'dispute' | 'resolve',
+    opts?: { buyerShareBps?: number },
+    signal?: AbortSignal,
+  ): Promise<ResponseOf<'getTrade'>>
+  chat(id: string, signal?: AbortSignal): Promise<ResponseOf<'getTradeChat'>['messages']>
+  sendChat(id: string, body: string, signal?: AbortSignal): Promise<ResponseOf<'postTradeChat'>>
+  escrow(id: string, signal?: AbortSignal): Promise<ResponseOf<'getEscrow'>>
 }
+
+const STEP_ROUTES = {
+  paid: 'tradePaid',
+  release: 'tradeRelease',
+  refund: 'tradeRefund',
+  dispute: 'tradeDispute',
+} as const
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = options.url.replace(/\/+$/, '')
@@ -148,6 +180,23 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     submitTx: (body, signal) => call('submitTx', { params: {}, body }, signal),
     tx: (id, signal) => call('getTx', { params: { id }, body: undefined }, signal),
     block: (idOrHeight, signal) => call('getBlock', { params: { idOrHeight }, body: undefined }, signal),
+    tradeAccount: (signal) => call('getTradeAccount', { params: {}, body: undefined }, signal),
+    offers: async (signal) => (await call('getOffers', { params: {}, body: undefined }, signal)).offers,
+    createOffer: (body, signal) => call('createOffer', { params: {}, body }, signal),
+    cancelOffer: async (id, signal) => {
+      await call('cancelOffer', { params: { id }, body: undefined }, signal)
+    },
+    takeOffer: (id, body, signal) => call('takeOffer', { params: { id }, body }, signal),
+    trades: async (signal) => (await call('getTrades', { params: {}, body: undefined }, signal)).trades,
+    trade: (id, signal) => call('getTrade', { params: { id }, body: undefined }, signal),
+    tradeStep: (id, step, opts, signal) =>
+      step === 'resolve'
+        ? call('tradeResolve', { params: { id }, body: { buyerShareBps: opts?.buyerShareBps ?? -1 } }, signal)
+        : call(STEP_ROUTES[step], { params: { id }, body: undefined }, signal),
+    chat: async (id, signal) =>
+      (await call('getTradeChat', { params: { id }, body: undefined }, signal)).messages,
+    sendChat: (id, body, signal) => call('postTradeChat', { params: { id }, body: { body } }, signal),
+    escrow: (id, signal) => call('getEscrow', { params: { id }, body: undefined }, signal),
   }
 }
 

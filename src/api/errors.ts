@@ -4,10 +4,12 @@
  */
 import { InvalidInputError, KithError, NetworkError, NotFoundError, type ErrorMeta } from '../core/errors.ts'
 import { CONTENT_STATUS_BY_CODE } from './content-errors.ts'
+import { TRADE_STATUS_BY_CODE } from './trade-errors.ts'
 
 /** HTTP status for each error code the API can answer with. Unlisted codes fall back by class. */
 export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ...CONTENT_STATUS_BY_CODE,
+  ...TRADE_STATUS_BY_CODE,
   INVALID_REQUEST: 400,
   INVALID_JSON: 400,
   INVALID_MULTIADDR: 400,

@@ -15,6 +15,7 @@ import {
 } from './constants.ts'
 import { chainEventSchemas, chainRoutes } from './chain-routes.ts'
 import { contentEventSchemas, contentRoutes } from './content-routes.ts'
+import { tradeEventSchemas, tradeRoutes } from './trade-routes.ts'
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE'
 
@@ -148,6 +149,7 @@ export const nodeEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sync:done'), height: z.number().int(), atMs: z.number() }),
   ...chainEventSchemas,
   ...contentEventSchemas,
+  ...tradeEventSchemas,
 ])
 
 export const errorBodySchema = z.object({
@@ -248,6 +250,7 @@ export const routes = {
   },
   ...chainRoutes,
   ...contentRoutes,
+  ...tradeRoutes,
 } as const satisfies Record<string, RouteDefinition>
 
 export type Routes = typeof routes

@@ -31,6 +31,7 @@ import {
 import { SseChannel } from './sse.ts'
 import { chainHandlers } from './chain-handlers.ts'
 import { contentHandlers } from './content-handlers.ts'
+import { tradeHandlers } from './trade-handlers.ts'
 import { registerContentHttp } from './content-http.ts'
 
 export interface ApiServerOptions {
@@ -79,6 +80,7 @@ const handlers: { [K in RequestRouteId]: Handler<K> } = {
   getMetrics: (_req, node) => node.metrics(),
   ...chainHandlers,
   ...contentHandlers,
+  ...tradeHandlers,
 }
 
 export function createApiServer(options: ApiServerOptions): ApiServer {

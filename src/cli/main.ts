@@ -49,6 +49,9 @@ interface StartFlags {
   relayOnly?: boolean
   reachability?: KithConfig['nat']['reachability']
   relayServer?: KithConfig['nat']['relayServer']
+  tradeWallet?: string
+  /** false when --no-trade is given. */
+  trade?: boolean
 }
 
 /** Run the CLI with `argv` (arguments after the program name); resolves with the exit code. */
@@ -126,6 +129,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--mine', 'mine blocks (rewards to --miner-address, else the first wallet)')
     .option('--miner-address <address>', 'kith1… address the block rewards go to')
     .option('--light', 'light node: sync headers only, check balances with proofs from full peers')
+    .option('--trade-wallet <name>', 'trade with this wallet (passphrase from KITH_WALLET_PASSPHRASE)')
+    .option('--no-trade', 'run without the trade service')
     .addOption(
       new Option('--block-relay <mode>', 'announce new blocks compactly or in full').choices([
         'compact',
@@ -243,6 +248,8 @@ export function startFlagsToConfig(o: StartFlags, noMdnsGiven: boolean): ConfigO
       ...(o.light === true ? { light: true } : {}),
       ...(o.blockRelay != null ? { blockRelay: o.blockRelay } : {}),
     }
+  if (o.tradeWallet != null) flags.trade = { enabled: true, wallet: o.tradeWallet }
+  else if (o.trade === false) flags.trade = { enabled: false }
   const nat: NonNullable<ConfigOverrides['nat']> = {}
   if (o.portMapping === false) nat.portMapping = false
   if (o.relayOnly === true) nat.relayOnly = true

@@ -3,6 +3,7 @@ import { CommanderError } from 'commander'
 import { ApiError } from '../api/errors.ts'
 import { InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
 import { formatContentEvent } from './commands/content-format.ts'
+import { formatTradeEvent } from './commands/trade-format.ts'
 import type { BanInfo, NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './constants.ts'
 
@@ -146,6 +147,8 @@ export function formatEvent(e: NodeEvent): string {
       return `${at} sync       ${e.phase} ${e.height}/${e.targetHeight} ${e.blocksPerSecond.toFixed(1)} blocks/s${e.etaMs === null ? '' : ` eta ${formatDuration(e.etaMs)}`}\n`
     case 'sync:done':
       return `${at} synced     height ${e.height}\n`
+    default:
+      return formatTradeEvent(e, at)
   }
 }
 

@@ -111,6 +111,19 @@ export const configSchema = z.strictObject({
     /** How this node announces new blocks: header + transaction ids (compact) or the whole block. */
     blockRelay: z.enum(['compact', 'full']),
   }),
+  /** Peer-to-peer trading with escrow (docs/CONFIG.md "trade"). */
+  trade: z.strictObject({
+    /** Run the trade service: order book, take protocol, escrow following, chat. */
+    enabled: z.boolean(),
+    /** Wallet in the data dir whose account trades (passphrase: KITH_WALLET_PASSPHRASE); empty: the first wallet. */
+    wallet: z.string().max(64),
+    /** Account index in that wallet. */
+    account: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
+  }),
 })
 
 export type KithConfig = z.infer<typeof configSchema>
@@ -144,6 +157,7 @@ export const DEFAULT_CONFIG: KithConfig = {
   content: { ...DEFAULT_CONTENT_OPTIONS },
   nat: { ...DEFAULT_NAT_OPTIONS },
   chain: { mine: false, minerAddress: '', light: false, blockRelay: 'compact' },
+  trade: { enabled: false, wallet: '', account: 0 },
 }
 
 /** Merge overrides in order (later wins). Arrays replace, objects merge one level deep. */

@@ -17,6 +17,8 @@ import type { Genesis } from '../chain/genesis.ts'
 import { LightNode } from '../net/light/light-node.ts'
 import type { SyncManager } from '../net/sync/index.ts'
 import { ChainNet } from './chain-net.ts'
+import { NodeTrade } from './trade.ts'
+import type { TradeApi } from '../trade/service/types.ts'
 import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
 import { parseAddress } from '../chain/address.ts'
 import type { Address } from '../chain/types.ts'
@@ -88,6 +90,13 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
         { option: 'chain.light' },
       )
     }
+    if (config.chain.light && config.trade.enabled) {
+      throw new InvalidInputError(
+        'TRADE_NEEDS_FULL_NODE',
+        'trading follows escrows in the state tree: a light node cannot trade; drop --light or --trade-wallet',
+        { option: 'trade.enabled' },
+      )
+    }
     const netId = networkId(config.network, genesis.hash)
     const chain = new ChainService({ db, genesis, clock, logger })
     const registry = config.metrics ? new Registry() : null
@@ -131,6 +140,7 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       lock,
       registry,
       clock,
+      rng,
       logger,
       version,
     })
@@ -153,6 +163,7 @@ interface NodeParts {
   lock: DataDirLock
   registry: Registry | null
   clock: Clock
+  rng: Rng
   logger: Logger
   version: string
 }
@@ -176,6 +187,7 @@ class Node implements KithNode {
   #chainNet: ChainNet | null = null
   #light: LightNode | null = null
   #unsubscribeSync: (() => void) | null = null
+  #trade: NodeTrade | null = null
 
   constructor(parts: NodeParts) {
     this.#p = parts
@@ -207,6 +219,16 @@ class Node implements KithNode {
     return this.#light
   }
 
+  /** Trading (null unless `trade.enabled`; started after the chain is on the network). */
+  get trade(): TradeApi | undefined {
+    return this.#trade?.service ?? undefined
+  }
+
+  /** The trade wiring, for tests (null unless `trade.enabled` and started). */
+  get tradeNode(): NodeTrade | null {
+    return this.#trade
+  }
+
   #sync(): SyncManager | null {
     return this.#chainNet?.sync ?? this.#light?.sync ?? null
   }
@@ -236,6 +258,23 @@ class Node implements KithNode {
       }
       this.#unsubscribeSync = this.#sync()?.subscribe((e) => this.#emit(e)) ?? null
       await this.content.start()
+      if (this.config.trade.enabled) {
+        const { dataDir } = this
+        this.#trade = new NodeTrade(
+          {
+            network: this.network,
+            chain: this.chain,
+            db,
+            dataDir,
+            clock,
+            rng: this.#p.rng,
+            logger,
+            emit: (e) => this.#emit(e),
+          },
+          this.config.trade,
+        )
+        await this.#trade.start()
+      }
       if (this.config.chain.mine) await this.#startMiner()
     } catch (err) {
       await this.stop()
@@ -255,6 +294,7 @@ class Node implements KithNode {
     } catch (err) {
       log.error({ err: (err as Error).message }, 'miner stop failed')
     }
+    await this.#trade?.stop()
     try {
       await this.content.stop()
     } catch (err) {

@@ -6,6 +6,7 @@ import type { ChainApi, ChainEvent } from '../chain/service/types.ts'
 import type { NatStatus } from '../net/nat/index.ts'
 import type { SyncState } from '../net/sync/types.ts'
 import type { ContentApi, ContentEvent } from './types-content.ts'
+import type { TradeApi, TradeEvent } from '../trade/service/types.ts'
 
 export type { NatStatus, SyncState }
 
@@ -73,6 +74,7 @@ export type NodeEvent =
   | { type: 'sync:done'; height: number; atMs: number }
   | ContentEvent
   | ChainEvent
+  | TradeEvent
 
 type Flatten<T> = { [K in keyof T]: T[K] }
 export type SyncProgressEvent = Flatten<{ type: 'sync:progress'; atMs: number } & SyncState>
@@ -103,4 +105,6 @@ export interface KithNodeApi {
    * full peers (absent in API tests that stub only the network).
    */
   readonly ledger?: ChainApi
+  /** Trading with escrow (absent unless the node runs with `trade.enabled`). */
+  readonly trade?: TradeApi
 }

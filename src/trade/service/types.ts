@@ -237,8 +237,6 @@ export interface TradeAccountView {
   readonly reputation: Reputation
 }
 
-type TradeEventBase = { readonly id: string; readonly escrowId: string | null; readonly atMs: number }
-
 export type TradeStateEventType =
   | 'trade:opened'
   | 'trade:accepted'
@@ -250,21 +248,30 @@ export type TradeStateEventType =
   | 'trade:resolved'
   | 'trade:expired'
 
+/** One event per change; plain objects (no readonly) so the API's event schema matches exactly. */
 export type TradeEvent =
-  | (TradeEventBase & {
-      readonly type: TradeStateEventType
-      readonly state: EscrowState
-      readonly height: number
-    })
-  | (TradeEventBase & { readonly type: 'trade:failed'; readonly code: string })
-  | (TradeEventBase & {
-      readonly type: 'trade:message'
-      readonly messageId: string
-      readonly from: string
-      readonly seq: number
-    })
-  | { readonly type: 'offer:added'; readonly id: string; readonly mine: boolean; readonly atMs: number }
-  | { readonly type: 'offer:removed'; readonly id: string; readonly reason: string; readonly atMs: number }
+  | {
+      [K in TradeStateEventType]: {
+        type: K
+        id: string
+        escrowId: string | null
+        state: EscrowState
+        height: number
+        atMs: number
+      }
+    }[TradeStateEventType]
+  | { type: 'trade:failed'; id: string; escrowId: string | null; code: string; atMs: number }
+  | {
+      type: 'trade:message'
+      id: string
+      escrowId: string | null
+      messageId: string
+      from: string
+      seq: number
+      atMs: number
+    }
+  | { type: 'offer:added'; id: string; mine: boolean; atMs: number }
+  | { type: 'offer:removed'; id: string; reason: string; atMs: number }
 
 /** What the node offers the edges for trading (KithNodeApi.trade). */
 export interface TradeApi {
