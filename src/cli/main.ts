@@ -18,6 +18,7 @@ import {
 import { registerChainCommands } from './commands/chain.ts'
 import { registerContentCommands } from './commands/content.ts'
 import { registerWalletCommands } from './commands/wallet.ts'
+import { registerTradeCommands } from './commands/trade.ts'
 import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
 import {
   connectCommand,
@@ -195,6 +196,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerWalletCommands(program, io)
   registerChainCommands(program, io)
   registerContentCommands(program, io)
+  registerTradeCommands(program, io)
 
   program
     .command('devnet')
