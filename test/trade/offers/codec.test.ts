@@ -39,7 +39,7 @@ function decodeCode(fn: () => unknown): string | null {
 
 /** The offer's wire map with `edit` applied, encoded. */
 function edited(edit: (m: Record<string, unknown>) => void): Uint8Array {
-  const m = dagCbor.decode(encodeOffer(offer())) as Record<string, unknown>
+  const m = dagCbor.decode<Record<string, unknown>>(encodeOffer(offer()))
   edit(m)
   return dagCbor.encode(m)
 }

@@ -5,13 +5,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { testKey } from '../../chain/helpers.ts'
+import type { OfferValidationError } from '../../../src/trade/offers/index.ts'
 import {
   MAX_ARBITERS,
   MAX_DEPOSIT_BPS,
   MAX_OFFER_LIFETIME_MS,
   MAX_PAYMENT_METHODS,
   MAX_WINDOW_BLOCKS,
-  OfferValidationError,
   TakeValidationError,
   sellerLockFor,
   signOffer,
