@@ -12,6 +12,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { identify } from '@libp2p/identify'
 import { tcp } from '@libp2p/tcp'
+import { lpStream } from '@libp2p/utils'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { ManualClock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
@@ -23,6 +24,7 @@ import {
   registerTake,
   requestTake,
   sameKey,
+  takeProtocolId,
   type OfferRelayEvent,
 } from '../../../src/net/trade/index.ts'
 import {
@@ -177,7 +179,16 @@ void describe('offers over gossip and the take protocol', () => {
     await a.relay.publishOffer(o)
     await until(() => b.book.has(offerId(o)), b.changed, 'change')
     const accepted: Array<{ take: TakeRequest; peer: string }> = []
-    const judge = recordingJudge()
+    const recorded = recordingJudge()
+    let judged: () => void = () => {}
+    const judge = {
+      verdicts: recorded.verdicts,
+      penalise: (...args: Parameters<typeof recorded.penalise>) => recorded.penalise(...args),
+      misbehaved: (...args: Parameters<typeof recorded.misbehaved>) => {
+        recorded.misbehaved(...args)
+        judged()
+      },
+    }
     const unregister = await registerTake(a.host, {
       context: {
         networkId: NET,
@@ -214,6 +225,18 @@ void describe('offers over gossip and the take protocol', () => {
         judge.verdicts.map((v) => v.detail),
         ['TAKE_AMOUNT'],
       )
+      // A frame that is not a take request: the sender is judged and the stream aborted.
+      const wasJudged = new Promise<void>((resolve) => (judged = resolve))
+      const stream = await b.host.dialProtocol(a.host.peerId, takeProtocolId(NET))
+      await lpStream(stream).write(Uint8Array.of(0xa1, 0x61, 0x78, 0x01))
+      await wasJudged
+      assert.deepEqual(judge.verdicts.at(-1), {
+        kind: 'misbehaved',
+        peer: me,
+        what: 'malformed-message',
+        detail: 'DECODE_WRONG_TYPE',
+      })
+      stream.abort(new Error('done'))
     } finally {
       await unregister()
     }
