@@ -359,7 +359,15 @@ export function decodeOfferMessage(bytes: Uint8Array): OfferMessage {
   }
   if (m.type === 'offer-cancel') {
     if (bytes.length > MAX_OFFER_CANCEL_BYTES)
-      return { type: 'offer-cancel', cancel: decodeOfferCancel(bytes) }
+      throw new DecodeError(
+        'DECODE_TOO_LARGE',
+        `offer cancel is ${bytes.length} bytes, more than ${MAX_OFFER_CANCEL_BYTES}`,
+        {
+          what: 'offer cancel',
+          bytes: bytes.length,
+          max: MAX_OFFER_CANCEL_BYTES,
+        },
+      )
     const cancel = cancelFromCbor(m, 'offer cancel')
     assertCanonical(bytes, encodeOfferCancel(cancel), 'offer cancel')
     return { type: 'offer-cancel', cancel }
