@@ -26,7 +26,8 @@ import {
   WRAPPED_KEY_BYTES,
   X25519_KEY_BYTES,
 } from './constants.ts'
-import { ChatError, chatReject } from './errors.ts'
+import type { ChatError } from './errors.ts'
+import { chatReject } from './errors.ts'
 import { edPublicToX25519, edSeedToX25519, x25519PublicKey, x25519Shared } from './x25519.ts'
 
 /** Random bytes, e.g. `cryptoRng.bytes`. */

@@ -39,6 +39,10 @@ export type ChatErrorCode =
   | 'CHAT_TEXT_TOO_LARGE'
   /** This node cannot send in the trade (not a party, or no other party). */
   | 'CHAT_CANNOT_SEND'
+  /** A mailbox fetch/remove proof's time is outside the window. */
+  | 'CHAT_MAILBOX_PROOF_STALE'
+  /** The peer could not handle the request (its own failure). */
+  | 'CHAT_FAILED'
 
 export class ChatError extends KithError {
   declare readonly code: ChatErrorCode
