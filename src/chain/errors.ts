@@ -37,6 +37,27 @@ export type TxErrorCode =
   | 'TX_FEE_TOO_LOW'
   | 'TX_MEMO_TOO_LARGE'
   | 'TX_TOO_LARGE'
+  | EscrowErrorCode
+
+/** Escrow rule breaks (src/trade/escrow, docs/PROTOCOLS.md "Escrow transactions"). */
+export type EscrowErrorCode =
+  | 'ESCROW_UNKNOWN'
+  | 'ESCROW_EXISTS'
+  | 'ESCROW_SELF_DEAL'
+  | 'ESCROW_AMOUNT_ZERO'
+  | 'ESCROW_WINDOW'
+  | 'ESCROW_TERMS_HASH'
+  | 'ESCROW_CLOSED'
+  | 'ESCROW_STATE'
+  | 'ESCROW_NOT_SELLER'
+  | 'ESCROW_NOT_BUYER'
+  | 'ESCROW_NOT_PARTY'
+  | 'ESCROW_NOT_ARBITER'
+  | 'ESCROW_NO_ARBITER'
+  | 'ESCROW_WINDOW_CLOSED'
+  | 'ESCROW_TOO_EARLY'
+  | 'ESCROW_BPS'
+  | 'ESCROW_OVERFLOW'
 
 export type BlockErrorCode =
   | 'BLOCK_TOO_LARGE'

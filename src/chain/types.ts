@@ -43,6 +43,47 @@ export interface CoinbaseTx {
   readonly amount: bigint
 }
 
+/** Fields every escrow kind shares with a transfer: it spends the sender's nonce and pays `fee`. */
+interface EscrowTxBase {
+  readonly network: string
+  readonly senderKey: Uint8Array
+  readonly nonce: number
+  readonly fee: bigint
+  readonly signature: Uint8Array
+}
+
+/** The seller locks `amount + sellerDeposit`; the escrow id is this tx's id. */
+export interface EscrowOpenTx extends EscrowTxBase {
+  readonly kind: 'escrow-open'
+  readonly buyer: Address
+  /** Without an arbiter there is no dispute: a paid escrow expires after the release window. */
+  readonly arbiter?: Address
+  readonly amount: bigint
+  readonly sellerDeposit: bigint
+  readonly buyerDeposit: bigint
+  readonly paymentWindowBlocks: number
+  readonly releaseWindowBlocks: number
+  readonly disputeWindowBlocks: number
+  /** sha256 of the off-chain trade terms (offer, price, payment method): exactly 32 bytes. */
+  readonly termsHash: Uint8Array
+}
+
+/** A step on an existing escrow, named by its id (the escrow-open's txId). */
+export interface EscrowActionTx extends EscrowTxBase {
+  readonly kind: 'escrow-accept' | 'escrow-paid' | 'escrow-release' | 'escrow-refund' | 'escrow-dispute'
+  readonly escrow: TxId
+}
+
+/** The arbiter's ruling: the buyer gets floor(locked * buyerShareBps / 10000), the seller the rest. */
+export interface EscrowResolveTx extends EscrowTxBase {
+  readonly kind: 'escrow-resolve'
+  readonly escrow: TxId
+  readonly buyerShareBps: number
+}
+
+export type EscrowTx = EscrowOpenTx | EscrowActionTx | EscrowResolveTx
+export type EscrowTxKind = EscrowTx['kind']
+
 export type Transaction = TransferTx | CoinbaseTx
 /** Transactions a user signs and the mempool accepts. */
 export type SignedTx = TransferTx
