@@ -12,13 +12,13 @@ import { InvalidInputError, NetworkError, NotFoundError, errorMessage } from '..
 import type { Logger } from '../core/logger.ts'
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { createHost, hostOf, type KithLibp2p, type TransportFactory } from './host.ts'
-import type { Misbehaviour, Offence, PeerJudge } from './judge.ts'
-import { BanList, type BanDatabase, type BanRecord } from './bans.ts'
-import { EMPTY_SCORES, applyOffence, forgetPeer, peerScore, type ScoreState } from './peer-score.ts'
+import type { Misbehaviour, Offence, PeerJudge } from './peers/judge.ts'
+import { BanList, type BanDatabase, type BanRecord } from './peers/bans.ts'
+import { EMPTY_SCORES, applyOffence, forgetPeer, peerScore, type ScoreState } from './peers/peer-score.ts'
 import { helloHandler } from './rpc/hello.ts'
 import { gossipTopic, kithProtocols } from './protocols.ts'
-import { judgePeerNetwork } from './network-gate.ts'
-import { PeerManager } from './peer-manager.ts'
+import { judgePeerNetwork } from './peers/network-gate.ts'
+import { PeerManager } from './peers/peer-manager.ts'
 import { DEFAULT_NAT_OPTIONS, type NatOptions, type NatStatus } from './nat/types.ts'
 import {
   MAX_COOLDOWN_RECORDS,
@@ -28,7 +28,7 @@ import {
   WRONG_NETWORK_BAN_MS,
 } from './constants.ts'
 
-export type { BanRecord } from './bans.ts'
+export type { BanRecord } from './peers/bans.ts'
 
 /** How long each kind of provably bad behaviour bans a peer. */
 const BAN_MS: Readonly<Record<Misbehaviour, number>> = {
@@ -127,7 +127,7 @@ export class KithNetwork {
   readonly #listeners = new Set<(e: NetEvent) => void>()
   readonly #gossipHandlers = new Map<string, Set<(m: GossipMessage) => void>>()
   readonly #bans: BanList
-  /** Ambiguous-offence scores (src/net/peer-score.ts); bounded by MAX_SCORED_PEERS. */
+  /** Ambiguous-offence scores (src/net/peers/peer-score.ts); bounded by MAX_SCORED_PEERS. */
   #scores: ScoreState = EMPTY_SCORES
   readonly #cooldown = new Map<string, number>()
   /** What identify told us about each connected peer; entries leave on disconnect, so bounded by connections. */
@@ -138,7 +138,7 @@ export class KithNetwork {
   #peerManager: PeerManager | null = null
   /** Lab/test partitions: peers this returns false for are neither dialled nor accepted. */
   #peerFilter: ((peerId: string) => boolean) | null = null
-  /** Holds peers to account (src/net/judge.ts). */
+  /** Holds peers to account (src/net/peers/judge.ts). */
   readonly judge: PeerJudge = {
     misbehaved: (peerId: string, what: Misbehaviour, detail: string) =>
       this.#misbehaved(peerId, what, detail),
