@@ -6,7 +6,11 @@ import fc from 'fast-check'
 import type { Misbehaviour } from '../../../src/net/peers/judge.ts'
 import { BanList, type BanInput } from '../../../src/net/peers/bans.ts'
 import { openDatabase } from '../../../src/store/sqlite.ts'
-import { MAX_BAN_DETAIL_CHARS, MISBEHAVIOUR_BAN_MS, WRONG_NETWORK_BAN_MS } from '../../../src/net/constants.ts'
+import {
+  MAX_BAN_DETAIL_CHARS,
+  MISBEHAVIOUR_BAN_MS,
+  WRONG_NETWORK_BAN_MS,
+} from '../../../src/net/constants.ts'
 import { removeDirs, tempDir } from '../../helpers/nodes.ts'
 
 const T0 = 1_700_000_000_000
