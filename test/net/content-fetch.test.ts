@@ -240,4 +240,20 @@ describe('content over the network', () => {
     assert.equal(total.blocks, total.fetchedBlocks + stored, 'stored blocks were read, not fetched again')
     assert.ok(total.fetchedBlocks < total.blocks)
   })
+  it('a path inside a folder counts only the target as fetched: never more than its own bytes', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const work = await tempDir('kith-content-path-')
+    dirs.push(work)
+    await mkdir(join(work, 'site', 'deep'), { recursive: true })
+    await writeFile(join(work, 'site', 'deep', 'file.bin'), bytesFor('path-target', 200_000))
+    await writeFile(join(work, 'site', 'other.txt'), 'x'.repeat(5000))
+    const { cid } = await contentOf(s).addPath(join(work, 'site'))
+    await connected(f, s)
+    const got = await contentOf(f).fetch(`${cid}/deep/file.bin`)
+    // nothing was local: every byte of the target came over the network, and "already here"
+    // (bytes - fetchedBytes) is zero, not the size of the directories above it, negated
+    assert.equal(got.fetchedBytes, got.bytes)
+    assert.equal(got.fetchedBlocks, got.blocks)
+  })
 })

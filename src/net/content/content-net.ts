@@ -268,6 +268,9 @@ class DagFetch {
   /** `peer/cid` pairs a peer said DONT_HAVE to during this fetch (not asked again by the probe). */
   readonly #dontHave = new Set<string>()
   readonly #serving = new Map<string, { id: PeerId; inFlight: number; gone: AbortController }>()
+  /** Blocks this fetch received while resolving the path, before the walk counted them: when the
+   * walk reads one back from the store it is counted as fetched, not as already here. */
+  readonly #fetchedUncounted = new Set<string>()
   readonly #startMs: number
   #lastBlockMs: number
   #gotNetworkBlock = false
@@ -429,7 +432,7 @@ class DagFetch {
     if (blocks.has(cid)) {
       try {
         const bytes = blocks.getBytes(cid, { signal: this.#signal })
-        if (count) this.#counted(bytes.byteLength, true, false)
+        if (count) this.#counted(bytes.byteLength, true, this.#fetchedUncounted.delete(cid.toString()))
         return bytes
       } catch (err) {
         // a corrupt block was dropped by the store: fetch it again below
@@ -445,7 +448,14 @@ class DagFetch {
     // bitswap computed the CID from these bytes: they are verified
     blocks.putBytes(cid, bytes)
     await this.#net.notify(cid)
-    this.#counted(bytes.byteLength, count, true)
+    // A block above the target (a directory on the path) is not part of the DAG fetched: it
+    // counts nowhere, so fetched bytes never exceed the DAG's bytes.
+    if (count) this.#counted(bytes.byteLength, true, true)
+    else {
+      this.#fetchedUncounted.add(cid.toString())
+      this.#gotNetworkBlock = true
+      this.#lastBlockMs = this.#c.clock.monotonicMs()
+    }
     return bytes
   }
 
