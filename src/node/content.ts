@@ -33,6 +33,7 @@ import type { KithNetwork } from '../net/network.ts'
 import type { ContentOptions } from '../content/options.ts'
 import type {
   ContentAddOptions,
+  AnnounceReport,
   ContentAddResult,
   ContentApi,
   ContentEvent,
@@ -181,15 +182,28 @@ export class NodeContent implements ContentApi {
     }
   }
 
-  /** Record `cid` as ours to announce and announce it now (in the background). */
-  #announce(cid: CID): void {
+  /**
+   * Record `cid` as ours to announce and announce it now (the DHT walk runs in the background);
+   * says at once whether the walk could start. A failure is recorded and retried every round.
+   */
+  #announce(cid: CID): AnnounceReport {
     this.provides.add(cid, this.#init.clock.nowMs())
-    if (this.#net.running) void this.#provide(cid)
+    const publicAddress = this.#init.self().publicAddress
+    const cannot = this.#net.running
+      ? this.#net.cannotProvide()
+      : new ContentError('NO_PEERS', 'the network is not running', {})
+    if (cannot != null) {
+      this.provides.markFailed(cid, cannot.message)
+      return { status: 'failed', code: cannot.code, message: cannot.message, publicAddress }
+    }
+    void this.#provide(cid)
+    return { status: 'started', code: null, message: null, publicAddress }
   }
 
-  #added(cid: CID, bytes: number): void {
-    this.#announce(cid)
+  #added(cid: CID, bytes: number): AnnounceReport {
+    const announce = this.#announce(cid)
     this.#init.emit({ type: 'content:added', cid: cid.toString(), bytes, atMs: this.#init.clock.nowMs() })
+    return announce
   }
 
   async addStream(
@@ -200,30 +214,36 @@ export class NodeContent implements ContentApi {
       profile: options.profile ?? this.#init.cidProfile,
       signal: options.signal,
     })
-    this.#added(result.cid, result.bytes)
-    return { ...result, cid: result.cid.toString() }
+    const announce = this.#added(result.cid, result.bytes)
+    return { ...result, cid: result.cid.toString(), announce }
   }
 
   async addPath(path: string, options: ContentAddOptions = {}): Promise<ContentAddResult> {
     const started = this.#init.clock.monotonicMs()
     const report = this.#progressReporter({ fetchId: options.progressId })
+    const progress = (bytes: number, totalBytes: number | null): DagFetchProgress => ({
+      blocks: 0,
+      bytes,
+      fetchedBlocks: 0,
+      fetchedBytes: bytes,
+      totalBytes,
+      peers: 0,
+      elapsedMs: Math.round(this.#init.clock.monotonicMs() - started),
+    })
+    let totalBytes: number | null = null
     const result = await this.repo.addPath(path, {
       profile: options.profile ?? this.#init.cidProfile,
       hidden: options.hidden,
       signal: options.signal,
-      onProgress: (p) =>
-        report.onProgress({
-          blocks: 0,
-          bytes: p.bytes,
-          fetchedBlocks: 0,
-          fetchedBytes: p.bytes,
-          totalBytes: p.totalBytes,
-          peers: 0,
-          elapsedMs: Math.round(this.#init.clock.monotonicMs() - started),
-        }),
+      onProgress: (p) => {
+        totalBytes = p.totalBytes
+        report.onProgress(progress(p.bytes, p.totalBytes))
+      },
     })
-    this.#added(result.cid, result.bytes)
-    return { ...result, cid: result.cid.toString() }
+    // Reports are throttled: the last one always goes out, or a bar stops short of the end.
+    if (totalBytes != null) report.done(progress(totalBytes, totalBytes))
+    const announce = this.#added(result.cid, result.bytes)
+    return { ...result, cid: result.cid.toString(), announce }
   }
 
   async fetch(path: string, options: FetchOptions = {}): Promise<ContentFetchResult> {

@@ -17,6 +17,22 @@ export interface ContentAddResult {
   bytes: number
   files: number
   directories: number
+  /** Whether announcing the root could start: decided at once, so `put` can say so. */
+  announce: AnnounceReport
+}
+
+/**
+ * The first announcement of a root: `failed` when nobody can be told now (no peers, no DHT server
+ * among them; the provide loop retries every round), `started` when the DHT walk is under way.
+ * `publicAddress` false: the record names only private or loopback addresses, so peers outside
+ * this network cannot dial us to fetch it.
+ */
+export interface AnnounceReport {
+  status: 'started' | 'failed'
+  /** NO_PEERS or NO_DHT_PEERS when failed. */
+  code: string | null
+  message: string | null
+  publicAddress: boolean
 }
 
 export interface ContentAddOptions {

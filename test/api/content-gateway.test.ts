@@ -199,6 +199,12 @@ describe('content over HTTP and the CLI', () => {
     assert.equal(put.code, 0, put.err)
     const cid = put.out.trim()
     assert.match(cid, /^bafk/)
+    // this node has no peers: put says at once that nobody was told, in text and in JSON
+    assert.match(put.err, /NOT announced.*\[NO_PEERS\]/)
+    const putJson = await run('put', file, '--json')
+    const [added] = JSON.parse(putJson.out) as Array<{ announce: { status: string; code: string } }>
+    assert.equal(added?.announce.status, 'failed')
+    assert.equal(added.announce.code, 'NO_PEERS')
 
     const ls = await run('ls', folderCid)
     assert.match(ls.out, /readme\.txt/)

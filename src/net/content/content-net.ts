@@ -75,6 +75,12 @@ export interface ContentNetComponents {
   logger: Logger
 }
 
+/** Peers in the DHT routing table, or null when unknown (the table is not on the KadDHT interface). */
+function dhtTableSize(host: KithLibp2p): number | null {
+  const table = (host.services.dht as unknown as { routingTable?: { size?: number } }).routingTable
+  return table?.size ?? null
+}
+
 const mhKey = (digestCode: number, digest: Uint8Array): string =>
   `${digestCode}:${Buffer.from(digest).toString('base64')}`
 
@@ -165,11 +171,29 @@ export class ContentNet {
     await this.#bitswap?.notify(cid)
   }
 
+  /**
+   * Why an announcement cannot reach anyone right now, or null when it can start: no connected
+   * peer at all, or none of them a DHT server (the routing table is empty).
+   */
+  cannotProvide(): ContentError | null {
+    const host = this.#c.host()
+    if (host.getPeers().length === 0)
+      return new ContentError('NO_PEERS', 'no connected peers to announce to', {})
+    if (dhtTableSize(host) === 0) {
+      return new ContentError(
+        'NO_DHT_PEERS',
+        'no DHT server among the connected peers (a private network without a LAN DHT?)',
+        {},
+      )
+    }
+    return null
+  }
+
   /** Announce `cid` on the DHT. Throws when no peer is connected to announce to. */
   async provide(cid: CID, signal?: AbortSignal): Promise<void> {
     const host = this.#c.host()
-    if (host.getPeers().length === 0)
-      throw new ContentError('NO_PEERS', 'no connected peers to announce to', { cid: cid.toString() })
+    const cannot = this.cannotProvide()
+    if (cannot != null) throw cannot
     const s = AbortSignal.any([AbortSignal.timeout(PROVIDE_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
     await host.contentRouting.provide(cid, { signal: s })
   }
@@ -199,8 +223,7 @@ export class ContentNet {
     let selfRecordFound = false
     // With no peers, or no DHT server among them, there is nobody to ask: answer now rather
     // than after the lookup timeout. (The routing table is not on the KadDHT interface.)
-    const table = (host.services.dht as unknown as { routingTable?: { size?: number } }).routingTable
-    if (host.getPeers().length === 0 || table?.size === 0) return { providers: [], selfRecordFound }
+    if (host.getPeers().length === 0 || dhtTableSize(host) === 0) return { providers: [], selfRecordFound }
     try {
       for await (const event of host.services.dht.findProviders(cid, { signal: s })) {
         if (event.name !== 'PROVIDER' && event.name !== 'PEER_RESPONSE') continue
