@@ -6,6 +6,7 @@
 import { lstat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import type { ReadableStorage } from 'ipfs-unixfs-exporter'
 import type { Clock } from '../core/clock.ts'
 import { NotFoundError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
@@ -328,14 +329,29 @@ export class NodeContent implements ContentApi {
     }
   }
 
+  /**
+   * Where reads of `path` get their blocks: the store, and the network for what it lacks
+   * (unpinned; gc may drop them), as Kubo's ls, cat and gateway do. Only the store when the
+   * network is not running.
+   */
+  #reader(path: string, signal?: AbortSignal): ReadableStorage {
+    const { cid } = parseContentPath(path) // INVALID_CID, says where
+    if (!this.#net.running) return this.repo.blocks
+    const signals = [this.#stopping.signal, ...(signal != null ? [signal] : [])]
+    return this.#net.blockSource(cid, {
+      signal: AbortSignal.any(signals),
+      lookupTimeoutMs: this.#init.providerLookupTimeoutMs,
+    })
+  }
+
   async ls(path: string, signal?: AbortSignal): Promise<LsEntry[]> {
     const out: LsEntry[] = []
-    for await (const entry of ls(this.repo.blocks, path, { signal })) out.push(entry)
+    for await (const entry of ls(this.#reader(path, signal), path, { signal })) out.push(entry)
     return out
   }
 
   async stat(path: string, signal?: AbortSignal): Promise<ContentStat> {
-    const entry = await resolveContentPath(this.repo.blocks, path, { signal })
+    const entry = await resolveContentPath(this.#reader(path, signal), path, { signal })
     const type: LsEntry['type'] =
       entry.type === 'file' && entry.unixfs.type === 'symlink' ? 'symlink' : entry.type
     return { cid: entry.cid.toString(), name: entry.name, type, size: Number(entry.size) }
@@ -345,18 +361,22 @@ export class NodeContent implements ContentApi {
     path: string,
     options: { offset?: number; length?: number; signal?: AbortSignal } = {},
   ): AsyncIterable<Uint8Array> {
-    return cat(this.repo.blocks, path, options)
+    return cat(this.#reader(path, options.signal), path, options)
   }
 
   car(
     path: string,
     options: { dagScope?: 'block' | 'entity' | 'all'; signal?: AbortSignal } = {},
   ): AsyncIterable<Uint8Array> {
-    return exportCar(this.repo.blocks, path, options)
+    return exportCar(this.#reader(path, options.signal), path, options)
   }
 
   async block(cid: string, signal?: AbortSignal): Promise<Uint8Array> {
-    return await Promise.resolve(this.repo.blocks.getBytes(parseCid(cid), { signal }))
+    const parsed = parseCid(cid)
+    const chunks: Uint8Array[] = []
+    for await (const chunk of this.#reader(parsed.toString(), signal).get(parsed, { signal }))
+      chunks.push(chunk)
+    return chunks.length === 1 && chunks[0] != null ? chunks[0] : Buffer.concat(chunks)
   }
 
   async pinAdd(cid: string, options: { signal?: AbortSignal } = {}): Promise<ContentPinInfo> {

@@ -146,10 +146,10 @@ export interface ContentApi {
     path: string,
     options?: { offset?: number; length?: number; signal?: AbortSignal },
   ): AsyncIterable<Uint8Array>
-  /** Type and size of `cid[/path]` from local blocks (the gateway never fetches on its own). */
+  /** Type and size of `cid[/path]`; blocks missing locally are fetched from the network. */
   stat(path: string, signal?: AbortSignal): Promise<ContentStat>
   car(path: string, options?: { dagScope?: DagScope; signal?: AbortSignal }): AsyncIterable<Uint8Array>
-  /** The raw bytes of one local block. */
+  /** The raw bytes of one block (fetched from the network when not stored). */
   block(cid: string, signal?: AbortSignal): Promise<Uint8Array>
   pinAdd(cid: string, options?: { signal?: AbortSignal }): Promise<ContentPinInfo>
   /** Unpin and stop announcing. NotFoundError PIN_NOT_FOUND when not pinned. */

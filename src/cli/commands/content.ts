@@ -222,7 +222,7 @@ async function getCommand(io: CliIo, path: string, flags: GetFlags): Promise<voi
 async function catCommand(io: CliIo, path: string, flags: RemoteOptions): Promise<void> {
   parseContentPath(path)
   const client = await connectToNode(flags, io.env)
-  const res = await fetch(`${client.url}/ipfs/${path.replace(/^\/?ipfs\//, '')}`)
+  const res = await fetch(`${client.url}${API_PREFIX}/content/cat/${path.replace(/^\/?ipfs\//, '')}`)
   if (!res.ok || res.body == null) {
     const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } }
     throw new ApiError(
@@ -264,7 +264,7 @@ export function registerContentCommands(program: Command, io: CliIo): void {
     .action((path: string, o: GetFlags) => getCommand(io, path, o))
 
   remote(program.command('ls'))
-    .description('list a directory held by the node')
+    .description('list a directory (fetching what the node lacks from the network)')
     .argument('<path>', 'CID[/path]')
     .action(async (path: string, o: RemoteOptions) => {
       parseContentPath(path)
@@ -278,7 +278,7 @@ export function registerContentCommands(program: Command, io: CliIo): void {
     })
 
   remote(program.command('cat'))
-    .description('print a file held by the node')
+    .description('print a file (fetching what the node lacks from the network); a directory is an error')
     .argument('<path>', 'CID[/path]')
     .action((path: string, o: RemoteOptions) => catCommand(io, path, o))
 

@@ -60,6 +60,11 @@ export interface DagFetchResult extends DagFetchProgress {
   peerIds: string[]
 }
 
+/** Blocks by CID, as the UnixFS exporter reads them (ipfs-unixfs-exporter's ReadableStorage). */
+export interface BlockReader {
+  get(cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array>
+}
+
 export interface FoundProvider {
   peerId: string
   addresses: string[]
@@ -271,6 +276,108 @@ export class ContentNet {
     return await run.run(root, segments)
   }
 
+  /**
+   * Blocks for a read of the DAG under `root` (ls, cat, stat, the gateway), Kubo-style: from the
+   * store when present, else wanted through bitswap from connected peers and the root's
+   * providers, verified by bitswap and stored unpinned (gc may drop them again). A block that
+   * does not come within the lookup timeout (before any arrived) fails NO_PROVIDERS; later ones
+   * within the stall timeout, FETCH_STALLED.
+   */
+  blockSource(root: CID, options: { signal?: AbortSignal; lookupTimeoutMs?: number } = {}): BlockReader {
+    const lookupMs = options.lookupTimeoutMs ?? PROVIDER_LOOKUP_TIMEOUT_MS
+    const blocks = this.#c.blocks
+    let discovery: Promise<void> | null = null
+    let arrived = 0
+    const fromNetwork = async (cid: CID, signal: AbortSignal | undefined): Promise<Uint8Array> => {
+      const bitswap = this.#requireBitswap()
+      const outer = AbortSignal.any([
+        ...(options.signal != null ? [options.signal] : []),
+        ...(signal != null ? [signal] : []),
+      ])
+      discovery ??= this.dialProviders(root, { signal: outer, lookupTimeoutMs: lookupMs })
+      this.noteWant(cid)
+      const limitMs = arrived === 0 ? lookupMs : Math.max(FETCH_STALL_TIMEOUT_MS, lookupMs)
+      const timeout = AbortSignal.timeout(limitMs)
+      try {
+        const bytes = await bitswap.want(cid, { signal: AbortSignal.any([outer, timeout]) })
+        arrived++
+        blocks.putBytes(cid, bytes)
+        await this.notify(cid)
+        return bytes
+      } catch (err) {
+        if (!timeout.aborted || outer.aborted) throw err
+        const seconds = (limitMs / 1000).toFixed(1)
+        throw arrived === 0
+          ? new ContentError('NO_PROVIDERS', `no providers found after ${seconds} s for ${root.toString()}`, {
+              cid: root.toString(),
+              elapsedMs: limitMs,
+            })
+          : new ContentError(
+              'FETCH_STALLED',
+              `no block arrived for ${seconds} s reading ${root.toString()}`,
+              {
+                cid: root.toString(),
+                elapsedMs: limitMs,
+              },
+            )
+      }
+    }
+    return {
+      async *get(cid: CID, opts: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+        if (blocks.has(cid)) {
+          try {
+            yield blocks.getBytes(cid, opts)
+            return
+          } catch (err) {
+            // a corrupt block was dropped by the store: fetch it again below
+            if ((err as { code?: string }).code !== 'BLOCK_CORRUPT') throw err
+          }
+        }
+        yield await fromNetwork(cid, opts.signal)
+      },
+    }
+  }
+
+  /**
+   * Dial the providers the DHT names for `root` (bitswap then sends them our want-list);
+   * `onDialled` hears of each one now connected. Ends at the lookup timeout or the signal.
+   */
+  async dialProviders(
+    root: CID,
+    options: {
+      signal: AbortSignal
+      lookupTimeoutMs: number
+      onFound?: () => void
+      onDialled?: (id: PeerId) => void
+    },
+  ): Promise<void> {
+    const host = this.#c.host()
+    const seen = new Set<string>()
+    const s = AbortSignal.any([options.signal, AbortSignal.timeout(options.lookupTimeoutMs)])
+    try {
+      for await (const provider of host.contentRouting.findProviders(root, { signal: s })) {
+        const id = provider.id.toString()
+        if (provider.id.equals(host.peerId) || seen.has(id)) continue
+        if (this.scores.isExcluded(id, this.#c.clock.nowMs())) continue
+        seen.add(id)
+        options.onFound?.()
+        if (host.getConnections(provider.id).length === 0) {
+          if (provider.multiaddrs.length > 0)
+            await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+          void host
+            .dial(provider.id, { signal: options.signal })
+            .then(() => options.onDialled?.(provider.id))
+            .catch((err: unknown) => {
+              this.#log.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
+            })
+        }
+        if (seen.size >= MAX_PROVIDERS_PER_CID) break
+      }
+    } catch {
+      // timed out or aborted: the caller decides what that means
+    }
+  }
+
   /** For DagFetch: remember that we asked for `cid`, so its block is not counted as junk. */
   noteWant(cid: CID): void {
     this.#recentWants.add(mhKey(cid.multihash.code, cid.multihash.digest))
@@ -395,31 +502,12 @@ class DagFetch {
 
   /** Dial the providers the DHT names for the root (bitswap then sends them our want-list). */
   async #discover(root: CID, lookupMs: number): Promise<void> {
-    const host = this.#c.host()
-    const seen = new Set<string>()
-    const s = AbortSignal.any([this.#signal, AbortSignal.timeout(lookupMs)])
-    try {
-      for await (const provider of host.contentRouting.findProviders(root, { signal: s })) {
-        const id = provider.id.toString()
-        if (provider.id.equals(host.peerId) || seen.has(id)) continue
-        if (this.#net.scores.isExcluded(id, this.#c.clock.nowMs())) continue
-        seen.add(id)
-        this.#providersFound++
-        if (host.getConnections(provider.id).length === 0) {
-          if (provider.multiaddrs.length > 0)
-            await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-          void host
-            .dial(provider.id, { signal: this.#signal })
-            .then(() => this.#addServing(provider.id))
-            .catch((err: unknown) => {
-              this.#c.logger.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
-            })
-        }
-        if (seen.size >= MAX_PROVIDERS_PER_CID) break
-      }
-    } catch {
-      // timed out or aborted: the watchdog decides what that means
-    }
+    await this.#net.dialProviders(root, {
+      signal: this.#signal,
+      lookupTimeoutMs: lookupMs,
+      onFound: () => this.#providersFound++,
+      onDialled: (id) => this.#addServing(id),
+    })
   }
 
   #snapshot(): DagFetchProgress {
