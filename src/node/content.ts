@@ -492,6 +492,7 @@ export function createNodeContent(o: CreateNodeContentOptions): NodeContent {
   const net = new ContentNet({
     host: () => o.network.host,
     blocks: o.repo.blocks,
+    judge: o.network.judge,
     clock: o.clock,
     logger: o.logger,
   })

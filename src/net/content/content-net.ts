@@ -24,6 +24,7 @@ import {
   PROVIDE_TIMEOUT_MS,
   PROVIDER_LOOKUP_TIMEOUT_MS,
 } from '../../content/constants.ts'
+import type { PeerJudge } from '../judge.ts'
 import type { KithLibp2p } from '../host.ts'
 import { startBitswap, type BitswapMessageEvent, type KithBitswap, type PresenceEvent } from './bitswap.ts'
 import { ContentPeerScores, RecentSet } from './scores.ts'
@@ -76,6 +77,9 @@ export interface ContentNetComponents {
   /** Late-bound: the host exists once the network has started. */
   host: () => KithLibp2p
   blocks: SqliteBlockstore
+  /** The network's judge (`network.judge`): junk blocks count against a peer like any other
+   * unsolicited message, in the one score every protocol feeds. */
+  judge: PeerJudge
   clock: Clock
   logger: Logger
 }
@@ -156,6 +160,9 @@ export class ContentNet {
       const cid = receivedBlockCid(block.prefix, block.data)
       if (cid == null) continue
       if (this.#recentWants.has(mhKey(cid.multihash.code, cid.multihash.digest))) continue
+      // the judge scores it with every other protocol's offences and disconnects past its
+      // threshold; the content score only leaves a repeat offender out of our fetches
+      this.#c.judge.penalise(peer, 'unsolicited', 'BITSWAP_UNWANTED_BLOCK')
       const verdict = this.scores.recordBadBlock(peer, this.#c.clock.nowMs())
       this.#log.warn({ peer, cid: cid.toString() }, 'peer sent a block we did not ask for; discarded')
       if (verdict.action === 'disconnect') {
