@@ -29,7 +29,7 @@ import {
   type LsEntry,
   type ProvideRecord,
 } from '../content/index.ts'
-import { ContentNet, type DagFetchProgress } from '../net/content/content-net.ts'
+import { ContentNet } from '../net/content/content-net.ts'
 import type { KithNetwork } from '../net/network.ts'
 import type { ContentOptions } from '../content/options.ts'
 import type {
@@ -44,6 +44,7 @@ import type {
   ContentStat,
   ContentStatus,
   FetchOptions,
+  FetchProgress,
   ProvidersReport,
 } from './types-content.ts'
 
@@ -222,7 +223,8 @@ export class NodeContent implements ContentApi {
   async addPath(path: string, options: ContentAddOptions = {}): Promise<ContentAddResult> {
     const started = this.#init.clock.monotonicMs()
     const report = this.#progressReporter({ fetchId: options.progressId })
-    const progress = (bytes: number, totalBytes: number | null): DagFetchProgress => ({
+    const progress = (bytes: number, totalBytes: number | null): FetchProgress => ({
+      fetchId: null,
       blocks: 0,
       bytes,
       fetchedBlocks: 0,
@@ -308,12 +310,12 @@ export class NodeContent implements ContentApi {
 
   /** Throttled progress to the caller and (with a fetchId) to the event stream. */
   #progressReporter(options: FetchOptions): {
-    onProgress: (p: DagFetchProgress) => void
-    done: (p: DagFetchProgress) => void
+    onProgress: (p: FetchProgress) => void
+    done: (p: FetchProgress) => void
   } {
     let lastMs = -Infinity
-    const send = (p: DagFetchProgress): void => {
-      const progress = { fetchId: options.fetchId ?? null, ...p }
+    const send = (p: FetchProgress): void => {
+      const progress = { ...p, fetchId: options.fetchId ?? null }
       options.onProgress?.(progress)
       if (options.fetchId != null)
         this.#init.emit({ type: 'content:progress', atMs: this.#init.clock.nowMs(), ...progress })

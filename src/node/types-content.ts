@@ -3,6 +3,7 @@
  * boundary as strings; the service parses them (InvalidCidError INVALID_CID naming where).
  */
 import type { CidProfileName, DagScope, GcResult, LsEntry, BlockstoreStats } from '../content/index.ts'
+import type { FetchProgress } from '../content/progress.ts'
 
 export interface ContentStat {
   cid: string
@@ -66,22 +67,7 @@ export interface ContentStatus {
   activeFetches: number
 }
 
-export interface FetchProgress {
-  /** Caller-chosen id (from FetchOptions.fetchId), to match progress events to a request. */
-  fetchId: string | null
-  /** Blocks of the DAG now stored locally (fetched plus already present). */
-  blocks: number
-  /** Bytes of those blocks. */
-  bytes: number
-  /** Blocks and bytes received from the network by this fetch. */
-  fetchedBlocks: number
-  fetchedBytes: number
-  /** Estimated total DAG bytes (from the root's link sizes), null when unknown. */
-  totalBytes: number | null
-  /** Distinct peers that sent us blocks in this fetch. */
-  peers: number
-  elapsedMs: number
-}
+export type { FetchProgress } from '../content/progress.ts'
 
 export interface FetchOptions {
   /** Write the file or folder here (atomically); on the node's filesystem. */
@@ -164,15 +150,13 @@ export type ContentEvent =
   | { type: 'content:added'; cid: string; bytes: number; atMs: number }
   | { type: 'content:fetched'; cid: string; bytes: number; fetchedBytes: number; peers: number; atMs: number }
   | { type: 'content:removed'; cid: string; atMs: number }
-  | {
-      type: 'content:progress'
-      atMs: number
-      fetchId: string | null
-      blocks: number
-      bytes: number
-      fetchedBlocks: number
-      fetchedBytes: number
-      totalBytes: number | null
-      peers: number
-      elapsedMs: number
-    }
+  | ContentProgressEvent
+
+/** `content:progress`: a FetchProgress with its type and time (flattened, so the API's schema
+ * check sees one object type). */
+export type ContentProgressEvent = {
+  [K in keyof ({ type: 'content:progress'; atMs: number } & FetchProgress)]: ({
+    type: 'content:progress'
+    atMs: number
+  } & FetchProgress)[K]
+}

@@ -16,6 +16,7 @@ import type { SqliteBlockstore } from '../../content/blockstore.ts'
 import { blockLinks } from '../../content/gc.ts'
 import { resolvePath } from '../../content/exporter.ts'
 import { ContentError } from '../../content/errors.ts'
+import type { FetchProgress } from '../../content/progress.ts'
 import {
   FETCH_STALL_TIMEOUT_MS,
   MAX_CONCURRENT_BLOCK_FETCHES,
@@ -37,26 +38,16 @@ import {
   PROVIDER_DIAL_TIMEOUT_MS,
 } from './constants.ts'
 
-export interface DagFetchProgress {
-  blocks: number
-  bytes: number
-  fetchedBlocks: number
-  fetchedBytes: number
-  totalBytes: number | null
-  peers: number
-  elapsedMs: number
-}
-
 export interface DagFetchOptions {
   signal?: AbortSignal
-  onProgress?: (progress: DagFetchProgress) => void
+  onProgress?: (progress: FetchProgress) => void
   /** @default PROVIDER_LOOKUP_TIMEOUT_MS */
   lookupTimeoutMs?: number
   /** @default FETCH_STALL_TIMEOUT_MS */
   stallTimeoutMs?: number
 }
 
-export interface DagFetchResult extends DagFetchProgress {
+export interface DagFetchResult extends FetchProgress {
   target: CID
   peerIds: string[]
 }
@@ -412,7 +403,7 @@ class DagFetch {
   #lastBlockMs: number
   #gotNetworkBlock = false
   #providersFound = 0
-  #progress: DagFetchProgress
+  #progress: FetchProgress
 
   constructor(net: ContentNet, bitswap: KithBitswap, c: ContentNetComponents, options: DagFetchOptions) {
     this.#net = net
@@ -423,6 +414,7 @@ class DagFetch {
     this.#startMs = c.clock.monotonicMs()
     this.#lastBlockMs = this.#startMs
     this.#progress = {
+      fetchId: null,
       blocks: 0,
       bytes: 0,
       fetchedBlocks: 0,
@@ -517,7 +509,7 @@ class DagFetch {
     })
   }
 
-  #snapshot(): DagFetchProgress {
+  #snapshot(): FetchProgress {
     return {
       ...this.#progress,
       peers: this.#peers.size,
