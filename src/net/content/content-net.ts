@@ -13,7 +13,7 @@ import type { Clock } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { SqliteBlockstore } from '../../content/blockstore.ts'
-import { blockLinks } from '../../content/gc.ts'
+import { walkDag } from '../../content/walk.ts'
 import { resolvePath } from '../../content/exporter.ts'
 import { ContentError } from '../../content/errors.ts'
 import type { FetchProgress } from '../../content/progress.ts'
@@ -651,39 +651,21 @@ class DagFetch {
     )
   }
 
-  /** Fetch every block under `target`, MAX_CONCURRENT_BLOCK_FETCHES at a time. */
+  /** Fetch every block under `target` (the walk itself is src/content/walk.ts, network-free). */
   async #walk(target: CID): Promise<void> {
     if (!this.#isLeaf(target)) await this.#probe(target)
-    const queue: CID[] = [target]
-    const seen = new Set<string>([target.toString()])
-    const inFlight = new Set<Promise<void>>()
-    let failure: unknown = null
-    const visit = async (cid: CID): Promise<void> => {
-      const bytes = await this.#block(cid, true)
-      if (cid.equals(target)) this.#progress.totalBytes = estimateTotal(cid, bytes)
-      for (const link of blockLinks(cid, bytes)) {
-        const key = link.toString()
-        if (seen.has(key) || link.multihash.code === 0x00) continue
-        seen.add(key)
-        queue.push(link)
-      }
-    }
-    while (queue.length > 0 || inFlight.size > 0) {
-      while (failure == null && queue.length > 0 && inFlight.size < MAX_CONCURRENT_BLOCK_FETCHES) {
-        const cid = queue.shift()!
-        const p: Promise<void> = visit(cid)
-          .catch((err: unknown) => {
-            failure ??= err
-            this.#ctl.abort(this.#ctl.signal.reason ?? err)
-          })
-          .finally(() => inFlight.delete(p))
-        inFlight.add(p)
-      }
-      if (inFlight.size === 0) break
-      await Promise.race(inFlight)
-    }
-    if (failure != null) throw failure as Error
-    this.#signal.throwIfAborted()
+    await walkDag(
+      target,
+      { get: async (cid) => await this.#block(cid, true) },
+      {
+        signal: this.#signal,
+        concurrency: MAX_CONCURRENT_BLOCK_FETCHES,
+        onBlock: (cid, bytes) => {
+          if (cid.equals(target)) this.#progress.totalBytes = estimateTotal(cid, bytes)
+        },
+        onError: (err) => this.#ctl.abort(this.#ctl.signal.reason ?? err),
+      },
+    )
   }
 }
 
