@@ -30,6 +30,7 @@ import {
   type ProvideRecord,
 } from '../content/index.ts'
 import { ContentNet } from '../net/content/content-net.ts'
+import type { ContentNetwork } from '../content/network.ts'
 import type { KithNetwork } from '../net/network.ts'
 import type { ContentOptions } from '../content/options.ts'
 import type {
@@ -57,7 +58,7 @@ export const FETCH_PROGRESS_INTERVAL_MS = 250
 
 export interface NodeContentInit {
   repo: ContentRepo
-  net: ContentNet
+  net: ContentNetwork
   clock: Clock
   logger: Logger
   /** @default 'unixfs-v1-2025' */
@@ -117,7 +118,7 @@ class Slots {
 export class NodeContent implements ContentApi {
   readonly repo: ContentRepo
   readonly provides: ProvideStore
-  readonly #net: ContentNet
+  readonly #net: ContentNetwork
   readonly #init: NodeContentInit
   readonly #log: Logger
   readonly #slots = new Slots(MAX_CONCURRENT_FETCHES)
@@ -401,7 +402,7 @@ export class NodeContent implements ContentApi {
 
   /** A peer's content score: minus the blocks it sent that matched nothing we asked for. */
   peerScore(peerId: string): number {
-    return this.#net.scores.score(peerId)
+    return this.#net.peerScore(peerId)
   }
 
   pins(): ContentPinInfo[] {

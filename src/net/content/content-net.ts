@@ -17,6 +17,13 @@ import { walkDag } from '../../content/walk.ts'
 import { resolvePath } from '../../content/exporter.ts'
 import { ContentError } from '../../content/errors.ts'
 import type { FetchProgress } from '../../content/progress.ts'
+import type {
+  BlockReader,
+  ContentNetwork,
+  DagFetchOptions,
+  DagFetchResult,
+  FoundProvider,
+} from '../../content/network.ts'
 import {
   FETCH_STALL_TIMEOUT_MS,
   MAX_CONCURRENT_BLOCK_FETCHES,
@@ -38,31 +45,7 @@ import {
   PROVIDER_DIAL_TIMEOUT_MS,
 } from './constants.ts'
 
-export interface DagFetchOptions {
-  signal?: AbortSignal
-  onProgress?: (progress: FetchProgress) => void
-  /** @default PROVIDER_LOOKUP_TIMEOUT_MS */
-  lookupTimeoutMs?: number
-  /** @default FETCH_STALL_TIMEOUT_MS */
-  stallTimeoutMs?: number
-}
-
-export interface DagFetchResult extends FetchProgress {
-  target: CID
-  peerIds: string[]
-}
-
-/** Blocks by CID, as the UnixFS exporter reads them (ipfs-unixfs-exporter's ReadableStorage). */
-export interface BlockReader {
-  get(cid: CID, options?: { signal?: AbortSignal }): AsyncGenerator<Uint8Array>
-}
-
-export interface FoundProvider {
-  peerId: string
-  addresses: string[]
-  dialable: boolean
-  error: string | null
-}
+export type { BlockReader, DagFetchOptions, DagFetchResult, FoundProvider } from '../../content/network.ts'
 
 export interface ContentNetComponents {
   /** Late-bound: the host exists once the network has started. */
@@ -107,7 +90,7 @@ export function receivedBlockCid(prefix: Uint8Array, data: Uint8Array): CID | nu
   }
 }
 
-export class ContentNet {
+export class ContentNet implements ContentNetwork {
   readonly #c: ContentNetComponents
   readonly #log: Logger
   readonly scores = new ContentPeerScores()
@@ -167,6 +150,11 @@ export class ContentNet {
           .catch(() => {})
       }
     }
+  }
+
+  /** A peer's content score: minus the blocks it sent that matched nothing we asked for. */
+  peerScore(peerId: string): number {
+    return this.scores.score(peerId)
   }
 
   /** Tell peers that want `cid` that we now have it. */
