@@ -1,5 +1,5 @@
 /** Bounds for the networking layer. Each has a line in docs/LIMITS.md. */
-import type { Offence } from './judge.ts'
+import type { Offence } from './peers/judge.ts'
 
 /** Hello response: a small JSON object; anything larger is a protocol violation. */
 export const MAX_HELLO_MESSAGE_BYTES = 1_024
@@ -31,7 +31,7 @@ export const MAX_COOLDOWN_RECORDS = 1_024
 /** IPs exempt from GossipSub's same-IP penalty: loopback only (a remote peer cannot claim it). */
 export const GOSSIP_IP_WHITELIST = ['127.0.0.1', '::1'] as const
 
-// --- Misbehaviour (src/net/bans.ts) and peer scoring (src/net/peer-score.ts) ---
+// --- Misbehaviour (src/net/peers/bans.ts) and peer scoring (src/net/peers/peer-score.ts) ---
 
 /**
  * A peer that sent provably invalid data (bad block, tx, headers or proof; malformed or oversized

@@ -10,15 +10,15 @@ import type { Registry } from 'prom-client'
 import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, NetworkError, NotFoundError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
-import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { createHost, hostOf, type KithLibp2p, type TransportFactory } from './host.ts'
-import type { Misbehaviour, Offence, PeerJudge } from './judge.ts'
-import { BanList, type BanDatabase, type BanRecord } from './bans.ts'
-import { EMPTY_SCORES, applyOffence, forgetPeer, peerScore, type ScoreState } from './peer-score.ts'
+import type { Misbehaviour, Offence, PeerJudge } from './peers/judge.ts'
+import { BanList, type BanDatabase, type BanRecord } from './peers/bans.ts'
+import { EMPTY_SCORES, applyOffence, forgetPeer, peerScore, type ScoreState } from './peers/peer-score.ts'
+import { GossipBus, type GossipMessage, type GossipValidator } from './gossip/bus.ts'
 import { helloHandler } from './rpc/hello.ts'
 import { gossipTopic, kithProtocols } from './protocols.ts'
-import { judgePeerNetwork } from './network-gate.ts'
-import { PeerManager } from './peer-manager.ts'
+import { judgePeerNetwork } from './peers/network-gate.ts'
+import { PeerManager } from './peers/peer-manager.ts'
 import { DEFAULT_NAT_OPTIONS, type NatOptions, type NatStatus } from './nat/types.ts'
 import {
   MAX_COOLDOWN_RECORDS,
@@ -28,7 +28,8 @@ import {
   WRONG_NETWORK_BAN_MS,
 } from './constants.ts'
 
-export type { BanRecord } from './bans.ts'
+export type { BanRecord } from './peers/bans.ts'
+export type { GossipInbound, GossipMessage, GossipValidator, GossipVerdict } from './gossip/bus.ts'
 
 /** How long each kind of provably bad behaviour bans a peer. */
 const BAN_MS: Readonly<Record<Misbehaviour, number>> = {
@@ -97,37 +98,13 @@ export type NetEvent =
       atMs: number
     }
 
-export interface GossipMessage {
-  topic: string
-  data: Uint8Array
-  /** Original publisher (signed messages), or null. */
-  from: string | null
-}
-
-/** What a gossip validator decides: forward, drop quietly, or drop and blame the sender. */
-export type GossipVerdict = 'accept' | 'ignore' | 'reject'
-
-/** A message as a validator sees it: `peer` is who sent it to us (the one to blame). */
-export interface GossipInbound extends GossipMessage {
-  peer: string
-}
-
-export type GossipValidator = (m: GossipInbound) => GossipVerdict | Promise<GossipVerdict>
-
-const VERDICT_RESULT: Record<GossipVerdict, TopicValidatorResult> = {
-  accept: TopicValidatorResult.Accept,
-  ignore: TopicValidatorResult.Ignore,
-  reject: TopicValidatorResult.Reject,
-}
-
 export class KithNetwork {
   readonly network: string
   readonly #init: NetworkInit
   readonly #log: Logger
   readonly #listeners = new Set<(e: NetEvent) => void>()
-  readonly #gossipHandlers = new Map<string, Set<(m: GossipMessage) => void>>()
   readonly #bans: BanList
-  /** Ambiguous-offence scores (src/net/peer-score.ts); bounded by MAX_SCORED_PEERS. */
+  /** Ambiguous-offence scores (src/net/peers/peer-score.ts); bounded by MAX_SCORED_PEERS. */
   #scores: ScoreState = EMPTY_SCORES
   readonly #cooldown = new Map<string, number>()
   /** What identify told us about each connected peer; entries leave on disconnect, so bounded by connections. */
@@ -135,10 +112,11 @@ export class KithNetwork {
   /** Round-trip time measured by a ping right after identify; the connection monitor refreshes `conn.rtt` later. */
   readonly #latency = new Map<string, number>()
   #host: KithLibp2p | null = null
+  #gossip: GossipBus | null = null
   #peerManager: PeerManager | null = null
   /** Lab/test partitions: peers this returns false for are neither dialled nor accepted. */
   #peerFilter: ((peerId: string) => boolean) | null = null
-  /** Holds peers to account (src/net/judge.ts). */
+  /** Holds peers to account (src/net/peers/judge.ts). */
   readonly judge: PeerJudge = {
     misbehaved: (peerId: string, what: Misbehaviour, detail: string) =>
       this.#misbehaved(peerId, what, detail),
@@ -233,18 +211,13 @@ export class KithNetwork {
       this.#latency.delete(evt.detail.toString())
       this.#emit({ type: 'peer:disconnect', peerId: evt.detail.toString(), atMs: init.clock.nowMs() })
     })
-    host.services.pubsub.addEventListener('message', (evt) => {
-      const msg = evt.detail
-      const handlers = this.#gossipHandlers.get(msg.topic)
-      if (handlers == null) return
-      const from = msg.type === 'signed' ? msg.from.toString() : null
-      for (const h of handlers) h({ topic: msg.topic, data: msg.data, from })
-    })
+    this.#gossip = new GossipBus(host, init.network, this.#log)
     try {
       await host.start()
     } catch (err) {
       await Promise.resolve(host.stop()).catch(() => {})
       this.#host = null
+      this.#gossip = null
       throw new NetworkError(
         'LISTEN_FAILED',
         `cannot listen on ${init.listen.join(', ')}: ${errorMessage(err)}`,
@@ -274,6 +247,7 @@ export class KithNetwork {
     if (host == null) return
     await host.stop()
     this.#host = null
+    this.#gossip = null
     this.#log.info('network stopped')
   }
 
@@ -565,6 +539,12 @@ export class KithNetwork {
     }
   }
 
+  /** The gossip bus (src/net/gossip/bus.ts); throws before start. */
+  get gossip(): GossipBus {
+    if (this.#gossip == null) throw new Error('network not started')
+    return this.#gossip
+  }
+
   /** Full topic string for a short topic name on this network. */
   topic(name: string): string {
     return gossipTopic(this.network, name)
@@ -572,63 +552,27 @@ export class KithNetwork {
 
   /** Subscribe to a gossip topic (short name); returns the unsubscribe function. */
   onGossip(name: string, handler: (m: GossipMessage) => void): () => void {
-    const topic = this.topic(name)
-    let set = this.#gossipHandlers.get(topic)
-    if (set == null) {
-      set = new Set()
-      this.#gossipHandlers.set(topic, set)
-      this.host.services.pubsub.subscribe(topic)
-    }
-    set.add(handler)
-    return () => {
-      set.delete(handler)
-      if (set.size === 0) {
-        this.#gossipHandlers.delete(topic)
-        this.#host?.services.pubsub.unsubscribe(topic)
-      }
-    }
+    return this.gossip.onGossip(name, handler)
   }
 
-  /**
-   * Validate every message on a topic (short name) before it is delivered or forwarded. 'reject'
-   * lowers the sender's GossipSub score (invalid message deliveries); the validator should also
-   * call `judge.misbehaved` when the data is provably invalid.
-   */
+  /** See GossipBus.setTopicValidator. */
   setTopicValidator(name: string, validator: GossipValidator | null): void {
-    const topic = this.topic(name)
-    const validators = this.host.services.pubsub.topicValidators
-    if (validator == null) {
-      validators.delete(topic)
-      return
-    }
-    validators.set(topic, async (peer, msg) => {
-      const from = msg.type === 'signed' ? msg.from.toString() : null
-      try {
-        const verdict = await validator({ topic, data: msg.data, from, peer: peer.toString() })
-        return VERDICT_RESULT[verdict]
-      } catch (err) {
-        this.#log.error({ topic, err: errorMessage(err) }, 'gossip validator failed; message ignored')
-        return TopicValidatorResult.Ignore
-      }
-    })
+    this.gossip.setTopicValidator(name, validator)
   }
 
   /** Publish on a gossip topic (short name). Returns the number of peers it was sent to. */
   async publish(name: string, data: Uint8Array): Promise<number> {
-    const res = await this.host.services.pubsub.publish(this.topic(name), data)
-    return res.recipients.length
+    return await this.gossip.publish(name, data)
   }
 
   /** Peers in our GossipSub mesh for a topic (short name): the peers we forward to. */
   meshPeers(name: string): number {
-    // The class has getMeshPeers; the exported GossipSub interface does not declare it.
-    const pubsub = this.host.services.pubsub as unknown as { getMeshPeers(topic: string): string[] }
-    return pubsub.getMeshPeers(this.topic(name)).length
+    return this.gossip.meshPeers(name)
   }
 
   /** Number of peers subscribed to a topic (short name) that we know of. */
   topicPeers(name: string): number {
-    return this.host.services.pubsub.getSubscribers(this.topic(name)).length
+    return this.gossip.topicPeers(name)
   }
 }
 

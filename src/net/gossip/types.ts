@@ -5,7 +5,7 @@ import type { Mempool } from '../../chain/mempool.ts'
 import type { ChainParams } from '../../chain/params.ts'
 import type { BlockInfo, ChainEvent, ImportResult, SubmitResult } from '../../chain/service/types.ts'
 import type { Block, BlockHeader, TransferTx } from '../../chain/types.ts'
-import type { Misbehaviour } from '../judge.ts'
+import type { Misbehaviour } from '../peers/judge.ts'
 import type { KithNetwork } from '../network.ts'
 import type { RpcClientApi } from '../rpc/types.ts'
 

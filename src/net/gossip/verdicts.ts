@@ -1,6 +1,6 @@
 /** Maps ledger errors to gossip outcomes: the ChainError's own verdict decides, never its message. */
 import { ChainError, DecodeError } from '../../chain/errors.ts'
-import type { Misbehaviour } from '../judge.ts'
+import type { Misbehaviour } from '../peers/judge.ts'
 import type { GossipOutcome } from './types.ts'
 
 /**

@@ -13,7 +13,7 @@ import { lpStream } from '@libp2p/utils'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { Address, Block, BlockHeader, TransferTx } from '../../chain/types.ts'
-import type { Misbehaviour, PeerJudge } from '../judge.ts'
+import type { Misbehaviour, PeerJudge } from '../peers/judge.ts'
 import {
   FRAME_OVERHEAD_BYTES,
   MAX_BLOCKS_PER_REQUEST,

@@ -27,7 +27,7 @@ import {
 } from '../../chain/proofs.ts'
 import { decodeAccount, encodeAccount } from '../../chain/state.ts'
 import type { Address, Block, BlockHeader, TransferTx } from '../../chain/types.ts'
-import type { Misbehaviour } from '../judge.ts'
+import type { Misbehaviour } from '../peers/judge.ts'
 import {
   BLOCKS_TIMEOUT_MS,
   HEADERS_TIMEOUT_MS,

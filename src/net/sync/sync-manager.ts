@@ -22,7 +22,7 @@ import {
   type HeaderCandidate,
 } from '../../chain/sync-plan.ts'
 import type { Block, BlockHeader, Transaction } from '../../chain/types.ts'
-import type { PeerJudge } from '../judge.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import type { NetEvent } from '../network.ts'
 import type { RpcClientApi, StatusMessage } from '../rpc/types.ts'
 import {

@@ -24,7 +24,7 @@ import {
   type OfferCancel,
   type OrderBook,
 } from '../../trade/offers/index.ts'
-import type { PeerJudge } from '../judge.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import { RateLimiter } from '../rpc/rate-limit.ts'
 import {
   MAX_OFFER_LOGGED_REASONS,

@@ -28,7 +28,7 @@ import {
   type TakeReply,
   type TakeRequest,
 } from '../../trade/offers/index.ts'
-import type { PeerJudge } from '../judge.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import { protocolPrefix } from '../protocols.ts'
 import { classifyInbound } from '../rpc/server.ts'
 import { RateLimiter } from '../rpc/rate-limit.ts'

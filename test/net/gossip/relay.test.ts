@@ -13,7 +13,7 @@ import { blockId, encodeBlock, encodeTx, txId } from '../../../src/chain/codec.t
 import { compactFromBlock, encodeCompactBlock } from '../../../src/chain/compact.ts'
 import type { Block, TransferTx } from '../../../src/chain/types.ts'
 import { createLogger } from '../../../src/core/logger.ts'
-import type { Misbehaviour } from '../../../src/net/judge.ts'
+import type { Misbehaviour } from '../../../src/net/peers/judge.ts'
 import type { GossipInbound, GossipValidator, GossipVerdict } from '../../../src/net/network.ts'
 import { ChainRelay, type ChainRelayInit } from '../../../src/net/gossip/relay.ts'
 import { decodeBlockAnnouncement, encodeBlockAnnouncement } from '../../../src/net/gossip/messages.ts'

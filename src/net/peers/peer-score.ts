@@ -15,7 +15,7 @@ import {
   SCORE_FORGET_BELOW,
   SCORE_HALF_LIFE_MS,
   SCORE_RECONNECT_COOLDOWN_MS,
-} from './constants.ts'
+} from '../constants.ts'
 
 export interface ScoreParams {
   readonly weights: Readonly<Record<Offence, number>>

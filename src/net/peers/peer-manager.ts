@@ -6,10 +6,10 @@
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { Clock, Rng } from '../core/clock.ts'
-import { errorMessage } from '../core/errors.ts'
-import type { Logger } from '../core/logger.ts'
-import type { KithLibp2p } from './host.ts'
+import type { Clock, Rng } from '../../core/clock.ts'
+import { errorMessage } from '../../core/errors.ts'
+import type { Logger } from '../../core/logger.ts'
+import type { KithLibp2p } from '../host.ts'
 import { nextFailure, planDials, type DialCandidate, type DialFailure } from './peer-planner.ts'
 import {
   MAX_DIAL_FAILURE_RECORDS,
@@ -18,7 +18,7 @@ import {
   TARGET_OUTBOUND_PEERS,
   USER_DIAL_TIMEOUT_MS,
   DHT_WALK_TIMEOUT_MS,
-} from './constants.ts'
+} from '../constants.ts'
 
 export interface PeerManagerInit {
   host: KithLibp2p

@@ -1,9 +1,9 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { seededRng } from '../../src/core/clock.ts'
-import { nextFailure, planDials, type DialPlanInput } from '../../src/net/peer-planner.ts'
-import { judgePeerNetwork, inboundAllowed } from '../../src/net/network-gate.ts'
-import { DIAL_BACKOFF_BASE_MS, DIAL_BACKOFF_MAX_MS } from '../../src/net/constants.ts'
+import { seededRng } from '../../../src/core/clock.ts'
+import { nextFailure, planDials, type DialPlanInput } from '../../../src/net/peers/peer-planner.ts'
+import { judgePeerNetwork, inboundAllowed } from '../../../src/net/peers/network-gate.ts'
+import { DIAL_BACKOFF_BASE_MS, DIAL_BACKOFF_MAX_MS } from '../../../src/net/constants.ts'
 
 const base = (over: Partial<DialPlanInput>): DialPlanInput => ({
   candidates: [],

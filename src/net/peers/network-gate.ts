@@ -1,7 +1,7 @@
 /**
  * Pure decisions on whether to keep a peer, from what it announced and where it connects from.
  */
-import { announcedNetworks } from './protocols.ts'
+import { announcedNetworks } from '../protocols.ts'
 
 export type GateDecision = { keep: true } | { keep: false; reason: string }
 

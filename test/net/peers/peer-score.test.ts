@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import type { Offence } from '../../src/net/judge.ts'
+import type { Offence } from '../../../src/net/peers/judge.ts'
 import {
   DEFAULT_SCORE_PARAMS,
   EMPTY_SCORES,
@@ -12,13 +12,13 @@ import {
   type ScoreDecision,
   type ScoreParams,
   type ScoreState,
-} from '../../src/net/peer-score.ts'
+} from '../../../src/net/peers/peer-score.ts'
 import {
   OFFENCE_WEIGHTS,
   SCORE_DISCONNECT_THRESHOLD,
   SCORE_HALF_LIFE_MS,
   SCORE_RECONNECT_COOLDOWN_MS,
-} from '../../src/net/constants.ts'
+} from '../../../src/net/constants.ts'
 
 const T0 = 1_700_000_000_000
 const OFFENCES = Object.keys(OFFENCE_WEIGHTS) as Offence[]

@@ -8,7 +8,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import type { Misbehaviour } from './judge.ts'
-import { MAX_BAN_DETAIL_CHARS, MAX_BANS } from './constants.ts'
+import { MAX_BAN_DETAIL_CHARS, MAX_BANS } from '../constants.ts'
 
 /** The part of src/store/sqlite.ts's Database the ban list uses. */
 export interface BanDatabase {

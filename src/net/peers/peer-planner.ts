@@ -2,8 +2,8 @@
  * Pure peer selection: which known peers to dial this heartbeat. Time and randomness are
  * arguments; the peer manager carries the plan out.
  */
-import type { Rng } from '../core/clock.ts'
-import { DIAL_BACKOFF_BASE_MS, DIAL_BACKOFF_MAX_MS } from './constants.ts'
+import type { Rng } from '../../core/clock.ts'
+import { DIAL_BACKOFF_BASE_MS, DIAL_BACKOFF_MAX_MS } from '../constants.ts'
 
 export interface DialCandidate {
   peerId: string

@@ -3,11 +3,15 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import fc from 'fast-check'
-import type { Misbehaviour } from '../../src/net/judge.ts'
-import { BanList, type BanInput } from '../../src/net/bans.ts'
-import { openDatabase } from '../../src/store/sqlite.ts'
-import { MAX_BAN_DETAIL_CHARS, MISBEHAVIOUR_BAN_MS, WRONG_NETWORK_BAN_MS } from '../../src/net/constants.ts'
-import { removeDirs, tempDir } from '../helpers/nodes.ts'
+import type { Misbehaviour } from '../../../src/net/peers/judge.ts'
+import { BanList, type BanInput } from '../../../src/net/peers/bans.ts'
+import { openDatabase } from '../../../src/store/sqlite.ts'
+import {
+  MAX_BAN_DETAIL_CHARS,
+  MISBEHAVIOUR_BAN_MS,
+  WRONG_NETWORK_BAN_MS,
+} from '../../../src/net/constants.ts'
+import { removeDirs, tempDir } from '../../helpers/nodes.ts'
 
 const T0 = 1_700_000_000_000
 const dirs: string[] = []
