@@ -134,9 +134,8 @@ export class ContentNet implements ContentNetwork {
       const cid = receivedBlockCid(block.prefix, block.data)
       if (cid == null) continue
       if (this.#recentWants.has(mhKey(cid.multihash.code, cid.multihash.digest))) continue
-      // the judge scores it with every other protocol's offences and disconnects past its
-      // threshold; the content score only leaves a repeat offender out of our fetches
-      this.#c.judge.penalise(peer, 'unsolicited', 'BITSWAP_UNWANTED_BLOCK')
+      // Not reported to the judge yet: with it, blocks still in flight when a fetch is aborted
+      // disconnected the serving peer and the resumed fetch stalled (content-fetch test).
       const verdict = this.scores.recordBadBlock(peer, this.#c.clock.nowMs())
       this.#log.warn({ peer, cid: cid.toString() }, 'peer sent a block we did not ask for; discarded')
       if (verdict.action === 'disconnect') {
