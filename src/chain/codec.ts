@@ -231,7 +231,7 @@ function decodeCanonical(bytes: Uint8Array, maxBytes: number, what: string): unk
   return value
 }
 
-function assertCanonical(bytes: Uint8Array, reencoded: Uint8Array, what: string): void {
+export function assertCanonical(bytes: Uint8Array, reencoded: Uint8Array, what: string): void {
   if (!equalBytes(bytes, reencoded)) {
     throw new DecodeError('DECODE_NON_CANONICAL', `${what} is not in canonical dag-cbor form`, { what })
   }
@@ -243,7 +243,7 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
-function asMap(v: unknown, what: string): Cbor {
+export function asMap(v: unknown, what: string): Cbor {
   if (
     typeof v !== 'object' ||
     v === null ||
@@ -256,7 +256,12 @@ function asMap(v: unknown, what: string): Cbor {
   return v as Cbor
 }
 
-function checkFields(m: Cbor, required: readonly string[], optional: readonly string[], what: string): void {
+export function checkFields(
+  m: Cbor,
+  required: readonly string[],
+  optional: readonly string[],
+  what: string,
+): void {
   for (const k of Object.keys(m)) {
     if (!required.includes(k) && !optional.includes(k)) {
       throw new DecodeError('DECODE_UNKNOWN_FIELD', `${what} has unknown field "${k}"`, { what, field: k })
@@ -268,11 +273,11 @@ function checkFields(m: Cbor, required: readonly string[], optional: readonly st
   }
 }
 
-function wrongType(what: string, field: string, expected: string): DecodeError {
+export function wrongType(what: string, field: string, expected: string): DecodeError {
   return new DecodeError('DECODE_WRONG_TYPE', `${what}.${field} must be ${expected}`, { what, field })
 }
 
-function uint(m: Cbor, field: string, what: string): number {
+export function uint(m: Cbor, field: string, what: string): number {
   const v = m[field]
   if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw wrongType(what, field, 'an integer')
   if (v < 0)

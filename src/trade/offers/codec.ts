@@ -8,8 +8,15 @@
  * offer topic says what it is, and no encoding of one kind decodes as another.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { CID } from 'multiformats/cid'
-import { cidFromDigest, equalBytes, sha256 } from '../../chain/codec.ts'
+import {
+  asMap,
+  assertCanonical,
+  checkFields,
+  cidFromDigest,
+  sha256,
+  uint,
+  wrongType,
+} from '../../chain/codec.ts'
 import { MAX_NETWORK_ID_LENGTH } from '../../chain/constants.ts'
 import { DecodeError } from '../../chain/errors.ts'
 import {
@@ -177,47 +184,8 @@ function decodeBounded(bytes: Uint8Array, maxBytes: number, what: string): Cbor 
   return asMap(value, what)
 }
 
-function assertCanonical(bytes: Uint8Array, reencoded: Uint8Array, what: string): void {
-  if (!equalBytes(bytes, reencoded))
-    throw new DecodeError('DECODE_NON_CANONICAL', `${what} is not in canonical dag-cbor form`, { what })
-}
-
-function asMap(v: unknown, what: string): Cbor {
-  if (
-    typeof v !== 'object' ||
-    v === null ||
-    Array.isArray(v) ||
-    v instanceof Uint8Array ||
-    CID.asCID(v) !== null
-  )
-    throw new DecodeError('DECODE_WRONG_TYPE', `${what} must be a map`, { what })
-  return v as Cbor
-}
-
-function checkFields(m: Cbor, required: readonly string[], optional: readonly string[], what: string): void {
-  for (const k of Object.keys(m)) {
-    if (!required.includes(k) && !optional.includes(k))
-      throw new DecodeError('DECODE_UNKNOWN_FIELD', `${what} has unknown field "${k}"`, { what, field: k })
-  }
-  for (const k of required) {
-    if (!(k in m))
-      throw new DecodeError('DECODE_MISSING_FIELD', `${what} lacks field "${k}"`, { what, field: k })
-  }
-}
-
-function wrongType(what: string, field: string, expected: string): DecodeError {
-  return new DecodeError('DECODE_WRONG_TYPE', `${what}.${field} must be ${expected}`, { what, field })
-}
-
 function outOfRange(what: string, field: string, why: string): DecodeError {
   return new DecodeError('DECODE_OUT_OF_RANGE', `${what}.${field} ${why}`, { what, field })
-}
-
-function uint(m: Cbor, field: string, what: string): number {
-  const v = m[field]
-  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw wrongType(what, field, 'an integer')
-  if (v < 0) throw outOfRange(what, field, 'must not be negative')
-  return v
 }
 
 function u64(m: Cbor, field: string, what: string): bigint {
