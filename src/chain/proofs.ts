@@ -8,7 +8,8 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { txDigest } from './codec.ts'
 import { SMT_KEY_BITS } from './constants.ts'
 import { DecodeError } from './errors.ts'
-import { verifyAccountProof, type AccountProof } from './state.ts'
+import { MAX_ESCROW_RECORD_BYTES } from '../trade/escrow/codec.ts'
+import { verifyAccountProof, type AccountProof, type EscrowProof } from './state.ts'
 import { verifyTxInclusion, type TxInclusionProof } from './txroot.ts'
 import type { Account, Address, BlockHeader, Transaction } from './types.ts'
 
@@ -53,24 +54,46 @@ function exactKeys(m: Record<string, unknown>, keys: string[], what: string): vo
     throw new DecodeError('DECODE_UNKNOWN_FIELD', `${what} must have exactly: ${keys.join(', ')}`, { what })
 }
 
+/**
+ * An account proof's leaf is the account, or another leaf on the key's path showing the account
+ * absent, which may be an escrow record (state.ts keeps both in one tree).
+ */
 export function decodeAccountProof(bytes: Uint8Array): AccountProof {
-  const m = decodeMap(bytes, 'account proof')
-  exactKeys(m, ['siblings', 'leaf'], 'account proof')
-  const siblings = hashList(m.siblings, 'account proof siblings', SMT_KEY_BITS)
+  return decodeLeafProof(bytes, 'account proof', MAX_ESCROW_RECORD_BYTES)
+}
+
+/**
+ * An escrow proof has the account proof's shape; its leaf may be the escrow record (up to
+ * MAX_ESCROW_RECORD_BYTES) or an account leaf on the path that shows the escrow absent.
+ */
+export function decodeEscrowProof(bytes: Uint8Array): EscrowProof {
+  return decodeLeafProof(bytes, 'escrow proof', MAX_ESCROW_RECORD_BYTES)
+}
+
+export const encodeEscrowProof: (p: EscrowProof) => Uint8Array = encodeAccountProof
+
+function decodeLeafProof(bytes: Uint8Array, what: string, maxValueBytes: number): AccountProof {
+  const m = decodeMap(bytes, what)
+  exactKeys(m, ['siblings', 'leaf'], what)
+  const siblings = hashList(m.siblings, `${what} siblings`, SMT_KEY_BITS)
   const leaf = m.leaf
   if (leaf === null) return { siblings, leaf: null }
   if (typeof leaf !== 'object' || Array.isArray(leaf) || leaf instanceof Uint8Array) {
-    throw new DecodeError('DECODE_WRONG_TYPE', 'account proof leaf must be a map or null')
+    throw new DecodeError('DECODE_WRONG_TYPE', `${what} leaf must be a map or null`)
   }
   const l = leaf as Record<string, unknown>
-  exactKeys(l, ['key', 'value'], 'account proof leaf')
+  exactKeys(l, ['key', 'value'], `${what} leaf`)
   if (
     !(l.key instanceof Uint8Array) ||
     l.key.length !== 32 ||
     !(l.value instanceof Uint8Array) ||
-    l.value.length !== 16
+    l.value.length === 0 ||
+    l.value.length > maxValueBytes
   ) {
-    throw new DecodeError('DECODE_WRONG_TYPE', 'account proof leaf has a 32-byte key and a 16-byte value')
+    throw new DecodeError(
+      'DECODE_WRONG_TYPE',
+      `${what} leaf has a 32-byte key and a value of at most ${maxValueBytes} bytes`,
+    )
   }
   return { siblings, leaf: { key: l.key, value: l.value } }
 }

@@ -2,8 +2,23 @@
 import { sha256 } from '../../src/chain/codec.ts'
 import { addressFromPublicKey } from '../../src/chain/address.ts'
 import { publicKeyFromPrivate } from '../../src/chain/keys.ts'
-import { createTransfer, signTransfer } from '../../src/chain/tx.ts'
-import type { Address, SignedTx, TransferTx } from '../../src/chain/types.ts'
+import {
+  createEscrowAction,
+  createEscrowOpen,
+  createEscrowResolve,
+  createTransfer,
+  signTransfer,
+  signTx,
+} from '../../src/chain/tx.ts'
+import type {
+  Address,
+  EscrowActionTx,
+  EscrowOpenTx,
+  EscrowResolveTx,
+  SignedTx,
+  TransferTx,
+  TxId,
+} from '../../src/chain/types.ts'
 import { createEngine, type ConsensusEngine } from '../../src/chain/consensus/index.ts'
 import { sealPoa, solvePow, expectedBits } from '../../src/chain/consensus/index.ts'
 import { parseGenesis, type Genesis } from '../../src/chain/genesis.ts'
@@ -163,3 +178,81 @@ export function testChain(opts: Parameters<typeof genesisFile>[0] = {}): TestCha
 
 /** The network id of the default test genesis. */
 export const NETWORK: string = parseGenesis(genesisFile()).params.networkId
+
+// ---- escrow transactions --------------------------------------------------------------------
+
+export interface EscrowOpenOpts {
+  nonce?: number
+  amount?: bigint
+  sellerDeposit?: bigint
+  buyerDeposit?: bigint
+  arbiter?: Address | null
+  paymentWindowBlocks?: number
+  releaseWindowBlocks?: number
+  disputeWindowBlocks?: number
+  fee?: bigint
+  termsHash?: Uint8Array
+  network?: string
+}
+
+/** A signed escrow-open by `seller` for `buyer` (arbiter testKey(3) unless `arbiter: null`). */
+export function escrowOpen(seller: TestKey, buyer: Address, opts: EscrowOpenOpts = {}): EscrowOpenTx {
+  const arbiter = opts.arbiter === undefined ? testKey(3).address : opts.arbiter
+  return signTx(
+    createEscrowOpen({
+      network: opts.network ?? NETWORK,
+      senderKey: seller.publicKey,
+      nonce: opts.nonce ?? 0,
+      fee: opts.fee ?? 10n,
+      buyer,
+      ...(arbiter !== null ? { arbiter } : {}),
+      amount: opts.amount ?? 10_000n,
+      sellerDeposit: opts.sellerDeposit ?? 1_000n,
+      buyerDeposit: opts.buyerDeposit ?? 500n,
+      paymentWindowBlocks: opts.paymentWindowBlocks ?? 3,
+      releaseWindowBlocks: opts.releaseWindowBlocks ?? 3,
+      disputeWindowBlocks: opts.disputeWindowBlocks ?? 3,
+      termsHash: opts.termsHash ?? sha256(new TextEncoder().encode('terms')),
+    }),
+    seller.privateKey,
+  )
+}
+
+/** A signed escrow step (accept, paid, release, refund, dispute) by `from`. */
+export function escrowStep(
+  kind: EscrowActionTx['kind'],
+  from: TestKey,
+  escrow: TxId,
+  opts: { nonce?: number; fee?: bigint; network?: string } = {},
+): EscrowActionTx {
+  return signTx(
+    createEscrowAction(kind, {
+      network: opts.network ?? NETWORK,
+      senderKey: from.publicKey,
+      nonce: opts.nonce ?? 0,
+      fee: opts.fee ?? 10n,
+      escrow,
+    }),
+    from.privateKey,
+  )
+}
+
+/** A signed arbiter's ruling by `from`. */
+export function escrowResolve(
+  from: TestKey,
+  escrow: TxId,
+  buyerShareBps: number,
+  opts: { nonce?: number; fee?: bigint; network?: string } = {},
+): EscrowResolveTx {
+  return signTx(
+    createEscrowResolve({
+      network: opts.network ?? NETWORK,
+      senderKey: from.publicKey,
+      nonce: opts.nonce ?? 0,
+      fee: opts.fee ?? 10n,
+      escrow,
+      buyerShareBps,
+    }),
+    from.privateKey,
+  )
+}
