@@ -113,6 +113,9 @@ export class TradeService implements TradeApi {
   readonly #log: Logger
   readonly #trades = new Map<string, TradeRecord>()
   readonly #repCache = new Map<string, Reputation>()
+  /** Arbiter: trade id -> chat members of a disputed escrow naming us (bounded by MAX_ACTIVE_TRADES). */
+  readonly #arbitrated = new Map<string, { key: Uint8Array; peerId?: string }[]>()
+  readonly #arbitratedEscrow = new Map<string, string>()
   #repHeight = -1
   #unsubscribe: Array<() => void> = []
   #work: Promise<void> = Promise.resolve()
@@ -446,6 +449,7 @@ export class TradeService implements TradeApi {
       if (r.escrowId === null) await this.#findEscrow(r)
       if (r.escrowId !== null) await this.#follow(r)
     }
+    await this.#observeArbitrated()
     this.#c.store.prune(MAX_STORED_TRADES)
   }
 
@@ -595,7 +599,10 @@ export class TradeService implements TradeApi {
   async chat(id: string): Promise<ChatMessageView[]> {
     const chat = this.#chatPort()
     const r = this.#record(id)
-    const tradeId = r?.id ?? tradeIdFromEscrow(await this.#observed(id))
+    const tradeId =
+      r?.id ??
+      (this.#arbitrated.has(id) ? id : this.#arbitratedByEscrow(id)) ??
+      tradeIdFromEscrow(await this.#observed(id))
     return chat.messages(tradeId, MAX_CHAT_READ)
   }
 
@@ -608,25 +615,77 @@ export class TradeService implements TradeApi {
         `a message is 1..${MAX_CHAT_BODY_BYTES} bytes, got ${size}`,
       )
     const r = this.#record(id)
-    if (r === undefined)
+    const tradeId = r?.id ?? (this.#arbitrated.has(id) ? id : this.#arbitratedByEscrow(id))
+    if (tradeId === undefined)
       throw new TradeNotFoundError('TRADE_NOT_FOUND', `no trade ${id} on this node`, { id })
-    const e = r.escrowId === null ? null : await this.#c.ledger.escrow(r.escrowId)
-    const recipients: { key: Uint8Array; peerId: string }[] = []
-    const sellerSide = r.role === 'seller'
-    const otherKey = sellerSide ? r.buyerKey : r.sellerKey
-    const otherPeer = sellerSide ? r.buyerPeerId : r.sellerPeerId
-    if (otherKey === null || otherPeer === null)
+    if (r !== undefined && r.escrowId !== null) await this.#refreshState(r)
+    const me = this.#c.signer.publicKey
+    const members = this.chatParties(tradeId) ?? []
+    if (!members.some((m) => equalBytes(m.key, me)))
       throw new TradeInputError('TRADE_CHAT_NOT_PARTY', 'this node is not a party of the trade')
-    recipients.push({ key: otherKey, peerId: otherPeer })
-    // The arbiter reads along once a dispute opens.
-    if (
-      e !== null &&
-      (e.state === 'disputed' || e.state === 'resolved') &&
-      r.arbiterKey !== null &&
-      r.arbiterPeerId !== null
-    )
-      recipients.push({ key: r.arbiterKey, peerId: r.arbiterPeerId })
-    return await chat.send(r.id, body, recipients, signal)
+    const recipients = members
+      .filter((m) => !equalBytes(m.key, me))
+      .map((m) => ({ key: m.key, peerId: m.peerId ?? '' }))
+    return await chat.send(tradeId, body, recipients, signal)
+  }
+
+  /**
+   * Who may write in a trade's chat (the chat layer's TradeDirectory): seller and buyer, plus
+   * the arbiter once the escrow is disputed (or resolved). undefined: a trade this node does
+   * not take part in. Synchronous: it reads the escrow state the last reconciliation saw.
+   */
+  chatParties(trade: string): { key: Uint8Array; peerId?: string }[] | undefined {
+    const r = this.#trades.get(trade)
+    if (r === undefined) return this.#arbitrated.get(trade)
+    const out: { key: Uint8Array; peerId?: string }[] = []
+    const add = (key: Uint8Array | null, peerId: string | null): void => {
+      if (key !== null) out.push(peerId === null ? { key } : { key, peerId })
+    }
+    add(r.sellerKey, r.sellerPeerId)
+    add(r.buyerKey, r.buyerPeerId)
+    if (r.lastState === 'disputed' || r.lastState === 'resolved') add(r.arbiterKey, r.arbiterPeerId)
+    return out
+  }
+
+  /** Reads the escrow state now (a send right after a dispute must already include the arbiter). */
+  async #refreshState(r: TradeRecord): Promise<void> {
+    const e = await Promise.resolve(this.#c.ledger.escrow(r.escrowId!)).catch(() => null)
+    if (e !== null && e.state !== r.lastState && (e.state === 'disputed' || e.state === 'resolved')) {
+      r.lastState = e.state
+      this.#save(r)
+    }
+  }
+
+  #arbitratedByEscrow(escrowId: string): string | undefined {
+    return this.#arbitratedEscrow.get(escrowId)
+  }
+
+  /**
+   * Arbiter: disputed escrows naming us, so the parties' chat reaches us. The parties' keys come
+   * from the ledger (the signers of the escrow's open and accept transactions).
+   */
+  async #observeArbitrated(): Promise<void> {
+    const ledger = this.#c.ledger
+    if (ledger.partyKeys === undefined) return
+    const me = this.#c.signer.address
+    for (const e of await this.#c.ledger.escrowsOf(me)) {
+      if (e.arbiter !== me || (e.state !== 'disputed' && e.state !== 'resolved')) continue
+      const trade = tradeIdFromEscrow(e)
+      if (this.#trades.has(trade) || this.#arbitrated.has(trade)) continue
+      const keys = await ledger.partyKeys(e)
+      if (keys === null) continue
+      if (this.#arbitrated.size >= MAX_ACTIVE_TRADES) {
+        const oldest = this.#arbitrated.keys().next().value!
+        this.#arbitrated.delete(oldest)
+        for (const [k, v] of this.#arbitratedEscrow) if (v === oldest) this.#arbitratedEscrow.delete(k)
+      }
+      this.#arbitrated.set(trade, [
+        { key: keys.seller },
+        { key: keys.buyer },
+        { key: this.#c.signer.publicKey },
+      ])
+      this.#arbitratedEscrow.set(e.id, trade)
+    }
   }
 
   #chatPort(): TradeChatPort {
