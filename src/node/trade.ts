@@ -18,8 +18,11 @@ import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { KithNetwork } from '../net/network.ts'
+import { gossipTopic } from '../net/protocols.ts'
 import {
   ChatService,
+  OFFER_REPUBLISH_INTERVAL_MS,
+  OFFER_TOPIC,
   OfferRelay,
   fromKithNetwork,
   libp2pChatHost,
@@ -140,7 +143,8 @@ export class NodeTrade {
     relay.start()
     this.#stops.push(() => relay.stop())
     const unsubscribe = relay.subscribe((e) => {
-      if (e.type === 'offer:added' || e.type === 'offer:cancelled') svc.onOfferGossip(e)
+      if (e.type === 'offer:added' || e.type === 'offer:cancelled' || e.type === 'offer:expired')
+        svc.onOfferGossip(e)
     })
     this.#stops.push(unsubscribe)
     const unregister = await registerTake(network.host, {
@@ -168,6 +172,7 @@ export class NodeTrade {
     await chat.start()
     this.#stops.push(() => chat.stop())
     this.#catchUp(chat)
+    this.#republishOnJoin(svc)
     this.#log.info({ address: signer.address, wallet: wallet.name }, 'trading')
   }
 
@@ -182,6 +187,39 @@ export class NodeTrade {
       await chat.retryOutbox()
     }
     run().catch((err: unknown) => this.#log.debug({ err: errorMessage(err) }, 'chat catch-up failed'))
+  }
+
+  /**
+   * Our stored offers go out again when a peer joins the offer topic (the first one after a
+   * restart carries them to the network; GossipSub's seen cache drops repeats within its TTL)
+   * and every OFFER_REPUBLISH_INTERVAL_MS for peers that joined later.
+   */
+  #republishOnJoin(svc: TradeService): void {
+    const { network } = this.#c
+    const topic = gossipTopic(network.network, OFFER_TOPIC)
+    let queued = false
+    const republish = (): void => {
+      if (queued) return
+      queued = true
+      queueMicrotask(() => {
+        queued = false
+        svc.republishOwnOffers().catch((err: unknown) => {
+          this.#log.debug({ err: errorMessage(err) }, 'offer republish failed')
+        })
+      })
+    }
+    const pubsub = network.host.services.pubsub
+    const onChange = (
+      e: CustomEvent<{ subscriptions: Array<{ topic: string; subscribe: boolean }> }>,
+    ): void => {
+      if (e.detail.subscriptions.some((s) => s.topic === topic && s.subscribe)) republish()
+    }
+    pubsub.addEventListener('subscription-change', onChange)
+    this.#stops.push(() => pubsub.removeEventListener('subscription-change', onChange))
+    const timer = setInterval(republish, OFFER_REPUBLISH_INTERVAL_MS)
+    timer.unref()
+    this.#stops.push(() => clearInterval(timer))
+    if (network.topicPeers(OFFER_TOPIC) > 0) republish()
   }
 
   /** Reverse order; the wallet's seed is forgotten. */

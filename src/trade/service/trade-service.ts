@@ -144,6 +144,7 @@ export class TradeService implements TradeApi {
       this.#log.warn({ id, err: errorMessage(err) }, 'bad trade row'),
     ))
       this.#trades.set(r.id, r)
+    this.#restoreOwnOffers()
     this.#unsubscribe.push(this.#c.ledger.subscribe((e) => this.#onChain(e)))
     if (this.#c.chat !== null) this.#unsubscribe.push(this.#c.chat.subscribe((m) => this.#onChat(m)))
     this.#schedule()
@@ -223,8 +224,45 @@ export class TradeService implements TradeApi {
       throw err
     }
     const id = offerId(offer)
+    this.#c.store.putOwnOffer(id, offer)
     this.#c.emit({ type: 'offer:added', id, mine: true, atMs: nowMs })
     return this.#offerView(id, offer)
+  }
+
+  /** Our stored offers back in the book after a restart (published again by republishOwnOffers). */
+  #restoreOwnOffers(): void {
+    const nowMs = this.#c.clock.nowMs()
+    for (const { id, offer } of this.#c.store.ownOffers()) {
+      if (offer.expiresMs <= nowMs) {
+        this.#c.store.removeOwnOffer(id)
+        continue
+      }
+      const r = this.#c.book.add(offer, nowMs)
+      if (r.status === 'refused') this.#log.warn({ id, reason: r.reason }, 'stored offer not restored')
+    }
+  }
+
+  /**
+   * Publishes every live offer of ours again (a restart, or peers that joined the topic since);
+   * expired ones are forgotten. Returns how many were published.
+   */
+  async republishOwnOffers(): Promise<number> {
+    const nowMs = this.#c.clock.nowMs()
+    let n = 0
+    for (const { id, offer } of this.#c.store.ownOffers()) {
+      if (offer.expiresMs <= nowMs) {
+        this.#c.store.removeOwnOffer(id)
+        continue
+      }
+      try {
+        await this.#c.net.publishOffer(offer)
+        n++
+      } catch (err) {
+        // The maker's balance no longer covers it, for one: it stays stored until it expires.
+        this.#log.info({ id, err: errorMessage(err) }, 'own offer not republished')
+      }
+    }
+    return n
   }
 
   async cancelOffer(id: string): Promise<void> {
@@ -241,14 +279,23 @@ export class TradeService implements TradeApi {
       this.#c.signer.privateKey,
     )
     await this.#c.net.publishCancel(cancel)
+    this.#c.store.removeOwnOffer(id)
     this.#c.emit({ type: 'offer:removed', id, reason: 'cancelled', atMs: nowMs })
   }
 
-  /** An offer admitted from gossip, or withdrawn by its maker (called by the node's wiring). */
-  onOfferGossip(e: { type: 'offer:added' | 'offer:cancelled'; id: string }): void {
+  /**
+   * An offer admitted from gossip, withdrawn by its maker, or expired from the book (called by
+   * the node's wiring).
+   */
+  onOfferGossip(e: { type: 'offer:added' | 'offer:cancelled' | 'offer:expired'; id: string }): void {
     const atMs = this.#c.clock.nowMs()
     if (e.type === 'offer:added') this.#c.emit({ type: 'offer:added', id: e.id, mine: false, atMs })
-    else this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'cancelled', atMs })
+    else if (e.type === 'offer:cancelled')
+      this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'cancelled', atMs })
+    else {
+      this.#c.store.removeOwnOffer(e.id)
+      this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'expired', atMs })
+    }
   }
 
   /** Reputation of an address from terminal escrows on chain (cached per head height). */
