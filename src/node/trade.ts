@@ -34,6 +34,7 @@ import { edSeedToX25519, type ChatBody, type ChatIdentity, type ChatMessage } fr
 import { OrderBook } from '../trade/offers/order-book.ts'
 import {
   chainLedger,
+  tradeIdOf,
   TradeService,
   type ChatMessageView,
   type TradeChatPort,
@@ -155,6 +156,7 @@ export class NodeTrade {
         nowMs: () => clock.nowMs(),
         reputationOf: (a) => svc.reputationOf(a).score,
         balanceOf,
+        taken: (t) => svc.hasTrade(tradeIdOf(t)),
       },
       onAccepted: (a) => {
         svc.onTakeAccepted(a).catch((err: unknown) => {

@@ -19,7 +19,7 @@ import { cryptoRng, seededRng, systemClock } from '../../src/core/clock.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
 import type { TradeService } from '../../src/trade/service/index.ts'
-import { generateMnemonic, walletService } from '../../src/wallet/index.ts'
+import { generateMnemonic, walletService, type AccountKeys } from '../../src/wallet/index.ts'
 import { genesisFile, INTERVAL_MS, testKey } from '../chain/helpers.ts'
 import { loopbackConfig, removeDirs, tcpAddr, tempDir, until } from './nodes.ts'
 
@@ -106,6 +106,18 @@ export class TradeTestNet {
     const s = this.node(name).trade as TradeService | undefined
     if (s === undefined) throw new Error(`${name} runs no trade service`)
     return s
+  }
+
+  /** The party's trade account keys (its wallet unlocked from the data dir). */
+  async keys(name: string): Promise<AccountKeys> {
+    const p = this.party(name)
+    const wallets = walletService({ scrypt: SCRYPT })({ dataDir: p.dir, clock: systemClock, rng: cryptoRng })
+    const w = await wallets.unlock('default', TRADE_NET_PASSPHRASE)
+    try {
+      return w.keys(0)
+    } finally {
+      w.lock()
+    }
   }
 
   balance(name: string, on = name): bigint {

@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { TradeEvent } from '../../src/trade/service/index.ts'
+import { requestTake } from '../../src/net/trade/take.ts'
+import { OFFER_VERSION } from '../../src/trade/offers/constants.ts'
+import { signTake } from '../../src/trade/offers/sign.ts'
+import { tradeIdOf, type TradeEvent } from '../../src/trade/service/index.ts'
 import { TradeTestNet } from '../helpers/trade-net.ts'
 
 let net: TradeTestNet
@@ -69,5 +72,38 @@ void describe("a node's own offers", () => {
     } finally {
       for (const off of offs) off()
     }
+  })
+
+  void it('refuses a replayed take (TAKE_REPLAYED) and a take of an expired offer', async () => {
+    const o = await net.trade('maker').createOffer(sell(3_000))
+    await net.until('the taker sees it', () => inBook('taker', o.id))
+    const k = await net.keys('taker')
+    const taker = net.node('taker')
+    const unsigned = {
+      version: OFFER_VERSION,
+      network: net.network,
+      offerId: o.id,
+      takerKey: k.publicKeyRaw,
+      takerPeerId: taker.peerId,
+      amount: 2_000n,
+      paymentMethod: 'sepa',
+      createdMs: Date.now(),
+    }
+    const take = signTake(unsigned, k.privateKey)
+    const ask = async () => await requestTake(taker.network.host, net.network, net.node('maker').peerId, take)
+    assert.equal((await ask()).accepted, true)
+    await net.until('the maker recorded the trade', () => net.trade('maker').hasTrade(tradeIdOf(take)))
+    const again = await ask()
+    assert.equal(again.accepted ? '' : again.code, 'TAKE_REPLAYED')
+    // After expiry: the taker's node refuses locally, the maker's node refuses the request.
+    await net.until('the offer expired on both nodes', () => !inBook('maker', o.id) && !inBook('taker', o.id))
+    await assert.rejects(net.trade('taker').take(o.id, { amount: 2_000n }), { code: 'OFFER_NOT_FOUND' })
+    const late = await requestTake(
+      taker.network.host,
+      net.network,
+      net.node('maker').peerId,
+      signTake({ ...unsigned, amount: 2_001n, createdMs: Date.now() }, k.privateKey),
+    )
+    assert.equal(late.accepted ? '' : late.code, 'TAKE_UNKNOWN_OFFER')
   })
 })

@@ -399,6 +399,11 @@ export class TradeService implements TradeApi {
     if (r.role === 'seller') await this.#open(r)
   }
 
+  /** Whether this node has a record of trade `id` (the take server refuses a replayed take). */
+  hasTrade(id: string): boolean {
+    return this.#trades.has(id)
+  }
+
   /** Whether a maker key is our trade account (the take server answers only for our offers). */
   isOwnKey(key: Uint8Array): boolean {
     return equalBytes(key, this.#c.signer.publicKey)
