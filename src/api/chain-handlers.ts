@@ -85,7 +85,7 @@ export const chainHandlers: { [K in ChainRouteId]: Handler<K> } = {
         bytes: info.mempool.bytes,
         txs: chain.mempool().map((e) => {
           const tx = txToJson(e.tx)
-          if (tx.kind !== 'transfer') throw new Error('unreachable: the mempool holds transfers')
+          if (tx.kind === 'coinbase') throw new Error('unreachable: the mempool holds signed transactions')
           return { id: e.id, addedMs: e.addedMs, tx }
         }),
       }

@@ -30,7 +30,48 @@ export const transferJsonSchema = z.strictObject({
   signature: hexString(128),
 })
 
-export const txJsonSchema = z.discriminatedUnion('kind', [
+const escrowBase = {
+  network: z.string().max(64),
+  from: z.string().max(128),
+  senderKey: hexString(64),
+  nonce: z.number().int().min(0),
+  fee: amount,
+  signature: hexString(128),
+}
+
+/** Escrow transactions as the API shows them (they are submitted as encoded bytes). */
+export const escrowTxJsonSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('escrow-open'),
+    ...escrowBase,
+    buyer: z.string(),
+    arbiter: z.string().nullable(),
+    amount,
+    sellerDeposit: amount,
+    buyerDeposit: amount,
+    paymentWindowBlocks: z.number().int(),
+    releaseWindowBlocks: z.number().int(),
+    disputeWindowBlocks: z.number().int(),
+    termsHash: hexString(64),
+  }),
+  z.strictObject({
+    kind: z.enum(['escrow-accept', 'escrow-paid', 'escrow-release', 'escrow-refund', 'escrow-dispute']),
+    ...escrowBase,
+    escrow: z.string(),
+  }),
+  z.strictObject({
+    kind: z.literal('escrow-resolve'),
+    ...escrowBase,
+    escrow: z.string(),
+    buyerShareBps: z.number().int(),
+  }),
+])
+
+/** Any kind a user signs (what the mempool holds). */
+export const signedTxJsonSchema = z.union([escrowTxJsonSchema, transferJsonSchema])
+
+export const txJsonSchema = z.union([
+  escrowTxJsonSchema,
   transferJsonSchema,
   z.strictObject({
     kind: z.literal('coinbase'),
@@ -121,6 +162,33 @@ export function txToJson(tx: Transaction): TxJson {
       recipient: tx.recipient,
       amount: String(tx.amount),
     }
+  }
+  if (tx.kind !== 'transfer') {
+    const base = {
+      network: tx.network,
+      from: addressFromPublicKey(tx.senderKey),
+      senderKey: hex(tx.senderKey),
+      nonce: tx.nonce,
+      fee: String(tx.fee),
+      signature: hex(tx.signature),
+    }
+    if (tx.kind === 'escrow-open')
+      return {
+        kind: tx.kind,
+        ...base,
+        buyer: tx.buyer,
+        arbiter: tx.arbiter ?? null,
+        amount: String(tx.amount),
+        sellerDeposit: String(tx.sellerDeposit),
+        buyerDeposit: String(tx.buyerDeposit),
+        paymentWindowBlocks: tx.paymentWindowBlocks,
+        releaseWindowBlocks: tx.releaseWindowBlocks,
+        disputeWindowBlocks: tx.disputeWindowBlocks,
+        termsHash: hex(tx.termsHash),
+      }
+    if (tx.kind === 'escrow-resolve')
+      return { kind: tx.kind, ...base, escrow: tx.escrow.toString(), buyerShareBps: tx.buyerShareBps }
+    return { kind: tx.kind, ...base, escrow: tx.escrow.toString() }
   }
   return {
     kind: 'transfer',

@@ -10,6 +10,7 @@ import {
   blockJsonSchema,
   chainHeadJsonSchema,
   chainInfoJsonSchema,
+  signedTxJsonSchema,
   transferJsonSchema,
   txInfoJsonSchema,
 } from './chain-json.ts'
@@ -119,7 +120,7 @@ export const chainRoutes = {
       schema: z.strictObject({
         size: z.number().int(),
         bytes: z.number().int(),
-        txs: z.array(z.strictObject({ id: z.string(), addedMs: z.number(), tx: transferJsonSchema })),
+        txs: z.array(z.strictObject({ id: z.string(), addedMs: z.number(), tx: signedTxJsonSchema })),
       }),
       status: 200,
     },

@@ -27,10 +27,16 @@ import type {
   BlockId,
   CoinbaseTx,
   ConsensusFields,
+  EscrowActionTx,
+  EscrowOpenTx,
+  EscrowResolveTx,
+  EscrowTx,
+  SignedTx,
   Transaction,
   TransferTx,
   TxId,
   UnsignedTransfer,
+  UnsignedTx,
 } from './types.ts'
 
 const SHA2_256 = 0x12
@@ -66,10 +72,51 @@ function transferToCbor(tx: UnsignedTransfer, signature: Uint8Array | null): Cbo
   return out
 }
 
+/** Fields every escrow kind has, then its own; `signature` last when present. */
+function escrowToCbor(tx: Omit<EscrowTx, 'signature'>, signature: Uint8Array | null): Cbor {
+  const out: Cbor = {
+    kind: tx.kind,
+    network: tx.network,
+    senderKey: tx.senderKey,
+    nonce: tx.nonce,
+    fee: tx.fee,
+  }
+  if (tx.kind === 'escrow-open') {
+    const o = tx as Omit<EscrowOpenTx, 'signature'>
+    out.buyer = addressToBytes(o.buyer)
+    if (o.arbiter !== undefined) out.arbiter = addressToBytes(o.arbiter)
+    out.amount = o.amount
+    out.sellerDeposit = o.sellerDeposit
+    out.buyerDeposit = o.buyerDeposit
+    out.paymentWindowBlocks = o.paymentWindowBlocks
+    out.releaseWindowBlocks = o.releaseWindowBlocks
+    out.disputeWindowBlocks = o.disputeWindowBlocks
+    out.termsHash = o.termsHash
+  } else {
+    out.escrow = (tx as Omit<EscrowActionTx, 'signature'>).escrow
+    if (tx.kind === 'escrow-resolve')
+      out.buyerShareBps = (tx as Omit<EscrowResolveTx, 'signature'>).buyerShareBps
+  }
+  if (signature !== null) out.signature = signature
+  return out
+}
+
+function unsignedToCbor(tx: UnsignedTx): Cbor {
+  return tx.kind === 'transfer' ? transferToCbor(tx, null) : escrowToCbor(tx, null)
+}
+
 function txToCbor(tx: Transaction): Cbor {
   switch (tx.kind) {
     case 'transfer':
       return transferToCbor(tx, tx.signature)
+    case 'escrow-open':
+    case 'escrow-accept':
+    case 'escrow-paid':
+    case 'escrow-release':
+    case 'escrow-refund':
+    case 'escrow-dispute':
+    case 'escrow-resolve':
+      return escrowToCbor(tx, tx.signature)
     case 'coinbase':
       return {
         kind: tx.kind,
@@ -116,24 +163,30 @@ export function encodeTx(tx: Transaction): Uint8Array {
   return bytes
 }
 
-/** The bytes a transfer's signature covers: its canonical encoding without `signature`. */
-export function encodeSigningPayload(tx: UnsignedTransfer): Uint8Array {
-  return dagCbor.encode(transferToCbor(tx, null))
+/** The bytes a signature covers: the transaction's canonical encoding without `signature`. */
+export function encodeSigningPayload(tx: UnsignedTx | UnsignedTransfer): Uint8Array {
+  return dagCbor.encode(unsignedToCbor(tx))
 }
 
 // "signature" sorts last among a transfer's keys (dag-cbor orders by length, then bytes), so
 // its entry is the last 76 bytes of the encoding: text(9) "signature", bytes(64) header, 64 bytes.
 const SIGNATURE_ENTRY = Uint8Array.from([0x69, ...new TextEncoder().encode('signature'), 0x58, 0x40])
 const SIGNATURE_ENTRY_BYTES = SIGNATURE_ENTRY.length + 64
-const payloadCache = new WeakMap<TransferTx, Uint8Array>()
+const payloadCache = new WeakMap<SignedTx, Uint8Array>()
 
 /**
  * The signing payload of a signed transfer, cut from its canonical encoding (which is memoised
  * and needed anyway for its id) instead of encoding the transfer a second time.
  */
-export function signingPayloadOf(tx: TransferTx): Uint8Array {
+export function signingPayloadOf(tx: SignedTx): Uint8Array {
   let payload = payloadCache.get(tx)
   if (payload !== undefined) return payload
+  if (tx.kind !== 'transfer') {
+    const { signature: _signature, ...unsigned } = tx
+    payload = encodeSigningPayload(unsigned)
+    payloadCache.set(tx, payload)
+    return payload
+  }
   const full = encodeTx(tx)
   const at = full.length - SIGNATURE_ENTRY_BYTES
   const head = full[0]!
@@ -166,6 +219,26 @@ export function txDigest(tx: Transaction): Uint8Array {
 
 export function txId(tx: Transaction): TxId {
   return cidFromDigest(txDigest(tx))
+}
+
+/** A transaction id from its CID string; DecodeError DECODE_WRONG_TYPE names what was wrong. */
+export function parseTxId(text: string): TxId {
+  let cid: CID
+  try {
+    cid = CID.parse(text)
+  } catch (err) {
+    throw new DecodeError(
+      'DECODE_WRONG_TYPE',
+      `"${text.slice(0, 80)}" is not a transaction id (a CID)`,
+      { field: 'id' },
+      { cause: err },
+    )
+  }
+  if (cid.code !== DAG_CBOR_CODE || cid.multihash.code !== SHA2_256 || cid.version !== 1)
+    throw new DecodeError('DECODE_WRONG_TYPE', `${text.slice(0, 80)} is not a dag-cbor sha2-256 CIDv1`, {
+      field: 'id',
+    })
+  return cid
 }
 
 export function encodeHeader(h: BlockHeader): Uint8Array {
@@ -285,7 +358,7 @@ export function uint(m: Cbor, field: string, what: string): number {
   return v
 }
 
-function u64(m: Cbor, field: string, what: string): bigint {
+export function u64(m: Cbor, field: string, what: string): bigint {
   const v = m[field]
   let n: bigint
   if (typeof v === 'bigint') n = v
@@ -296,7 +369,7 @@ function u64(m: Cbor, field: string, what: string): bigint {
   return n
 }
 
-function bytesField(m: Cbor, field: string, what: string, exact?: number, max?: number): Uint8Array {
+export function bytesField(m: Cbor, field: string, what: string, exact?: number, max?: number): Uint8Array {
   const v = m[field]
   if (!(v instanceof Uint8Array)) throw wrongType(what, field, 'bytes')
   if (exact !== undefined && v.length !== exact) {
@@ -315,7 +388,7 @@ function bytesField(m: Cbor, field: string, what: string, exact?: number, max?: 
   return v
 }
 
-function stringField(m: Cbor, field: string, what: string, max: number): string {
+export function stringField(m: Cbor, field: string, what: string, max: number): string {
   const v = m[field]
   if (typeof v !== 'string') throw wrongType(what, field, 'a string')
   if (v.length > max)
@@ -323,7 +396,7 @@ function stringField(m: Cbor, field: string, what: string, max: number): string 
   return v
 }
 
-function addressField(m: Cbor, field: string, what: string): Address {
+export function addressField(m: Cbor, field: string, what: string): Address {
   const raw = bytesField(m, field, what)
   try {
     return addressFromBytes(raw)
@@ -374,10 +447,80 @@ function txFromCbor(v: unknown, what: string): Transaction {
     }
     return tx
   }
-  throw new DecodeError('DECODE_WRONG_TYPE', `${what}.kind must be "transfer" or "coinbase"`, {
+  if (typeof kind === 'string' && ESCROW_KINDS.has(kind))
+    return escrowFromCbor(m, kind as EscrowTx['kind'], what)
+  throw new DecodeError('DECODE_WRONG_TYPE', `${what}.kind must be a transaction kind`, {
     what,
     field: 'kind',
   })
+}
+
+const ESCROW_KINDS: ReadonlySet<string> = new Set([
+  'escrow-open',
+  'escrow-accept',
+  'escrow-paid',
+  'escrow-release',
+  'escrow-refund',
+  'escrow-dispute',
+  'escrow-resolve',
+])
+const ESCROW_BASE_FIELDS = ['kind', 'network', 'senderKey', 'nonce', 'fee', 'signature']
+const ESCROW_OPEN_FIELDS = [
+  ...ESCROW_BASE_FIELDS,
+  'buyer',
+  'amount',
+  'sellerDeposit',
+  'buyerDeposit',
+  'paymentWindowBlocks',
+  'releaseWindowBlocks',
+  'disputeWindowBlocks',
+  'termsHash',
+]
+
+function cidField(m: Cbor, field: string, what: string): CID {
+  const c = CID.asCID(m[field])
+  if (c === null) throw wrongType(what, field, 'a CID')
+  return c
+}
+
+function escrowFromCbor(m: Cbor, kind: EscrowTx['kind'], what: string): EscrowTx {
+  const base = () => ({
+    network: stringField(m, 'network', what, MAX_NETWORK_ID_LENGTH),
+    senderKey: bytesField(m, 'senderKey', what, 32),
+    nonce: uint(m, 'nonce', what),
+    fee: u64(m, 'fee', what),
+    signature: bytesField(m, 'signature', what, 64),
+  })
+  if (kind === 'escrow-open') {
+    checkFields(m, ESCROW_OPEN_FIELDS, ['arbiter'], what)
+    const tx: EscrowOpenTx = {
+      kind,
+      ...base(),
+      buyer: addressField(m, 'buyer', what),
+      ...('arbiter' in m ? { arbiter: addressField(m, 'arbiter', what) } : {}),
+      amount: u64(m, 'amount', what),
+      sellerDeposit: u64(m, 'sellerDeposit', what),
+      buyerDeposit: u64(m, 'buyerDeposit', what),
+      paymentWindowBlocks: uint(m, 'paymentWindowBlocks', what),
+      releaseWindowBlocks: uint(m, 'releaseWindowBlocks', what),
+      disputeWindowBlocks: uint(m, 'disputeWindowBlocks', what),
+      termsHash: bytesField(m, 'termsHash', what, 32),
+    }
+    return tx
+  }
+  if (kind === 'escrow-resolve') {
+    checkFields(m, [...ESCROW_BASE_FIELDS, 'escrow', 'buyerShareBps'], [], what)
+    const tx: EscrowResolveTx = {
+      kind,
+      ...base(),
+      escrow: cidField(m, 'escrow', what),
+      buyerShareBps: uint(m, 'buyerShareBps', what),
+    }
+    return tx
+  }
+  checkFields(m, [...ESCROW_BASE_FIELDS, 'escrow'], [], what)
+  const tx: EscrowActionTx = { kind, ...base(), escrow: cidField(m, 'escrow', what) }
+  return tx
 }
 
 function consensusFromCbor(v: unknown, what: string): ConsensusFields {
@@ -431,18 +574,27 @@ export function decodeTx(bytes: Uint8Array): Transaction {
 }
 
 /**
- * Decodes a transfer submitted on its own (API, light node): DecodeError for bad bytes,
- * TxValidationError TX_KIND for a coinbase, which only travels inside its block.
+ * Decodes a transaction submitted on its own (API, gossip, light node): DecodeError for bad
+ * bytes, TxValidationError TX_KIND for a coinbase, which only travels inside its block.
  */
-export function decodeTransfer(bytes: Uint8Array): TransferTx {
+export function decodeSignedTx(bytes: Uint8Array): SignedTx {
   const tx = decodeTx(bytes)
-  // [REJECT] only transfers can be submitted; coinbases come with blocks
-  if (tx.kind !== 'transfer')
+  // [REJECT] only signed kinds can be submitted; coinbases come with blocks
+  if (tx.kind === 'coinbase')
     throw new TxValidationError(
       'TX_KIND',
       'reject',
-      'only transfers can be submitted; coinbases come with blocks',
+      'a coinbase cannot be submitted; coinbases come with blocks',
     )
+  return tx
+}
+
+/** Decodes a transfer (TX_KIND for any other kind). */
+export function decodeTransfer(bytes: Uint8Array): TransferTx {
+  const tx = decodeSignedTx(bytes)
+  // [REJECT] only a transfer is expected here
+  if (tx.kind !== 'transfer')
+    throw new TxValidationError('TX_KIND', 'reject', `expected a transfer, got ${tx.kind}`)
   return tx
 }
 

@@ -27,7 +27,7 @@ import {
 import { MAX_BLOCK_TXS, MAX_HEADER_BYTES, MAX_TX_BYTES } from './constants.ts'
 import { BlockValidationError, DecodeError } from './errors.ts'
 import { merkleRootOfDigests } from './txroot.ts'
-import type { Block, BlockHeader, CoinbaseTx, Transaction, TransferTx } from './types.ts'
+import type { Block, BlockHeader, CoinbaseTx, Transaction, SignedTx } from './types.ts'
 
 /** Bytes per announced transfer: the full sha256 digest (the transaction id's multihash digest). */
 export const COMPACT_DIGEST_BYTES = 32
@@ -163,7 +163,7 @@ export function checkCompactTxRoot(c: CompactBlock): void {
  */
 export function rebuildCompact(
   c: CompactBlock,
-  lookup: (id: string) => TransferTx | undefined,
+  lookup: (id: string) => SignedTx | undefined,
 ): CompactRebuild {
   const transactions: Transaction[] = [c.coinbase]
   const missing: string[] = []
@@ -171,7 +171,7 @@ export function rebuildCompact(
   for (const digest of c.txDigests) {
     const id = txIdOfDigest(digest)
     const tx = lookup(id)
-    if (tx === undefined || tx.kind !== 'transfer' || !equalBytes(txDigest(tx), digest)) {
+    if (tx === undefined || !equalBytes(txDigest(tx), digest)) {
       missing.push(id)
       continue
     }

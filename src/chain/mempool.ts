@@ -1,11 +1,13 @@
 /**
- * The mempool: signed transfers waiting for a block. Pure: time comes in as `nowMs`, account
+ * The mempool: signed transactions (transfers and escrow steps) waiting for a block. Pure: time comes in as `nowMs`, account
  * state through a StateView, and every method returns what it did (added, replaced, evicted,
  * removed, with reasons) so the service can emit events; nothing is dropped silently.
  *
  * Rules
- * - Admission runs the full transaction rules (validateTransfer, with the signature) and checks
- *   the nonce and balance against the view plus the sender's pending transactions.
+ * - Admission runs the full transaction rules (validateSignedTx, with the signature), the escrow
+ *   rules against the view's escrow at the next height (when the view has escrows), and checks
+ *   the nonce and balance against the view plus the sender's pending transactions. A
+ *   transaction's cost is what it takes from the sender: amount or escrow lock, plus fee.
  * - Per sender, nonces account.nonce .. + MAX_MEMPOOL_PER_SENDER - 1 are held; those behind a
  *   gap ("future") are capped at MAX_MEMPOOL_FUTURE_PER_SENDER and are not offered for blocks.
  * - Replace-by-fee: same sender and nonce, fee at least rbfMinBumpPercent higher.
@@ -28,11 +30,18 @@ import {
 } from './constants.ts'
 import { ChainError, MempoolError, TxValidationError } from './errors.ts'
 import type { ChainParams } from './params.ts'
-import type { Account, Address, Block, TransferTx } from './types.ts'
-import { validateTransfer } from './validation.ts'
+import { applyEscrowTx, openLock } from '../trade/escrow/machine.ts'
+import type { EscrowRecord } from '../trade/escrow/types.ts'
+import { escrowIdOf } from './transition.ts'
+import type { Account, Address, Block, SignedTx, TxId } from './types.ts'
+import { validateSignedTx } from './validation.ts'
 
 export interface StateView {
   account(address: Address): Account
+  /** The escrow as of the tip; without it escrow rules are left to block assembly. */
+  escrow?(id: TxId): EscrowRecord | undefined
+  /** Height of the next block (the one a transaction admitted now would be in). */
+  readonly nextHeight?: number
 }
 
 export interface MempoolInit {
@@ -51,9 +60,11 @@ export interface MempoolInit {
 }
 
 export interface MempoolEntry {
-  readonly tx: TransferTx
+  readonly tx: SignedTx
   readonly id: string
   readonly sender: Address
+  /** What the transaction takes from the sender's balance: amount or escrow lock, plus fee. */
+  readonly cost: bigint
   readonly bytes: number
   readonly addedMs: number
 }
@@ -129,16 +140,17 @@ export class Mempool {
     return this.#byId.values()
   }
 
-  /** Validates and admits a transfer; throws TxValidationError or MempoolError when refused. */
-  add(tx: TransferTx, view: StateView, nowMs: number): MempoolAddResult {
+  /** Validates and admits a transaction; throws TxValidationError or MempoolError when refused. */
+  add(tx: SignedTx, view: StateView, nowMs: number): MempoolAddResult {
     const id = txId(tx).toString()
     // [IGNORE] not already in the pool
     if (this.#byId.has(id))
       throw new MempoolError('MEMPOOL_DUPLICATE', 'transaction is already in the mempool', { id })
-    validateTransfer(tx, this.#params)
+    validateSignedTx(tx, this.#params)
     const sender = addressFromPublicKey(tx.senderKey)
     const account = view.account(sender)
-    const entry: MempoolEntry = { tx, id, sender, bytes: encodeTx(tx).length, addedMs: nowMs }
+    const cost = costOf(tx, sender, view)
+    const entry: MempoolEntry = { tx, id, sender, cost, bytes: encodeTx(tx).length, addedMs: nowMs }
     this.#checkNonce(entry, account)
     const queue = this.#bySender.get(sender)
     const existing = queue?.byNonce.get(tx.nonce)
@@ -199,8 +211,8 @@ export class Mempool {
 
   #checkBalance(entry: MempoolEntry, account: Account, queue: SenderQueue | undefined): void {
     // [IGNORE] balance covers this and the sender's earlier pending transactions
-    let committed = entry.tx.amount + entry.tx.fee
-    for (const [n, e] of queue?.byNonce ?? []) if (n < entry.tx.nonce) committed += e.tx.amount + e.tx.fee
+    let committed = entry.cost
+    for (const [n, e] of queue?.byNonce ?? []) if (n < entry.tx.nonce) committed += e.cost
     if (account.balance < committed) {
       throw new TxValidationError(
         'TX_INSUFFICIENT_BALANCE',
@@ -319,7 +331,7 @@ export class Mempool {
     const out: Removal[] = []
     const senders = new Set<Address>()
     for (const tx of block.transactions) {
-      if (tx.kind !== 'transfer') continue
+      if (tx.kind === 'coinbase') continue
       const e = this.#byId.get(txId(tx).toString())
       if (e !== undefined) {
         this.#remove(e)
@@ -338,6 +350,27 @@ export class Mempool {
         }
       }
     }
+    out.push(...this.#dropBrokenEscrowSteps(view))
+    return out
+  }
+
+  /**
+   * Escrow steps the new state refuses (the escrow closed, a window ended): dropped as 'stale'
+   * rather than held until expiry, where they would block the sender's later nonces.
+   */
+  #dropBrokenEscrowSteps(view: StateView): Removal[] {
+    if (view.escrow === undefined) return []
+    const out: Removal[] = []
+    for (const e of [...this.#byId.values()]) {
+      if (e.tx.kind === 'transfer' || e.tx.kind === 'escrow-open') continue
+      try {
+        costOf(e.tx, e.sender, view)
+      } catch (err) {
+        if (!(err instanceof ChainError)) throw err
+        this.#remove(e)
+        out.push({ entry: e, reason: 'stale' })
+      }
+    }
     return out
   }
 
@@ -350,11 +383,11 @@ export class Mempool {
     block: Block,
     view: StateView,
     nowMs: number,
-  ): { readmitted: MempoolAddResult[]; refused: { tx: TransferTx; error: ChainError }[] } {
+  ): { readmitted: MempoolAddResult[]; refused: { tx: SignedTx; error: ChainError }[] } {
     const readmitted: MempoolAddResult[] = []
-    const refused: { tx: TransferTx; error: ChainError }[] = []
+    const refused: { tx: SignedTx; error: ChainError }[] = []
     for (const tx of block.transactions) {
-      if (tx.kind !== 'transfer') continue
+      if (tx.kind === 'coinbase') continue
       try {
         readmitted.push(this.add(tx, view, nowMs))
       } catch (err) {
@@ -369,7 +402,7 @@ export class Mempool {
    * Ready transfers in mining order: highest fee rate first, each sender's nonces in sequence
    * starting from the view's nonce. Feed to buildBlockTemplate as candidates.
    */
-  *select(view: StateView): Generator<TransferTx> {
+  *select(view: StateView): Generator<SignedTx> {
     const heap = new MaxHeap<MempoolEntry>(compareFeeRate)
     const next = new Map<Address, number>()
     for (const [sender, q] of this.#bySender) {
@@ -390,6 +423,19 @@ export class Mempool {
       }
     }
   }
+}
+
+/**
+ * What `tx` takes from its sender's balance. Escrow steps are checked against the view's escrow
+ * at the next height, so a step the rules refuse (a release by the buyer, a refund before the
+ * window ends) is refused here with its ESCROW_* code instead of waiting for a block.
+ */
+function costOf(tx: SignedTx, sender: Address, view: StateView): bigint {
+  if (tx.kind === 'transfer') return tx.amount + tx.fee
+  if (view.escrow === undefined || view.nextHeight === undefined)
+    return (tx.kind === 'escrow-open' ? openLock(tx) : 0n) + tx.fee
+  const effect = applyEscrowTx(view.escrow(escrowIdOf(tx)), tx, { sender, height: view.nextHeight })
+  return effect.lock + tx.fee
 }
 
 /** A binary max-heap. */

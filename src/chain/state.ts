@@ -4,6 +4,11 @@
  * An account with zero balance and zero nonce is absent, so the root depends only on accounts
  * that have been used. States are immutable values: updating returns a new state and the old
  * one stays valid (fork choice and undo rely on this).
+ *
+ * Escrows live in the same tree, so one state root commits to both and one proof format serves
+ * light nodes: key sha256("kith/escrow/1" || escrow id's CID bytes), value the dag-cbor record
+ * (src/trade/escrow/codec.ts, always longer than 16 bytes). Account leaves are exactly 16 bytes;
+ * that is how the two are told apart when walking the tree.
  */
 import { addressBytesFromPublicKey, addressToBytes } from './address.ts'
 import { MAX_ACCOUNT_KEY_CACHE_ENTRIES } from './constants.ts'
@@ -19,7 +24,11 @@ import {
   type SmtNode,
   type SmtProof,
 } from './smt.ts'
-import { EMPTY_ACCOUNT, type Account, type Address } from './types.ts'
+import { ESCROW_KEY_DOMAIN } from '../trade/escrow/constants.ts'
+import { decodeEscrowRecord, encodeEscrowRecord } from '../trade/escrow/codec.ts'
+import { heldBy } from '../trade/escrow/machine.ts'
+import type { EscrowRecord } from '../trade/escrow/types.ts'
+import { EMPTY_ACCOUNT, type Account, type Address, type TxId } from './types.ts'
 
 export interface LedgerState {
   readonly tree: SmtNode
@@ -129,9 +138,10 @@ export function verifyAccountProof(root: Uint8Array, address: Address, proof: Ac
   return value === undefined ? EMPTY_ACCOUNT : decodeAccount(value)
 }
 
-/** Every account's tree key and value, in key order. */
+/** Every account's tree key and value, in key order (escrow leaves are skipped). */
 export function* accountEntries(state: LedgerState): Generator<[Uint8Array, Account]> {
-  for (const [k, v] of smtEntries(state.tree)) yield [k, decodeAccount(v)]
+  for (const [k, v] of smtEntries(state.tree))
+    if (v.length === ACCOUNT_VALUE_BYTES) yield [k, decodeAccount(v)]
 }
 
 /** Sum of all balances (for the supply invariant; O(accounts)). */
@@ -139,4 +149,67 @@ export function totalBalance(state: LedgerState): bigint {
   let sum = 0n
   for (const [, a] of accountEntries(state)) sum += a.balance
   return sum
+}
+
+// ---- escrows ------------------------------------------------------------------------------
+
+const ESCROW_DOMAIN_BYTES = new TextEncoder().encode(ESCROW_KEY_DOMAIN)
+
+/** The tree key of an escrow: sha256(domain tag || the escrow id's CID bytes). */
+export function escrowKey(id: TxId): Uint8Array {
+  const cid = id.bytes
+  const input = new Uint8Array(ESCROW_DOMAIN_BYTES.length + cid.length)
+  input.set(ESCROW_DOMAIN_BYTES)
+  input.set(cid, ESCROW_DOMAIN_BYTES.length)
+  return sha256(input)
+}
+
+export function getEscrowByKey(state: LedgerState, key: Uint8Array): EscrowRecord | undefined {
+  const v = smtGet(state.tree, key)
+  return v === undefined ? undefined : decodeEscrowRecord(v)
+}
+
+/** The escrow opened by the escrow-open `id`, if it is in this state. */
+export function getEscrow(state: LedgerState, id: TxId): EscrowRecord | undefined {
+  return getEscrowByKey(state, escrowKey(id))
+}
+
+/** A new state with the given escrow leaves replaced (undefined removes one). */
+export function setEscrowsByKey(
+  state: LedgerState,
+  changes: Iterable<readonly [Uint8Array, EscrowRecord | undefined]>,
+): LedgerState {
+  let tree = state.tree
+  for (const [key, record] of changes)
+    tree = smtSet(tree, key, record === undefined ? undefined : encodeEscrowRecord(record))
+  return { tree }
+}
+
+/** Every escrow in the state, with its tree key, in key order. */
+export function* escrowEntries(state: LedgerState): Generator<[Uint8Array, EscrowRecord]> {
+  for (const [k, v] of smtEntries(state.tree))
+    if (v.length !== ACCOUNT_VALUE_BYTES) yield [k, decodeEscrowRecord(v)]
+}
+
+/** Coins held by escrows that are not closed (balances + this = supply). */
+export function lockedInEscrow(state: LedgerState): bigint {
+  let sum = 0n
+  for (const [, r] of escrowEntries(state)) sum += heldBy(r)
+  return sum
+}
+
+export type EscrowProof = SmtProof
+
+/** A Merkle proof for the escrow `id`, whether it exists or not. */
+export function proveEscrow(state: LedgerState, id: TxId): EscrowProof {
+  return smtProve(state.tree, escrowKey(id))
+}
+
+/**
+ * Verifies an escrow proof against a header's state root: the record, or undefined when the
+ * proof shows no such escrow. Throws ProofError (or DecodeError for a malformed record) otherwise.
+ */
+export function verifyEscrowProof(root: Uint8Array, id: TxId, proof: EscrowProof): EscrowRecord | undefined {
+  const value = smtVerify(root, escrowKey(id), proof)
+  return value === undefined ? undefined : decodeEscrowRecord(value)
 }

@@ -6,28 +6,51 @@
  * Order inside a block: transactions[0] is the coinbase; transfers apply in order (each sees the
  * balances and nonces left by the ones before it); the coinbase pays reward + fees last.
  *
- * Undo data lists every touched account's value before the block, keyed by tree key, which is
- * all revertBlock needs; it is encodable (encodeUndo) so the chain store can persist it.
+ * Escrow transactions apply in the same order: the escrow rules (src/trade/escrow/machine.ts)
+ * say what the transaction locks and pays out; the sender's balance must cover the lock plus the
+ * fee, and the record, the sender, and every payee change together or not at all.
+ *
+ * Undo data lists every touched account's value and every touched escrow record before the
+ * block, keyed by tree key, which is all revertBlock needs; it is encodable (encodeUndo) so the
+ * chain store can persist it.
  */
 import * as dagCbor from '@ipld/dag-cbor'
-import { blockId, blockSizeBytes, encodeTx } from './codec.ts'
+import { applyEscrowTx } from '../trade/escrow/machine.ts'
+import { decodeEscrowRecord, encodeEscrowRecord } from '../trade/escrow/codec.ts'
+import type { EscrowRecord } from '../trade/escrow/types.ts'
+import { blockId, blockSizeBytes, encodeTx, txId } from './codec.ts'
 import { MAX_SUPPLY } from './constants.ts'
 import { BlockValidationError, ChainError, DecodeError, TxValidationError } from './errors.ts'
 import { blockReward, type ChainParams } from './params.ts'
 import {
   accountKey,
   accountKeyForPublicKey,
+  escrowKey,
   getAccountByKey,
+  getEscrowByKey,
   setAccountsByKey,
+  setEscrowsByKey,
   stateRoot,
   type LedgerState,
 } from './state.ts'
+import { senderAddress } from './tx.ts'
 import { txRoot } from './txroot.ts'
-import type { Account, Address, Block, BlockHeader, CoinbaseTx, Transaction, TransferTx } from './types.ts'
+import type {
+  Account,
+  Address,
+  Block,
+  BlockHeader,
+  CoinbaseTx,
+  EscrowTx,
+  SignedTx,
+  Transaction,
+  TransferTx,
+} from './types.ts'
 import {
-  checkTransferAgainstAccount,
+  checkBalance,
+  checkNonce,
   validateHeader,
-  validateTransfer,
+  validateSignedTx,
   type HeaderContext,
 } from './validation.ts'
 
@@ -35,6 +58,8 @@ export interface BlockUndo {
   readonly height: number
   /** [tree key, account before the block] for every account the block touched. */
   readonly accounts: readonly (readonly [Uint8Array, Account])[]
+  /** [tree key, record before the block (undefined: none)] for every escrow the block touched. */
+  readonly escrows: readonly (readonly [Uint8Array, EscrowRecord | undefined])[]
 }
 
 export interface ApplyResult {
@@ -46,10 +71,14 @@ export interface ApplyResult {
 
 export type ApplyContext = HeaderContext
 
-/** Accounts read and written while applying one block. */
+/** Accounts and escrows read and written while applying one block. */
 class WorkingSet {
   readonly #state: LedgerState
   readonly #entries = new Map<string, { key: Uint8Array; before: Account; after: Account }>()
+  readonly #escrows = new Map<
+    string,
+    { key: Uint8Array; before: EscrowRecord | undefined; after: EscrowRecord | undefined }
+  >()
 
   constructor(state: LedgerState) {
     this.#state = state
@@ -67,14 +96,35 @@ class WorkingSet {
     else this.#entries.set(k, { key, before: getAccountByKey(this.#state, key), after })
   }
 
+  getEscrow(key: Uint8Array): EscrowRecord | undefined {
+    const e = this.#escrows.get(keyString(key))
+    return e !== undefined ? e.after : getEscrowByKey(this.#state, key)
+  }
+
+  setEscrow(key: Uint8Array, after: EscrowRecord): void {
+    const k = keyString(key)
+    const e = this.#escrows.get(k)
+    if (e !== undefined) e.after = after
+    else this.#escrows.set(k, { key, before: getEscrowByKey(this.#state, key), after })
+  }
+
   commit(height: number): { state: LedgerState; undo: BlockUndo } {
     const entries = [...this.#entries.values()]
+    const escrows = [...this.#escrows.values()]
+    const withAccounts = setAccountsByKey(
+      this.#state,
+      entries.map((e) => [e.key, e.after] as const),
+    )
     return {
-      state: setAccountsByKey(
-        this.#state,
-        entries.map((e) => [e.key, e.after] as const),
+      state: setEscrowsByKey(
+        withAccounts,
+        escrows.map((e) => [e.key, e.after] as const),
       ),
-      undo: { height, accounts: entries.map((e) => [e.key, e.before] as const) },
+      undo: {
+        height,
+        accounts: entries.map((e) => [e.key, e.before] as const),
+        escrows: escrows.map((e) => [e.key, e.before] as const),
+      },
     }
   }
 }
@@ -109,19 +159,58 @@ function inBlock(err: unknown, txIndex: number): unknown {
   return err
 }
 
-/** Applies one transfer to the working set; returns its fee. */
-function applyTransfer(ws: WorkingSet, tx: TransferTx, params: ChainParams, txIndex: number): bigint {
+/** Applies one signed transaction (transfer or escrow) at `height`; returns its fee. */
+function applySigned(
+  ws: WorkingSet,
+  tx: SignedTx,
+  params: ChainParams,
+  height: number,
+  txIndex: number,
+): bigint {
   try {
-    validateTransfer(tx, params)
+    validateSignedTx(tx, params)
     const senderKey = accountKeyForPublicKey(tx.senderKey)
     const sender = ws.get(senderKey)
-    checkTransferAgainstAccount(tx, sender)
-    ws.set(senderKey, { balance: sender.balance - tx.amount - tx.fee, nonce: sender.nonce + 1 })
+    checkNonce(tx, sender)
+    if (tx.kind === 'transfer') applyTransfer(ws, tx, senderKey, sender, txIndex)
+    else applyEscrow(ws, tx, senderKey, sender, height, txIndex)
   } catch (err) {
     throw inBlock(err, txIndex)
   }
-  credit(ws, tx.recipient, tx.amount, txIndex)
   return tx.fee
+}
+
+function applyTransfer(
+  ws: WorkingSet,
+  tx: TransferTx,
+  senderKey: Uint8Array,
+  sender: Account,
+  txIndex: number,
+): void {
+  checkBalance(sender, tx.amount + tx.fee)
+  ws.set(senderKey, { balance: sender.balance - tx.amount - tx.fee, nonce: sender.nonce + 1 })
+  credit(ws, tx.recipient, tx.amount, txIndex)
+}
+
+/** The escrow an escrow transaction acts on: an open creates the escrow named by its own id. */
+export function escrowIdOf(tx: EscrowTx): ReturnType<typeof txId> {
+  return tx.kind === 'escrow-open' ? txId(tx) : tx.escrow
+}
+
+function applyEscrow(
+  ws: WorkingSet,
+  tx: EscrowTx,
+  senderKey: Uint8Array,
+  sender: Account,
+  height: number,
+  txIndex: number,
+): void {
+  const key = escrowKey(escrowIdOf(tx))
+  const effect = applyEscrowTx(ws.getEscrow(key), tx, { sender: senderAddress(tx), height })
+  checkBalance(sender, effect.lock + tx.fee)
+  ws.set(senderKey, { balance: sender.balance - effect.lock - tx.fee, nonce: sender.nonce + 1 })
+  ws.setEscrow(key, effect.record)
+  for (const [to, amount] of effect.payouts) credit(ws, to, amount, txIndex)
 }
 
 function checkCoinbase(block: Block, params: ChainParams): CoinbaseTx {
@@ -207,14 +296,14 @@ export function applyBlockBody(state: LedgerState, block: Block, params: ChainPa
   for (let i = 1; i < block.transactions.length; i++) {
     const tx = block.transactions[i]!
     // [REJECT] only transactions[0] may be a coinbase
-    if (tx.kind !== 'transfer')
+    if (tx.kind === 'coinbase')
       throw new BlockValidationError(
         'BLOCK_EXTRA_COINBASE',
         'reject',
         'only the first transaction may be a coinbase',
         { txIndex: i },
       )
-    fees += applyTransfer(ws, tx, params, i)
+    fees += applySigned(ws, tx, params, block.header.height, i)
   }
   // [REJECT] coinbase.amount == block reward + sum of fees
   const due = blockReward(params, block.header.height) + fees
@@ -250,7 +339,7 @@ export function applyBlock(state: LedgerState, block: Block, ctx: ApplyContext):
 
 /** The state before the block whose undo data this is. */
 export function revertBlock(state: LedgerState, undo: BlockUndo): LedgerState {
-  return setAccountsByKey(state, undo.accounts)
+  return setEscrowsByKey(setAccountsByKey(state, undo.accounts), undo.escrows)
 }
 
 export interface BlockTemplate {
@@ -268,19 +357,19 @@ export interface TemplateInput {
   readonly timestampMs: number
   readonly miner: Address
   readonly consensus: BlockHeader['consensus']
-  /** Candidate transfers in preference order (the mempool's order). */
-  readonly candidates: Iterable<TransferTx>
+  /** Candidate transactions in preference order (the mempool's order). */
+  readonly candidates: Iterable<SignedTx>
 }
 
 /**
- * Builds a valid block on `parent` from candidate transfers: each candidate that is valid on the
+ * Builds a valid block on `parent` from candidate transactions: each candidate that is valid on the
  * state so far is included, until the count or size limit; the rest are reported as skipped.
  */
 export function buildBlockTemplate(state: LedgerState, input: TemplateInput): BlockTemplate {
   const { params } = input
   const height = input.parent.height + 1
   const ws = new WorkingSet(state)
-  const included: TransferTx[] = []
+  const included: SignedTx[] = []
   const skipped: { tx: Transaction; error: ChainError }[] = []
   // Room for the header, the coinbase and CBOR framing.
   let bytes = 2048
@@ -289,8 +378,9 @@ export function buildBlockTemplate(state: LedgerState, input: TemplateInput): Bl
     if (included.length + 1 >= params.maxBlockTxs) break
     const size = encodeTx(tx).length
     if (bytes + size > params.maxBlockBytes) break
+    // Every rule throws before the working set is written, so a skipped candidate leaves no trace.
     try {
-      applyTransfer(ws, tx, params, included.length + 1)
+      applySigned(ws, tx, params, height, included.length + 1)
     } catch (err) {
       if (err instanceof ChainError) {
         skipped.push({ tx, error: err })
@@ -330,6 +420,24 @@ export function encodeUndo(undo: BlockUndo): Uint8Array {
   return dagCbor.encode({
     height: undo.height,
     accounts: undo.accounts.map(([k, a]) => [k, a.balance, a.nonce]),
+    // Absent when empty, so blocks without escrows keep the undo bytes older stores wrote.
+    ...(undo.escrows.length > 0
+      ? { escrows: undo.escrows.map(([k, r]) => [k, r === undefined ? null : encodeEscrowRecord(r)]) }
+      : {}),
+  })
+}
+
+function decodeUndoEscrows(v: unknown): [Uint8Array, EscrowRecord | undefined][] {
+  if (v === undefined) return []
+  if (!Array.isArray(v)) throw new DecodeError('DECODE_WRONG_TYPE', 'undo escrows must be a list')
+  return v.map((e): [Uint8Array, EscrowRecord | undefined] => {
+    if (!Array.isArray(e) || e.length !== 2 || !(e[0] instanceof Uint8Array) || e[0].length !== 32)
+      throw new DecodeError('DECODE_WRONG_TYPE', 'undo escrow entry has the wrong shape')
+    const [key, record] = e as [Uint8Array, unknown]
+    if (record === null) return [key, undefined]
+    if (!(record instanceof Uint8Array))
+      throw new DecodeError('DECODE_WRONG_TYPE', 'undo escrow record must be bytes')
+    return [key, decodeEscrowRecord(record)]
   })
 }
 
@@ -340,7 +448,7 @@ export function decodeUndo(bytes: Uint8Array): BlockUndo {
   } catch (err) {
     throw new DecodeError('DECODE_CBOR', 'undo data is not valid dag-cbor', {}, { cause: err })
   }
-  const m = v as { height?: unknown; accounts?: unknown }
+  const m = v as { height?: unknown; accounts?: unknown; escrows?: unknown }
   if (typeof m !== 'object' || m === null || typeof m.height !== 'number' || !Array.isArray(m.accounts)) {
     throw new DecodeError('DECODE_WRONG_TYPE', 'undo data has the wrong shape')
   }
@@ -354,5 +462,5 @@ export function decodeUndo(bytes: Uint8Array): BlockUndo {
     }
     return [key, { balance: BigInt(balance), nonce }]
   })
-  return { height: m.height, accounts }
+  return { height: m.height, accounts, escrows: decodeUndoEscrows(m.escrows) }
 }

@@ -7,7 +7,18 @@ import { addressFromPublicKey } from './address.ts'
 import { MAX_VERIFIED_SIGNATURE_CACHE_ENTRIES } from './constants.ts'
 import { encodeSigningPayload, signingPayloadOf, txDigest } from './codec.ts'
 import { signBytes, verifyBytes } from './keys.ts'
-import type { Address, CoinbaseTx, TransferTx, UnsignedTransfer } from './types.ts'
+import type {
+  Address,
+  CoinbaseTx,
+  EscrowActionTx,
+  EscrowOpenTx,
+  EscrowResolveTx,
+  SignedTx,
+  TransferTx,
+  TxId,
+  UnsignedTransfer,
+  UnsignedTx,
+} from './types.ts'
 
 export interface TransferInit {
   readonly network: string
@@ -38,19 +49,86 @@ export function signTransfer(tx: UnsignedTransfer, privateKey: Uint8Array | KeyO
   return { ...tx, signature: signBytes(privateKey, encodeSigningPayload(tx)) }
 }
 
+/** Signs any signed kind (transfer or escrow) with the sender's raw private key or KeyObject. */
+export function signTx<T extends UnsignedTx>(
+  tx: T,
+  privateKey: Uint8Array | KeyObject,
+): T & { signature: Uint8Array } {
+  return { ...tx, signature: signBytes(privateKey, encodeSigningPayload(tx)) }
+}
+
+interface EscrowBase {
+  readonly network: string
+  readonly senderKey: Uint8Array
+  readonly nonce: number
+  readonly fee: bigint
+}
+
+export type EscrowOpenInit = EscrowBase & Omit<EscrowOpenTx, 'kind' | 'signature' | keyof EscrowBase>
+
+/** An unsigned escrow-open with the fields in canonical order. */
+export function createEscrowOpen(init: EscrowOpenInit): Omit<EscrowOpenTx, 'signature'> {
+  return {
+    kind: 'escrow-open',
+    network: init.network,
+    senderKey: init.senderKey,
+    nonce: init.nonce,
+    fee: init.fee,
+    buyer: init.buyer,
+    ...(init.arbiter !== undefined ? { arbiter: init.arbiter } : {}),
+    amount: init.amount,
+    sellerDeposit: init.sellerDeposit,
+    buyerDeposit: init.buyerDeposit,
+    paymentWindowBlocks: init.paymentWindowBlocks,
+    releaseWindowBlocks: init.releaseWindowBlocks,
+    disputeWindowBlocks: init.disputeWindowBlocks,
+    termsHash: init.termsHash,
+  }
+}
+
+/** An unsigned step on an existing escrow (accept, paid, release, refund, dispute). */
+export function createEscrowAction(
+  kind: EscrowActionTx['kind'],
+  init: EscrowBase & { readonly escrow: TxId },
+): Omit<EscrowActionTx, 'signature'> {
+  return {
+    kind,
+    network: init.network,
+    senderKey: init.senderKey,
+    nonce: init.nonce,
+    fee: init.fee,
+    escrow: init.escrow,
+  }
+}
+
+/** An unsigned arbiter's ruling. */
+export function createEscrowResolve(
+  init: EscrowBase & { readonly escrow: TxId; readonly buyerShareBps: number },
+): Omit<EscrowResolveTx, 'signature'> {
+  return {
+    kind: 'escrow-resolve',
+    network: init.network,
+    senderKey: init.senderKey,
+    nonce: init.nonce,
+    fee: init.fee,
+    escrow: init.escrow,
+    buyerShareBps: init.buyerShareBps,
+  }
+}
+
 // Digests (sha256 of the full canonical encoding, signature included) of transfers whose
 // signature verified: a transfer admitted to the mempool is not verified again when its block
 // arrives (Bitcoin's signature cache). Verification is a pure function of those bytes, so this
 // memo cannot change an outcome. Bounded; oldest evicted.
 const verified = new Set<string>()
 
-function digestKey(tx: TransferTx): string {
+function digestKey(tx: SignedTx): string {
   const d = txDigest(tx)
   return Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('latin1')
 }
 
-/** True when the transfer's signature verifies against its own `senderKey`. */
-export function verifyTransferSignature(tx: TransferTx): boolean {
+/** True when the transaction's signature verifies against its own `senderKey`. */
+export function verifyTxSignature(tx: SignedTx): boolean {
   const key = digestKey(tx)
   if (verified.has(key)) return true
   if (!verifyBytes(tx.senderKey, signingPayloadOf(tx), tx.signature)) return false
@@ -60,9 +138,9 @@ export function verifyTransferSignature(tx: TransferTx): boolean {
 
 /**
  * Records that `tx`'s signature verified elsewhere (the verification worker pool), so the next
- * verifyTransferSignature skips it. Only for verdicts of this module's own verifier.
+ * verifyTxSignature skips it. Only for verdicts of this module's own verifier.
  */
-export function markSignatureVerified(tx: TransferTx): void {
+export function markSignatureVerified(tx: SignedTx): void {
   if (verified.size >= MAX_VERIFIED_SIGNATURE_CACHE_ENTRIES) {
     const oldest = verified.values().next()
     if (oldest.done !== true) verified.delete(oldest.value)
@@ -75,8 +153,8 @@ export function clearSignatureCache(): void {
   verified.clear()
 }
 
-/** The address that pays for a transfer. */
-export function senderAddress(tx: TransferTx): Address {
+/** The address that signs and pays for a transaction. */
+export function senderAddress(tx: SignedTx): Address {
   return addressFromPublicKey(tx.senderKey)
 }
 

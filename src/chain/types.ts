@@ -84,13 +84,19 @@ export interface EscrowResolveTx extends EscrowTxBase {
 export type EscrowTx = EscrowOpenTx | EscrowActionTx | EscrowResolveTx
 export type EscrowTxKind = EscrowTx['kind']
 
-export type Transaction = TransferTx | CoinbaseTx
-/** Transactions a user signs and the mempool accepts. */
-export type SignedTx = TransferTx
+/** Transactions a user signs and the mempool accepts: each spends the signer's nonce and pays a fee. */
+export type SignedTx = TransferTx | EscrowTx
+export type Transaction = SignedTx | CoinbaseTx
 export type TxKind = Transaction['kind']
 
 /** A transfer before signing. */
 export type UnsignedTransfer = Omit<TransferTx, 'signature'>
+/** Any signed kind before signing (distributes over the union, so `kind` still discriminates). */
+export type UnsignedTx = SignedTx extends infer T
+  ? T extends SignedTx
+    ? Omit<T, 'signature'>
+    : never
+  : never
 
 export interface PowFields {
   readonly engine: 'pow'

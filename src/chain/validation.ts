@@ -13,8 +13,117 @@ import { MAX_MEMO_BYTES, MAX_SUPPLY, MAX_TX_BYTES, MEDIAN_TIME_SPAN } from './co
 import type { ConsensusEngine } from './consensus/engine.ts'
 import { BlockValidationError, TxValidationError } from './errors.ts'
 import type { ChainParams } from './params.ts'
-import { verifyTransferSignature } from './tx.ts'
-import type { Account, BlockHeader, TransferTx } from './types.ts'
+import { checkEscrowOpenFields, checkEscrowResolveFields } from '../trade/escrow/machine.ts'
+import { senderAddress, verifyTxSignature } from './tx.ts'
+import type { Account, BlockHeader, EscrowTx, SignedTx, TransferTx } from './types.ts'
+
+type TxParams = Pick<ChainParams, 'networkId' | 'minFee'>
+
+/** Stateless rules of any signed kind: a transfer's, or an escrow transaction's. */
+export function validateSignedTx(tx: SignedTx, params: TxParams): void {
+  if (tx.kind === 'transfer') validateTransfer(tx, params)
+  else validateEscrowTx(tx, params)
+}
+
+function checkNetwork(tx: SignedTx, params: TxParams): void {
+  // [REJECT] tx.network equals this network's id (a transaction signed for another network must not replay here)
+  if (tx.network !== params.networkId) {
+    throw new TxValidationError(
+      'TX_NETWORK',
+      'reject',
+      `transaction is for network "${tx.network}", this is "${params.networkId}"`,
+      { network: tx.network },
+    )
+  }
+}
+
+function checkFee(tx: SignedTx, params: TxParams): void {
+  // [REJECT] tx.fee >= the network's minimum fee
+  if (tx.fee < params.minFee) {
+    throw new TxValidationError(
+      'TX_FEE_TOO_LOW',
+      'reject',
+      `fee ${tx.fee} is below the minimum ${params.minFee}`,
+      {
+        fee: tx.fee,
+        minFee: params.minFee,
+      },
+    )
+  }
+}
+
+function checkSizeAndSignature(tx: SignedTx): void {
+  // [REJECT] the encoded transaction is at most MAX_TX_BYTES
+  const size = encodeTx(tx).length
+  if (size > MAX_TX_BYTES)
+    throw new TxValidationError(
+      'TX_TOO_LARGE',
+      'reject',
+      `transaction is ${size} bytes, more than ${MAX_TX_BYTES}`,
+    )
+  // [REJECT] the signature verifies against tx.senderKey over the encoding without the signature
+  if (!verifyTxSignature(tx))
+    throw new TxValidationError('TX_SIGNATURE', 'reject', 'transaction signature does not verify')
+}
+
+/**
+ * Stateless rules of an escrow transaction (docs/PROTOCOLS.md "Escrow transactions"): network,
+ * fee, the kind's own fields, size, signature. The rules against the escrow itself run when it
+ * is applied (src/trade/escrow/machine.ts).
+ */
+export function validateEscrowTx(tx: EscrowTx, params: TxParams): void {
+  checkNetwork(tx, params)
+  checkFee(tx, params)
+  if (tx.kind === 'escrow-open') checkEscrowOpenFields(tx, senderAddress(tx))
+  else if (tx.kind === 'escrow-resolve') checkEscrowResolveFields(tx)
+  // [REJECT] fee <= MAX_SUPPLY (so no later sum can overflow a u64)
+  if (tx.fee > MAX_SUPPLY)
+    throw new TxValidationError('TX_OVERFLOW', 'reject', 'fee exceeds the total supply cap')
+  checkSizeAndSignature(tx)
+}
+
+/** [IGNORE] rules of the sender's nonce: exactly the account's next one. */
+export function checkNonce(tx: SignedTx, sender: Account): void {
+  // [IGNORE] tx.nonce >= account nonce (a lower nonce was already spent: a replay or a stale copy)
+  if (tx.nonce < sender.nonce) {
+    throw new TxValidationError(
+      'TX_NONCE_TOO_LOW',
+      'ignore',
+      `nonce ${tx.nonce} was already used; next is ${sender.nonce}`,
+      {
+        nonce: tx.nonce,
+        expected: sender.nonce,
+      },
+    )
+  }
+  // [IGNORE] tx.nonce == account nonce (a gap may be filled later; the mempool queues it)
+  if (tx.nonce > sender.nonce) {
+    throw new TxValidationError(
+      'TX_NONCE_GAP',
+      'ignore',
+      `nonce ${tx.nonce} skips ahead; next is ${sender.nonce}`,
+      {
+        nonce: tx.nonce,
+        expected: sender.nonce,
+      },
+    )
+  }
+}
+
+/** [IGNORE] balance >= what the transaction takes from the sender (funds may still arrive). */
+export function checkBalance(sender: Account, needed: bigint): void {
+  if (sender.balance < needed) {
+    throw new TxValidationError(
+      'TX_INSUFFICIENT_BALANCE',
+      'ignore',
+      `balance ${sender.balance} does not cover ${needed}`,
+      {
+        balance: sender.balance,
+        needed,
+      },
+    )
+  }
+}
 
 /** Rules that need no state: network, amounts, sizes, signature. */
 export function validateTransfer(tx: TransferTx, params: Pick<ChainParams, 'networkId' | 'minFee'>): void {
@@ -68,7 +177,7 @@ export function validateTransfer(tx: TransferTx, params: Pick<ChainParams, 'netw
       `transaction is ${size} bytes, more than ${MAX_TX_BYTES}`,
     )
   // [REJECT] the signature verifies against tx.senderKey over the encoding without the signature
-  if (!verifyTransferSignature(tx))
+  if (!verifyTxSignature(tx))
     throw new TxValidationError('TX_SIGNATURE', 'reject', 'transaction signature does not verify')
 }
 

@@ -17,7 +17,7 @@ import {
   txId,
 } from '../../src/chain/codec.ts'
 import { MAX_MEMO_BYTES } from '../../src/chain/constants.ts'
-import { createCoinbase, createTransfer, signTransfer, verifyTransferSignature } from '../../src/chain/tx.ts'
+import { createCoinbase, createTransfer, signTransfer, verifyTxSignature } from '../../src/chain/tx.ts'
 import type { Block, BlockHeader, Transaction } from '../../src/chain/types.ts'
 import { NETWORK, testKey, transfer } from './helpers.ts'
 
@@ -221,7 +221,7 @@ function decodeAsMap(bytes: Uint8Array): Record<string, unknown> {
 void describe('transfer signatures', () => {
   void it('verify for the signer and fail after any change', () => {
     const tx = transfer(alice, bob.address, { amount: 5n, memo: Uint8Array.of(1, 2, 3) })
-    assert.equal(verifyTransferSignature(tx), true)
+    assert.equal(verifyTxSignature(tx), true)
     const changed: Transaction[] = [
       { ...tx, amount: 6n },
       { ...tx, nonce: 1 },
@@ -230,7 +230,7 @@ void describe('transfer signatures', () => {
       { ...tx, memo: Uint8Array.of(1, 2, 4) },
       { ...tx, senderKey: bob.publicKey },
     ]
-    for (const c of changed) assert.equal(verifyTransferSignature(c as typeof tx), false)
+    for (const c of changed) assert.equal(verifyTxSignature(c as typeof tx), false)
   })
 
   void it('an unsigned transfer signed twice gives the same bytes (ed25519 is deterministic)', () => {

@@ -3,7 +3,7 @@ import { sha256 } from '../../src/chain/codec.ts'
 import { addressFromPublicKey } from '../../src/chain/address.ts'
 import { publicKeyFromPrivate } from '../../src/chain/keys.ts'
 import { createTransfer, signTransfer } from '../../src/chain/tx.ts'
-import type { Address, TransferTx } from '../../src/chain/types.ts'
+import type { Address, SignedTx, TransferTx } from '../../src/chain/types.ts'
 import { createEngine, type ConsensusEngine } from '../../src/chain/consensus/index.ts'
 import { sealPoa, solvePow, expectedBits } from '../../src/chain/consensus/index.ts'
 import { parseGenesis, type Genesis } from '../../src/chain/genesis.ts'
@@ -108,7 +108,7 @@ export class TestChain {
   }
 
   /** A valid sealed block on the tip with the given transfers (all must be valid). */
-  build(txs: TransferTx[], opts: { timestampMs?: number; miner?: Address; signer?: TestKey } = {}): Block {
+  build(txs: SignedTx[], opts: { timestampMs?: number; miner?: Address; signer?: TestKey } = {}): Block {
     const parent = this.tip
     const timestampMs = opts.timestampMs ?? parent.timestampMs + INTERVAL_MS
     const consensus: BlockHeader['consensus'] =

@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { txId } from '../../src/chain/codec.ts'
 import { Mempool, type StateView } from '../../src/chain/mempool.ts'
 import { getAccount, type LedgerState } from '../../src/chain/state.ts'
-import type { Account, Address, TransferTx } from '../../src/chain/types.ts'
+import type { Account, Address, SignedTx, TransferTx } from '../../src/chain/types.ts'
 import { NETWORK, testChain, testKey, transfer } from './helpers.ts'
 
 const [alice, bob, carol] = [testKey(1), testKey(2), testKey(3)]
@@ -19,7 +19,7 @@ const rich = viewOf({
   [carol.address]: { balance: 10_000_000n, nonce: 5 },
 })
 const stateView = (s: LedgerState): StateView => ({ account: (a) => getAccount(s, a) })
-const id = (tx: TransferTx) => txId(tx).toString()
+const id = (tx: SignedTx) => txId(tx).toString()
 
 void describe('mempool admission', () => {
   const refusals: {

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { senderAddress, verifyTransferSignature } from '../../src/chain/tx.ts'
+import { senderAddress, verifyTxSignature } from '../../src/chain/tx.ts'
 import { ManualClock, seededRng } from '../../src/core/clock.ts'
 import { MAX_WALLETS } from '../../src/wallet/constants.ts'
 import { mnemonicToSeed } from '../../src/wallet/mnemonic.ts'
@@ -243,8 +243,8 @@ void describe('wallet service', () => {
     assert.equal(tx.kind, 'transfer')
     assert.equal(tx.recipient, bob)
     assert.equal(senderAddress(tx), unlocked.address(1))
-    assert.ok(verifyTransferSignature(tx))
-    assert.equal(verifyTransferSignature({ ...tx, amount: tx.amount + 1n }), false)
+    assert.ok(verifyTxSignature(tx))
+    assert.equal(verifyTxSignature({ ...tx, amount: tx.amount + 1n }), false)
     const typo = bob.slice(0, -1) + (bob.endsWith('q') ? 'p' : 'q')
     assert.throws(
       () =>

@@ -9,18 +9,20 @@ import type { Clock } from '../../core/clock.ts'
 import { KithError, NotFoundError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import { parseAddress } from '../address.ts'
-import { blockId, decodeTransfer, txId } from '../codec.ts'
+import { blockId, decodeSignedTx, parseTxId, txId } from '../codec.ts'
 import { createEngine, type ConsensusEngine } from '../consensus/index.ts'
 import { BlockValidationError, ChainError, TxValidationError } from '../errors.ts'
 import { ForkChoice, type ReorgPlan, type TreeNode } from '../forkchoice.ts'
 import type { Genesis } from '../genesis.ts'
 import { Mempool, type MempoolInit, type Removal, type StateView } from '../mempool.ts'
 import type { ChainParams } from '../params.ts'
-import { getAccount, type LedgerState } from '../state.ts'
+import { getAccount, getEscrow, type LedgerState } from '../state.ts'
+import { applyEscrowTx } from '../../trade/escrow/machine.ts'
+import { senderAddress } from '../tx.ts'
 import { ChainStore, type ChainDatabase } from '../store/chain-store.ts'
-import { applyBlock, revertBlock, validateBlockShape } from '../transition.ts'
-import type { Block, TransferTx } from '../types.ts'
-import { validateHeader } from '../validation.ts'
+import { applyBlock, escrowIdOf, revertBlock, validateBlockShape } from '../transition.ts'
+import type { Block, EscrowTx, SignedTx } from '../types.ts'
+import { validateEscrowTx, validateHeader } from '../validation.ts'
 import {
   MAX_MEMPOOL_LISTING,
   MAX_ORPHAN_BLOCKS,
@@ -35,6 +37,7 @@ import type {
   ChainEvent,
   ChainHead,
   ChainInfo,
+  EscrowInfo,
   ImportResult,
   SubmitResult,
   TxInfo,
@@ -166,7 +169,51 @@ export class ChainService implements ChainApi {
 
   view(): StateView {
     const state = this.#state
-    return { account: (a) => getAccount(state, a) }
+    return {
+      account: (a) => getAccount(state, a),
+      escrow: (id) => getEscrow(state, id),
+      nextHeight: this.forkChoice.head.header.height + 1,
+    }
+  }
+
+  /** The escrow opened by the escrow-open `id`, as of the main chain's tip. */
+  escrow(id: string): EscrowInfo | null {
+    const cid = parseTxId(id)
+    const r = getEscrow(this.#state, cid)
+    return r === undefined ? null : { ...r, id: cid.toString() }
+  }
+
+  /** Escrows naming `address` as seller, buyer or arbiter, any state, as of the tip (bounded). */
+  escrowsOf(address: string): EscrowInfo[] {
+    const a = parseAddress(address)
+    return this.#escrowIndex().filter((e) => e.seller === a || e.buyer === a || e.arbiter === a)
+  }
+
+  /**
+   * Checks an escrow transaction against the escrow rules at the next height without admitting
+   * it; throws the rule's TxValidationError (ESCROW_*).
+   */
+  checkEscrow(tx: EscrowTx): void {
+    validateEscrowTx(tx, this.params)
+    applyEscrowTx(getEscrow(this.#state, escrowIdOf(tx)), tx, {
+      sender: senderAddress(tx),
+      height: this.forkChoice.head.header.height + 1,
+    })
+  }
+
+  #escrowIndexOf: { state: LedgerState; list: EscrowInfo[] } | null = null
+
+  /** Every escrow in the tip state with its id, rebuilt once per state (escrows are few). */
+  #escrowIndex(): EscrowInfo[] {
+    if (this.#escrowIndexOf?.state === this.#state) return this.#escrowIndexOf.list
+    const ids = this.store.escrowIds()
+    const list: EscrowInfo[] = []
+    for (const id of ids) {
+      const r = getEscrow(this.#state, parseTxId(id))
+      if (r !== undefined) list.push({ ...r, id })
+    }
+    this.#escrowIndexOf = { state: this.#state, list }
+    return list
   }
 
   head(): ChainHead {
@@ -206,10 +253,10 @@ export class ChainService implements ChainApi {
   }
 
   submitTxBytes(bytes: Uint8Array): SubmitResult {
-    return this.submitTx(decodeTransfer(bytes))
+    return this.submitTx(decodeSignedTx(bytes))
   }
 
-  submitTx(tx: TransferTx): SubmitResult {
+  submitTx(tx: SignedTx): SubmitResult {
     const now = this.#c.clock.nowMs()
     const res = this.#mempool.add(tx, this.view(), now)
     this.store.journalAdd(tx, now)
@@ -248,8 +295,8 @@ export class ChainService implements ChainApi {
     return { id, block, main, confirmations }
   }
 
-  mempool(): { id: string; tx: TransferTx; addedMs: number }[] {
-    const out: { id: string; tx: TransferTx; addedMs: number }[] = []
+  mempool(): { id: string; tx: SignedTx; addedMs: number }[] {
+    const out: { id: string; tx: SignedTx; addedMs: number }[] = []
     for (const e of this.#mempool.entries()) {
       if (out.length >= MAX_MEMPOOL_LISTING) break
       out.push({ id: e.id, tx: e.tx, addedMs: e.addedMs })

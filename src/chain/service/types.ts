@@ -2,7 +2,8 @@
  * What the chain service offers the node and the edges (API, CLI): plain, JSON-friendly
  * summaries built from the ledger types.
  */
-import type { Address, Block, Transaction, TransferTx } from '../types.ts'
+import type { EscrowRecord } from '../../trade/escrow/types.ts'
+import type { Address, Block, Transaction, SignedTx } from '../types.ts'
 
 export interface ChainHead {
   readonly id: string
@@ -65,6 +66,13 @@ export interface BlockInfo {
   readonly headerOnly?: boolean
 }
 
+/** An escrow record with its id (the escrow-open's transaction id). */
+export type EscrowInfo = EscrowRecord & {
+  readonly id: string
+  /** Light node: the record was checked against this block's state root with a proof from `peer`. */
+  readonly proven?: { readonly blockId: string; readonly height: number; readonly peer: string }
+}
+
 export interface SubmitResult {
   readonly id: string
   /** 'ready': minable now; 'future': waits for an earlier nonce. */
@@ -89,10 +97,10 @@ export interface ChainApi {
   info(): ChainInfo
   account(address: string): AccountInfo | Promise<AccountInfo>
   /** Validates and admits a signed transfer. Throws ChainError with the rule's code. */
-  submitTx(tx: TransferTx): SubmitResult | Promise<SubmitResult>
+  submitTx(tx: SignedTx): SubmitResult | Promise<SubmitResult>
   /** Decodes canonical transaction bytes, then submitTx. */
   submitTxBytes(bytes: Uint8Array): SubmitResult | Promise<SubmitResult>
   tx(id: string): TxInfo | null | Promise<TxInfo | null>
   block(idOrHeight: string): BlockInfo | null
-  mempool(): { id: string; tx: TransferTx; addedMs: number }[]
+  mempool(): { id: string; tx: SignedTx; addedMs: number }[]
 }

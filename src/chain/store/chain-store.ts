@@ -18,16 +18,20 @@ import {
   encodeTx,
   txId,
 } from '../codec.ts'
+import { decodeEscrowRecord, encodeEscrowRecord } from '../../trade/escrow/codec.ts'
+import type { EscrowRecord } from '../../trade/escrow/types.ts'
 import { decodeUndo, encodeUndo, type BlockUndo } from '../transition.ts'
 import {
   EMPTY_STATE,
   accountEntries,
   getAccountByKey,
+  getEscrowByKey,
   setAccountsByKey,
+  setEscrowsByKey,
   stateRoot,
   type LedgerState,
 } from '../state.ts'
-import type { Account, Block, BlockHeader, TransferTx } from '../types.ts'
+import type { Account, Block, BlockHeader, SignedTx } from '../types.ts'
 import { ChainStoreError } from './errors.ts'
 
 /** The part of src/store/sqlite.ts's Database the chain store uses. */
@@ -50,7 +54,7 @@ export interface TxLocation {
 }
 
 export interface JournalEntry {
-  readonly tx: TransferTx
+  readonly tx: SignedTx
   readonly addedMs: number
 }
 
@@ -63,6 +67,8 @@ CREATE INDEX IF NOT EXISTS chain_blocks_height ON chain_blocks (height);
 CREATE TABLE IF NOT EXISTS chain_main (height INTEGER PRIMARY KEY, id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_undo (id TEXT PRIMARY KEY, undo BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_accounts (key BLOB PRIMARY KEY, balance INTEGER NOT NULL, nonce INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chain_escrows (key BLOB PRIMARY KEY, record BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS chain_escrow_ids (id TEXT PRIMARY KEY, height INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_txs (id TEXT PRIMARY KEY, block TEXT NOT NULL, height INTEGER NOT NULL, idx INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_mempool (id TEXT PRIMARY KEY, tx BLOB NOT NULL, added_ms INTEGER NOT NULL);
 `
@@ -93,6 +99,9 @@ export class ChainStore {
     | 'delUndoAt'
     | 'putAccount'
     | 'delAccount'
+    | 'putEscrow'
+    | 'putEscrowId'
+    | 'delEscrow'
     | 'putTx'
     | 'delTx'
     | 'getTx'
@@ -125,6 +134,9 @@ export class ChainStore {
       delUndoAt: p('DELETE FROM chain_undo WHERE id = (SELECT id FROM chain_main WHERE height = ?)'),
       putAccount: p('INSERT OR REPLACE INTO chain_accounts (key, balance, nonce) VALUES (?, ?, ?)'),
       delAccount: p('DELETE FROM chain_accounts WHERE key = ?'),
+      putEscrow: p('INSERT OR REPLACE INTO chain_escrows (key, record) VALUES (?, ?)'),
+      putEscrowId: p('INSERT OR IGNORE INTO chain_escrow_ids (id, height) VALUES (?, ?)'),
+      delEscrow: p('DELETE FROM chain_escrows WHERE key = ?'),
       putTx: p('INSERT OR REPLACE INTO chain_txs (id, block, height, idx) VALUES (?, ?, ?, ?)'),
       delTx: p('DELETE FROM chain_txs WHERE id = ?'),
       getTx: p('SELECT block, height, idx FROM chain_txs WHERE id = ?'),
@@ -210,9 +222,17 @@ export class ChainStore {
       balance: number | bigint
       nonce: number
     }[]
-    return setAccountsByKey(
+    const accounts = setAccountsByKey(
       EMPTY_STATE,
       rows.map((r) => [new Uint8Array(r.key), { balance: BigInt(r.balance), nonce: r.nonce }] as const),
+    )
+    const escrows = this.#db.db.prepare('SELECT key, record FROM chain_escrows').all() as {
+      key: Uint8Array
+      record: Uint8Array
+    }[]
+    return setEscrowsByKey(
+      accounts,
+      escrows.map((r) => [new Uint8Array(r.key), decodeEscrowRecord(new Uint8Array(r.record))] as const),
     )
   }
 
@@ -277,12 +297,14 @@ export class ChainStore {
       this.putBlock(block, totalWork)
       this.#s.putUndo.run(id, encodeUndo(undo))
       for (const [key] of undo.accounts) this.#writeAccount(key, getAccountByKey(after, key))
+      for (const [key] of undo.escrows) this.#writeEscrow(key, getEscrowByKey(after, key))
       this.#s.putMain.run(block.header.height, id)
       const stale = block.header.height - keepUndoBlocks
       if (stale >= 1) this.#s.delUndoAt.run(stale)
       block.transactions.forEach((tx, i) => {
         const tid = txId(tx).toString()
         this.#s.putTx.run(tid, id, block.header.height, i)
+        if (tx.kind === 'escrow-open') this.#s.putEscrowId.run(tid, block.header.height)
         this.#s.delJournal.run(tid)
       })
       this.#setMeta('head', id)
@@ -299,15 +321,32 @@ export class ChainStore {
     const id = blockId(block.header).toString()
     this.#db.transaction(() => {
       for (const [key, before] of undo.accounts) this.#writeAccount(key, before)
+      for (const [key, before] of undo.escrows) this.#writeEscrow(key, before)
       this.#s.delUndo.run(id)
       this.#s.delMain.run(block.header.height)
       for (const tx of block.transactions) {
         const tid = txId(tx).toString()
         this.#s.delTx.run(tid)
-        if (tx.kind === 'transfer') this.#s.putJournal.run(tid, encodeTx(tx), nowMs)
+        if (tx.kind !== 'coinbase') this.#s.putJournal.run(tid, encodeTx(tx), nowMs)
       }
       this.#setMeta('head', parent.toString())
     })
+  }
+
+  /**
+   * Ids of every escrow-open ever connected (a reorged-out one stays listed; its record is gone
+   * from the state, which is what callers check), newest first.
+   */
+  escrowIds(): string[] {
+    const rows = this.#db.db.prepare('SELECT id FROM chain_escrow_ids ORDER BY height DESC').all() as {
+      id: string
+    }[]
+    return rows.map((r) => r.id)
+  }
+
+  #writeEscrow(key: Uint8Array, r: EscrowRecord | undefined): void {
+    if (r === undefined) this.#s.delEscrow.run(key)
+    else this.#s.putEscrow.run(key, encodeEscrowRecord(r))
   }
 
   #writeAccount(key: Uint8Array, a: Account): void {
@@ -316,7 +355,7 @@ export class ChainStore {
   }
 
   /** Records an accepted pending transfer, so an acknowledged one survives a crash. */
-  journalAdd(tx: TransferTx, addedMs: number): void {
+  journalAdd(tx: SignedTx, addedMs: number): void {
     this.#s.putJournal.run(txId(tx).toString(), encodeTx(tx), addedMs)
   }
 
@@ -331,7 +370,7 @@ export class ChainStore {
     const out: JournalEntry[] = []
     for (const r of rows) {
       const tx = decodeTx(r.tx)
-      if (tx.kind === 'transfer') out.push({ tx, addedMs: r.added_ms })
+      if (tx.kind !== 'coinbase') out.push({ tx, addedMs: r.added_ms })
     }
     return out
   }
@@ -345,6 +384,7 @@ export class ChainStore {
       'chain_undo',
       'chain_txs',
       'chain_accounts',
+      'chain_escrows',
       'chain_mempool',
     ]) {
       out[t] = (this.#db.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n

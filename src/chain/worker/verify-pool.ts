@@ -8,8 +8,8 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { AbortError } from '../../core/errors.ts'
 import { signingPayloadOf } from '../codec.ts'
-import { markSignatureVerified, verifyTransferSignature } from '../tx.ts'
-import type { Transaction, TransferTx } from '../types.ts'
+import { markSignatureVerified, verifyTxSignature } from '../tx.ts'
+import type { SignedTx, Transaction } from '../types.ts'
 import type { VerifyRequest, VerifyResponse } from './verify-worker.ts'
 
 export interface VerifyPoolInit {
@@ -66,7 +66,7 @@ export class SignatureVerifyPool {
   ): Promise<number> {
     const { signal } = opts
     signal?.throwIfAborted()
-    const transfers = txs.filter((t): t is TransferTx => t.kind === 'transfer')
+    const transfers = txs.filter((t): t is SignedTx => t.kind !== 'coinbase')
     const shares = this.#slots.length + (opts.inline === true ? 1 : 0)
     const per = Math.ceil(transfers.length / shares)
     const jobs = this.#slots.map((slot, i) =>
@@ -74,8 +74,8 @@ export class SignatureVerifyPool {
     )
     let valid = 0
     if (opts.inline === true) {
-      // verifyTransferSignature records the valid ones itself.
-      for (const tx of transfers.slice(this.#slots.length * per)) if (verifyTransferSignature(tx)) valid++
+      // verifyTxSignature records the valid ones itself.
+      for (const tx of transfers.slice(this.#slots.length * per)) if (verifyTxSignature(tx)) valid++
     }
     const results = await Promise.all(jobs)
     results.forEach((ok, i) => {
@@ -89,7 +89,7 @@ export class SignatureVerifyPool {
     return valid
   }
 
-  #run(slot: Slot, batch: TransferTx[], signal?: AbortSignal): Promise<Uint8Array> {
+  #run(slot: Slot, batch: SignedTx[], signal?: AbortSignal): Promise<Uint8Array> {
     if (batch.length === 0) return Promise.resolve(new Uint8Array(0))
     const id = this.#nextId++
     const req: VerifyRequest = {

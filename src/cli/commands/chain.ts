@@ -14,6 +14,7 @@ import { InvalidInputError, KithError } from '../../core/errors.ts'
 import { resolvePassphrase } from '../../wallet/index.ts'
 import { printJson, type CliIo } from '../output.ts'
 import { connectToNode, type RemoteOptions } from '../remote.ts'
+import type { TxJson } from '../../api/chain-json.ts'
 import { StepBar } from '../progress.ts'
 import { DEFAULT_WALLET_NAME, walletsOf } from './wallet.ts'
 
@@ -93,11 +94,7 @@ export function registerChainCommands(program: Command, io: CliIo): void {
       if (o.json === true) return printJson(io, t)
       const where =
         t.status === 'confirmed' ? `block ${t.height} (${t.confirmations} confirmations)` : 'in the mempool'
-      const what =
-        t.tx.kind === 'transfer'
-          ? `${formatAmount(BigInt(t.tx.amount))} KITH ${t.tx.from ?? ''} -> ${t.tx.recipient}, fee ${formatAmount(BigInt(t.tx.fee))}, nonce ${t.tx.nonce}`
-          : `coinbase ${formatAmount(BigInt(t.tx.amount))} KITH -> ${t.tx.recipient}`
-      io.stdout(`${t.id}\n${t.status}  ${where}\n${what}\n${provenLine(t.proven)}`)
+      io.stdout(`${t.id}\n${t.status}  ${where}\n${describeTx(t.tx)}\n${provenLine(t.proven)}`)
     })
 
   remote('block', 'show a block by id or height')
@@ -108,9 +105,29 @@ export function registerChainCommands(program: Command, io: CliIo): void {
       io.stdout(
         `${b.id}\nheight   ${b.header.height}${b.main ? '' : ' (side chain)'}\ntime     ${new Date(b.header.timestampMs).toISOString()}\n` +
           `parent   ${b.header.parent ?? '-'}\nminer    ${b.header.miner}\ntxs      ${b.transactions.length}\n` +
-          b.transactions.map((t) => `  ${t.id} ${t.tx.kind} ${formatAmount(BigInt(t.tx.amount))}\n`).join(''),
+          b.transactions.map((t) => `  ${t.id} ${t.tx.kind} ${txAmount(t.tx)}\n`).join(''),
       )
     })
+}
+
+/** One line saying what a transaction does. */
+function describeTx(tx: TxJson): string {
+  switch (tx.kind) {
+    case 'transfer':
+      return `${formatAmount(BigInt(tx.amount))} KITH ${tx.from ?? ''} -> ${tx.recipient}, fee ${formatAmount(BigInt(tx.fee))}, nonce ${tx.nonce}`
+    case 'coinbase':
+      return `coinbase ${formatAmount(BigInt(tx.amount))} KITH -> ${tx.recipient}`
+    case 'escrow-open':
+      return `escrow-open ${formatAmount(BigInt(tx.amount))} KITH ${tx.from} -> ${tx.buyer}, deposits ${formatAmount(BigInt(tx.sellerDeposit))}/${formatAmount(BigInt(tx.buyerDeposit))}, fee ${formatAmount(BigInt(tx.fee))}`
+    case 'escrow-resolve':
+      return `escrow-resolve ${tx.escrow} by ${tx.from}: buyer gets ${tx.buyerShareBps / 100}%`
+    default:
+      return `${tx.kind} ${tx.escrow} by ${tx.from}, fee ${formatAmount(BigInt(tx.fee))}`
+  }
+}
+
+function txAmount(tx: TxJson): string {
+  return 'amount' in tx ? formatAmount(BigInt(tx.amount)) : ''
 }
 
 /** A light node's answers say where their proof came from. */

@@ -4,7 +4,7 @@ import type { ForkChoice } from '../../chain/forkchoice.ts'
 import type { Mempool } from '../../chain/mempool.ts'
 import type { ChainParams } from '../../chain/params.ts'
 import type { BlockInfo, ChainEvent, ImportResult, SubmitResult } from '../../chain/service/types.ts'
-import type { Block, BlockHeader, TransferTx } from '../../chain/types.ts'
+import type { Block, BlockHeader, SignedTx } from '../../chain/types.ts'
 import type { Misbehaviour } from '../peers/judge.ts'
 import type { KithNetwork } from '../network.ts'
 import type { RpcClientApi } from '../rpc/types.ts'
@@ -15,7 +15,7 @@ export interface RelayChain {
   readonly engine: ConsensusEngine
   readonly forkChoice: Pick<ForkChoice, 'has' | 'get' | 'headerContext'>
   readonly mempoolPool: Pick<Mempool, 'has' | 'get'>
-  submitTx(tx: TransferTx): SubmitResult
+  submitTx(tx: SignedTx): SubmitResult
   importBlock(block: Block): ImportResult
   block(idOrHeight: string): BlockInfo | null
   subscribe(listener: (e: ChainEvent) => void): () => void

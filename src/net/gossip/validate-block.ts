@@ -7,7 +7,7 @@
  */
 import { blockId, txId } from '../../chain/codec.ts'
 import { checkCompactTxRoot, rebuildCompact, type CompactBlock } from '../../chain/compact.ts'
-import type { Block, TransferTx } from '../../chain/types.ts'
+import type { Block, SignedTx } from '../../chain/types.ts'
 import { validateHeader } from '../../chain/validation.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -105,7 +105,7 @@ async function obtainCompactBlock(
   c: CompactBlock,
   ctx: BlockCheckContext,
 ): Promise<Block | null> {
-  const pool = (txid: string): TransferTx | undefined => ctx.chain.mempoolPool.get(txid)?.tx
+  const pool = (txid: string): SignedTx | undefined => ctx.chain.mempoolPool.get(txid)?.tx
   const first = rebuildCompact(c, pool)
   if (first.status === 'complete') {
     ctx.stats.blocksRebuiltFromMempool++
@@ -116,7 +116,7 @@ async function obtainCompactBlock(
     'txs',
     async () => await ctx.rpc.txs(peer, first.missing, ctx.signal),
   )
-  const got = new Map<string, TransferTx>()
+  const got = new Map<string, SignedTx>()
   for (const tx of fetched ?? []) got.set(txId(tx).toString(), tx)
   ctx.stats.txsFetched += got.size
   // A fetched transfer whose id was not asked for is never used: the lookup is by announced id.

@@ -22,8 +22,8 @@ export function validateGossipTx(data: Uint8Array, ctx: TxCheckContext): GossipO
   } catch (err) {
     return outcomeOfError(err, 'malformed-message')
   }
-  // [REJECT] the transaction is a transfer: coinbases only travel inside blocks (TX_KIND)
-  if (tx.kind !== 'transfer') return { verdict: 'reject', what: 'invalid-tx', code: 'TX_KIND' }
+  // [REJECT] the transaction is a signed kind (transfer or escrow): coinbases only travel inside blocks (TX_KIND)
+  if (tx.kind === 'coinbase') return { verdict: 'reject', what: 'invalid-tx', code: 'TX_KIND' }
   const id = txId(tx).toString()
   // [IGNORE] the transaction is not already in our mempool (MEMPOOL_DUPLICATE), checked before its signature
   if (ctx.chain.mempoolPool.has(id)) return { verdict: 'ignore', reason: 'MEMPOOL_DUPLICATE' }

@@ -17,7 +17,7 @@
 import type { Clock } from '../../core/clock.ts'
 import { withTimeout } from '../../core/abort.ts'
 import { addressFromPublicKey, parseAddress } from '../../chain/address.ts'
-import { decodeTransfer, encodeTx, txId } from '../../chain/codec.ts'
+import { decodeSignedTx, encodeTx, txId } from '../../chain/codec.ts'
 import type { LightChain } from '../../chain/light/light-chain.ts'
 import type {
   AccountInfo,
@@ -27,8 +27,8 @@ import type {
   SubmitResult,
   TxInfo,
 } from '../../chain/service/types.ts'
-import type { Address, TransferTx } from '../../chain/types.ts'
-import { validateTransfer } from '../../chain/validation.ts'
+import type { Address, SignedTx } from '../../chain/types.ts'
+import { validateSignedTx } from '../../chain/validation.ts'
 import { LIGHT_QUERY_TIMEOUT_MS, MAX_SENT_TXS } from './constants.ts'
 import type { LightClient } from './light-client.ts'
 
@@ -51,7 +51,7 @@ export interface LightChainApiInit {
 export type LightBlockInfo = BlockInfo & { readonly headerOnly: true }
 
 interface SentTx {
-  readonly tx: TransferTx
+  readonly tx: SignedTx
   readonly sender: Address
   readonly addedMs: number
 }
@@ -108,15 +108,15 @@ export class LightChainApi implements ChainApi {
   }
 
   async submitTxBytes(bytes: Uint8Array, signal?: AbortSignal): Promise<SubmitResult> {
-    return await this.submitTx(decodeTransfer(bytes), signal)
+    return await this.submitTx(decodeSignedTx(bytes), signal)
   }
 
   /**
    * Checks the stateless rules (throws TxValidationError with the rule's code), then publishes.
    * Nonce and balance are the miners' to check: a light node holds no state.
    */
-  async submitTx(tx: TransferTx, signal?: AbortSignal): Promise<SubmitResult> {
-    validateTransfer(tx, this.#c.chain.params)
+  async submitTx(tx: SignedTx, signal?: AbortSignal): Promise<SubmitResult> {
+    validateSignedTx(tx, this.#c.chain.params)
     const id = txId(tx).toString()
     await this.#c.publishTx(encodeTx(tx), signal)
     this.#sent.delete(id)
@@ -175,7 +175,7 @@ export class LightChainApi implements ChainApi {
     }
   }
 
-  mempool(): { id: string; tx: TransferTx; addedMs: number }[] {
+  mempool(): { id: string; tx: SignedTx; addedMs: number }[] {
     return []
   }
 }

@@ -6,7 +6,7 @@ import { getAccount, proveAccount } from '../../chain/state.ts'
 import type { ChainService } from '../../chain/service/chain-service.ts'
 import { proveTxInclusion } from '../../chain/txroot.ts'
 import type { TreeNode } from '../../chain/forkchoice.ts'
-import type { Address, Block, BlockHeader, TransferTx } from '../../chain/types.ts'
+import type { Address, Block, BlockHeader, SignedTx } from '../../chain/types.ts'
 import type { AccountProofResponse, RpcChainSource, StatusMessage, TxProofResponse } from './types.ts'
 
 export interface ChainSourceOptions {
@@ -33,11 +33,11 @@ export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {
     },
     headersAfter: (locator, max) => headersAfter(chain, locator, max),
     block: (id): Block | null => chain.store.getBlock(id),
-    tx: (id): TransferTx | null => {
+    tx: (id): SignedTx | null => {
       const pending = chain.mempoolPool.get(id)
       if (pending !== undefined) return pending.tx
       const info = chain.tx(id)
-      return info !== null && info.tx.kind === 'transfer' ? info.tx : null
+      return info !== null && info.tx.kind !== 'coinbase' ? info.tx : null
     },
     accountProof: (address: Address): AccountProofResponse => {
       // Head and state change together (synchronously), so they match here.

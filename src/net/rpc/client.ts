@@ -12,7 +12,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { lpStream } from '@libp2p/utils'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
-import type { Address, Block, BlockHeader, TransferTx } from '../../chain/types.ts'
+import type { Address, Block, BlockHeader, SignedTx } from '../../chain/types.ts'
 import type { Misbehaviour, PeerJudge } from '../peers/judge.ts'
 import {
   FRAME_OVERHEAD_BYTES,
@@ -96,8 +96,8 @@ export class RpcClient implements RpcClientApi {
     return out
   }
 
-  async txs(peer: string, ids: readonly string[], signal?: AbortSignal): Promise<TransferTx[]> {
-    const out: TransferTx[] = []
+  async txs(peer: string, ids: readonly string[], signal?: AbortSignal): Promise<SignedTx[]> {
+    const out: SignedTx[] = []
     for (let i = 0; i < ids.length; i += MAX_TXS_PER_REQUEST) {
       const chunk = ids.slice(i, i + MAX_TXS_PER_REQUEST)
       out.push(...(await this.#request(peer, 'txs', { ids: chunk }, signal)))

@@ -26,7 +26,7 @@ import {
   encodeTxInclusionProof,
 } from '../../chain/proofs.ts'
 import { decodeAccount, encodeAccount } from '../../chain/state.ts'
-import type { Address, Block, BlockHeader, TransferTx } from '../../chain/types.ts'
+import type { Address, Block, BlockHeader, SignedTx } from '../../chain/types.ts'
 import type { Misbehaviour } from '../peers/judge.ts'
 import {
   BLOCKS_TIMEOUT_MS,
@@ -95,7 +95,7 @@ export interface RpcResponses {
   status: StatusMessage
   headers: BlockHeader[]
   blocks: Block[]
-  txs: TransferTx[]
+  txs: SignedTx[]
   'account-proof': AccountProofResponse | null
   'tx-proof': TxProofResponse | null
 }
@@ -302,10 +302,10 @@ const txs: RpcSpec<'txs'> = {
       const b = bytes(v, MAX_TXS_RESPONSE_BYTES, 'txs response tx')
       return chainDecode('txs response tx', () => decodeTx(b))
     })
-    const transfers: TransferTx[] = []
+    const transfers: SignedTx[] = []
     for (const tx of out) {
-      // [REJECT] only transfers travel on their own; a coinbase comes with its block
-      if (tx.kind !== 'transfer')
+      // [REJECT] only signed kinds travel on their own; a coinbase comes with its block
+      if (tx.kind === 'coinbase')
         throw invalid('invalid-tx', 'TX_KIND', 'the peer sent a coinbase as a transaction')
       transfers.push(tx)
     }

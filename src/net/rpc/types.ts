@@ -5,7 +5,7 @@
  */
 import type { AccountProof } from '../../chain/state.ts'
 import type { TxInclusionProof } from '../../chain/txroot.ts'
-import type { Account, Address, Block, BlockHeader, Transaction, TransferTx } from '../../chain/types.ts'
+import type { Account, Address, Block, BlockHeader, Transaction, SignedTx } from '../../chain/types.ts'
 
 /** Status handshake: exchanged right after connect, and on demand. */
 export interface StatusMessage {
@@ -45,7 +45,7 @@ export interface RpcChainSource {
   headersAfter(locator: readonly string[], max: number): BlockHeader[]
   block(id: string): Block | null
   /** A transfer from the mempool or the main chain. */
-  tx(id: string): TransferTx | null
+  tx(id: string): SignedTx | null
   /** Proof of the account against the head's state root; null when not served (light node). */
   accountProof(address: Address): AccountProofResponse | null
   /** Inclusion proof of a main-chain transaction; null when unknown or not served. */
@@ -66,7 +66,7 @@ export interface RpcClientApi {
   /** The blocks the peer has, in request order; ids it lacks are left out. Each returned block's id is checked against the request. */
   blocks(peer: string, ids: readonly string[], signal?: AbortSignal): Promise<Block[]>
   /** The transfers the peer has, in request order; ids it lacks are left out; ids are checked. */
-  txs(peer: string, ids: readonly string[], signal?: AbortSignal): Promise<TransferTx[]>
+  txs(peer: string, ids: readonly string[], signal?: AbortSignal): Promise<SignedTx[]>
   /** Null when the peer does not serve proofs or does not know the account's block. Not verified here: the light client verifies. */
   accountProof(peer: string, address: Address, signal?: AbortSignal): Promise<AccountProofResponse | null>
   /** Null when the peer does not know the transaction as confirmed. Not verified here. */
