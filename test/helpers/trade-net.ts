@@ -255,7 +255,8 @@ export class TradeTestNet {
   }
 }
 
-async function startTradeNode(dataDir: string): Promise<KithNode> {
+/** A trade node on `dataDir` (a harness party's, or a child process's after a kill). */
+export async function startTradeNode(dataDir: string): Promise<KithNode> {
   const config = await loopbackConfig({
     dataDir,
     network: 'tradenet',

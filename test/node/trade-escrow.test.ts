@@ -2,12 +2,20 @@
  * Trades end to end on real nodes over the real ledger: a devnet of a seller's, a buyer's and an
  * arbiter's node (easy PoW, blocks mined by the harness one at a time on the node whose mempool
  * holds the step), every escrow path (release, refund, resolve, expiry), refusals by code, and
- * restarts of a party's node (stop + start on the same data dir) at each step of a trade.
+ * restarts of a party's node (stop + start on the same data dir) at each step of a trade, and
+ * the buyer's node SIGKILLed (a child process) right after it submitted its escrow-accept.
  */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
+import { tcpAddr } from '../helpers/nodes.ts'
 import type { TradeView } from '../../src/trade/service/index.ts'
 import { TRADE_NET_FEE, TradeTestNet } from '../helpers/trade-net.ts'
+
+const CHILD = fileURLToPath(new URL('./trade-kill-child.ts', import.meta.url))
 
 /** Windows short enough to run out in a few harness blocks. */
 const WINDOW_BLOCKS = 3
@@ -180,5 +188,40 @@ void describe('trades on the ledger, end to end', () => {
     await untilState('seller', id, 'expired')
     assert.equal(net.balance('buyer') - buyerBefore, e.buyerDeposit - FEE)
     assert.equal(net.balance('seller') - sellerBefore, e.amount + e.sellerDeposit)
+  })
+
+  void it("the buyer's node SIGKILLed after submitting its accept restarts with the trade in the same state", async () => {
+    const id = await takeOffer(20_000n)
+    await untilPending('seller', id, 'escrow-open')
+    await net.stopNode('buyer')
+    await net.mine('seller')
+    const child = spawn(
+      process.execPath,
+      [CHILD, net.party('buyer').dir, tcpAddr(net.node('seller')), tcpAddr(net.node('arbiter'))],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    try {
+      const lines = createInterface({ input: child.stdout })
+      const [line] = (await once(lines, 'line')) as [string]
+      assert.match(line, /^ready /)
+      // The child syncs the open, accepts it automatically and gossips the accept to the seller.
+      await net.until('the accept reached the seller', () =>
+        net
+          .node('seller')
+          .chain.mempool()
+          .some((m) => m.tx.kind === 'escrow-accept'),
+      )
+    } finally {
+      child.kill('SIGKILL')
+      await once(child, 'exit').catch(() => {})
+    }
+    await net.startNode('buyer')
+    const restarted = await net.trade('buyer').trade(id)
+    assert.equal(restarted.state, 'open')
+    assert.equal(restarted.pendingTx?.kind, 'escrow-accept')
+    await net.mine('seller')
+    const accepted = await untilState('buyer', id, 'accepted')
+    await net.untilAsync('the accept is confirmed', async () => (await view('buyer', id))?.pendingTx === null)
+    assert.equal(accepted.role, 'buyer')
   })
 })
