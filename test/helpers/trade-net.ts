@@ -181,24 +181,27 @@ export class TradeTestNet {
    * One block on `on`'s head with its mempool, imported there; resolves once every running node
    * has it as head. Returns the new height.
    */
+  /** One block on `on`'s head with its mempool, imported there only (it relays it); the new head id. */
+  mineBlock(on: string): string {
+    const chain = this.node(on).chain
+    const parent = chain.forkChoice.head.header
+    const tpl = buildBlockTemplate(chain.state, {
+      params: chain.params,
+      parent,
+      timestampMs: parent.timestampMs + INTERVAL_MS,
+      miner: testKey(9).address,
+      consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
+      candidates: chain.mempoolPool.select(chain.view()),
+    })
+    chain.importBlock({ ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! })
+    return chain.head().id
+  }
+
   async mine(on: string, blocks = 1): Promise<number> {
     let height = 0
     for (let k = 0; k < blocks; k++) {
-      const node = this.node(on)
-      const chain = node.chain
-      const parent = chain.forkChoice.head.header
-      const tpl = buildBlockTemplate(chain.state, {
-        params: chain.params,
-        parent,
-        timestampMs: parent.timestampMs + INTERVAL_MS,
-        miner: testKey(9).address,
-        consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
-        candidates: chain.mempoolPool.select(chain.view()),
-      })
-      const block = { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
-      chain.importBlock(block)
-      const id = chain.head().id
-      height = chain.head().height
+      const id = this.mineBlock(on)
+      height = this.node(on).chain.head().height
       await this.until(`every node at height ${height}`, () =>
         this.parties.every((p) => !p.running || p.node.chain.head().id === id),
       )
