@@ -227,6 +227,9 @@ async function writeNodeConfig(
     dht: { mode: 'server', allowPrivateAddresses: true },
     // Node 0 mines, paid to its own devnet wallet; the others hold funded wallets to send from.
     chain: { mine: index === 0, minerAddress: devnetWallets(index + 1)[index]!.address },
+    // Every node trades with its funded devnet wallet (passphrase given in its environment);
+    // any node can act as an arbiter: the README's walkthrough names node 2.
+    trade: { enabled: true, wallet: DEVNET_WALLET_NAME, account: 0 },
     // Every node shares 127.0.0.1: per-IP limits sized for the internet would refuse the devnet itself.
     connections: {
       maxInboundPerIp: Math.max(8, opts.nodes * 2),
@@ -237,7 +240,11 @@ async function writeNodeConfig(
 
 function spawnNode(index: number, dataDir: string, opts: Omit<DevnetOptions, 'signals' | 'json'>): Child {
   // KITH_* variables in our environment would override each node's config file.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KITH_')))
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KITH_'))),
+    // Unlocks the node's trade wallet (a devnet test key; its mnemonic is printed anyway).
+    KITH_WALLET_PASSPHRASE: DEVNET_WALLET_PASSPHRASE,
+  }
   // Own process group: a terminal Ctrl-C reaches only the devnet, which then stops each node once.
   const proc = spawn(process.execPath, [CLI_MAIN, 'start', '--data-dir', dataDir, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,26 +4,45 @@
  *   TradeService (src/trade/service) <- OfferRelay (offer/1 gossip, validated into the OrderBook)
  *                                    <- take server (/kith/<net>/trade-take/1.0.0) -> onTakeAccepted
  *                                    -> requestTake (taker's side), chainLedger (escrow txs)
- *                                    <- chat (when the chat layer is wired)
+ *                                    <-> chat: ChatService (trade-chat + trade-mailbox protocols)
+ *                                        over ChatStore (the node's SQLite), through chatPort()
  *
  * The trade account is one wallet account unlocked at start (config `trade.wallet`, passphrase
  * from KITH_WALLET_PASSPHRASE). Started after the chain is on the network, stopped before it.
  */
+import type { KeyObject } from 'node:crypto'
+import { addressFromPublicKey } from '../chain/address.ts'
+import { signBytes } from '../chain/keys.ts'
 import type { ChainService } from '../chain/service/chain-service.ts'
 import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { KithNetwork } from '../net/network.ts'
-import { OfferRelay, fromKithNetwork, registerTake, requestTake } from '../net/trade/index.ts'
+import { gossipTopic } from '../net/protocols.ts'
+import {
+  ChatService,
+  OFFER_REPUBLISH_INTERVAL_MS,
+  OFFER_TOPIC,
+  OfferRelay,
+  fromKithNetwork,
+  libp2pChatHost,
+  registerTake,
+  requestTake,
+} from '../net/trade/index.ts'
 import type { Database } from '../store/sqlite.ts'
+import { edSeedToX25519, type ChatBody, type ChatIdentity, type ChatMessage } from '../trade/chat/index.ts'
 import { OrderBook } from '../trade/offers/order-book.ts'
 import {
   chainLedger,
+  tradeIdOf,
   TradeService,
+  type ChatMessageView,
+  type TradeChatPort,
   type TradeEvent,
   type TradeNet,
   type TradeSigner,
 } from '../trade/service/index.ts'
+import { ChatStore } from '../trade/store/chat-store.ts'
 import { TradeStore } from '../trade/store/trade-store.ts'
 import { passphraseFromEnv, walletService, type UnlockedWallet } from '../wallet/index.ts'
 import type { KithConfig } from './config.ts'
@@ -85,11 +104,32 @@ export class NodeTrade {
       requestTake: (peer, take, signal) =>
         requestTake(network.host, network.network, peer, take, signal === undefined ? {} : { signal }),
     }
-    const service = new TradeService(
+    // The chat's directory asks the service, built just below, who may write in a trade.
+    let service: TradeService | null = null
+    const chatStore = new ChatStore(db)
+    const chat = new ChatService(
+      {},
+      {
+        network: network.network,
+        identity: chatIdentity(signer),
+        store: chatStore,
+        directory: {
+          parties: (trade) => {
+            const members = service?.chatParties(trade)
+            return members === undefined ? undefined : { members }
+          },
+        },
+        host: libp2pChatHost(network.host),
+        clock,
+        rng: this.#c.rng,
+        logger,
+      },
+    )
+    service = new TradeService(
       {
         ledger: chainLedger(chain),
         net,
-        chat: null,
+        chat: chatPort(chat, chatStore),
         store: new TradeStore(db),
         book,
         signer,
@@ -99,24 +139,27 @@ export class NodeTrade {
       },
       { walletName: wallet.name },
     )
-    this.#service = service
+    const svc = service
+    this.#service = svc
     relay.start()
     this.#stops.push(() => relay.stop())
     const unsubscribe = relay.subscribe((e) => {
-      if (e.type === 'offer:added' || e.type === 'offer:cancelled') service.onOfferGossip(e)
+      if (e.type === 'offer:added' || e.type === 'offer:cancelled' || e.type === 'offer:expired')
+        svc.onOfferGossip(e)
     })
     this.#stops.push(unsubscribe)
     const unregister = await registerTake(network.host, {
       context: {
         networkId: network.network,
         offer: (id) => book.get(id),
-        isOwnKey: (k) => service.isOwnKey(k),
+        isOwnKey: (k) => svc.isOwnKey(k),
         nowMs: () => clock.nowMs(),
-        reputationOf: (a) => service.reputationOf(a).score,
+        reputationOf: (a) => svc.reputationOf(a).score,
         balanceOf,
+        taken: (t) => svc.hasTrade(tradeIdOf(t)),
       },
       onAccepted: (a) => {
-        service.onTakeAccepted(a).catch((err: unknown) => {
+        svc.onTakeAccepted(a).catch((err: unknown) => {
           this.#log.warn({ err: errorMessage(err) }, 'accepted take could not be carried out')
         })
       },
@@ -125,9 +168,60 @@ export class NodeTrade {
       logger,
     })
     this.#stops.push(unregister)
-    await service.start()
-    this.#stops.push(() => service.stop())
+    await svc.start()
+    this.#stops.push(() => svc.stop())
+    // After the service, so the directory knows every stored trade when the first message comes.
+    await chat.start()
+    this.#stops.push(() => chat.stop())
+    this.#catchUp(chat)
+    this.#republishOnJoin(svc)
     this.#log.info({ address: signer.address, wallet: wallet.name }, 'trading')
+  }
+
+  /**
+   * Peers connected before the chat started (a restart reconnects during network start) fire no
+   * new peer:identify: fetch our mailbox from each now and retry the outbox once.
+   */
+  #catchUp(chat: ChatService): void {
+    const peers = this.#c.network.host.getPeers().map((p) => p.toString())
+    const run = async (): Promise<void> => {
+      for (const p of peers) await chat.fetchMailbox(p).catch(() => 0)
+      await chat.retryOutbox()
+    }
+    run().catch((err: unknown) => this.#log.debug({ err: errorMessage(err) }, 'chat catch-up failed'))
+  }
+
+  /**
+   * Our stored offers go out again when a peer joins the offer topic (the first one after a
+   * restart carries them to the network; GossipSub's seen cache drops repeats within its TTL)
+   * and every OFFER_REPUBLISH_INTERVAL_MS for peers that joined later.
+   */
+  #republishOnJoin(svc: TradeService): void {
+    const { network } = this.#c
+    const topic = gossipTopic(network.network, OFFER_TOPIC)
+    let queued = false
+    const republish = (): void => {
+      if (queued) return
+      queued = true
+      queueMicrotask(() => {
+        queued = false
+        svc.republishOwnOffers().catch((err: unknown) => {
+          this.#log.debug({ err: errorMessage(err) }, 'offer republish failed')
+        })
+      })
+    }
+    const pubsub = network.host.services.pubsub
+    const onChange = (
+      e: CustomEvent<{ subscriptions: Array<{ topic: string; subscribe: boolean }> }>,
+    ): void => {
+      if (e.detail.subscriptions.some((s) => s.topic === topic && s.subscribe)) republish()
+    }
+    pubsub.addEventListener('subscription-change', onChange)
+    this.#stops.push(() => pubsub.removeEventListener('subscription-change', onChange))
+    const timer = setInterval(republish, OFFER_REPUBLISH_INTERVAL_MS)
+    timer.unref()
+    this.#stops.push(() => clearInterval(timer))
+    if (network.topicPeers(OFFER_TOPIC) > 0) republish()
   }
 
   /** Reverse order; the wallet's seed is forgotten. */
@@ -162,5 +256,53 @@ export class NodeTrade {
       wallet,
       signer: { address: keys.address, publicKey: keys.publicKeyRaw, privateKey: keys.privateKey },
     }
+  }
+}
+
+/** The trade account's chat identity: its ed25519 key signs, its X25519 twin unwraps. */
+function chatIdentity(signer: TradeSigner): ChatIdentity {
+  const key: KeyObject = signer.privateKey
+  const jwk = key.export({ format: 'jwk' })
+  const seed = new Uint8Array(Buffer.from(jwk.d ?? '', 'base64url'))
+  const x25519Private = edSeedToX25519(seed)
+  seed.fill(0)
+  return { publicKey: signer.publicKey, x25519Private, sign: (m) => signBytes(key, m) }
+}
+
+function bodyText(body: ChatBody): string {
+  return 'text' in body ? body.text : `[attachment ${body.name} ${body.attachment} ${body.size} bytes]`
+}
+
+function messageView(m: ChatMessage, mine: boolean): ChatMessageView {
+  return {
+    id: m.id,
+    trade: m.trade,
+    seq: m.seq,
+    from: addressFromPublicKey(m.senderKey),
+    sentMs: m.sentMs,
+    body: bodyText(m.body),
+    mine,
+  }
+}
+
+/**
+ * The service's chat port on the ChatService: the recipients come from the same directory the
+ * service answers (seller, buyer, the arbiter once disputed), so the port ignores its argument's
+ * peers beyond what the directory already holds.
+ */
+function chatPort(chat: ChatService, store: ChatStore): TradeChatPort {
+  return {
+    send: async (trade, body, _recipients, signal) => {
+      const res = await chat.send(trade, { text: body }, signal)
+      const stored = store.message(res.id)
+      if (stored === undefined) throw new Error(`chat message ${res.id} was not stored`)
+      return messageView(stored, true)
+    },
+    messages: (trade, limit) => store.messages(trade, limit).map((m) => messageView(m, m.outgoing)),
+    subscribe: (listener) => {
+      const fn = (e: Event): void => listener(messageView((e as CustomEvent<ChatMessage>).detail, false))
+      chat.addEventListener('chat:message', fn)
+      return () => chat.removeEventListener('chat:message', fn)
+    },
   }
 }

@@ -15,6 +15,11 @@ export const OFFER_RATE_LIMIT: BucketParams = { capacity: 50, refillPerSecond: 2
 export const MAX_OFFER_RATE_PEERS = 1_024
 /** How often the relay drops expired offers from the book. */
 export const OFFER_EXPIRE_INTERVAL_MS = 30_000
+/**
+ * How often a node publishes its own live offers again, for peers that joined the topic since:
+ * well past GossipSub's seen-cache TTL (2 min), so each round is a fresh message.
+ */
+export const OFFER_REPUBLISH_INTERVAL_MS = 10 * 60_000
 /** (peer, reason) pairs logged once; oldest forgotten. */
 export const MAX_OFFER_LOGGED_REASONS = 1_024
 

@@ -110,6 +110,8 @@ function checkCancel(cancel: OfferCancel, ctx: OfferCheckContext): OfferOutcome 
 export type OfferRelayEvent =
   | { readonly type: 'offer:added'; readonly id: string; readonly peer: string }
   | { readonly type: 'offer:cancelled'; readonly id: string; readonly peer: string }
+  /** Dropped from the book at its expiry time (ours or a peer's). */
+  | { readonly type: 'offer:expired'; readonly id: string }
   | {
       readonly type: 'offer:refused'
       readonly verdict: 'ignore' | 'reject'
@@ -155,7 +157,9 @@ export class OfferRelay {
   readonly #logged = new Set<string>()
   readonly #stats: OfferRelayStats = { offersAdded: 0, cancels: 0, published: 0, ignored: 0, rejected: 0 }
   #leave: (() => void) | null = null
-  #timer: ReturnType<typeof setInterval> | null = null
+  #timer: ReturnType<typeof setTimeout> | null = null
+  /** The earliest expiry in the book as far as this relay knows (Infinity: none). */
+  #nextExpiryMs = Number.POSITIVE_INFINITY
 
   constructor(components: OfferRelayComponents, init: OfferRelayInit) {
     this.#c = components
@@ -171,13 +175,13 @@ export class OfferRelay {
   start(): void {
     if (this.#leave !== null) return
     this.#leave = this.#c.gossip.subscribe(OFFER_TOPIC, (m) => this.#validate(m))
-    this.#timer = setInterval(() => this.#c.book.expire(this.#c.clock.nowMs()), this.#init.expireIntervalMs)
-    this.#timer.unref()
+    this.#recomputeExpiry()
   }
 
   stop(): void {
-    if (this.#timer !== null) clearInterval(this.#timer)
+    if (this.#timer !== null) clearTimeout(this.#timer)
     this.#timer = null
+    this.#nextExpiryMs = Number.POSITIVE_INFINITY
     this.#leave?.()
     this.#leave = null
   }
@@ -201,6 +205,7 @@ export class OfferRelay {
       makerBalance: this.#c.balanceOf(makerAddress(offer)),
     })
     this.#c.book.add(offer, nowMs)
+    this.#noteExpiry(offer.expiresMs)
     this.#stats.published++
     return await this.#c.gossip.publish(OFFER_TOPIC, encodeOffer(offer))
   }
@@ -223,8 +228,11 @@ export class OfferRelay {
       allow: (peer) => this.#limiter.allow(peer, 'offer', this.#c.clock.monotonicMs()),
     })
     if (outcome.verdict === 'accept') {
-      if (outcome.type === 'offer') this.#stats.offersAdded++
-      else this.#stats.cancels++
+      if (outcome.type === 'offer') {
+        this.#stats.offersAdded++
+        const o = this.#c.book.get(outcome.id)
+        if (o !== undefined) this.#noteExpiry(o.expiresMs)
+      } else this.#stats.cancels++
       this.#emit({
         type: outcome.type === 'offer' ? 'offer:added' : 'offer:cancelled',
         id: outcome.id,
@@ -246,6 +254,41 @@ export class OfferRelay {
       ...(outcome.id !== undefined ? { id: outcome.id } : {}),
     })
     return outcome.verdict
+  }
+
+  /**
+   * The sweep runs at the book's next expiry (so `offer:expired` fires when an offer expires),
+   * and at least every expireIntervalMs.
+   */
+  #noteExpiry(expiresMs: number): void {
+    if (this.#leave === null || expiresMs >= this.#nextExpiryMs) return
+    this.#nextExpiryMs = expiresMs
+    this.#arm()
+  }
+
+  #arm(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    const waitMs = Math.min(
+      Math.max(0, this.#nextExpiryMs - this.#c.clock.nowMs()),
+      this.#init.expireIntervalMs,
+    )
+    this.#timer = setTimeout(() => this.#sweep(), waitMs)
+    this.#timer.unref()
+  }
+
+  #sweep(): void {
+    this.#timer = null
+    if (this.#leave === null) return
+    for (const id of this.#c.book.expire(this.#c.clock.nowMs())) this.#emit({ type: 'offer:expired', id })
+    this.#recomputeExpiry()
+  }
+
+  /** O(book) once per sweep: the next expiry after the ones just removed. */
+  #recomputeExpiry(): void {
+    let next = Number.POSITIVE_INFINITY
+    for (const { offer } of this.#c.book.query({})) if (offer.expiresMs < next) next = offer.expiresMs
+    this.#nextExpiryMs = next
+    this.#arm()
   }
 
   #logOnce(peer: string, verdict: string, code: string): void {

@@ -392,6 +392,13 @@ export class ChatService extends EventTarget {
       // [REJECT] the deposit's recipient is one of the envelope's recipients
       if (!env.recipients.some((r) => equalBytes(r.key, recipient)))
         throw chatReject('CHAT_NOT_RECIPIENT', 'the envelope is not encrypted to that recipient')
+      // Deposited with the recipient itself (a sender that knows no peer id for it, e.g. an
+      // arbiter writing to the parties): a delivery, stored by the receive rules and receipted.
+      if (equalBytes(recipient, this.#c.identity.publicKey)) {
+        this.receive(m.envelope)
+        void this.#sendReceipt(env.trade, env.senderKey, chatMessageId(m.envelope))
+        return { stored: 'stored' }
+      }
       return { stored: store.deposit(recipient, chatMessageId(m.envelope), m.envelope, nowMs, this.#limits) }
     }
     const proof = decodeProof(value)

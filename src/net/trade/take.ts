@@ -53,6 +53,8 @@ export interface TakeHandlerContext {
   readonly nowMs: () => number
   readonly reputationOf: (address: Address) => number | undefined
   readonly balanceOf: (address: Address) => bigint | undefined
+  /** True when this exact take (its trade id) already opened a trade here: a replay. */
+  readonly taken?: (take: TakeRequest) => boolean
 }
 
 export interface TakeDecision {
@@ -90,6 +92,9 @@ export function takeHandler(ctx: TakeHandlerContext): {
         if (!(err instanceof TakeValidationError)) throw err
         return refused(err.code, err.message, err.verdict === 'reject' ? err.code : undefined)
       }
+      // [IGNORE] the take has not opened a trade here already (TAKE_REPLAYED): a signed take
+      // replayed within MAX_TAKE_AGE_MS would otherwise be answered "accepted" a second time
+      if (ctx.taken?.(take) === true) return refused('TAKE_REPLAYED', 'this take already opened a trade')
       return {
         reply: { accepted: true, offerId: take.offerId, amount: take.amount },
         accepted: { offer, take },

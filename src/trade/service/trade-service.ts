@@ -113,6 +113,9 @@ export class TradeService implements TradeApi {
   readonly #log: Logger
   readonly #trades = new Map<string, TradeRecord>()
   readonly #repCache = new Map<string, Reputation>()
+  /** Arbiter: trade id -> chat members of a disputed escrow naming us (bounded by MAX_ACTIVE_TRADES). */
+  readonly #arbitrated = new Map<string, { key: Uint8Array; peerId?: string }[]>()
+  readonly #arbitratedEscrow = new Map<string, string>()
   #repHeight = -1
   #unsubscribe: Array<() => void> = []
   #work: Promise<void> = Promise.resolve()
@@ -141,6 +144,7 @@ export class TradeService implements TradeApi {
       this.#log.warn({ id, err: errorMessage(err) }, 'bad trade row'),
     ))
       this.#trades.set(r.id, r)
+    this.#restoreOwnOffers()
     this.#unsubscribe.push(this.#c.ledger.subscribe((e) => this.#onChain(e)))
     if (this.#c.chat !== null) this.#unsubscribe.push(this.#c.chat.subscribe((m) => this.#onChat(m)))
     this.#schedule()
@@ -220,8 +224,45 @@ export class TradeService implements TradeApi {
       throw err
     }
     const id = offerId(offer)
+    this.#c.store.putOwnOffer(id, offer)
     this.#c.emit({ type: 'offer:added', id, mine: true, atMs: nowMs })
     return this.#offerView(id, offer)
+  }
+
+  /** Our stored offers back in the book after a restart (published again by republishOwnOffers). */
+  #restoreOwnOffers(): void {
+    const nowMs = this.#c.clock.nowMs()
+    for (const { id, offer } of this.#c.store.ownOffers()) {
+      if (offer.expiresMs <= nowMs) {
+        this.#c.store.removeOwnOffer(id)
+        continue
+      }
+      const r = this.#c.book.add(offer, nowMs)
+      if (r.status === 'refused') this.#log.warn({ id, reason: r.reason }, 'stored offer not restored')
+    }
+  }
+
+  /**
+   * Publishes every live offer of ours again (a restart, or peers that joined the topic since);
+   * expired ones are forgotten. Returns how many were published.
+   */
+  async republishOwnOffers(): Promise<number> {
+    const nowMs = this.#c.clock.nowMs()
+    let n = 0
+    for (const { id, offer } of this.#c.store.ownOffers()) {
+      if (offer.expiresMs <= nowMs) {
+        this.#c.store.removeOwnOffer(id)
+        continue
+      }
+      try {
+        await this.#c.net.publishOffer(offer)
+        n++
+      } catch (err) {
+        // The maker's balance no longer covers it, for one: it stays stored until it expires.
+        this.#log.info({ id, err: errorMessage(err) }, 'own offer not republished')
+      }
+    }
+    return n
   }
 
   async cancelOffer(id: string): Promise<void> {
@@ -238,14 +279,23 @@ export class TradeService implements TradeApi {
       this.#c.signer.privateKey,
     )
     await this.#c.net.publishCancel(cancel)
+    this.#c.store.removeOwnOffer(id)
     this.#c.emit({ type: 'offer:removed', id, reason: 'cancelled', atMs: nowMs })
   }
 
-  /** An offer admitted from gossip, or withdrawn by its maker (called by the node's wiring). */
-  onOfferGossip(e: { type: 'offer:added' | 'offer:cancelled'; id: string }): void {
+  /**
+   * An offer admitted from gossip, withdrawn by its maker, or expired from the book (called by
+   * the node's wiring).
+   */
+  onOfferGossip(e: { type: 'offer:added' | 'offer:cancelled' | 'offer:expired'; id: string }): void {
     const atMs = this.#c.clock.nowMs()
     if (e.type === 'offer:added') this.#c.emit({ type: 'offer:added', id: e.id, mine: false, atMs })
-    else this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'cancelled', atMs })
+    else if (e.type === 'offer:cancelled')
+      this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'cancelled', atMs })
+    else {
+      this.#c.store.removeOwnOffer(e.id)
+      this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'expired', atMs })
+    }
   }
 
   /** Reputation of an address from terminal escrows on chain (cached per head height). */
@@ -349,6 +399,11 @@ export class TradeService implements TradeApi {
     if (r.role === 'seller') await this.#open(r)
   }
 
+  /** Whether this node has a record of trade `id` (the take server refuses a replayed take). */
+  hasTrade(id: string): boolean {
+    return this.#trades.has(id)
+  }
+
   /** Whether a maker key is our trade account (the take server answers only for our offers). */
   isOwnKey(key: Uint8Array): boolean {
     return equalBytes(key, this.#c.signer.publicKey)
@@ -446,6 +501,7 @@ export class TradeService implements TradeApi {
       if (r.escrowId === null) await this.#findEscrow(r)
       if (r.escrowId !== null) await this.#follow(r)
     }
+    await this.#observeArbitrated()
     this.#c.store.prune(MAX_STORED_TRADES)
   }
 
@@ -595,7 +651,10 @@ export class TradeService implements TradeApi {
   async chat(id: string): Promise<ChatMessageView[]> {
     const chat = this.#chatPort()
     const r = this.#record(id)
-    const tradeId = r?.id ?? tradeIdFromEscrow(await this.#observed(id))
+    const tradeId =
+      r?.id ??
+      (this.#arbitrated.has(id) ? id : this.#arbitratedByEscrow(id)) ??
+      tradeIdFromEscrow(await this.#observed(id))
     return chat.messages(tradeId, MAX_CHAT_READ)
   }
 
@@ -608,25 +667,77 @@ export class TradeService implements TradeApi {
         `a message is 1..${MAX_CHAT_BODY_BYTES} bytes, got ${size}`,
       )
     const r = this.#record(id)
-    if (r === undefined)
+    const tradeId = r?.id ?? (this.#arbitrated.has(id) ? id : this.#arbitratedByEscrow(id))
+    if (tradeId === undefined)
       throw new TradeNotFoundError('TRADE_NOT_FOUND', `no trade ${id} on this node`, { id })
-    const e = r.escrowId === null ? null : await this.#c.ledger.escrow(r.escrowId)
-    const recipients: { key: Uint8Array; peerId: string }[] = []
-    const sellerSide = r.role === 'seller'
-    const otherKey = sellerSide ? r.buyerKey : r.sellerKey
-    const otherPeer = sellerSide ? r.buyerPeerId : r.sellerPeerId
-    if (otherKey === null || otherPeer === null)
+    if (r !== undefined && r.escrowId !== null) await this.#refreshState(r)
+    const me = this.#c.signer.publicKey
+    const members = this.chatParties(tradeId) ?? []
+    if (!members.some((m) => equalBytes(m.key, me)))
       throw new TradeInputError('TRADE_CHAT_NOT_PARTY', 'this node is not a party of the trade')
-    recipients.push({ key: otherKey, peerId: otherPeer })
-    // The arbiter reads along once a dispute opens.
-    if (
-      e !== null &&
-      (e.state === 'disputed' || e.state === 'resolved') &&
-      r.arbiterKey !== null &&
-      r.arbiterPeerId !== null
-    )
-      recipients.push({ key: r.arbiterKey, peerId: r.arbiterPeerId })
-    return await chat.send(r.id, body, recipients, signal)
+    const recipients = members
+      .filter((m) => !equalBytes(m.key, me))
+      .map((m) => ({ key: m.key, peerId: m.peerId ?? '' }))
+    return await chat.send(tradeId, body, recipients, signal)
+  }
+
+  /**
+   * Who may write in a trade's chat (the chat layer's TradeDirectory): seller and buyer, plus
+   * the arbiter once the escrow is disputed (or resolved). undefined: a trade this node does
+   * not take part in. Synchronous: it reads the escrow state the last reconciliation saw.
+   */
+  chatParties(trade: string): { key: Uint8Array; peerId?: string }[] | undefined {
+    const r = this.#trades.get(trade)
+    if (r === undefined) return this.#arbitrated.get(trade)
+    const out: { key: Uint8Array; peerId?: string }[] = []
+    const add = (key: Uint8Array | null, peerId: string | null): void => {
+      if (key !== null) out.push(peerId === null ? { key } : { key, peerId })
+    }
+    add(r.sellerKey, r.sellerPeerId)
+    add(r.buyerKey, r.buyerPeerId)
+    if (r.lastState === 'disputed' || r.lastState === 'resolved') add(r.arbiterKey, r.arbiterPeerId)
+    return out
+  }
+
+  /** Reads the escrow state now (a send right after a dispute must already include the arbiter). */
+  async #refreshState(r: TradeRecord): Promise<void> {
+    const e = await Promise.resolve(this.#c.ledger.escrow(r.escrowId!)).catch(() => null)
+    if (e !== null && e.state !== r.lastState && (e.state === 'disputed' || e.state === 'resolved')) {
+      r.lastState = e.state
+      this.#save(r)
+    }
+  }
+
+  #arbitratedByEscrow(escrowId: string): string | undefined {
+    return this.#arbitratedEscrow.get(escrowId)
+  }
+
+  /**
+   * Arbiter: disputed escrows naming us, so the parties' chat reaches us. The parties' keys come
+   * from the ledger (the signers of the escrow's open and accept transactions).
+   */
+  async #observeArbitrated(): Promise<void> {
+    const ledger = this.#c.ledger
+    if (ledger.partyKeys === undefined) return
+    const me = this.#c.signer.address
+    for (const e of await this.#c.ledger.escrowsOf(me)) {
+      if (e.arbiter !== me || (e.state !== 'disputed' && e.state !== 'resolved')) continue
+      const trade = tradeIdFromEscrow(e)
+      if (this.#trades.has(trade) || this.#arbitrated.has(trade)) continue
+      const keys = await ledger.partyKeys(e)
+      if (keys === null) continue
+      if (this.#arbitrated.size >= MAX_ACTIVE_TRADES) {
+        const oldest = this.#arbitrated.keys().next().value!
+        this.#arbitrated.delete(oldest)
+        for (const [k, v] of this.#arbitratedEscrow) if (v === oldest) this.#arbitratedEscrow.delete(k)
+      }
+      this.#arbitrated.set(trade, [
+        { key: keys.seller },
+        { key: keys.buyer },
+        { key: this.#c.signer.publicKey },
+      ])
+      this.#arbitratedEscrow.set(e.id, trade)
+    }
   }
 
   #chatPort(): TradeChatPort {

@@ -95,6 +95,11 @@ export interface TradeLedger {
   /** 'confirmed' on the main chain, 'pending' in the mempool, else 'unknown'. */
   txStatus(id: string): 'confirmed' | 'pending' | 'unknown' | Promise<'confirmed' | 'pending' | 'unknown'>
   subscribe(listener: (e: ChainEvent) => void): () => void
+  /**
+   * The ed25519 keys of an escrow's seller and buyer (the signers of its open and accept
+   * transactions), so an arbiter can admit their chat; null when not known (yet).
+   */
+  partyKeys?(escrow: EscrowView): Promise<{ seller: Uint8Array; buyer: Uint8Array } | null>
 }
 
 /** What the service needs from the network (src/node/trade.ts wires src/net/trade). */

@@ -148,6 +148,16 @@ export class ChatStore {
       )
   }
 
+  /** One stored message by id. */
+  message(id: string): StoredChatMessage | undefined {
+    const row = this.#db.db
+      .prepare(
+        'SELECT id, trade, sender, seq, sent_ms, stored_ms, outgoing, body FROM trade_chat WHERE id = ?',
+      )
+      .get(id) as MessageRow | undefined
+    return row === undefined ? undefined : fromRow(row)
+  }
+
   /** A trade's messages in (sentMs, seq) order, at most `limit`. */
   messages(trade: string, limit = 1_000): StoredChatMessage[] {
     const rows = this.#db.db
@@ -156,16 +166,7 @@ export class ChatStore {
          WHERE trade = ? ORDER BY sent_ms, seq LIMIT ?`,
       )
       .all(trade, limit) as unknown as MessageRow[]
-    return rows.map((r) => ({
-      id: r.id,
-      trade: r.trade,
-      seq: r.seq,
-      senderKey: new Uint8Array(Buffer.from(r.sender, 'hex')),
-      sentMs: r.sent_ms,
-      storedMs: r.stored_ms,
-      outgoing: r.outgoing === 1,
-      body: decodeBody(new Uint8Array(r.body)),
-    }))
+    return rows.map(fromRow)
   }
 
   // ---- outbox ------------------------------------------------------------------------------------
@@ -273,5 +274,18 @@ export class ChatStore {
             .prepare('SELECT count(*) AS n FROM trade_mailbox WHERE recipient = ?')
             .get(keyHex(recipient))
     return (row as { n: number }).n
+  }
+}
+
+function fromRow(r: MessageRow): StoredChatMessage {
+  return {
+    id: r.id,
+    trade: r.trade,
+    seq: r.seq,
+    senderKey: new Uint8Array(Buffer.from(r.sender, 'hex')),
+    sentMs: r.sent_ms,
+    storedMs: r.stored_ms,
+    outgoing: r.outgoing === 1,
+    body: decodeBody(new Uint8Array(r.body)),
   }
 }

@@ -1,12 +1,15 @@
 /**
  * Trade records in the node's SQLite database (table `trades`). One row per trade, written on
  * every change inside one statement, so a node killed at any step restarts with the record it
- * had; the escrow on chain stays the truth and the service re-reads it at start.
+ * had; the escrow on chain stays the truth and the service re-reads it at start. Table
+ * `trade_own_offers` keeps the offers this node made until they expire or are cancelled, so a
+ * restart puts them back in the book and republishes them.
  */
 import type { StatementSync } from 'node:sqlite'
 import type { Database } from '../../store/sqlite.ts'
 import { decodeOffer, decodeTake, encodeOffer, encodeTake } from '../offers/codec.ts'
 import type { Address } from '../../chain/types.ts'
+import type { Offer } from '../offers/types.ts'
 import type { EscrowActionKind, EscrowState, TradePhase, TradeRecord, TradeRole } from '../service/types.ts'
 
 const SCHEMA = `
@@ -18,6 +21,11 @@ CREATE TABLE IF NOT EXISTS trades (
   record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS trades_escrow ON trades (escrow_id);
+CREATE TABLE IF NOT EXISTS trade_own_offers (
+  id TEXT PRIMARY KEY,
+  expires_ms INTEGER NOT NULL,
+  offer BLOB NOT NULL
+);
 `
 
 interface RecordJson {
@@ -149,6 +157,35 @@ export class TradeStore {
     const n = (this.#count.get() as { n: number }).n
     if (n <= max) return 0
     return Number(this.#prune.run(n - max).changes)
+  }
+
+  /** An offer this node made (live until it expires or is cancelled). */
+  putOwnOffer(id: string, offer: Offer): void {
+    this.#db.db
+      .prepare(
+        'INSERT INTO trade_own_offers (id, expires_ms, offer) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING',
+      )
+      .run(id, offer.expiresMs, encodeOffer(offer))
+  }
+
+  removeOwnOffer(id: string): boolean {
+    return Number(this.#db.db.prepare('DELETE FROM trade_own_offers WHERE id = ?').run(id).changes) > 0
+  }
+
+  /** Our stored offers, earliest expiry first; a row that no longer decodes is dropped. */
+  ownOffers(): Array<{ id: string; offer: Offer }> {
+    const rows = this.#db.db
+      .prepare('SELECT id, offer FROM trade_own_offers ORDER BY expires_ms, id')
+      .all() as unknown as Array<{ id: string; offer: Uint8Array }>
+    const out: Array<{ id: string; offer: Offer }> = []
+    for (const r of rows) {
+      try {
+        out.push({ id: r.id, offer: decodeOffer(new Uint8Array(r.offer)) })
+      } catch {
+        this.removeOwnOffer(r.id)
+      }
+    }
+    return out
   }
 
   get database(): Database {
