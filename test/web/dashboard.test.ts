@@ -117,9 +117,7 @@ void describe(
       const top = Number(
         await page.getAttribute('[data-testid=latest-blocks] tbody tr:first-child', 'data-height'),
       )
-      await page.waitForFunction(
-        `Number(document.querySelector('[data-testid=latest-blocks] tbody tr')?.getAttribute('data-height')) > ${top}`,
-      )
+      await page.waitForSelector(`[data-testid=latest-blocks] tbody tr[data-height="${top + 1}"]`)
       await shot(page, 'explorer')
       // The search box takes a height to its block page.
       await page.fill('#search input', String(top))
@@ -146,9 +144,7 @@ void describe(
       await wallet.waitForSelector('[data-testid=send-status]:has-text("in block")')
       await shot(wallet, 'wallet')
 
-      await watcher.waitForFunction(
-        `document.querySelector('[data-testid=balance]')?.getAttribute('data-units') === '${before + SENT_UNITS}'`,
-      )
+      await watcher.waitForSelector(`[data-testid=balance][data-units="${before + SENT_UNITS}"]`)
       await watcher.waitForSelector('[data-testid=history] tbody tr')
       await shot(watcher, 'address')
 
