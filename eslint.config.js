@@ -18,7 +18,17 @@ const restrict = (
 })
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'stubs/**', '.kith/**', 'web/vendor/**', 'coverage/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'stubs/**',
+      '.kith/**',
+      'web/vendor/**',
+      'web/dist/**',
+      'test-output/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -46,3 +46,12 @@ export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
 /** Longest line the client's event-stream parser buffers before giving up on the stream. */
 export const MAX_SSE_LINE_BYTES = 64 * 1024
+
+/** Largest dashboard file served (the bundle is ~100 KiB); guards against serving a mistaken build. Overflow: 500 DASHBOARD_ASSET_TOO_LARGE. */
+export const MAX_DASHBOARD_ASSET_BYTES = 4 * 1024 * 1024
+
+/** Longest recipient address accepted by the wallet send route; a kith1… address is about 60 characters. */
+export const MAX_ADDRESS_CHARS_IN_BODY = 128
+
+/** Bound on POST /wallets/:name/send: scrypt unlock (N = 2^17, ~0.5 s on a loaded core), signing, submit. */
+export const WALLET_SEND_TIMEOUT_MS = 30_000

@@ -33,6 +33,8 @@ import { chainHandlers } from './chain-handlers.ts'
 import { contentHandlers } from './content-handlers.ts'
 import { tradeHandlers } from './trade-handlers.ts'
 import { registerContentHttp } from './content-http.ts'
+import { registerDashboard } from './static.ts'
+import { registerWalletHttp } from './wallet-http.ts'
 
 export interface ApiServerOptions {
   node: KithNodeApi
@@ -45,6 +47,10 @@ export interface ApiServerOptions {
   logger: Logger
   /** Override a route's handler bound (tests; an operator with a slow network). @default the route's timeoutMs */
   routeTimeoutsMs?: Partial<Record<RouteId, number>>
+  /** The node's data dir, for the dashboard's wallet routes (wallet-http.ts). @default null (no wallets) */
+  dataDir?: string | null
+  /** Folder of the built dashboard served at `/`. @default static.ts DASHBOARD_DIST_DIR */
+  dashboardDir?: string
 }
 
 export interface ApiServer {
@@ -142,6 +148,13 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   }
 
   registerContentHttp(app, { node: options.node, token: options.token, logger: log })
+  registerWalletHttp(app, {
+    node: options.node,
+    token: options.token,
+    dataDir: options.dataDir ?? null,
+    logger: log,
+  })
+  registerDashboard(app, options.dashboardDir == null ? {} : { dir: options.dashboardDir })
 
   return {
     get url() {

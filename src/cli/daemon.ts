@@ -100,7 +100,14 @@ async function startAll(dataDir: string, node: KithNode, logger: Logger): Promis
         'the API accepts mutating requests without a token on a non-loopback address',
       )
     }
-    api = createApiServer({ node, host: node.config.api.host, port: node.config.api.port, token, logger })
+    api = createApiServer({
+      node,
+      host: node.config.api.host,
+      port: node.config.api.port,
+      token,
+      logger,
+      dataDir,
+    })
     await api.start()
     await writeApiEndpoint(dataDir, { url: api.url, pid: process.pid })
     return { node, api }

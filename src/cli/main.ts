@@ -19,6 +19,7 @@ import { registerChainCommands } from './commands/chain.ts'
 import { registerContentCommands } from './commands/content.ts'
 import { registerWalletCommands } from './commands/wallet.ts'
 import { registerTradeCommands } from './commands/trade.ts'
+import { registerOpenCommand } from './commands/open.ts'
 import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
 import {
   connectCommand,
@@ -197,6 +198,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   registerChainCommands(program, io)
   registerContentCommands(program, io)
   registerTradeCommands(program, io)
+  registerOpenCommand(program, io)
 
   program
     .command('devnet')

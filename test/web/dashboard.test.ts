@@ -1,0 +1,205 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a real
+ * 3-node devnet: every page loads and renders, coins sent from node 1's wallet page show up in
+ * node 2's explorer, a file uploaded on node 0's page is fetched by CID on node 2's page, a block
+ * arrives live on the explorer, and a mutating page without the token shows the API's error
+ * code. Screenshots of every page go to test-output/screenshots/ (git-ignored).
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { readApiToken } from '../../src/node/datadir.ts'
+import {
+  DEVNET_TCP_PORT_OFFSET,
+  DEVNET_WALLET_PASSPHRASE,
+  startDevnet,
+  type Devnet,
+} from '../../src/lab/devnet.ts'
+import { dashboardUrl } from '../../src/cli/commands/open.ts'
+import { freePortRange } from '../cli/helpers.ts'
+import { CHROMIUM_ARGS, SKIP_NO_CHROMIUM, buildDashboard, findChromium, screenshotDir } from './helpers.ts'
+
+/** Longest wait for one thing on a page: two devnet block intervals (10 s each) and then some. */
+const WAIT_MS = 45_000
+const SENT_UNITS = 150_000_000n // 1.5 KITH
+
+const chromiumPath = findChromium()
+
+void describe(
+  'web dashboard on a 3-node devnet',
+  { skip: chromiumPath == null ? SKIP_NO_CHROMIUM : false },
+  () => {
+    let devnet: Devnet
+    let baseDir: string
+    let browser: Browser
+    let shots: string
+    const urls: string[] = []
+    const jsErrors = new WeakMap<Page, string[]>()
+
+    before(async () => {
+      buildDashboard()
+      shots = await screenshotDir()
+      baseDir = await mkdtemp(join(tmpdir(), 'kith-web-'))
+      const basePort = await freePortRange(3, DEVNET_TCP_PORT_OFFSET)
+      const io = { env: {}, stdout: () => {}, stderr: () => {} }
+      devnet = await startDevnet({
+        nodes: 3,
+        baseDir,
+        basePort,
+        network: 'devnet',
+        logLevel: 'warn',
+        io,
+        forwardLogs: false,
+      })
+      for (const n of devnet.nodes) urls.push(dashboardUrl(n.api!, await readApiToken(n.dataDir)))
+      browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS })
+    })
+
+    after(async () => {
+      await browser?.close()
+      if (devnet != null) assert.equal(await devnet.stop(), true)
+      if (baseDir != null) await rm(baseDir, { recursive: true, force: true })
+    })
+
+    /** A tab on node i's dashboard, opened through the `kith open` URL (token in the fragment). */
+    async function open(i: number, route: string): Promise<Page> {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+      page.setDefaultTimeout(WAIT_MS)
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(String(e)))
+      page.on('console', (m) => {
+        // A non-2xx API answer is logged by the browser as a failed load; the page shows it itself.
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text())
+      })
+      await page.goto(urls[i]!)
+      await page.waitForSelector('kith-status-page[data-ready]')
+      // The fragment's token moved into sessionStorage and out of the address bar.
+      assert.equal(page.url().includes('token='), false)
+      await go(page, route)
+      jsErrors.set(page, errors)
+      return page
+    }
+
+    /** Close tabs, asserting each page threw nothing and the browser refused nothing (CSP) meanwhile. */
+    async function close(...pages: Page[]): Promise<void> {
+      for (const page of pages) {
+        assert.deepEqual(jsErrors.get(page), [], `errors on ${page.url()}`)
+        await page.close()
+      }
+    }
+
+    async function go(page: Page, route: string): Promise<void> {
+      // A string, not a function: this file is type-checked without the DOM library.
+      await page.evaluate(`location.hash = ${JSON.stringify(route)}`)
+      const tag = `kith-${route.replace(/^#\//, '').split('/')[0]}-page`
+      await page.waitForSelector(`${tag}[data-ready]`)
+    }
+
+    const shot = (page: Page, name: string) =>
+      page.screenshot({ path: `${shots}${name}.png`, fullPage: true })
+
+    void it('shows the node status with its peer id, network and sync', async () => {
+      const page = await open(0, '#/status')
+      assert.equal(await page.textContent('[data-testid=peer-id]'), devnet.nodes[0]!.peerId)
+      assert.match((await page.textContent('[data-testid=network]')) ?? '', /devnet/)
+      await page.waitForSelector('[data-testid=sync-bar]')
+      await page.waitForSelector('#live[data-connected=true]')
+      await shot(page, 'status')
+      await close(page)
+    })
+
+    void it('follows a block arriving live on the explorer', async () => {
+      const page = await open(0, '#/explorer')
+      await page.waitForSelector('[data-testid=latest-blocks] tbody tr')
+      const top = Number(
+        await page.getAttribute('[data-testid=latest-blocks] tbody tr:first-child', 'data-height'),
+      )
+      await page.waitForSelector(`[data-testid=latest-blocks] tbody tr[data-height="${top + 1}"]`)
+      await shot(page, 'explorer')
+      // The search box takes a height to its block page.
+      await page.fill('#search input', String(top))
+      await page.press('#search input', 'Enter')
+      await page.waitForSelector(`kith-block-page[data-ready] [data-testid=block-height]:text-is("${top}")`)
+      await shot(page, 'block')
+      await close(page)
+    })
+
+    void it('sends coins from one wallet page and the balance changes on another node’s explorer', async () => {
+      const to = devnet.nodes[2]!.address
+      const watcher = await open(2, `#/address/${to}`)
+      const before = BigInt((await watcher.getAttribute('[data-testid=balance]', 'data-units'))!)
+
+      const wallet = await open(1, '#/wallet')
+      await wallet.waitForSelector('[data-testid=wallet-balance-value]')
+      await wallet.waitForSelector('[data-testid=receive-qr]')
+      assert.equal(await wallet.textContent('[data-testid=receive-address]'), devnet.nodes[1]!.address)
+      await wallet.fill('[data-testid=send-form] input[name=to]', to)
+      await wallet.fill('[data-testid=send-form] input[name=amount]', '1.5')
+      await wallet.fill('[data-testid=send-form] input[name=passphrase]', DEVNET_WALLET_PASSPHRASE)
+      await wallet.click('[data-testid=send-button]')
+      await wallet.waitForSelector('[data-testid=send-status]')
+      await wallet.waitForSelector('[data-testid=send-status]:has-text("in block")')
+      await shot(wallet, 'wallet')
+
+      await watcher.waitForSelector(`[data-testid=balance][data-units="${before + SENT_UNITS}"]`)
+      await watcher.waitForSelector('[data-testid=history] tbody tr')
+      await shot(watcher, 'address')
+
+      // The transaction page of the transfer, from the wallet's link.
+      await wallet.click('[data-testid=send-result] a')
+      await wallet.waitForSelector('kith-tx-page[data-ready] [data-testid=tx-status]:text-is("confirmed")')
+      await shot(wallet, 'transaction')
+      await close(watcher, wallet)
+    })
+
+    void it('uploads a file on one node and fetches it by CID on another', async () => {
+      const text = `hello from the kith dashboard test ${process.pid}\n`
+      const up = await open(0, '#/content')
+      await up.setInputFiles('[data-testid=upload-input]', {
+        name: 'hello.txt',
+        mimeType: 'text/plain',
+        buffer: Buffer.from(text),
+      })
+      const cid = (await (await up.waitForSelector('[data-testid=upload-cid]')).textContent())!
+      await up.waitForSelector('[data-testid=preview-text]')
+      await shot(up, 'content-upload')
+
+      const down = await open(2, '#/content')
+      await down.fill('[data-testid=fetch-input]', cid)
+      await down.click('[data-testid=fetch-form] button')
+      assert.equal(await (await down.waitForSelector('[data-testid=fetched-cid]')).textContent(), cid)
+      assert.equal(await (await down.waitForSelector('[data-testid=preview-text]')).textContent(), text)
+      await down.waitForSelector(`[data-testid=pins-table] a:text-is("${cid}")`)
+      await shot(down, 'content-fetch')
+      await close(up, down)
+    })
+
+    void it('lists peers, trades and metrics', async () => {
+      const page = await open(0, '#/peers')
+      await page.waitForSelector('[data-testid=peer-count]:text-is("2")')
+      await page.waitForSelector('[data-testid=peer-graph]')
+      await shot(page, 'peers')
+      await go(page, '#/trades')
+      // Trading is off on a devnet node: the page shows the API's answer, code included.
+      await page.waitForSelector(
+        '[data-testid=trade-account] [data-testid=error][data-code], [data-testid=trade-account] dl',
+      )
+      await shot(page, 'trades')
+      await go(page, '#/metrics')
+      await page.waitForSelector('[data-testid=metrics-table] tbody tr')
+      await shot(page, 'metrics')
+      await close(page)
+    })
+
+    void it('without the token a mutating page shows AUTH_REQUIRED', async () => {
+      const page = await browser.newPage()
+      page.setDefaultTimeout(WAIT_MS)
+      await page.goto(`${devnet.nodes[1]!.api!}/#/wallet`)
+      await page.waitForSelector('kith-wallet-page [data-testid=error][data-code=AUTH_REQUIRED]')
+      await page.close()
+    })
+  },
+)

@@ -1,0 +1,348 @@
+/**
+ * Explorer: latest blocks and the live mempool; a block page, a transaction page and an address
+ * page. Everything is read from this node's own ledger API (a light node answers with proofs).
+ */
+import { ApiFailure, get } from '../api.ts'
+import { fill, h, kv, link, table, type Child } from '../dom.ts'
+import { ago, kith, short, time } from '../format.ts'
+import { Page } from '../page.ts'
+import type { Account, Block, ChainInfo, Mempool, TxInfo } from '../types.ts'
+
+/** Blocks in the "latest" list. */
+const LATEST_BLOCKS = 20
+/** Mempool rows shown (the count above says how many there are in all). */
+const MAX_MEMPOOL_ROWS = 50
+/** Blocks back from the head the address page scans for history (the API has no address index). */
+const MAX_HISTORY_BLOCKS = 100
+
+type TxJson = TxInfo['tx']
+
+function txParties(tx: TxJson): Child[] {
+  if (tx.kind === 'coinbase')
+    return [
+      h('span', { class: 'muted' }, 'coinbase → '),
+      link(`#/address/${tx.recipient}`, short(tx.recipient)),
+    ]
+  return [
+    link(`#/address/${tx.from ?? ''}`, short(tx.from ?? '?')),
+    ' → ',
+    link(`#/address/${tx.recipient}`, short(tx.recipient)),
+  ]
+}
+
+function blockRow(b: Block): HTMLTableRowElement {
+  return h(
+    'tr',
+    { 'data-height': b.header.height, 'data-id': b.id },
+    h('td', {}, link(`#/block/${b.header.height}`, String(b.header.height))),
+    h('td', {}, link(`#/block/${b.id}`, short(b.id))),
+    h('td', { title: time(b.header.timestampMs) }, ago(b.header.timestampMs)),
+    h('td', {}, String(b.transactions.length)),
+    h('td', {}, link(`#/address/${b.header.miner}`, short(b.header.miner))),
+  )
+}
+
+export class ExplorerPage extends Page {
+  #blocks = h('tbody', {})
+  #mempool = h('div', {})
+  #head = h('div', {})
+  #mempoolQueued = false
+
+  protected async render(): Promise<void> {
+    this.replaceChildren(
+      h('h1', {}, 'Explorer'),
+      this.#head,
+      h(
+        'div',
+        { class: 'grid' },
+        this.section(
+          'Latest blocks',
+          h(
+            'table',
+            { 'data-testid': 'latest-blocks' },
+            h(
+              'thead',
+              {},
+              h('tr', {}, ...['height', 'id', 'time', 'txs', 'miner'].map((c) => h('th', {}, c))),
+            ),
+            this.#blocks,
+          ),
+        ),
+        this.section('Mempool', this.#mempool, 'mempool'),
+      ),
+    )
+    const info = await get<ChainInfo>('/chain')
+    this.#drawHead(info)
+    const top = info.head.height
+    const heights = Array.from({ length: Math.min(LATEST_BLOCKS, top + 1) }, (_, i) => top - i)
+    const blocks = await Promise.all(heights.map((n) => get<Block>(`/blocks/${n}`)))
+    fill(this.#blocks, ...blocks.map(blockRow))
+    await this.#refreshMempool()
+    this.listen((e) => {
+      if (e.type === 'chain:head') void this.#onHead(e.id)
+      if (e.type === 'chain:head' || e.type === 'tx:accepted' || e.type === 'tx:removed') this.#queueMempool()
+    })
+  }
+
+  #drawHead(info: ChainInfo): void {
+    fill(
+      this.#head,
+      h(
+        'p',
+        { class: 'muted', 'data-testid': 'chain-head' },
+        `${info.networkName} (${info.engine}) · height `,
+        h('strong', { 'data-testid': 'head-height' }, String(info.head.height)),
+        ` · head ${short(info.head.id)} · min fee ${kith(info.minFee)} KITH · ${info.mining ? 'mining' : 'not mining'}`,
+      ),
+    )
+  }
+
+  async #onHead(id: string): Promise<void> {
+    const [b, info] = await Promise.all([get<Block>(`/blocks/${id}`), get<ChainInfo>('/chain')])
+    if (!this.alive) return
+    this.#drawHead(info)
+    for (const row of [...this.#blocks.rows]) if (Number(row.dataset.height) >= b.header.height) row.remove()
+    const row = blockRow(b)
+    row.classList.add('flash')
+    this.#blocks.prepend(row)
+    while (this.#blocks.rows.length > LATEST_BLOCKS) this.#blocks.rows[this.#blocks.rows.length - 1]!.remove()
+  }
+
+  /** Coalesce bursts of tx events into one mempool read per animation frame. */
+  #queueMempool(): void {
+    if (this.#mempoolQueued) return
+    this.#mempoolQueued = true
+    requestAnimationFrame(() => {
+      this.#mempoolQueued = false
+      void this.#refreshMempool()
+    })
+  }
+
+  async #refreshMempool(): Promise<void> {
+    const m = await get<Mempool>('/mempool')
+    if (!this.alive) return
+    fill(
+      this.#mempool,
+      h(
+        'p',
+        { class: 'muted' },
+        h('span', { 'data-testid': 'mempool-size' }, String(m.size)),
+        ` transactions, ${m.bytes} bytes`,
+      ),
+      m.size === 0
+        ? h('p', { class: 'muted' }, 'empty')
+        : table(
+            ['tx', 'from → to', 'amount', 'fee'],
+            m.txs
+              .slice(0, MAX_MEMPOOL_ROWS)
+              .map((t) => [
+                link(`#/tx/${t.id}`, short(t.id)),
+                txParties(t.tx),
+                kith(t.tx.amount),
+                kith(t.tx.fee),
+              ]),
+            'mempool-txs',
+          ),
+    )
+  }
+}
+
+export class BlockPage extends Page {
+  protected async render(): Promise<void> {
+    const idOrHeight = this.params[0] ?? ''
+    const b = await get<Block>(`/blocks/${encodeURIComponent(idOrHeight)}`)
+    const hd = b.header
+    const c = hd.consensus
+    const confirmations = h('span', { 'data-testid': 'block-confirmations' }, String(b.confirmations))
+    this.replaceChildren(
+      h('h1', {}, `Block ${hd.height}`, b.main ? '' : ' (side chain)'),
+      h(
+        'p',
+        {},
+        hd.height > 0 ? link(`#/block/${hd.height - 1}`, '← previous', '') : '',
+        ' ',
+        link(`#/block/${hd.height + 1}`, 'next →', ''),
+      ),
+      h(
+        'div',
+        { class: 'card', 'data-testid': 'block' },
+        kv([
+          ['id', h('span', { class: 'mono', 'data-testid': 'block-id' }, b.id)],
+          ['height', h('span', { 'data-testid': 'block-height' }, String(hd.height))],
+          ['time', time(hd.timestampMs)],
+          ['confirmations', confirmations],
+          ['parent', hd.parent == null ? 'none (genesis)' : link(`#/block/${hd.parent}`, hd.parent)],
+          ['miner', link(`#/address/${hd.miner}`, hd.miner)],
+          ['tx root', h('span', { class: 'mono' }, hd.txRoot)],
+          ['state root', h('span', { class: 'mono' }, hd.stateRoot)],
+          [
+            'consensus',
+            c.engine === 'pow' ? `proof of work, bits ${c.bits}, nonce ${c.nonce}` : `authority ${c.signer}`,
+          ],
+          ['header only', b.headerOnly === true ? 'yes (light node)' : 'no'],
+        ]),
+      ),
+      h('h2', {}, `${b.transactions.length} transactions`),
+      table(
+        ['tx', 'kind', 'from → to', 'amount', 'fee'],
+        b.transactions.map((t) => [
+          link(`#/tx/${t.id}`, short(t.id)),
+          t.tx.kind,
+          txParties(t.tx),
+          kith(t.tx.amount),
+          t.tx.kind === 'transfer' ? kith(t.tx.fee) : '-',
+        ]),
+        'block-txs',
+      ),
+    )
+    this.listen((e) => {
+      if (e.type !== 'chain:head') return
+      void get<Block>(`/blocks/${b.id}`).then((nb) => (confirmations.textContent = String(nb.confirmations)))
+    })
+  }
+}
+
+export class TxPage extends Page {
+  #body = h('div', { class: 'card', 'data-testid': 'tx' })
+
+  protected async render(): Promise<void> {
+    const id = this.params[0] ?? ''
+    this.replaceChildren(h('h1', {}, 'Transaction'), this.#body)
+    await this.#draw(id)
+    this.listen((e) => {
+      if (e.type === 'chain:head' || e.type === 'tx:removed') void this.#draw(id)
+    })
+  }
+
+  async #draw(id: string): Promise<void> {
+    const t = await get<TxInfo>(`/txs/${encodeURIComponent(id)}`)
+    if (!this.alive) return
+    const tx = t.tx
+    fill(
+      this.#body,
+      kv([
+        ['id', h('span', { class: 'mono', 'data-testid': 'tx-id' }, t.id)],
+        [
+          'status',
+          h('span', { 'data-testid': 'tx-status', class: t.status === 'confirmed' ? 'ok' : '' }, t.status),
+        ],
+        ['confirmations', h('span', { 'data-testid': 'tx-confirmations' }, String(t.confirmations))],
+        [
+          'block',
+          t.blockId == null
+            ? 'not yet'
+            : [link(`#/block/${t.blockId}`, `${t.height} (${short(t.blockId)})`), ` position ${t.index}`],
+        ],
+        ['kind', tx.kind],
+        ['from', tx.kind === 'transfer' ? link(`#/address/${tx.from ?? ''}`, tx.from ?? '?') : 'coinbase'],
+        ['to', link(`#/address/${tx.recipient}`, tx.recipient)],
+        ['amount', `${kith(tx.amount)} KITH`],
+        ['fee', tx.kind === 'transfer' ? `${kith(tx.fee)} KITH` : '-'],
+        ['nonce', tx.kind === 'transfer' ? String(tx.nonce) : '-'],
+        ['memo', tx.kind === 'transfer' && tx.memo != null ? h('span', { class: 'mono' }, tx.memo) : '-'],
+        [
+          'proof',
+          t.proven == null
+            ? 'answered by this node'
+            : `proven against block ${t.proven.height} by ${short(t.proven.peer)}`,
+        ],
+      ]),
+    )
+  }
+}
+
+export class AddressPage extends Page {
+  #account = h('div', { class: 'card', 'data-testid': 'account' })
+  #history = h('div', {})
+  /** Main-chain blocks by height already read; cleared on a reorg. Bounded by MAX_HISTORY_BLOCKS * 2. */
+  #cache = new Map<number, Block>()
+
+  protected async render(): Promise<void> {
+    const address = this.params[0] ?? ''
+    this.replaceChildren(
+      h('h1', {}, 'Address'),
+      this.#account,
+      h('h2', {}, `History (last ${MAX_HISTORY_BLOCKS} blocks and the mempool)`),
+      this.#history,
+    )
+    await Promise.all([this.#drawAccount(address), this.#drawHistory(address)])
+    this.listen((e) => {
+      if (e.type === 'chain:reorg') this.#cache.clear()
+      if (e.type === 'chain:head' || e.type === 'tx:accepted') {
+        void this.#drawAccount(address)
+        void this.#drawHistory(address)
+      }
+    })
+  }
+
+  async #drawAccount(address: string): Promise<void> {
+    const a = await get<Account>(`/accounts/${encodeURIComponent(address)}`)
+    if (!this.alive) return
+    fill(
+      this.#account,
+      kv([
+        ['address', h('span', { class: 'mono', 'data-testid': 'address' }, a.address)],
+        [
+          'balance',
+          h('strong', { 'data-testid': 'balance', 'data-units': a.balance }, `${kith(a.balance)} KITH`),
+        ],
+        ['nonce', String(a.nonce)],
+        ['pending', h('span', { 'data-testid': 'pending' }, String(a.pending))],
+        [
+          'proof',
+          a.proven == null
+            ? 'answered by this node'
+            : `proven against block ${a.proven.height} by ${short(a.proven.peer)}`,
+        ],
+      ]),
+    )
+  }
+
+  async #block(height: number): Promise<Block | null> {
+    const cached = this.#cache.get(height)
+    if (cached != null) return cached
+    try {
+      const b = await get<Block>(`/blocks/${height}`)
+      if (this.#cache.size >= MAX_HISTORY_BLOCKS * 2) this.#cache.clear()
+      this.#cache.set(height, b)
+      return b
+    } catch (err) {
+      if (err instanceof ApiFailure && err.status === 404) return null
+      throw err
+    }
+  }
+
+  async #drawHistory(address: string): Promise<void> {
+    const info = await get<ChainInfo>('/chain')
+    const top = info.head.height
+    const heights = Array.from({ length: Math.min(MAX_HISTORY_BLOCKS, top + 1) }, (_, i) => top - i)
+    const [blocks, mempool] = await Promise.all([
+      Promise.all(heights.map((n) => this.#block(n))),
+      get<Mempool>('/mempool'),
+    ])
+    if (!this.alive) return
+    const mine = (tx: TxJson): boolean =>
+      tx.recipient === address || (tx.kind === 'transfer' && tx.from === address)
+    const rows: (Child | Child[])[][] = []
+    for (const t of mempool.txs)
+      if (mine(t.tx))
+        rows.push([link(`#/tx/${t.id}`, short(t.id)), 'pending', txParties(t.tx), kith(t.tx.amount)])
+    for (const b of blocks) {
+      if (b == null) continue
+      for (const t of b.transactions)
+        if (mine(t.tx))
+          rows.push([
+            link(`#/tx/${t.id}`, short(t.id)),
+            link(`#/block/${b.id}`, String(b.header.height)),
+            txParties(t.tx),
+            kith(t.tx.amount),
+          ])
+    }
+    fill(
+      this.#history,
+      rows.length === 0
+        ? h('p', { class: 'muted' }, 'no transactions in this range')
+        : table(['tx', 'block', 'from → to', 'amount'], rows, 'history'),
+    )
+  }
+}
