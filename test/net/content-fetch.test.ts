@@ -240,4 +240,43 @@ describe('content over the network', () => {
     assert.equal(total.blocks, total.fetchedBlocks + stored, 'stored blocks were read, not fetched again')
     assert.ok(total.fetchedBlocks < total.blocks)
   })
+  it('a path inside a folder counts only the target as fetched: never more than its own bytes', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const work = await tempDir('kith-content-path-')
+    dirs.push(work)
+    await mkdir(join(work, 'site', 'deep'), { recursive: true })
+    await writeFile(join(work, 'site', 'deep', 'file.bin'), bytesFor('path-target', 200_000))
+    await writeFile(join(work, 'site', 'other.txt'), 'x'.repeat(5000))
+    const { cid } = await contentOf(s).addPath(join(work, 'site'))
+    await connected(f, s)
+    const got = await contentOf(f).fetch(`${cid}/deep/file.bin`)
+    // nothing was local: every byte of the target came over the network, and "already here"
+    // (bytes - fetchedBytes) is zero, not the size of the directories above it, negated
+    assert.equal(got.fetchedBytes, got.bytes)
+    assert.equal(got.fetchedBlocks, got.blocks)
+  })
+  it('ls, stat, cat and raw blocks of content the node lacks come from the network, unpinned', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const work = await tempDir('kith-content-read-')
+    dirs.push(work)
+    await mkdir(join(work, 'site', 'sub'), { recursive: true })
+    await writeFile(join(work, 'site', 'index.html'), '<h1>remote</h1>')
+    await writeFile(join(work, 'site', 'sub', 'data.bin'), bytesFor('remote-read', 1_500_000))
+    const { cid } = await contentOf(s).addPath(join(work, 'site'))
+    await connected(f, s)
+    const reader = contentOf(f)
+    const names = (await reader.ls(cid)).map((e) => e.name).sort()
+    assert.deepEqual(names, ['index.html', 'sub'])
+    assert.equal((await reader.stat(`${cid}/sub/data.bin`)).size, 1_500_000)
+    const chunks: Uint8Array[] = []
+    for await (const c of reader.cat(`${cid}/sub/data.bin`)) chunks.push(c)
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(bytesFor('remote-read', 1_500_000)))
+    assert.ok((await reader.block(cid)).byteLength > 0)
+    assert.deepEqual(reader.pins(), [], 'reads pin nothing')
+    // a CID nobody has still ends, with NO_PROVIDERS
+    const nobody = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+    await assert.rejects(reader.stat(nobody), { code: 'NO_PROVIDERS' })
+  })
 })
