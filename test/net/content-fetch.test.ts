@@ -35,6 +35,10 @@ async function connected(a: KithNode, b: KithNode): Promise<void> {
   await until('identify both ways', () => kad(a, b) && kad(b, a), { nodes: [a, b] })
 }
 
+const dhtTableSize = (n: KithNode): number =>
+  (n as unknown as { network: { host: { services: { dht: { routingTable: { size: number } } } } } }).network
+    .host.services.dht.routingTable.size
+
 async function announced(node: KithNode, cid: string): Promise<void> {
   await until(
     `provider record for ${cid}`,
@@ -90,6 +94,8 @@ describe('content over the network', () => {
     const c = await startNode(cfg())
     nodes.push(c)
     await connected(c, b)
+    // the DHT adds B to C's routing table a moment after identify; until then C cannot ask it
+    await until("B in C's DHT routing table", () => dhtTableSize(c) > 0, { nodes: [b, c] })
     // DHT maintenance may have dialled A already; hang up so the fetch has to find A itself.
     if (c.peers().some((p) => p.peerId === a.peerId)) await c.disconnect(a.peerId)
     assert.equal(
@@ -239,6 +245,30 @@ describe('content over the network', () => {
     const total = await contentOf(f).fetch(cid)
     assert.equal(total.blocks, total.fetchedBlocks + stored, 'stored blocks were read, not fetched again')
     assert.ok(total.fetchedBlocks < total.blocks)
+  })
+  it('a read retried at once after an aborted read of the same block gets the block', async () => {
+    // The resume stall's mechanism, without its timing: a want made while bitswap still held the
+    // aborted want's cancelled entry joined that entry and was never sent to any peer.
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const { cid } = await contentOf(s).addStream(once(bytesFor('retry', 4096)))
+    await connected(f, s)
+    const aborted = new AbortController()
+    aborted.abort()
+    await assert.rejects(contentOf(f).block(cid, aborted.signal))
+    assert.ok((await contentOf(f).block(cid)).byteLength > 0)
+  })
+  it('aborting one of two reads of the same block leaves the other to complete', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const { cid } = await contentOf(s).addStream(once(bytesFor('shared-want', 4096)))
+    await connected(f, s)
+    const leaving = new AbortController()
+    const staying = contentOf(f).block(cid)
+    const left = contentOf(f).block(cid, leaving.signal)
+    leaving.abort()
+    await assert.rejects(left)
+    assert.ok((await staying).byteLength > 0)
   })
   it('a path inside a folder counts only the target as fetched: never more than its own bytes', async () => {
     const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])

@@ -389,6 +389,9 @@ class DagFetch {
   readonly #startMs: number
   #lastBlockMs: number
   #gotNetworkBlock = false
+  /** The root was already stored when the fetch began: someone (we) has the content, so a
+   * fetch that gets nothing more stalls; it never fails for want of providers. */
+  #rootLocal = false
   #providersFound = 0
   #progress: FetchProgress
 
@@ -416,7 +419,8 @@ class DagFetch {
     const lookupMs = this.#options.lookupTimeoutMs ?? PROVIDER_LOOKUP_TIMEOUT_MS
     const stallMs = this.#options.stallTimeoutMs ?? FETCH_STALL_TIMEOUT_MS
     const watchdog = setInterval(() => this.#watch(root, lookupMs, stallMs), Math.min(250, lookupMs / 4))
-    const discovery = this.#c.blocks.has(root) ? Promise.resolve() : this.#discover(root, lookupMs)
+    this.#rootLocal = this.#c.blocks.has(root)
+    const discovery = this.#rootLocal ? Promise.resolve() : this.#discover(root, lookupMs)
     const host = this.#c.host()
     const onDisconnect = (evt: CustomEvent<PeerId>): void => {
       const peer = this.#serving.get(evt.detail.toString())
@@ -454,7 +458,10 @@ class DagFetch {
   #watch(root: CID, lookupMs: number, stallMs: number): void {
     const idleMs = this.#c.clock.monotonicMs() - this.#lastBlockMs
     const seconds = (ms: number): string => (ms / 1000).toFixed(1)
-    if (!this.#gotNetworkBlock && this.#progress.blocks === 0 && idleMs >= lookupMs) {
+    // Before the first block, the wait is for providers. With the root stored, the walk may
+    // first wait for the presence probe (which has its own timeout): that is no reason to say
+    // nobody has the content.
+    if (!this.#gotNetworkBlock && this.#progress.blocks === 0 && !this.#rootLocal && idleMs >= lookupMs) {
       this.#ctl.abort(
         this.#providersFound === 0
           ? new ContentError(
@@ -492,7 +499,12 @@ class DagFetch {
       signal: this.#signal,
       lookupTimeoutMs: lookupMs,
       onFound: () => this.#providersFound++,
-      onDialled: (id) => this.#addServing(id),
+      // a provider just connected has the lookup timeout from now to send its first block: the
+      // DHT walk and the dial must not use up its time ("none sent a block in N s")
+      onDialled: (id) => {
+        this.#addServing(id)
+        this.#lastBlockMs = this.#c.clock.monotonicMs()
+      },
     })
   }
 
