@@ -238,6 +238,7 @@ describe('content over HTTP and the CLI', () => {
     const out = join(work, 'got-site')
     const get = await run('get', folderCid, '-o', out)
     assert.equal(get.code, 0, get.err)
+    assert.match(get.err, /looking for providers/, 'get says what it waits for before the first block')
     assert.equal(await readFile(join(out, 'readme.txt'), 'utf8'), text)
     const again = await run('get', folderCid, '-o', out)
     assert.notEqual(again.code, 0)

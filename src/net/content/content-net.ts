@@ -134,8 +134,10 @@ export class ContentNet implements ContentNetwork {
       const cid = receivedBlockCid(block.prefix, block.data)
       if (cid == null) continue
       if (this.#recentWants.has(mhKey(cid.multihash.code, cid.multihash.digest))) continue
-      // Not reported to the judge yet: with it, blocks still in flight when a fetch is aborted
-      // disconnected the serving peer and the resumed fetch stalled (content-fetch test).
+      // The judge scores it with every other protocol's offences and disconnects past its
+      // threshold. Blocks still in flight after an aborted fetch are not junk: their CIDs were
+      // noted when wanted (the resume stall was a bitswap want-list bug, see bitswap.ts).
+      this.#c.judge.penalise(peer, 'unsolicited', 'BITSWAP_UNWANTED_BLOCK')
       const verdict = this.scores.recordBadBlock(peer, this.#c.clock.nowMs())
       this.#log.warn({ peer, cid: cid.toString() }, 'peer sent a block we did not ask for; discarded')
       if (verdict.action === 'disconnect') {
@@ -642,6 +644,8 @@ class DagFetch {
       )
       .slice(0, MAX_PRESENCE_PROBES)
     const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(PRESENCE_PROBE_TIMEOUT_MS)])
+    // a peer answers a want-have of a small block with the block itself: it was asked for
+    this.#net.noteWant(target)
     await Promise.allSettled(
       peers.map(async (peer) => {
         const answer = await wantList.wantSessionPresence(target, peer, { signal })
