@@ -2,8 +2,11 @@
  * Byte-streaming content endpoints on the API server:
  * - `POST /api/v1/content`: streaming upload of one file (octet-stream body, `?profile=`), auth;
  *   the node imports (and so hashes) every byte itself, then pins and announces the root.
- * - `GET /ipfs/<cid>[/path]`: a read-only gateway over local blocks: files with a content type
- *   and range requests, directory listings, and the trustless-gateway formats
+ * - `GET /api/v1/content/cat/<cid>[/path]`: the bytes of one file (`kith cat`); a directory is
+ *   NOT_A_FILE.
+ * - `GET /ipfs/<cid>[/path]`: a read-only gateway (blocks missing locally are fetched from the
+ *   network): files with a content type and range requests, a directory's index.html or its
+ *   listing (a directory URL without the trailing slash is a 301 to it), and the trustless-gateway formats
  *   (`?format=raw` / `Accept: application/vnd.ipld.raw`, `?format=car` / `application/vnd.ipld.car`).
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -12,7 +15,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KithError, InvalidInputError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { KithNodeApi } from '../node/types.ts'
-import type { ContentApi } from '../node/types-content.ts'
+import type { ContentApi, ContentStat } from '../node/types-content.ts'
+import { ContentError } from '../content/errors.ts'
 import { API_PREFIX } from './constants.ts'
 import { MAX_GATEWAY_LISTING_ENTRIES, MAX_UPLOAD_BYTES } from './content-constants.ts'
 import { contentOf } from './content-handlers.ts'
@@ -180,10 +184,52 @@ async function serveGateway(
     return
   }
   if (stat.type === 'directory') {
+    // Relative links in a site's pages resolve against the slash form, as on every gateway.
+    const [urlPath = '', query] = request.url.split('?', 2)
+    if (!urlPath.endsWith('/')) {
+      await reply.redirect(`${urlPath}/${query == null ? '' : `?${query}`}`, 301)
+      return
+    }
+    const index = await indexOf(content, path, signal)
+    if (index != null) {
+      await serveFile(request, reply, content, index.path, index.stat, signal)
+      return
+    }
     await reply.type('text/html; charset=utf-8').send(await listing(content, path, signal))
     return
   }
   await serveFile(request, reply, content, path, stat, signal)
+}
+
+/** The directory's `index.html` (a file), if it has one. */
+async function indexOf(
+  content: ContentApi,
+  dir: string,
+  signal: AbortSignal,
+): Promise<{ path: string; stat: ContentStat } | null> {
+  const entries = await content.ls(dir, signal)
+  if (!entries.some((e) => e.name === 'index.html' && (e.type === 'file' || e.type === 'raw'))) return null
+  const path = `${dir.replace(/\/+$/, '')}/index.html`
+  return { path, stat: await content.stat(path, signal) }
+}
+
+/** `GET /api/v1/content/cat/<cid>[/path]`: a file's bytes; a directory is NOT_A_FILE (400), not a page. */
+async function serveCat(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  content: ContentApi,
+  signal: AbortSignal,
+): Promise<void> {
+  const path = (request.params as { '*': string })['*']
+  const stat = await content.stat(path, signal)
+  if (stat.type !== 'file' && stat.type !== 'raw') {
+    throw new ContentError('NOT_A_FILE', `${path} is a ${stat.type}, not a file (use kith ls)`, {
+      path,
+      type: stat.type,
+    })
+  }
+  void reply.header('content-length', stat.size)
+  await reply.type('application/octet-stream').send(Readable.from(content.cat(path, { signal })))
 }
 
 async function listing(content: ContentApi, path: string, signal: AbortSignal): Promise<string> {
@@ -281,6 +327,17 @@ export function registerContentHttp(app: FastifyInstance, options: ContentHttpOp
         const body = (request.body ?? request.raw) as AsyncIterable<Uint8Array>
         const result = await content.addStream(bounded(body), { profile, signal: gone.signal })
         await reply.code(200).type('application/json; charset=utf-8').send(result)
+      } catch (err) {
+        await sendError(reply, err, log)
+      }
+    })
+    child.get(`${API_PREFIX}/content/cat/*`, async (request, reply) => {
+      const gone = new AbortController()
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort()
+      })
+      try {
+        await serveCat(request, reply, contentOf(options.node), gone.signal)
       } catch (err) {
         await sendError(reply, err, log)
       }

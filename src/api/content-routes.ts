@@ -50,6 +50,12 @@ export const addResultSchema = z.strictObject({
   bytes: z.number(),
   files: z.number().int(),
   directories: z.number().int(),
+  announce: z.strictObject({
+    status: z.enum(['started', 'failed']),
+    code: z.string().nullable(),
+    message: z.string().nullable(),
+    publicAddress: z.boolean(),
+  }),
 })
 
 const pinSchema = z.strictObject({ cid: z.string(), addedMs: z.number() })

@@ -14,10 +14,11 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { CID } from 'multiformats/cid'
 import type { Blockstore, InputPair, Pair } from 'interface-blockstore'
 import { DataDirError, errorMessage, InvalidInputError, NotFoundError } from '../core/errors.ts'
+import { openDatabase } from '../store/sqlite.ts'
 import {
   BLOCKSTORE_PAGE_SIZE_BYTES,
   BLOCKSTORE_WAL_AUTOCHECKPOINT_PAGES,
@@ -144,12 +145,12 @@ export class SqliteBlockstore implements Blockstore {
     }
     try {
       mkdirSync(dirname(path), { recursive: true })
-      this.db = new DatabaseSync(path)
-      this.db.exec(`PRAGMA page_size = ${BLOCKSTORE_PAGE_SIZE_BYTES}`)
-      this.db.exec('PRAGMA journal_mode = WAL')
-      // NORMAL in WAL mode: a crash loses at most the last commits, never consistency.
-      this.db.exec('PRAGMA synchronous = NORMAL')
-      this.db.exec(`PRAGMA wal_autocheckpoint = ${BLOCKSTORE_WAL_AUTOCHECKPOINT_PAGES}`)
+      // One way of opening SQLite (src/store): WAL, synchronous=NORMAL, and the busy timeout, so a
+      // second connection (a CLI reading while the node writes) waits instead of SQLITE_BUSY.
+      this.db = openDatabase(path, {
+        pageSizeBytes: BLOCKSTORE_PAGE_SIZE_BYTES,
+        walAutocheckpointPages: BLOCKSTORE_WAL_AUTOCHECKPOINT_PAGES,
+      }).db
       this.db.exec(SCHEMA)
     } catch (err) {
       throw new DataDirError(

@@ -18,6 +18,7 @@ export type ContentErrorCode =
   | 'INVALID_PROFILE'
   | 'STORE_CLOSED'
   | 'NO_PEERS'
+  | 'NO_DHT_PEERS'
   | 'NO_PROVIDERS'
   | 'PROVIDERS_UNREACHABLE'
   | 'FETCH_STALLED'

@@ -6,6 +6,7 @@
 import { lstat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import type { ReadableStorage } from 'ipfs-unixfs-exporter'
 import type { Clock } from '../core/clock.ts'
 import { NotFoundError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
@@ -28,11 +29,13 @@ import {
   type LsEntry,
   type ProvideRecord,
 } from '../content/index.ts'
-import { ContentNet, type DagFetchProgress } from '../net/content/content-net.ts'
+import { ContentNet } from '../net/content/content-net.ts'
+import type { ContentNetwork } from '../content/network.ts'
 import type { KithNetwork } from '../net/network.ts'
 import type { ContentOptions } from '../content/options.ts'
 import type {
   ContentAddOptions,
+  AnnounceReport,
   ContentAddResult,
   ContentApi,
   ContentEvent,
@@ -42,6 +45,7 @@ import type {
   ContentStat,
   ContentStatus,
   FetchOptions,
+  FetchProgress,
   ProvidersReport,
 } from './types-content.ts'
 
@@ -54,7 +58,7 @@ export const FETCH_PROGRESS_INTERVAL_MS = 250
 
 export interface NodeContentInit {
   repo: ContentRepo
-  net: ContentNet
+  net: ContentNetwork
   clock: Clock
   logger: Logger
   /** @default 'unixfs-v1-2025' */
@@ -114,7 +118,7 @@ class Slots {
 export class NodeContent implements ContentApi {
   readonly repo: ContentRepo
   readonly provides: ProvideStore
-  readonly #net: ContentNet
+  readonly #net: ContentNetwork
   readonly #init: NodeContentInit
   readonly #log: Logger
   readonly #slots = new Slots(MAX_CONCURRENT_FETCHES)
@@ -181,15 +185,28 @@ export class NodeContent implements ContentApi {
     }
   }
 
-  /** Record `cid` as ours to announce and announce it now (in the background). */
-  #announce(cid: CID): void {
+  /**
+   * Record `cid` as ours to announce and announce it now (the DHT walk runs in the background);
+   * says at once whether the walk could start. A failure is recorded and retried every round.
+   */
+  #announce(cid: CID): AnnounceReport {
     this.provides.add(cid, this.#init.clock.nowMs())
-    if (this.#net.running) void this.#provide(cid)
+    const publicAddress = this.#init.self().publicAddress
+    const cannot = this.#net.running
+      ? this.#net.cannotProvide()
+      : new ContentError('NO_PEERS', 'the network is not running', {})
+    if (cannot != null) {
+      this.provides.markFailed(cid, cannot.message)
+      return { status: 'failed', code: cannot.code, message: cannot.message, publicAddress }
+    }
+    void this.#provide(cid)
+    return { status: 'started', code: null, message: null, publicAddress }
   }
 
-  #added(cid: CID, bytes: number): void {
-    this.#announce(cid)
+  #added(cid: CID, bytes: number): AnnounceReport {
+    const announce = this.#announce(cid)
     this.#init.emit({ type: 'content:added', cid: cid.toString(), bytes, atMs: this.#init.clock.nowMs() })
+    return announce
   }
 
   async addStream(
@@ -200,30 +217,37 @@ export class NodeContent implements ContentApi {
       profile: options.profile ?? this.#init.cidProfile,
       signal: options.signal,
     })
-    this.#added(result.cid, result.bytes)
-    return { ...result, cid: result.cid.toString() }
+    const announce = this.#added(result.cid, result.bytes)
+    return { ...result, cid: result.cid.toString(), announce }
   }
 
   async addPath(path: string, options: ContentAddOptions = {}): Promise<ContentAddResult> {
     const started = this.#init.clock.monotonicMs()
     const report = this.#progressReporter({ fetchId: options.progressId })
+    const progress = (bytes: number, totalBytes: number | null): FetchProgress => ({
+      fetchId: null,
+      blocks: 0,
+      bytes,
+      fetchedBlocks: 0,
+      fetchedBytes: bytes,
+      totalBytes,
+      peers: 0,
+      elapsedMs: Math.round(this.#init.clock.monotonicMs() - started),
+    })
+    let totalBytes: number | null = null
     const result = await this.repo.addPath(path, {
       profile: options.profile ?? this.#init.cidProfile,
       hidden: options.hidden,
       signal: options.signal,
-      onProgress: (p) =>
-        report.onProgress({
-          blocks: 0,
-          bytes: p.bytes,
-          fetchedBlocks: 0,
-          fetchedBytes: p.bytes,
-          totalBytes: p.totalBytes,
-          peers: 0,
-          elapsedMs: Math.round(this.#init.clock.monotonicMs() - started),
-        }),
+      onProgress: (p) => {
+        totalBytes = p.totalBytes
+        report.onProgress(progress(p.bytes, p.totalBytes))
+      },
     })
-    this.#added(result.cid, result.bytes)
-    return { ...result, cid: result.cid.toString() }
+    // Reports are throttled: the last one always goes out, or a bar stops short of the end.
+    if (totalBytes != null) report.done(progress(totalBytes, totalBytes))
+    const announce = this.#added(result.cid, result.bytes)
+    return { ...result, cid: result.cid.toString(), announce }
   }
 
   async fetch(path: string, options: FetchOptions = {}): Promise<ContentFetchResult> {
@@ -287,12 +311,12 @@ export class NodeContent implements ContentApi {
 
   /** Throttled progress to the caller and (with a fetchId) to the event stream. */
   #progressReporter(options: FetchOptions): {
-    onProgress: (p: DagFetchProgress) => void
-    done: (p: DagFetchProgress) => void
+    onProgress: (p: FetchProgress) => void
+    done: (p: FetchProgress) => void
   } {
     let lastMs = -Infinity
-    const send = (p: DagFetchProgress): void => {
-      const progress = { fetchId: options.fetchId ?? null, ...p }
+    const send = (p: FetchProgress): void => {
+      const progress = { ...p, fetchId: options.fetchId ?? null }
       options.onProgress?.(progress)
       if (options.fetchId != null)
         this.#init.emit({ type: 'content:progress', atMs: this.#init.clock.nowMs(), ...progress })
@@ -308,14 +332,29 @@ export class NodeContent implements ContentApi {
     }
   }
 
+  /**
+   * Where reads of `path` get their blocks: the store, and the network for what it lacks
+   * (unpinned; gc may drop them), as Kubo's ls, cat and gateway do. Only the store when the
+   * network is not running.
+   */
+  #reader(path: string, signal?: AbortSignal): ReadableStorage {
+    const { cid } = parseContentPath(path) // INVALID_CID, says where
+    if (!this.#net.running) return this.repo.blocks
+    const signals = [this.#stopping.signal, ...(signal != null ? [signal] : [])]
+    return this.#net.blockSource(cid, {
+      signal: AbortSignal.any(signals),
+      lookupTimeoutMs: this.#init.providerLookupTimeoutMs,
+    })
+  }
+
   async ls(path: string, signal?: AbortSignal): Promise<LsEntry[]> {
     const out: LsEntry[] = []
-    for await (const entry of ls(this.repo.blocks, path, { signal })) out.push(entry)
+    for await (const entry of ls(this.#reader(path, signal), path, { signal })) out.push(entry)
     return out
   }
 
   async stat(path: string, signal?: AbortSignal): Promise<ContentStat> {
-    const entry = await resolveContentPath(this.repo.blocks, path, { signal })
+    const entry = await resolveContentPath(this.#reader(path, signal), path, { signal })
     const type: LsEntry['type'] =
       entry.type === 'file' && entry.unixfs.type === 'symlink' ? 'symlink' : entry.type
     return { cid: entry.cid.toString(), name: entry.name, type, size: Number(entry.size) }
@@ -325,18 +364,22 @@ export class NodeContent implements ContentApi {
     path: string,
     options: { offset?: number; length?: number; signal?: AbortSignal } = {},
   ): AsyncIterable<Uint8Array> {
-    return cat(this.repo.blocks, path, options)
+    return cat(this.#reader(path, options.signal), path, options)
   }
 
   car(
     path: string,
     options: { dagScope?: 'block' | 'entity' | 'all'; signal?: AbortSignal } = {},
   ): AsyncIterable<Uint8Array> {
-    return exportCar(this.repo.blocks, path, options)
+    return exportCar(this.#reader(path, options.signal), path, options)
   }
 
   async block(cid: string, signal?: AbortSignal): Promise<Uint8Array> {
-    return await Promise.resolve(this.repo.blocks.getBytes(parseCid(cid), { signal }))
+    const parsed = parseCid(cid)
+    const chunks: Uint8Array[] = []
+    for await (const chunk of this.#reader(parsed.toString(), signal).get(parsed, { signal }))
+      chunks.push(chunk)
+    return chunks.length === 1 && chunks[0] != null ? chunks[0] : Buffer.concat(chunks)
   }
 
   async pinAdd(cid: string, options: { signal?: AbortSignal } = {}): Promise<ContentPinInfo> {
@@ -359,7 +402,7 @@ export class NodeContent implements ContentApi {
 
   /** A peer's content score: minus the blocks it sent that matched nothing we asked for. */
   peerScore(peerId: string): number {
-    return this.#net.scores.score(peerId)
+    return this.#net.peerScore(peerId)
   }
 
   pins(): ContentPinInfo[] {
@@ -452,6 +495,7 @@ export function createNodeContent(o: CreateNodeContentOptions): NodeContent {
   const net = new ContentNet({
     host: () => o.network.host,
     blocks: o.repo.blocks,
+    judge: o.network.judge,
     clock: o.clock,
     logger: o.logger,
   })

@@ -3,6 +3,7 @@
  * boundary as strings; the service parses them (InvalidCidError INVALID_CID naming where).
  */
 import type { CidProfileName, DagScope, GcResult, LsEntry, BlockstoreStats } from '../content/index.ts'
+import type { FetchProgress } from '../content/progress.ts'
 
 export interface ContentStat {
   cid: string
@@ -17,6 +18,22 @@ export interface ContentAddResult {
   bytes: number
   files: number
   directories: number
+  /** Whether announcing the root could start: decided at once, so `put` can say so. */
+  announce: AnnounceReport
+}
+
+/**
+ * The first announcement of a root: `failed` when nobody can be told now (no peers, no DHT server
+ * among them; the provide loop retries every round), `started` when the DHT walk is under way.
+ * `publicAddress` false: the record names only private or loopback addresses, so peers outside
+ * this network cannot dial us to fetch it.
+ */
+export interface AnnounceReport {
+  status: 'started' | 'failed'
+  /** NO_PEERS or NO_DHT_PEERS when failed. */
+  code: string | null
+  message: string | null
+  publicAddress: boolean
 }
 
 export interface ContentAddOptions {
@@ -50,22 +67,7 @@ export interface ContentStatus {
   activeFetches: number
 }
 
-export interface FetchProgress {
-  /** Caller-chosen id (from FetchOptions.fetchId), to match progress events to a request. */
-  fetchId: string | null
-  /** Blocks of the DAG now stored locally (fetched plus already present). */
-  blocks: number
-  /** Bytes of those blocks. */
-  bytes: number
-  /** Blocks and bytes received from the network by this fetch. */
-  fetchedBlocks: number
-  fetchedBytes: number
-  /** Estimated total DAG bytes (from the root's link sizes), null when unknown. */
-  totalBytes: number | null
-  /** Distinct peers that sent us blocks in this fetch. */
-  peers: number
-  elapsedMs: number
-}
+export type { FetchProgress } from '../content/progress.ts'
 
 export interface FetchOptions {
   /** Write the file or folder here (atomically); on the node's filesystem. */
@@ -130,10 +132,10 @@ export interface ContentApi {
     path: string,
     options?: { offset?: number; length?: number; signal?: AbortSignal },
   ): AsyncIterable<Uint8Array>
-  /** Type and size of `cid[/path]` from local blocks (the gateway never fetches on its own). */
+  /** Type and size of `cid[/path]`; blocks missing locally are fetched from the network. */
   stat(path: string, signal?: AbortSignal): Promise<ContentStat>
   car(path: string, options?: { dagScope?: DagScope; signal?: AbortSignal }): AsyncIterable<Uint8Array>
-  /** The raw bytes of one local block. */
+  /** The raw bytes of one block (fetched from the network when not stored). */
   block(cid: string, signal?: AbortSignal): Promise<Uint8Array>
   pinAdd(cid: string, options?: { signal?: AbortSignal }): Promise<ContentPinInfo>
   /** Unpin and stop announcing. NotFoundError PIN_NOT_FOUND when not pinned. */
@@ -148,15 +150,13 @@ export type ContentEvent =
   | { type: 'content:added'; cid: string; bytes: number; atMs: number }
   | { type: 'content:fetched'; cid: string; bytes: number; fetchedBytes: number; peers: number; atMs: number }
   | { type: 'content:removed'; cid: string; atMs: number }
-  | {
-      type: 'content:progress'
-      atMs: number
-      fetchId: string | null
-      blocks: number
-      bytes: number
-      fetchedBlocks: number
-      fetchedBytes: number
-      totalBytes: number | null
-      peers: number
-      elapsedMs: number
-    }
+  | ContentProgressEvent
+
+/** `content:progress`: a FetchProgress with its type and time (flattened, so the API's schema
+ * check sees one object type). */
+export type ContentProgressEvent = {
+  [K in keyof ({ type: 'content:progress'; atMs: number } & FetchProgress)]: ({
+    type: 'content:progress'
+    atMs: number
+  } & FetchProgress)[K]
+}

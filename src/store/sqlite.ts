@@ -25,13 +25,24 @@ export interface Database {
  * process crash (kill -9) — a power loss can lose the last commits, never corrupt the file.
  * Throws DataDirError DATABASE_CORRUPT / DATABASE_UNUSABLE naming the file.
  */
-export function openDatabase(path: string): Database {
+export interface OpenDatabaseOptions {
+  /** Page size of a new file (ignored for an existing one). @default SQLite's 4096 */
+  pageSizeBytes?: number
+  /** WAL pages before an automatic checkpoint. @default SQLite's 1000 */
+  walAutocheckpointPages?: number
+}
+
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Database {
   let db: DatabaseSync
   try {
     db = new DatabaseSync(path)
     db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+    // before WAL: a page size can only be chosen while the file is empty and not yet in WAL mode
+    if (options.pageSizeBytes != null) db.exec(`PRAGMA page_size = ${options.pageSizeBytes}`)
     db.exec('PRAGMA journal_mode = WAL')
     db.exec('PRAGMA synchronous = NORMAL')
+    if (options.walAutocheckpointPages != null)
+      db.exec(`PRAGMA wal_autocheckpoint = ${options.walAutocheckpointPages}`)
     db.exec('PRAGMA foreign_keys = ON')
     // Reading the schema forces SQLite to parse the header: a non-database file fails here.
     db.prepare('SELECT count(*) FROM sqlite_master').get()

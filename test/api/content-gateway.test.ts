@@ -90,6 +90,24 @@ describe('content over HTTP and the CLI', () => {
     assert.match(html, /href="\/ipfs\/[^"]+\/sub"/)
   })
 
+  it("redirects a directory URL to its slash form and serves a directory's index.html", async () => {
+    const site = join(work, 'www')
+    await mkdir(site, { recursive: true })
+    await writeFile(join(site, 'index.html'), '<h1>home</h1>')
+    await writeFile(join(site, 'style.css'), 'h1 {}')
+    const siteCid = (await contentOf(node).addPath(site)).cid
+    const bare = await fetch(`${server.url}/ipfs/${siteCid}?x=1`, { redirect: 'manual' })
+    assert.equal(bare.status, 301)
+    assert.equal(bare.headers.get('location'), `/ipfs/${siteCid}/?x=1`)
+    const home = await fetch(`${server.url}/ipfs/${siteCid}/`)
+    assert.equal(home.status, 200)
+    assert.match(home.headers.get('content-type') ?? '', /^text\/html/)
+    assert.equal(await home.text(), '<h1>home</h1>')
+    // without an index.html, the slash form is the listing
+    const listing = await fetch(`${server.url}/ipfs/${folderCid}/`)
+    assert.match(await listing.text(), /Index of/)
+  })
+
   it('answers raw blocks and CARs that verify', async () => {
     const raw = await fetch(`${server.url}/ipfs/${folderCid}?format=raw`)
     assert.equal(raw.headers.get('content-type'), 'application/vnd.ipld.raw')
@@ -199,6 +217,12 @@ describe('content over HTTP and the CLI', () => {
     assert.equal(put.code, 0, put.err)
     const cid = put.out.trim()
     assert.match(cid, /^bafk/)
+    // this node has no peers: put says at once that nobody was told, in text and in JSON
+    assert.match(put.err, /NOT announced.*\[NO_PEERS\]/)
+    const putJson = await run('put', file, '--json')
+    const [added] = JSON.parse(putJson.out) as Array<{ announce: { status: string; code: string } }>
+    assert.equal(added?.announce.status, 'failed')
+    assert.equal(added.announce.code, 'NO_PEERS')
 
     const ls = await run('ls', folderCid)
     assert.match(ls.out, /readme\.txt/)
@@ -206,10 +230,15 @@ describe('content over HTTP and the CLI', () => {
 
     const cat = await run('cat', `${folderCid}/readme.txt`)
     assert.equal(cat.out, text)
+    const catDir = await run('cat', folderCid, '--json')
+    assert.equal(catDir.code, 2, 'a directory is bad usage of cat')
+    assert.equal((JSON.parse(catDir.err) as { error: { code: string } }).error.code, 'NOT_A_FILE')
+    assert.equal(catDir.out, '', 'no HTML page on stdout')
 
     const out = join(work, 'got-site')
     const get = await run('get', folderCid, '-o', out)
     assert.equal(get.code, 0, get.err)
+    assert.match(get.err, /looking for providers/, 'get says what it waits for before the first block')
     assert.equal(await readFile(join(out, 'readme.txt'), 'utf8'), text)
     const again = await run('get', folderCid, '-o', out)
     assert.notEqual(again.code, 0)

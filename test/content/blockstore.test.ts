@@ -227,3 +227,15 @@ void test('bad settings and an unusable database file are reported by name', (t)
     code: 'CONTENT_STORE_UNUSABLE',
   })
 })
+
+void test('the block database is opened like every other: WAL, 16 KiB pages, and a busy timeout', (t) => {
+  const dir = tempDir(t)
+  const store = new SqliteBlockstore(join(dir, 'blocks.db'))
+  t.after(() => store.close())
+  const pragma = (name: string): unknown =>
+    Object.values(store.database.prepare(`PRAGMA ${name}`).get() ?? {})[0]
+  assert.equal(pragma('journal_mode'), 'wal')
+  assert.equal(pragma('page_size'), 16_384)
+  // without it a second connection (gc, a reader) fails at once with SQLITE_BUSY
+  assert.ok(Number(pragma('busy_timeout')) > 0)
+})

@@ -18,12 +18,15 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 
 const contentOf = (n: KithNode): NodeContent => (n as unknown as { content: NodeContent }).content
 
-/** Lookup timeout shortened for tests: an unknown CID must fail in about this long. */
-const LOOKUP_TIMEOUT_MS = 1500
+/** Lookup timeout of fetches that should succeed: shorter than the default, long enough for a
+ * DHT walk on a loaded 2-core machine (1.5 s was not: NO_PROVIDERS in about 1 of 10 runs). */
+const LOOKUP_TIMEOUT_MS = 10_000
+/** Lookup timeout where an unknown CID must fail: it fails in about this long. */
+const UNKNOWN_LOOKUP_TIMEOUT_MS = 1500
 
-function cfg(extra: TestConfig = {}): TestConfig {
+function cfg(extra: TestConfig = {}, lookupMs = LOOKUP_TIMEOUT_MS): TestConfig {
   return {
-    content: { ...DEFAULT_CONFIG.content, providerLookupTimeoutMs: LOOKUP_TIMEOUT_MS },
+    content: { ...DEFAULT_CONFIG.content, providerLookupTimeoutMs: lookupMs },
     ...extra,
   }
 }
@@ -34,6 +37,10 @@ async function connected(a: KithNode, b: KithNode): Promise<void> {
     n.peers().some((p) => p.peerId === other.peerId && p.protocols.some((x) => x.includes('/kad/')))
   await until('identify both ways', () => kad(a, b) && kad(b, a), { nodes: [a, b] })
 }
+
+const dhtTableSize = (n: KithNode): number =>
+  (n as unknown as { network: { host: { services: { dht: { routingTable: { size: number } } } } } }).network
+    .host.services.dht.routingTable.size
 
 async function announced(node: KithNode, cid: string): Promise<void> {
   await until(
@@ -90,6 +97,8 @@ describe('content over the network', () => {
     const c = await startNode(cfg())
     nodes.push(c)
     await connected(c, b)
+    // the DHT adds B to C's routing table a moment after identify; until then C cannot ask it
+    await until("B in C's DHT routing table", () => dhtTableSize(c) > 0, { nodes: [b, c] })
     // DHT maintenance may have dialled A already; hang up so the fetch has to find A itself.
     if (c.peers().some((p) => p.peerId === a.peerId)) await c.disconnect(a.peerId)
     assert.equal(
@@ -132,7 +141,10 @@ describe('content over the network', () => {
   })
 
   it('an unknown CID fails with NO_PROVIDERS after the lookup timeout, naming the time spent', async () => {
-    const [x, y] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    const [x, y] = await Promise.all([
+      startNode(cfg({}, UNKNOWN_LOOKUP_TIMEOUT_MS)),
+      startNode(cfg({}, UNKNOWN_LOOKUP_TIMEOUT_MS)),
+    ])
     nodes.push(x, y)
     await connected(x, y)
     const nobody = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
@@ -239,5 +251,68 @@ describe('content over the network', () => {
     const total = await contentOf(f).fetch(cid)
     assert.equal(total.blocks, total.fetchedBlocks + stored, 'stored blocks were read, not fetched again')
     assert.ok(total.fetchedBlocks < total.blocks)
+  })
+  it('a read retried at once after an aborted read of the same block gets the block', async () => {
+    // The resume stall's mechanism, without its timing: a want made while bitswap still held the
+    // aborted want's cancelled entry joined that entry and was never sent to any peer.
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const { cid } = await contentOf(s).addStream(once(bytesFor('retry', 4096)))
+    await connected(f, s)
+    const aborted = new AbortController()
+    aborted.abort()
+    await assert.rejects(contentOf(f).block(cid, aborted.signal))
+    assert.ok((await contentOf(f).block(cid)).byteLength > 0)
+  })
+  it('aborting one of two reads of the same block leaves the other to complete', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const { cid } = await contentOf(s).addStream(once(bytesFor('shared-want', 4096)))
+    await connected(f, s)
+    const leaving = new AbortController()
+    const staying = contentOf(f).block(cid)
+    const left = contentOf(f).block(cid, leaving.signal)
+    leaving.abort()
+    await assert.rejects(left)
+    assert.ok((await staying).byteLength > 0)
+  })
+  it('a path inside a folder counts only the target as fetched: never more than its own bytes', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const work = await tempDir('kith-content-path-')
+    dirs.push(work)
+    await mkdir(join(work, 'site', 'deep'), { recursive: true })
+    await writeFile(join(work, 'site', 'deep', 'file.bin'), bytesFor('path-target', 200_000))
+    await writeFile(join(work, 'site', 'other.txt'), 'x'.repeat(5000))
+    const { cid } = await contentOf(s).addPath(join(work, 'site'))
+    await connected(f, s)
+    const got = await contentOf(f).fetch(`${cid}/deep/file.bin`)
+    // nothing was local: every byte of the target came over the network, and "already here"
+    // (bytes - fetchedBytes) is zero, not the size of the directories above it, negated
+    assert.equal(got.fetchedBytes, got.bytes)
+    assert.equal(got.fetchedBlocks, got.blocks)
+  })
+  it('ls, stat, cat and raw blocks of content the node lacks come from the network, unpinned', async () => {
+    const [s, f] = await Promise.all([startNode(cfg()), startNode(cfg())])
+    nodes.push(s, f)
+    const work = await tempDir('kith-content-read-')
+    dirs.push(work)
+    await mkdir(join(work, 'site', 'sub'), { recursive: true })
+    await writeFile(join(work, 'site', 'index.html'), '<h1>remote</h1>')
+    await writeFile(join(work, 'site', 'sub', 'data.bin'), bytesFor('remote-read', 1_500_000))
+    const { cid } = await contentOf(s).addPath(join(work, 'site'))
+    await connected(f, s)
+    const reader = contentOf(f)
+    const names = (await reader.ls(cid)).map((e) => e.name).sort()
+    assert.deepEqual(names, ['index.html', 'sub'])
+    assert.equal((await reader.stat(`${cid}/sub/data.bin`)).size, 1_500_000)
+    const chunks: Uint8Array[] = []
+    for await (const c of reader.cat(`${cid}/sub/data.bin`)) chunks.push(c)
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(bytesFor('remote-read', 1_500_000)))
+    assert.ok((await reader.block(cid)).byteLength > 0)
+    assert.deepEqual(reader.pins(), [], 'reads pin nothing')
+    // a CID nobody has still ends, with NO_PROVIDERS
+    const nobody = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
+    await assert.rejects(reader.stat(nobody), { code: 'NO_PROVIDERS' })
   })
 })

@@ -82,5 +82,8 @@ describe('interop with vanilla Helia bitswap', () => {
     })
     assert.equal(contentOf(kith).repo.blocks.has(cid), false, 'the forged block was not stored')
     assert.ok(contentOf(kith).peerScore(liar.libp2p.peerId.toString()) < 0, 'the sender was scored down')
+    // reported to the network's judge, in the score every protocol feeds
+    const judged = (kith as unknown as { network: { peerScore(id: string): number } }).network
+    assert.ok(judged.peerScore(liar.libp2p.peerId.toString()) > 0, 'the judge holds the junk against it')
   })
 })

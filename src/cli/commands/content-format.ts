@@ -1,5 +1,11 @@
 /** Text output for content commands and events (no I/O here). */
-import type { ContentEvent, ContentStatus, FetchProgress, ProvidersReport } from '../../node/types-content.ts'
+import type {
+  AnnounceReport,
+  ContentEvent,
+  ContentStatus,
+  FetchProgress,
+  ProvidersReport,
+} from '../../node/types-content.ts'
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
 
@@ -35,10 +41,50 @@ export function formatContentEvent(e: ContentEvent, at: string): string {
   }
 }
 
+/** What a progress bar shows for one progress report: null while the total is unknown (a bar
+ * with a made-up total of 1 B and an infinite ETA says nothing) or below `minBytes`. */
+export interface BarFrame {
+  value: number
+  total: number
+  rate: string
+  /** Time left at the rate so far, or `…` before anything has arrived. */
+  eta: string
+  peers: number
+}
+
+export function barFrame(p: FetchProgress, minBytes: number): BarFrame | null {
+  const total = p.totalBytes ?? 0
+  if (total <= 0 || total < minBytes) return null
+  const value = Math.min(p.bytes, total)
+  const ratePerS = p.elapsedMs > 0 ? (p.fetchedBytes / p.elapsedMs) * 1000 : 0
+  const leftS = (total - value) / ratePerS
+  return {
+    value,
+    total: Math.max(total, value),
+    rate: `${formatBytes(ratePerS)}/s`,
+    eta: ratePerS > 0 && Number.isFinite(leftS) ? formatDuration(Math.ceil(leftS) * 1000) : '…',
+    peers: p.peers,
+  }
+}
+
+/** `(12 KiB fetched, 3 KiB already here)`: fetched bytes count only the target's DAG. */
+export function formatFetchSplit(bytes: number, fetchedBytes: number): string {
+  return `(${formatBytes(fetchedBytes)} fetched, ${formatBytes(bytes - fetchedBytes)} already here)`
+}
+
 export function formatFetchLine(p: FetchProgress): string {
   const rate = p.elapsedMs > 0 ? (p.fetchedBytes / p.elapsedMs) * 1000 : 0
   const total = p.totalBytes == null ? '' : ` of ${formatBytes(p.totalBytes)}`
   return `${formatBytes(p.bytes)}${total} at ${formatBytes(rate)}/s from ${p.peers} peer(s)`
+}
+
+/** What `put` adds on stderr when its root was not announced, or is announced unreachably. */
+export function formatAnnounce(cid: string, a: AnnounceReport): string | null {
+  if (a.status === 'failed')
+    return `warning: ${cid} is stored but NOT announced: ${a.message ?? 'unknown reason'} [${a.code ?? 'ANNOUNCE_FAILED'}]; retried every round (kith content status)\n`
+  if (!a.publicAddress)
+    return `note: ${cid} is announced with private/loopback addresses only: peers outside this network cannot fetch it\n`
+  return null
 }
 
 export function formatContentStatus(s: ContentStatus): string {

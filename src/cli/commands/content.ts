@@ -18,11 +18,20 @@ import { ContentError } from '../../content/errors.ts'
 import { InvalidInputError } from '../../core/errors.ts'
 import { CID_PROFILE_NAMES, type CidProfileName } from '../../content/profiles.ts'
 import { DEFAULT_CONFIG } from '../../node/config.ts'
-import type { FetchProgress } from '../../node/types-content.ts'
+import type { AnnounceReport, ContentAddResult, FetchProgress } from '../../node/types-content.ts'
 import { printJson, processIo, type CliIo } from '../output.ts'
 import { StepBar } from '../progress.ts'
 import { connectToNode, type RemoteOptions } from '../remote.ts'
-import { formatBytes, formatContentStatus, formatFetchLine, formatProviders } from './content-format.ts'
+import {
+  barFrame,
+  formatAnnounce,
+  formatBytes,
+  formatContentStatus,
+  formatFetchLine,
+  formatFetchSplit,
+  formatProviders,
+  type BarFrame,
+} from './content-format.ts'
 
 /** Parse a `cid[/path]` argument; a bad one is a usage error (exit 2) saying where it is wrong. */
 function parseContentPath(input: string): ContentPath {
@@ -48,19 +57,30 @@ interface GetFlags extends RemoteOptions {
   force?: boolean
 }
 
-/** A fetch's progress bar on stderr (nothing off a terminal or with --json); small fetches get none. */
+/** A fetch's or import's progress bar on stderr (nothing off a terminal or with --json); small
+ * transfers get none, and none is drawn before the total is known. */
 class Progress {
   readonly #bar: StepBar
+  readonly #minBytes: number
+  #last: BarFrame | null = null
 
-  constructor(io: CliIo, json: boolean, format: string) {
+  constructor(io: CliIo, json: boolean, format: string, minBytes = PROGRESS_BAR_MIN_BYTES) {
     this.#bar = new StepBar(io, json, format, formatBytes)
+    this.#minBytes = minBytes
   }
 
   update(p: FetchProgress): void {
-    const total = p.totalBytes ?? 0
-    if (!this.#bar.started && total < PROGRESS_BAR_MIN_BYTES && total !== 0) return
-    const rate = p.elapsedMs > 0 ? (p.fetchedBytes / p.elapsedMs) * 1000 : 0
-    this.#bar.update(p.bytes, total, { rate: `${formatBytes(rate)}/s`, peers: p.peers })
+    const frame = barFrame(p, this.#minBytes)
+    if (frame == null) return
+    this.#last = frame
+    this.#bar.update(frame.value, frame.total, { rate: frame.rate, eta: frame.eta, peers: frame.peers })
+  }
+
+  /** The transfer finished: show the bar full (the last progress event may still be in flight). */
+  finish(): void {
+    const last = this.#last
+    if (last != null)
+      this.#bar.update(last.total, last.total, { rate: last.rate, eta: '0 s', peers: last.peers })
   }
 
   stop(): void {
@@ -93,7 +113,9 @@ async function withProgress<T>(
   const ac = new AbortController()
   const following = followProgress(client, id, bar, ac.signal)
   try {
-    return await run(id)
+    const result = await run(id)
+    bar.finish()
+    return result
   } finally {
     ac.abort()
     await following
@@ -112,7 +134,7 @@ function parseProfile(value: string): CidProfileName {
   return value as CidProfileName
 }
 
-async function putStdin(io: CliIo, client: ApiClient, flags: PutFlags): Promise<string> {
+async function putStdin(io: CliIo, client: ApiClient, flags: PutFlags): Promise<ContentAddResult> {
   const token = await tokenOf(io, flags)
   const query = flags.cidProfile == null ? '' : `?profile=${flags.cidProfile}`
   const res = await fetch(`${client.url}${API_PREFIX}/content${query}`, {
@@ -124,14 +146,14 @@ async function putStdin(io: CliIo, client: ApiClient, flags: PutFlags): Promise<
     body: Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>,
     duplex: 'half',
   })
-  const body = (await res.json()) as { cid?: string; error?: { code: string; message: string } }
-  if (!res.ok || body.cid == null)
+  const body = (await res.json()) as Partial<ContentAddResult> & { error?: { code: string; message: string } }
+  if (!res.ok || body.cid == null || body.announce == null)
     throw new ApiError(
       res.status,
       body.error?.code ?? 'UPLOAD_FAILED',
       body.error?.message ?? 'upload failed',
     )
-  return body.cid
+  return body as ContentAddResult
 }
 
 async function tokenOf(io: CliIo, flags: RemoteOptions): Promise<string | null> {
@@ -143,10 +165,11 @@ async function tokenOf(io: CliIo, flags: RemoteOptions): Promise<string | null> 
 
 async function putCommand(io: CliIo, paths: string[], flags: PutFlags): Promise<void> {
   const client = await connectToNode(flags, io.env)
-  const results: Array<{ path: string; cid: string; bytes: number }> = []
+  const results: Array<{ path: string; cid: string; bytes: number; announce: AnnounceReport }> = []
   for (const path of paths) {
     if (path === '-') {
-      results.push({ path, cid: await putStdin(io, client, flags), bytes: 0 })
+      const added = await putStdin(io, client, flags)
+      results.push({ path, cid: added.cid, bytes: added.bytes, announce: added.announce })
       continue
     }
     const abs = resolve(path)
@@ -156,7 +179,7 @@ async function putCommand(io: CliIo, paths: string[], flags: PutFlags): Promise<
     const bar = new Progress(
       io,
       flags.json === true || size < PROGRESS_BAR_MIN_BYTES,
-      ' {bar} {value}/{total} {rate}',
+      ' {bar} {value}/{total} {rate} ETA {eta}',
     )
     const added = await withProgress(client, bar, (progressId) =>
       client.call('importContent', {
@@ -164,10 +187,14 @@ async function putCommand(io: CliIo, paths: string[], flags: PutFlags): Promise<
         body: { path: abs, profile: flags.cidProfile, hidden: flags.hidden, progressId },
       }),
     )
-    results.push({ path, cid: added.cid, bytes: added.bytes })
+    results.push({ path, cid: added.cid, bytes: added.bytes, announce: added.announce })
   }
   if (flags.json === true) return printJson(io, results)
-  for (const r of results) io.stdout(paths.length === 1 ? `${r.cid}\n` : `${r.cid}  ${r.path}\n`)
+  for (const r of results) {
+    io.stdout(paths.length === 1 ? `${r.cid}\n` : `${r.cid}  ${r.path}\n`)
+    const note = formatAnnounce(r.cid, r.announce)
+    if (note != null) io.stderr(note)
+  }
 }
 
 async function getCommand(io: CliIo, path: string, flags: GetFlags): Promise<void> {
@@ -177,8 +204,10 @@ async function getCommand(io: CliIo, path: string, flags: GetFlags): Promise<voi
   const bar = new Progress(
     io,
     flags.json === true,
-    ' {bar} {value}/{total} {rate} ETA {eta_formatted} from {peers} peer(s)',
+    ' {bar} {value}/{total} {rate} ETA {eta} from {peers} peer(s)',
   )
+  // The node may search the DHT for up to its lookup timeout before the first block: say so now.
+  if (flags.json !== true) io.stderr(`looking for providers of ${path}…\n`)
   const result = await withProgress(client, bar, (fetchId) =>
     client.call('fetchContent', { params: {}, body: { path, out, force: flags.force, fetchId } }),
   )
@@ -186,14 +215,14 @@ async function getCommand(io: CliIo, path: string, flags: GetFlags): Promise<voi
   io.stdout(
     `${result.cid} -> ${result.target ?? out}\n` +
       formatFetchLine({ fetchId: null, ...result, totalBytes: result.bytes, peers: result.peers.length }) +
-      ` (${formatBytes(result.fetchedBytes)} fetched, ${formatBytes(result.bytes - result.fetchedBytes)} already here)\n`,
+      ` ${formatFetchSplit(result.bytes, result.fetchedBytes)}\n`,
   )
 }
 
 async function catCommand(io: CliIo, path: string, flags: RemoteOptions): Promise<void> {
   parseContentPath(path)
   const client = await connectToNode(flags, io.env)
-  const res = await fetch(`${client.url}/ipfs/${path.replace(/^\/?ipfs\//, '')}`)
+  const res = await fetch(`${client.url}${API_PREFIX}/content/cat/${path.replace(/^\/?ipfs\//, '')}`)
   if (!res.ok || res.body == null) {
     const body = (await res.json().catch(() => ({}))) as { error?: { code: string; message: string } }
     throw new ApiError(
@@ -235,7 +264,7 @@ export function registerContentCommands(program: Command, io: CliIo): void {
     .action((path: string, o: GetFlags) => getCommand(io, path, o))
 
   remote(program.command('ls'))
-    .description('list a directory held by the node')
+    .description('list a directory (fetching what the node lacks from the network)')
     .argument('<path>', 'CID[/path]')
     .action(async (path: string, o: RemoteOptions) => {
       parseContentPath(path)
@@ -249,7 +278,7 @@ export function registerContentCommands(program: Command, io: CliIo): void {
     })
 
   remote(program.command('cat'))
-    .description('print a file held by the node')
+    .description('print a file (fetching what the node lacks from the network); a directory is an error')
     .argument('<path>', 'CID[/path]')
     .action((path: string, o: RemoteOptions) => catCommand(io, path, o))
 

@@ -124,6 +124,7 @@ export async function startBitswap(
   const built = broker as Broker | null
   if (built == null) throw new Error('@helia/bitswap did not create its block broker')
   serveRewants(built.bitswap)
+  shareWants(built.bitswap)
   return { bitswap: built.bitswap, stop: async () => await built.stop() }
 }
 
@@ -168,5 +169,101 @@ function serveRewants(bitswap: KithBitswap): void {
       }
     }
     original(peer, message)
+  }
+}
+
+/** WantType.WantBlock as @helia/bitswap passes it to addEntry (its protons enum is a string). */
+const WANT_BLOCK: unknown = 'WantBlock'
+
+interface WantListInternals {
+  wants: Map<string, { cancel: boolean }>
+  peers: { values(): Iterable<Set<string>> }
+  addEntry(cid: CID, options: { signal?: AbortSignal; wantType?: unknown }): Promise<unknown>
+}
+
+/** One want-list entry as helia sees it, shared by every caller waiting for the same block. */
+interface SharedWant {
+  waiters: number
+  /** Aborted when the last waiter leaves: only then does helia cancel its entry. */
+  stop: AbortController
+  result: Promise<unknown>
+}
+
+/** `promise`, or the signal's reason as soon as `signal` aborts (the promise runs on). */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal == null) return await promise
+  signal.throwIfAborted()
+  let onAbort: (() => void) | null = null
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(signal.reason as Error)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    if (onAbort != null) signal.removeEventListener('abort', onAbort)
+  }
+}
+
+/**
+ * @helia/bitswap 4.0.19 keeps one want-list entry per CID for every caller, and an aborted want
+ * marks that entry cancelled; the entry stays in the list until the next debounced send (10 ms),
+ * which skips it and deletes it. Two failures follow, and the first is why an interrupted fetch
+ * resumed into FETCH_STALLED:
+ * - a want for the same CID made inside that window (a fetch resumed at once after an abort)
+ *   joins the cancelled entry, so it is never sent to any peer and waits forever;
+ * - one caller's abort cancels the want of every other caller waiting for the same block.
+ * Here each CID has one helia want at a time, shared by its callers and aborted only when the
+ * last of them leaves; a new want after that first waits for helia to finish cancelling the old
+ * entry, then removes it (and the record of having sent it), so the new entry goes to every
+ * peer. Reaches into the package's internals; if they change shape this does nothing.
+ */
+function shareWants(bitswap: KithBitswap): void {
+  const list = (bitswap as unknown as { wantList?: Partial<WantListInternals> }).wantList
+  if (list?.wants == null || list.peers == null || typeof list.addEntry !== 'function') return
+  const { wants, peers } = list as WantListInternals
+  const original = list.addEntry.bind(list)
+  const live = new Map<string, SharedWant>()
+  const dropCancelled = (key: string): void => {
+    if (wants.get(key)?.cancel !== true) return
+    wants.delete(key)
+    for (const sent of peers.values()) sent.delete(key)
+  }
+  const begin = (
+    key: string,
+    cid: CID,
+    options: { signal?: AbortSignal; wantType?: unknown },
+    previous: SharedWant | undefined,
+  ): SharedWant => {
+    const stop = new AbortController()
+    const run = async (): Promise<unknown> => {
+      // the previous entry is cancelled only once its want has settled
+      if (previous != null) await previous.result.catch(() => {})
+      dropCancelled(key)
+      return await original(cid, { ...options, signal: stop.signal })
+    }
+    const shared: SharedWant = { waiters: 0, stop, result: run() }
+    live.set(key, shared)
+    shared.result
+      .catch(() => {})
+      .finally(() => {
+        if (live.get(key) === shared) live.delete(key)
+      })
+      .catch(() => {})
+    return shared
+  }
+  list.addEntry = async (cid, options) => {
+    if (options.wantType !== WANT_BLOCK) return await original(cid, options)
+    const key = base64.baseEncode(cid.multihash.bytes)
+    const current = live.get(key)
+    const shared =
+      current == null || current.stop.signal.aborted ? begin(key, cid, options, current) : current
+    shared.waiters++
+    try {
+      return await untilAborted(shared.result, options.signal)
+    } finally {
+      shared.waiters--
+      if (shared.waiters === 0) shared.stop.abort()
+    }
   }
 }

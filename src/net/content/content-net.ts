@@ -13,9 +13,17 @@ import type { Clock } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { SqliteBlockstore } from '../../content/blockstore.ts'
-import { blockLinks } from '../../content/gc.ts'
+import { walkDag } from '../../content/walk.ts'
 import { resolvePath } from '../../content/exporter.ts'
 import { ContentError } from '../../content/errors.ts'
+import type { FetchProgress } from '../../content/progress.ts'
+import type {
+  BlockReader,
+  ContentNetwork,
+  DagFetchOptions,
+  DagFetchResult,
+  FoundProvider,
+} from '../../content/network.ts'
 import {
   FETCH_STALL_TIMEOUT_MS,
   MAX_CONCURRENT_BLOCK_FETCHES,
@@ -24,6 +32,7 @@ import {
   PROVIDE_TIMEOUT_MS,
   PROVIDER_LOOKUP_TIMEOUT_MS,
 } from '../../content/constants.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import type { KithLibp2p } from '../host.ts'
 import { startBitswap, type BitswapMessageEvent, type KithBitswap, type PresenceEvent } from './bitswap.ts'
 import { ContentPeerScores, RecentSet } from './scores.ts'
@@ -36,43 +45,23 @@ import {
   PROVIDER_DIAL_TIMEOUT_MS,
 } from './constants.ts'
 
-export interface DagFetchProgress {
-  blocks: number
-  bytes: number
-  fetchedBlocks: number
-  fetchedBytes: number
-  totalBytes: number | null
-  peers: number
-  elapsedMs: number
-}
-
-export interface DagFetchOptions {
-  signal?: AbortSignal
-  onProgress?: (progress: DagFetchProgress) => void
-  /** @default PROVIDER_LOOKUP_TIMEOUT_MS */
-  lookupTimeoutMs?: number
-  /** @default FETCH_STALL_TIMEOUT_MS */
-  stallTimeoutMs?: number
-}
-
-export interface DagFetchResult extends DagFetchProgress {
-  target: CID
-  peerIds: string[]
-}
-
-export interface FoundProvider {
-  peerId: string
-  addresses: string[]
-  dialable: boolean
-  error: string | null
-}
+export type { BlockReader, DagFetchOptions, DagFetchResult, FoundProvider } from '../../content/network.ts'
 
 export interface ContentNetComponents {
   /** Late-bound: the host exists once the network has started. */
   host: () => KithLibp2p
   blocks: SqliteBlockstore
+  /** The network's judge (`network.judge`): junk blocks count against a peer like any other
+   * unsolicited message, in the one score every protocol feeds. */
+  judge: PeerJudge
   clock: Clock
   logger: Logger
+}
+
+/** Peers in the DHT routing table, or null when unknown (the table is not on the KadDHT interface). */
+function dhtTableSize(host: KithLibp2p): number | null {
+  const table = (host.services.dht as unknown as { routingTable?: { size?: number } }).routingTable
+  return table?.size ?? null
 }
 
 const mhKey = (digestCode: number, digest: Uint8Array): string =>
@@ -101,7 +90,7 @@ export function receivedBlockCid(prefix: Uint8Array, data: Uint8Array): CID | nu
   }
 }
 
-export class ContentNet {
+export class ContentNet implements ContentNetwork {
   readonly #c: ContentNetComponents
   readonly #log: Logger
   readonly scores = new ContentPeerScores()
@@ -145,6 +134,10 @@ export class ContentNet {
       const cid = receivedBlockCid(block.prefix, block.data)
       if (cid == null) continue
       if (this.#recentWants.has(mhKey(cid.multihash.code, cid.multihash.digest))) continue
+      // The judge scores it with every other protocol's offences and disconnects past its
+      // threshold. Blocks still in flight after an aborted fetch are not junk: their CIDs were
+      // noted when wanted (the resume stall was a bitswap want-list bug, see bitswap.ts).
+      this.#c.judge.penalise(peer, 'unsolicited', 'BITSWAP_UNWANTED_BLOCK')
       const verdict = this.scores.recordBadBlock(peer, this.#c.clock.nowMs())
       this.#log.warn({ peer, cid: cid.toString() }, 'peer sent a block we did not ask for; discarded')
       if (verdict.action === 'disconnect') {
@@ -160,16 +153,39 @@ export class ContentNet {
     }
   }
 
+  /** A peer's content score: minus the blocks it sent that matched nothing we asked for. */
+  peerScore(peerId: string): number {
+    return this.scores.score(peerId)
+  }
+
   /** Tell peers that want `cid` that we now have it. */
   async notify(cid: CID): Promise<void> {
     await this.#bitswap?.notify(cid)
   }
 
+  /**
+   * Why an announcement cannot reach anyone right now, or null when it can start: no connected
+   * peer at all, or none of them a DHT server (the routing table is empty).
+   */
+  cannotProvide(): ContentError | null {
+    const host = this.#c.host()
+    if (host.getPeers().length === 0)
+      return new ContentError('NO_PEERS', 'no connected peers to announce to', {})
+    if (dhtTableSize(host) === 0) {
+      return new ContentError(
+        'NO_DHT_PEERS',
+        'no DHT server among the connected peers (a private network without a LAN DHT?)',
+        {},
+      )
+    }
+    return null
+  }
+
   /** Announce `cid` on the DHT. Throws when no peer is connected to announce to. */
   async provide(cid: CID, signal?: AbortSignal): Promise<void> {
     const host = this.#c.host()
-    if (host.getPeers().length === 0)
-      throw new ContentError('NO_PEERS', 'no connected peers to announce to', { cid: cid.toString() })
+    const cannot = this.cannotProvide()
+    if (cannot != null) throw cannot
     const s = AbortSignal.any([AbortSignal.timeout(PROVIDE_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
     await host.contentRouting.provide(cid, { signal: s })
   }
@@ -199,8 +215,7 @@ export class ContentNet {
     let selfRecordFound = false
     // With no peers, or no DHT server among them, there is nobody to ask: answer now rather
     // than after the lookup timeout. (The routing table is not on the KadDHT interface.)
-    const table = (host.services.dht as unknown as { routingTable?: { size?: number } }).routingTable
-    if (host.getPeers().length === 0 || table?.size === 0) return { providers: [], selfRecordFound }
+    if (host.getPeers().length === 0 || dhtTableSize(host) === 0) return { providers: [], selfRecordFound }
     try {
       for await (const event of host.services.dht.findProviders(cid, { signal: s })) {
         if (event.name !== 'PROVIDER' && event.name !== 'PEER_RESPONSE') continue
@@ -248,6 +263,108 @@ export class ContentNet {
     return await run.run(root, segments)
   }
 
+  /**
+   * Blocks for a read of the DAG under `root` (ls, cat, stat, the gateway), Kubo-style: from the
+   * store when present, else wanted through bitswap from connected peers and the root's
+   * providers, verified by bitswap and stored unpinned (gc may drop them again). A block that
+   * does not come within the lookup timeout (before any arrived) fails NO_PROVIDERS; later ones
+   * within the stall timeout, FETCH_STALLED.
+   */
+  blockSource(root: CID, options: { signal?: AbortSignal; lookupTimeoutMs?: number } = {}): BlockReader {
+    const lookupMs = options.lookupTimeoutMs ?? PROVIDER_LOOKUP_TIMEOUT_MS
+    const blocks = this.#c.blocks
+    let discovery: Promise<void> | null = null
+    let arrived = 0
+    const fromNetwork = async (cid: CID, signal: AbortSignal | undefined): Promise<Uint8Array> => {
+      const bitswap = this.#requireBitswap()
+      const outer = AbortSignal.any([
+        ...(options.signal != null ? [options.signal] : []),
+        ...(signal != null ? [signal] : []),
+      ])
+      discovery ??= this.dialProviders(root, { signal: outer, lookupTimeoutMs: lookupMs })
+      this.noteWant(cid)
+      const limitMs = arrived === 0 ? lookupMs : Math.max(FETCH_STALL_TIMEOUT_MS, lookupMs)
+      const timeout = AbortSignal.timeout(limitMs)
+      try {
+        const bytes = await bitswap.want(cid, { signal: AbortSignal.any([outer, timeout]) })
+        arrived++
+        blocks.putBytes(cid, bytes)
+        await this.notify(cid)
+        return bytes
+      } catch (err) {
+        if (!timeout.aborted || outer.aborted) throw err
+        const seconds = (limitMs / 1000).toFixed(1)
+        throw arrived === 0
+          ? new ContentError('NO_PROVIDERS', `no providers found after ${seconds} s for ${root.toString()}`, {
+              cid: root.toString(),
+              elapsedMs: limitMs,
+            })
+          : new ContentError(
+              'FETCH_STALLED',
+              `no block arrived for ${seconds} s reading ${root.toString()}`,
+              {
+                cid: root.toString(),
+                elapsedMs: limitMs,
+              },
+            )
+      }
+    }
+    return {
+      async *get(cid: CID, opts: { signal?: AbortSignal } = {}): AsyncGenerator<Uint8Array> {
+        if (blocks.has(cid)) {
+          try {
+            yield blocks.getBytes(cid, opts)
+            return
+          } catch (err) {
+            // a corrupt block was dropped by the store: fetch it again below
+            if ((err as { code?: string }).code !== 'BLOCK_CORRUPT') throw err
+          }
+        }
+        yield await fromNetwork(cid, opts.signal)
+      },
+    }
+  }
+
+  /**
+   * Dial the providers the DHT names for `root` (bitswap then sends them our want-list);
+   * `onDialled` hears of each one now connected. Ends at the lookup timeout or the signal.
+   */
+  async dialProviders(
+    root: CID,
+    options: {
+      signal: AbortSignal
+      lookupTimeoutMs: number
+      onFound?: () => void
+      onDialled?: (id: PeerId) => void
+    },
+  ): Promise<void> {
+    const host = this.#c.host()
+    const seen = new Set<string>()
+    const s = AbortSignal.any([options.signal, AbortSignal.timeout(options.lookupTimeoutMs)])
+    try {
+      for await (const provider of host.contentRouting.findProviders(root, { signal: s })) {
+        const id = provider.id.toString()
+        if (provider.id.equals(host.peerId) || seen.has(id)) continue
+        if (this.scores.isExcluded(id, this.#c.clock.nowMs())) continue
+        seen.add(id)
+        options.onFound?.()
+        if (host.getConnections(provider.id).length === 0) {
+          if (provider.multiaddrs.length > 0)
+            await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+          void host
+            .dial(provider.id, { signal: options.signal })
+            .then(() => options.onDialled?.(provider.id))
+            .catch((err: unknown) => {
+              this.#log.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
+            })
+        }
+        if (seen.size >= MAX_PROVIDERS_PER_CID) break
+      }
+    } catch {
+      // timed out or aborted: the caller decides what that means
+    }
+  }
+
   /** For DagFetch: remember that we asked for `cid`, so its block is not counted as junk. */
   noteWant(cid: CID): void {
     this.#recentWants.add(mhKey(cid.multihash.code, cid.multihash.digest))
@@ -268,11 +385,17 @@ class DagFetch {
   /** `peer/cid` pairs a peer said DONT_HAVE to during this fetch (not asked again by the probe). */
   readonly #dontHave = new Set<string>()
   readonly #serving = new Map<string, { id: PeerId; inFlight: number; gone: AbortController }>()
+  /** Blocks this fetch received while resolving the path, before the walk counted them: when the
+   * walk reads one back from the store it is counted as fetched, not as already here. */
+  readonly #fetchedUncounted = new Set<string>()
   readonly #startMs: number
   #lastBlockMs: number
   #gotNetworkBlock = false
+  /** The root was already stored when the fetch began: someone (we) has the content, so a
+   * fetch that gets nothing more stalls; it never fails for want of providers. */
+  #rootLocal = false
   #providersFound = 0
-  #progress: DagFetchProgress
+  #progress: FetchProgress
 
   constructor(net: ContentNet, bitswap: KithBitswap, c: ContentNetComponents, options: DagFetchOptions) {
     this.#net = net
@@ -283,6 +406,7 @@ class DagFetch {
     this.#startMs = c.clock.monotonicMs()
     this.#lastBlockMs = this.#startMs
     this.#progress = {
+      fetchId: null,
       blocks: 0,
       bytes: 0,
       fetchedBlocks: 0,
@@ -297,7 +421,8 @@ class DagFetch {
     const lookupMs = this.#options.lookupTimeoutMs ?? PROVIDER_LOOKUP_TIMEOUT_MS
     const stallMs = this.#options.stallTimeoutMs ?? FETCH_STALL_TIMEOUT_MS
     const watchdog = setInterval(() => this.#watch(root, lookupMs, stallMs), Math.min(250, lookupMs / 4))
-    const discovery = this.#c.blocks.has(root) ? Promise.resolve() : this.#discover(root, lookupMs)
+    this.#rootLocal = this.#c.blocks.has(root)
+    const discovery = this.#rootLocal ? Promise.resolve() : this.#discover(root, lookupMs)
     const host = this.#c.host()
     const onDisconnect = (evt: CustomEvent<PeerId>): void => {
       const peer = this.#serving.get(evt.detail.toString())
@@ -335,7 +460,10 @@ class DagFetch {
   #watch(root: CID, lookupMs: number, stallMs: number): void {
     const idleMs = this.#c.clock.monotonicMs() - this.#lastBlockMs
     const seconds = (ms: number): string => (ms / 1000).toFixed(1)
-    if (!this.#gotNetworkBlock && this.#progress.blocks === 0 && idleMs >= lookupMs) {
+    // Before the first block, the wait is for providers. With the root stored, the walk may
+    // first wait for the presence probe (which has its own timeout): that is no reason to say
+    // nobody has the content.
+    if (!this.#gotNetworkBlock && this.#progress.blocks === 0 && !this.#rootLocal && idleMs >= lookupMs) {
       this.#ctl.abort(
         this.#providersFound === 0
           ? new ContentError(
@@ -369,34 +497,20 @@ class DagFetch {
 
   /** Dial the providers the DHT names for the root (bitswap then sends them our want-list). */
   async #discover(root: CID, lookupMs: number): Promise<void> {
-    const host = this.#c.host()
-    const seen = new Set<string>()
-    const s = AbortSignal.any([this.#signal, AbortSignal.timeout(lookupMs)])
-    try {
-      for await (const provider of host.contentRouting.findProviders(root, { signal: s })) {
-        const id = provider.id.toString()
-        if (provider.id.equals(host.peerId) || seen.has(id)) continue
-        if (this.#net.scores.isExcluded(id, this.#c.clock.nowMs())) continue
-        seen.add(id)
-        this.#providersFound++
-        if (host.getConnections(provider.id).length === 0) {
-          if (provider.multiaddrs.length > 0)
-            await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-          void host
-            .dial(provider.id, { signal: this.#signal })
-            .then(() => this.#addServing(provider.id))
-            .catch((err: unknown) => {
-              this.#c.logger.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
-            })
-        }
-        if (seen.size >= MAX_PROVIDERS_PER_CID) break
-      }
-    } catch {
-      // timed out or aborted: the watchdog decides what that means
-    }
+    await this.#net.dialProviders(root, {
+      signal: this.#signal,
+      lookupTimeoutMs: lookupMs,
+      onFound: () => this.#providersFound++,
+      // a provider just connected has the lookup timeout from now to send its first block: the
+      // DHT walk and the dial must not use up its time ("none sent a block in N s")
+      onDialled: (id) => {
+        this.#addServing(id)
+        this.#lastBlockMs = this.#c.clock.monotonicMs()
+      },
+    })
   }
 
-  #snapshot(): DagFetchProgress {
+  #snapshot(): FetchProgress {
     return {
       ...this.#progress,
       peers: this.#peers.size,
@@ -429,7 +543,7 @@ class DagFetch {
     if (blocks.has(cid)) {
       try {
         const bytes = blocks.getBytes(cid, { signal: this.#signal })
-        if (count) this.#counted(bytes.byteLength, true, false)
+        if (count) this.#counted(bytes.byteLength, true, this.#fetchedUncounted.delete(cid.toString()))
         return bytes
       } catch (err) {
         // a corrupt block was dropped by the store: fetch it again below
@@ -445,7 +559,14 @@ class DagFetch {
     // bitswap computed the CID from these bytes: they are verified
     blocks.putBytes(cid, bytes)
     await this.#net.notify(cid)
-    this.#counted(bytes.byteLength, count, true)
+    // A block above the target (a directory on the path) is not part of the DAG fetched: it
+    // counts nowhere, so fetched bytes never exceed the DAG's bytes.
+    if (count) this.#counted(bytes.byteLength, true, true)
+    else {
+      this.#fetchedUncounted.add(cid.toString())
+      this.#gotNetworkBlock = true
+      this.#lastBlockMs = this.#c.clock.monotonicMs()
+    }
     return bytes
   }
 
@@ -523,6 +644,8 @@ class DagFetch {
       )
       .slice(0, MAX_PRESENCE_PROBES)
     const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(PRESENCE_PROBE_TIMEOUT_MS)])
+    // a peer answers a want-have of a small block with the block itself: it was asked for
+    this.#net.noteWant(target)
     await Promise.allSettled(
       peers.map(async (peer) => {
         const answer = await wantList.wantSessionPresence(target, peer, { signal })
@@ -531,39 +654,21 @@ class DagFetch {
     )
   }
 
-  /** Fetch every block under `target`, MAX_CONCURRENT_BLOCK_FETCHES at a time. */
+  /** Fetch every block under `target` (the walk itself is src/content/walk.ts, network-free). */
   async #walk(target: CID): Promise<void> {
     if (!this.#isLeaf(target)) await this.#probe(target)
-    const queue: CID[] = [target]
-    const seen = new Set<string>([target.toString()])
-    const inFlight = new Set<Promise<void>>()
-    let failure: unknown = null
-    const visit = async (cid: CID): Promise<void> => {
-      const bytes = await this.#block(cid, true)
-      if (cid.equals(target)) this.#progress.totalBytes = estimateTotal(cid, bytes)
-      for (const link of blockLinks(cid, bytes)) {
-        const key = link.toString()
-        if (seen.has(key) || link.multihash.code === 0x00) continue
-        seen.add(key)
-        queue.push(link)
-      }
-    }
-    while (queue.length > 0 || inFlight.size > 0) {
-      while (failure == null && queue.length > 0 && inFlight.size < MAX_CONCURRENT_BLOCK_FETCHES) {
-        const cid = queue.shift()!
-        const p: Promise<void> = visit(cid)
-          .catch((err: unknown) => {
-            failure ??= err
-            this.#ctl.abort(this.#ctl.signal.reason ?? err)
-          })
-          .finally(() => inFlight.delete(p))
-        inFlight.add(p)
-      }
-      if (inFlight.size === 0) break
-      await Promise.race(inFlight)
-    }
-    if (failure != null) throw failure as Error
-    this.#signal.throwIfAborted()
+    await walkDag(
+      target,
+      { get: async (cid) => await this.#block(cid, true) },
+      {
+        signal: this.#signal,
+        concurrency: MAX_CONCURRENT_BLOCK_FETCHES,
+        onBlock: (cid, bytes) => {
+          if (cid.equals(target)) this.#progress.totalBytes = estimateTotal(cid, bytes)
+        },
+        onError: (err) => this.#ctl.abort(this.#ctl.signal.reason ?? err),
+      },
+    )
   }
 }
 
