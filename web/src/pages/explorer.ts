@@ -17,16 +17,28 @@ const MAX_HISTORY_BLOCKS = 100
 
 type TxJson = TxInfo['tx']
 
+/** The coins a transaction moves (escrow steps other than open move none themselves). */
+function amountOf(tx: TxJson): string {
+  return 'amount' in tx ? tx.amount : '0'
+}
+
+/** Who receives: a transfer's recipient, an escrow-open's buyer, else the escrow id. */
+function recipientOf(tx: TxJson): string {
+  if ('recipient' in tx) return tx.recipient
+  if ('buyer' in tx) return tx.buyer
+  return 'escrow' in tx ? tx.escrow : '-'
+}
+
 function txParties(tx: TxJson): Child[] {
   if (tx.kind === 'coinbase')
     return [
       h('span', { class: 'muted' }, 'coinbase → '),
-      link(`#/address/${tx.recipient}`, short(tx.recipient)),
+      link(`#/address/${recipientOf(tx)}`, short(recipientOf(tx))),
     ]
   return [
     link(`#/address/${tx.from ?? ''}`, short(tx.from ?? '?')),
     ' → ',
-    link(`#/address/${tx.recipient}`, short(tx.recipient)),
+    link(`#/address/${recipientOf(tx)}`, short(recipientOf(tx))),
   ]
 }
 
@@ -138,7 +150,7 @@ export class ExplorerPage extends Page {
               .map((t) => [
                 link(`#/tx/${t.id}`, short(t.id)),
                 txParties(t.tx),
-                kith(t.tx.amount),
+                kith(amountOf(t.tx)),
                 kith(t.tx.fee),
               ]),
             'mempool-txs',
@@ -189,7 +201,7 @@ export class BlockPage extends Page {
           link(`#/tx/${t.id}`, short(t.id)),
           t.tx.kind,
           txParties(t.tx),
-          kith(t.tx.amount),
+          kith(amountOf(t.tx)),
           t.tx.kind === 'transfer' ? kith(t.tx.fee) : '-',
         ]),
         'block-txs',
@@ -235,8 +247,8 @@ export class TxPage extends Page {
         ],
         ['kind', tx.kind],
         ['from', tx.kind === 'transfer' ? link(`#/address/${tx.from ?? ''}`, tx.from ?? '?') : 'coinbase'],
-        ['to', link(`#/address/${tx.recipient}`, tx.recipient)],
-        ['amount', `${kith(tx.amount)} KITH`],
+        ['to', link(`#/address/${recipientOf(tx)}`, recipientOf(tx))],
+        ['amount', `${kith(amountOf(tx))} KITH`],
         ['fee', tx.kind === 'transfer' ? `${kith(tx.fee)} KITH` : '-'],
         ['nonce', tx.kind === 'transfer' ? String(tx.nonce) : '-'],
         ['memo', tx.kind === 'transfer' && tx.memo != null ? h('span', { class: 'mono' }, tx.memo) : '-'],
@@ -326,7 +338,7 @@ export class AddressPage extends Page {
     const rows: (Child | Child[])[][] = []
     for (const t of mempool.txs)
       if (mine(t.tx))
-        rows.push([link(`#/tx/${t.id}`, short(t.id)), 'pending', txParties(t.tx), kith(t.tx.amount)])
+        rows.push([link(`#/tx/${t.id}`, short(t.id)), 'pending', txParties(t.tx), kith(amountOf(t.tx))])
     for (const b of blocks) {
       if (b == null) continue
       for (const t of b.transactions)
@@ -335,7 +347,7 @@ export class AddressPage extends Page {
             link(`#/tx/${t.id}`, short(t.id)),
             link(`#/block/${b.id}`, String(b.header.height)),
             txParties(t.tx),
-            kith(t.tx.amount),
+            kith(amountOf(t.tx)),
           ])
     }
     fill(

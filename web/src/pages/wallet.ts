@@ -181,7 +181,10 @@ export class WalletPage extends Page {
       this.#sendResult,
       kv([
         ['sent', link(`#/tx/${t.id}`, short(t.id))],
-        ['amount', `${kith(t.tx.amount)} KITH to ${short(t.tx.recipient)}`],
+        [
+          'amount',
+          t.tx.kind === 'transfer' ? `${kith(t.tx.amount)} KITH to ${short(t.tx.recipient)}` : t.tx.kind,
+        ],
         ['fee', t.tx.kind === 'transfer' ? `${kith(t.tx.fee)} KITH` : '-'],
         [
           'status',
