@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { CommanderError } from 'commander'
 import { createApiServer, ApiError, type ApiServer } from '../../src/api/index.ts'
 import { runCli, startFlagsToConfig } from '../../src/cli/main.ts'
-import { exitCodeFor, type CliIo } from '../../src/cli/output.ts'
+import { exitCodeFor, printError, type CliIo } from '../../src/cli/output.ts'
 import { DataDirError, InvalidInputError, KithError } from '../../src/core/errors.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { writeApiEndpoint } from '../../src/node/datadir.ts'
@@ -173,10 +173,25 @@ void describe('exit codes and flag mapping', () => {
     { id: 'locked data dir', err: new DataDirError('DATA_DIR_LOCKED', 'x'), code: 1 },
     { id: 'other kith error', err: new KithError('LISTEN_FAILED', 'x'), code: 1 },
     { id: 'plain error', err: new Error('x'), code: 1 },
+    // The README's table: a well-formed command the state of things refused is a runtime failure.
+    { id: 'wrong passphrase', err: new InvalidInputError('WRONG_PASSPHRASE', 'x'), code: 1 },
+    { id: 'insufficient balance (API 400)', err: new ApiError(400, 'TX_INSUFFICIENT_BALANCE', 'x'), code: 1 },
+    { id: 'nonce already used (API 400)', err: new ApiError(400, 'TX_NONCE_TOO_LOW', 'x'), code: 1 },
+    // A flag value the CLI refused is bad usage, whichever class carries it.
+    { id: 'bad --cid-profile', err: new ApiError(0, 'INVALID_PROFILE', 'x'), code: 2 },
   ]
   for (const c of table) {
     void it(`${c.id} -> ${c.code}`, () => assert.equal(exitCodeFor(c.err), c.code))
   }
+
+  void it('an existing output names the --force flag on the command line', () => {
+    const io = captureIo()
+    printError(io, new ApiError(409, 'OUTPUT_EXISTS', '/tmp/x exists; pass force to overwrite it'), false)
+    assert.match(io.err, /pass --force/)
+    const local = captureIo()
+    printError(local, new KithError('OUTPUT_EXISTS', 'x', { path: '/tmp/y' }), false)
+    assert.match(local.err, /\/tmp\/y exists; pass --force/)
+  })
 
   void it('only flags actually given override the config', () => {
     assert.deepEqual(startFlagsToConfig({}, false), {})
