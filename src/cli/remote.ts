@@ -150,9 +150,27 @@ export async function syncCommand(
 /** Follow the live event stream until the signal aborts or the node goes away. */
 export async function eventsCommand(io: CliIo, opts: RemoteOptions, signal: AbortSignal): Promise<void> {
   const client = await connectToNode(opts, io.env)
-  for await (const event of client.events(signal)) {
-    io.stdout(opts.json === true ? JSON.stringify(event) + '\n' : formatEvent(event))
+  try {
+    for await (const event of client.events(signal)) {
+      io.stdout(opts.json === true ? JSON.stringify(event) + '\n' : formatEvent(event))
+    }
+  } catch (err) {
+    if (signal.aborted) return
+    // A node killed mid-stream resets the connection; one that stops ends the stream (below).
+    if (err instanceof KithError) throw err
+    throw nodeGone(client.url, err)
   }
+  // Only Ctrl-C ends `events` successfully: an ended stream means the node went away.
+  if (!signal.aborted) throw nodeGone(client.url)
+}
+
+function nodeGone(url: string, cause?: unknown): KithError {
+  return new KithError(
+    'NODE_GONE',
+    `the node at ${url} closed the event stream (it stopped or went away)`,
+    { url },
+    cause === undefined ? undefined : { cause },
+  )
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { CommanderError } from 'commander'
 import { createApiServer, ApiError, type ApiServer } from '../../src/api/index.ts'
 import { runCli, startFlagsToConfig } from '../../src/cli/main.ts'
+import { formatBlock } from '../../src/cli/commands/chain.ts'
 import { exitCodeFor, printError, type CliIo } from '../../src/cli/output.ts'
 import { DataDirError, InvalidInputError, KithError } from '../../src/core/errors.ts'
 import { silentLogger } from '../../src/core/logger.ts'
@@ -117,6 +118,48 @@ void describe('client commands against a fake node', () => {
     const gone = captureIo()
     assert.equal(await runCli(['status', '--api', 'http://127.0.0.1:1', '--json'], gone), 1)
     assert.equal(errorCode(gone.err), 'NODE_UNREACHABLE')
+  })
+})
+
+void describe('a node that goes away', () => {
+  void it('ends `kith events` with exit 1 and NODE_GONE', async () => {
+    const node = fakeNode()
+    const server = createApiServer({ node, host: '127.0.0.1', port: 0, logger: silentLogger(), token: null })
+    await server.start()
+    const io = captureIo()
+    const running = runCli(['events', '--api', server.url, '--json'], io)
+    await node.listenerCount(1)
+    await server.stop()
+    assert.equal(await running, 1)
+    assert.equal(errorCode(io.err), 'NODE_GONE')
+  })
+})
+
+void describe('kith block', () => {
+  const header = {
+    parent: 'bafyparent',
+    height: 7,
+    timestampMs: 1_700_000_000_000,
+    txRoot: 'bafytxroot',
+    stateRoot: 'bafystate',
+    miner: 'kith1miner',
+    consensus: { engine: 'pow' as const, bits: 1, nonce: 2 },
+  }
+  void it('on a light node says the body is not stored instead of "txs 0"', () => {
+    const out = formatBlock({
+      id: 'bafyblock',
+      main: true,
+      confirmations: 1,
+      header,
+      transactions: [],
+      headerOnly: true,
+    })
+    assert.doesNotMatch(out, /^txs +0$/m)
+    assert.match(out, /^txs +not stored/m)
+  })
+  void it('on a full node counts the transactions', () => {
+    const out = formatBlock({ id: 'bafyblock', main: true, confirmations: 1, header, transactions: [] })
+    assert.match(out, /^txs +0$/m)
   })
 })
 
