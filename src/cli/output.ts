@@ -60,6 +60,13 @@ const CLI_MESSAGES: Readonly<Record<string, (err: KithError) => string | undefin
     typeof err.meta.path === 'string'
       ? `${err.meta.path} exists; pass --force to overwrite it`
       : err.message.replace(/\bpass force\b/, 'pass --force'),
+  // A port in use: name the port and the flag that moves it (the node itself knows no flags).
+  LISTEN_FAILED: (err) => {
+    const port = typeof err.meta.port === 'number' ? `port ${err.meta.port}` : 'that address'
+    return `${err.message}; ${port} is set by --listen (or "listen" in config.json), e.g. --listen /ip4/0.0.0.0/tcp/4001`
+  },
+  API_LISTEN_FAILED: (err) =>
+    `${err.message}; choose another API address with --api HOST:PORT (e.g. --api 127.0.0.1:7430) or --api off`,
 }
 
 /** The message shown on the command line for a Kith error. */

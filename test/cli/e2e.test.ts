@@ -167,6 +167,11 @@ void describe('kith CLI end to end', () => {
     ])
     assert.equal(res.code, 1, res.stderr)
     assert.equal(errorCode(res.stderr), 'LISTEN_FAILED', res.stderr)
+    // What the user reads: the port and the flag that changes it, no library text or stack trace.
+    const port = /\/tcp\/(\d+)/.exec(taken)![1]!
+    assert.match(res.stderr, new RegExp(`port ${port} is set by --listen`), res.stderr)
+    assert.doesNotMatch(res.stderr, /^\s+at /m, res.stderr)
+    assert.doesNotMatch(res.stderr, /faultTolerance/, res.stderr)
     assert.ok(!existsSync(join(base, 'c', 'LOCK')), 'the data dir lock is released')
   })
 
@@ -186,6 +191,7 @@ void describe('kith CLI end to end', () => {
     ])
     assert.equal(res.code, 1, res.stderr)
     assert.equal(errorCode(res.stderr), 'API_LISTEN_FAILED')
+    assert.match(res.stderr, /--api HOST:PORT/, res.stderr)
     assert.ok(!existsSync(join(dirC, 'LOCK')), 'the data dir lock is released')
     assert.ok(!existsSync(join(dirC, 'api.json')))
   })
