@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander'
 import { ApiError } from '../api/errors.ts'
 import { InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
+import { isBroken } from '../core/logger.ts'
 import { formatContentEvent } from './commands/content-format.ts'
 import { formatTradeEvent } from './commands/trade-format.ts'
 import type { BanInfo, NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
@@ -13,9 +14,14 @@ export interface CliIo {
   env: NodeJS.ProcessEnv
 }
 
+/** The process's own streams; a reader that went away (EPIPE) drops the output instead of crashing. */
 export const processIo: CliIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (text) => {
+    if (!isBroken(process.stdout)) process.stdout.write(text)
+  },
+  stderr: (text) => {
+    if (!isBroken(process.stderr)) process.stderr.write(text)
+  },
   env: process.env,
 }
 
@@ -90,6 +96,7 @@ export function formatStatus(s: NodeStatus, apiUrl: string): string {
   const rows: Array<[string, string]> = [
     ['peer id', s.peerId],
     ['network', s.network.id === s.network.name ? s.network.name : `${s.network.name} (${s.network.id})`],
+    ['data dir', s.dataDir],
     ['version', s.version],
     ['uptime', formatDuration(s.uptimeMs)],
     ['peers', `${s.peers} (${s.connections} connection${s.connections === 1 ? '' : 's'})`],

@@ -57,7 +57,15 @@ void describe('client commands against a fake node', () => {
     assert.equal(await runCli(['status', '--api', server.url], io), 0)
     assert.match(io.out, new RegExp(`^peer id +${STATUS.peerId}$`, 'm'))
     assert.match(io.out, /^uptime +5s$/m)
+    assert.match(io.out, /^data dir +\/var\/lib\/kith-test$/m)
     assert.match(io.out, /^listen +\/ip4\/127\.0\.0\.1\/tcp\/7421$/m)
+  })
+
+  void it('sync --json counts the connected peers next to the ones synced from', async () => {
+    const io = captureIo()
+    assert.equal(await runCli(['sync', '--api', server.url, '--json'], io), 0, io.err)
+    const sync = JSON.parse(io.out) as { peers: number; connectedPeers: number }
+    assert.equal(sync.connectedPeers, STATUS.peers)
   })
 
   void it('the node is found through api.json in the data dir, HOST:PORT works for --api', async () => {
@@ -132,6 +140,35 @@ void describe('a node that goes away', () => {
     await server.stop()
     assert.equal(await running, 1)
     assert.equal(errorCode(io.err), 'NODE_GONE')
+  })
+})
+
+void describe('kith stop', () => {
+  void it('asks the node to shut down through the API (token) and waits until it is gone', async () => {
+    const node = fakeNode()
+    let stopping!: () => void
+    const stopped = new Promise<void>((r) => (stopping = r))
+    const server = createApiServer({
+      node,
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger(),
+      token: TOKEN,
+      onShutdown: () => stopping(),
+    })
+    await server.start()
+    try {
+      const noToken = captureIo()
+      assert.equal(await runCli(['stop', '--api', server.url, '--json', '--data-dir', tmpdir()], noToken), 1)
+      assert.equal(errorCode(noToken.err), 'AUTH_REQUIRED')
+      // The fake node lives in this process, which does not exit: a zero wait times out at once.
+      const io = captureIo({ KITH_API_TOKEN: TOKEN })
+      assert.equal(await runCli(['stop', '--api', server.url, '--json', '--wait-ms', '0'], io), 1)
+      assert.equal(errorCode(io.err), 'STOP_TIMEOUT')
+      await stopped
+    } finally {
+      await server.stop()
+    }
   })
 })
 
