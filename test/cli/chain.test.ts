@@ -187,6 +187,8 @@ void describe('ledger through the CLI and API', () => {
       client.submitTx({ hex: 'a1b2' }),
       (e: { code: string; status: number }) => e.status === 400 && e.code.startsWith('DECODE_'),
     )
+    // Not hex at all: the field is named, not a CBOR decoder failure.
+    await assert.rejects(client.submitTx({ hex: 'zz' }), { code: 'INVALID_HEX', status: 400 })
     // Alice's nonce 0 was spent by the first test's send: reusing it, or skipping far ahead, is refused.
     const wallets = walletService()({ dataDir, clock: systemClock, rng: cryptoRng })
     const w = await wallets.unlock('default', PASS)
