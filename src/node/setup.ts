@@ -66,7 +66,18 @@ export async function initDataDir(config: KithConfig, persist: ConfigOverrides =
   await ensureApiToken(dataDir)
   const existing = await readConfigFile(dataDir)
   const { dataDir: _ignored, ...toPersist } = persist
-  if (Object.keys(toPersist).length > 0 || Object.keys(existing).length === 0) {
+  if (!identity.created) {
+    // Already initialised: never rewrite its config; a different value asked for is refused, named.
+    const differs = Object.entries(toPersist)
+      .filter(([k, v]) => v !== undefined && JSON.stringify(existing[k] ?? null) !== JSON.stringify(v))
+      .map(([k, v]) => `${k} is ${JSON.stringify(existing[k] ?? '(default)')}, not ${JSON.stringify(v)}`)
+    if (differs.length > 0)
+      throw new DataDirError(
+        'ALREADY_INITIALISED',
+        `data dir ${dataDir} is already initialised and config.json was not changed: ${differs.join('; ')} (edit config.json, or use another --data-dir)`,
+        { dataDir },
+      )
+  } else if (Object.keys(toPersist).length > 0 || Object.keys(existing).length === 0) {
     await writeConfigFile(dataDir, mergeConfig(existing, toPersist) as Record<string, unknown>)
   }
   return { dataDir, peerId: identity.peerId, created: identity.created }
