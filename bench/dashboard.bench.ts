@@ -83,6 +83,7 @@ function stubNode(): KithNodeApi {
     connections: 0,
     peers: 0,
     startedAtMs: Date.now(),
+    dataDir: './.kith',
     uptimeMs: 0,
     dhtMode: 'off',
     nat: null,

@@ -92,7 +92,7 @@ export const chainRoutes = {
       schema: z.strictObject({ id: z.string(), status: z.enum(['ready', 'future']) }),
       status: 202,
     },
-    fieldCodes: { hex: 'DECODE_CBOR' },
+    fieldCodes: { hex: 'INVALID_HEX' },
   },
   getTx: {
     method: 'GET',

@@ -35,7 +35,8 @@ export interface ApiClient {
   /** Peers banned for misbehaviour. */
   bans(signal?: AbortSignal): Promise<BanInfo[]>
   /** Chain sync state. */
-  sync(signal?: AbortSignal): Promise<SyncState>
+  /** The sync state, with `connectedPeers` (GET /sync). */
+  sync(signal?: AbortSignal): Promise<SyncState & { connectedPeers: number }>
   connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary>
   disconnect(peerId: string, signal?: AbortSignal): Promise<void>
   metrics(signal?: AbortSignal): Promise<string>

@@ -88,6 +88,12 @@ export const syncStateSchema = z.strictObject({
   peers: z.number().int(),
 })
 
+/**
+ * GET /sync: the sync state plus the peers connected right now (`peers` counts only those being
+ * synced from, 0 once synced, which read as "no peers").
+ */
+export const syncResponseSchema = syncStateSchema.extend({ connectedPeers: z.number().int() })
+
 export const banInfoSchema = z.strictObject({
   peerId: z.string(),
   reason: z.string(),
@@ -99,6 +105,7 @@ export const banInfoSchema = z.strictObject({
 export const statusSchema = z.strictObject({
   peerId: z.string(),
   network: networkSchema,
+  dataDir: z.string(),
   version: z.string(),
   listen: z.array(z.string()),
   announce: z.array(z.string()),
@@ -200,7 +207,22 @@ export const routes = {
     timeoutMs: READ_ROUTE_TIMEOUT_MS,
     params: noParams,
     body: null,
-    response: { kind: 'json', schema: syncStateSchema, status: 200 },
+    response: { kind: 'json', schema: syncResponseSchema, status: 200 },
+    fieldCodes: {},
+  },
+  /** `kith stop`: ask the node to shut down cleanly; answers before it starts stopping. */
+  shutdown: {
+    method: 'POST',
+    path: `${API_PREFIX}/shutdown`,
+    auth: true,
+    timeoutMs: READ_ROUTE_TIMEOUT_MS,
+    params: noParams,
+    body: null,
+    response: {
+      kind: 'json',
+      schema: z.strictObject({ stopping: z.literal(true), pid: z.number().int() }),
+      status: 202,
+    },
     fieldCodes: {},
   },
   connectPeer: {

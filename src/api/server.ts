@@ -45,6 +45,11 @@ export interface ApiServerOptions {
   /** Bearer token for mutating routes; null turns authentication off (`--api-no-auth`). */
   token: string | null
   logger: Logger
+  /**
+   * Called by `POST /shutdown` (`kith stop`) after the answer is sent; the daemon stops the API
+   * and the node as on SIGTERM. Unset: the route answers SHUTDOWN_UNAVAILABLE.
+   */
+  onShutdown?: () => void
   /** Override a route's handler bound (tests; an operator with a slow network). @default the route's timeoutMs */
   routeTimeoutsMs?: Partial<Record<RouteId, number>>
   /** The node's data dir, for the dashboard's wallet routes (wallet-http.ts). @default null (no wallets) */
@@ -74,9 +79,10 @@ const handlers: { [K in RequestRouteId]: Handler<K> } = {
   getPeers: (_req, node) => Promise.resolve({ peers: node.peers() }),
   getBans: (_req, node) => Promise.resolve({ bans: node.bans() }),
   getSync: (_req, node) => {
-    const sync = node.status().sync
-    if (sync === null) return Promise.reject(new KithError('SYNC_UNAVAILABLE', 'the node is not running'))
-    return Promise.resolve(sync)
+    const status = node.status()
+    if (status.sync === null)
+      return Promise.reject(new KithError('SYNC_UNAVAILABLE', 'the node is not running'))
+    return Promise.resolve({ ...status.sync, connectedPeers: status.peers })
   },
   connectPeer: async (req, node, signal) => ({ peer: await node.connect(req.body.multiaddr, signal) }),
   disconnectPeer: async (req, node, signal) => {
@@ -84,6 +90,9 @@ const handlers: { [K in RequestRouteId]: Handler<K> } = {
     return { peerId: req.params.peerId, disconnected: true as const }
   },
   getMetrics: (_req, node) => node.metrics(),
+  // Replaced in createApiServer when the daemon passes onShutdown.
+  shutdown: () =>
+    Promise.reject(new KithError('SHUTDOWN_UNAVAILABLE', 'this API server cannot stop its node')),
   ...chainHandlers,
   ...contentHandlers,
   ...tradeHandlers,
@@ -104,6 +113,18 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     return503OnClosing: true,
   })
   let url: string | null = null
+  const onShutdown = options.onShutdown
+  const table: typeof handlers =
+    onShutdown == null
+      ? handlers
+      : {
+          ...handlers,
+          shutdown: () => {
+            // After the reply is written: the stop closes this server.
+            setImmediate(onShutdown)
+            return Promise.resolve({ stopping: true as const, pid: process.pid })
+          },
+        }
   // JSON only: a text body is refused with 415 rather than half-parsed.
   app.removeContentTypeParser('text/plain')
 
@@ -143,7 +164,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
         def.response.kind === 'sse'
           ? (_request, reply) => openStream(reply, options.node, streams, log)
           : async (request, reply) =>
-              serve(id as RequestRouteId, def, request, reply, options.node, closing.signal),
+              serve(table, id as RequestRouteId, def, request, reply, options.node, closing.signal),
     })
   }
 
@@ -189,6 +210,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 }
 
 async function serve(
+  table: typeof handlers,
   id: RequestRouteId,
   def: RouteDefinition,
   request: FastifyRequest,
@@ -209,7 +231,7 @@ async function serve(
   const signal = AbortSignal.any([timeout, clientGone.signal, closing])
   let result: unknown
   try {
-    const handler = handlers[id] as (req: unknown, node: KithNodeApi, signal: AbortSignal) => Promise<unknown>
+    const handler = table[id] as (req: unknown, node: KithNodeApi, signal: AbortSignal) => Promise<unknown>
     result = await untilAborted(handler(req, node, signal), signal)
   } catch (err) {
     if (closing.aborted) throw new KithError('NODE_STOPPING', 'the node is shutting down', {}, { cause: err })

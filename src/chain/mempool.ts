@@ -19,6 +19,7 @@
  *   re-admits the transfers of a disconnected block and reports any that no longer fit.
  */
 import { addressFromPublicKey } from './address.ts'
+import { formatAmount } from './amount.ts'
 import { encodeTx, txId } from './codec.ts'
 import {
   MAX_MEMPOOL_BYTES,
@@ -202,10 +203,14 @@ export class Mempool {
     // [IGNORE] a replacement pays at least rbfMinBumpPercent more fee
     const needed = (existing.tx.fee * (100n + this.#bump) + 99n) / 100n
     if (entry.tx.fee < needed) {
-      throw new MempoolError('MEMPOOL_UNDERPRICED', `replacement fee ${entry.tx.fee} is below ${needed}`, {
-        fee: entry.tx.fee,
-        needed,
-      })
+      throw new MempoolError(
+        'MEMPOOL_UNDERPRICED',
+        `replacement fee ${formatAmount(entry.tx.fee)} KITH is below ${formatAmount(needed)} KITH`,
+        {
+          fee: entry.tx.fee,
+          needed,
+        },
+      )
     }
   }
 
@@ -217,7 +222,7 @@ export class Mempool {
       throw new TxValidationError(
         'TX_INSUFFICIENT_BALANCE',
         'ignore',
-        `balance ${account.balance} does not cover ${committed} pending`,
+        `balance ${formatAmount(account.balance)} KITH does not cover ${formatAmount(committed)} KITH pending`,
         {
           balance: account.balance,
           needed: committed,

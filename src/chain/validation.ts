@@ -8,6 +8,7 @@
  * checkTransferAgainstAccount (nonce and balance). Headers: validateHeader. Block bodies are
  * checked while they are applied (transition.ts), since the state decides most rules there.
  */
+import { formatAmount } from './amount.ts'
 import { blockId, encodeTx } from './codec.ts'
 import { MAX_MEMO_BYTES, MAX_SUPPLY, MAX_TX_BYTES, MEDIAN_TIME_SPAN } from './constants.ts'
 import type { ConsensusEngine } from './consensus/engine.ts'
@@ -146,7 +147,7 @@ export function validateTransfer(tx: TransferTx, params: Pick<ChainParams, 'netw
     throw new TxValidationError(
       'TX_FEE_TOO_LOW',
       'reject',
-      `fee ${tx.fee} is below the minimum ${params.minFee}`,
+      `fee ${formatAmount(tx.fee)} KITH is below the minimum ${formatAmount(params.minFee)} KITH`,
       {
         fee: tx.fee,
         minFee: params.minFee,
@@ -212,7 +213,7 @@ export function checkTransferAgainstAccount(tx: TransferTx, sender: Account): vo
     throw new TxValidationError(
       'TX_INSUFFICIENT_BALANCE',
       'ignore',
-      `balance ${sender.balance} does not cover amount plus fee`,
+      `balance ${formatAmount(sender.balance)} KITH does not cover amount plus fee (${formatAmount(tx.amount + tx.fee)} KITH)`,
       {
         balance: sender.balance,
         needed: tx.amount + tx.fee,

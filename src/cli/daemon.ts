@@ -1,11 +1,13 @@
 /**
  * `kith start`: assemble and run one node. loadConfig -> createNode -> node.start() -> API
  * server -> api.json; print one ready line; on SIGINT/SIGTERM stop the API, remove api.json and
- * stop the node (reverse order). A second signal forces exit.
+ * stop the node (reverse order). `kith stop` (POST /shutdown) stops it the same way. A second
+ * signal forces exit.
  */
+import { resolve } from 'node:path'
 import { createApiServer, type ApiServer } from '../api/server.ts'
 import { errorMessage } from '../core/errors.ts'
-import { createLogger, type Logger } from '../core/logger.ts'
+import { createLogger, openLogFile, type Logger } from '../core/logger.ts'
 import {
   createNode,
   ensureApiToken,
@@ -16,6 +18,8 @@ import {
   type ConfigOverrides,
   type KithNode,
 } from '../node/index.ts'
+import { DEFAULT_CONFIG, type KithConfig } from '../node/config.ts'
+import { installGenesis, readGenesisSource } from '../node/setup.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_SIGINT, EXIT_SIGTERM } from './constants.ts'
 import type { CliIo } from './output.ts'
 
@@ -31,6 +35,11 @@ export interface DaemonOptions {
   /** Print the ready line as JSON (`{"event":"ready",…}`) for scripts and the devnet. */
   json: boolean
   io: CliIo
+  /**
+   * `--genesis <file>`: the chain to follow, installed as the data dir's genesis.json (how a node
+   * joins a devnet); sets the network from the file unless `--network` is given.
+   */
+  genesisFile?: string
   /** @default process */
   signals?: SignalSource
   /** Called on a second signal while shutting down. @default process.exit */
@@ -49,19 +58,31 @@ export interface ReadyLine {
   pid: number
 }
 
-/** Run a node until a signal arrives; resolves with the exit code. Start-up errors are thrown. */
+/** Run a node until a signal (or `kith stop`) arrives; resolves with the exit code. Start-up errors are thrown. */
 export async function runDaemon(opts: DaemonOptions): Promise<number> {
   const signals = opts.signals ?? process
   const forceExit = opts.forceExit ?? ((code: number) => process.exit(code))
   const stopRequested = watchSignals(signals, forceExit)
   try {
-    const { config } = await loadConfig({ flags: opts.flags, env: opts.io.env })
-    const logger = createLogger(config.logLevel)
+    const genesis = opts.genesisFile == null ? null : await readGenesisSource(opts.genesisFile)
+    const flags =
+      genesis != null && opts.flags.network == null
+        ? { ...opts.flags, network: genesis.genesis.params.networkName }
+        : opts.flags
+    const { config } = await loadConfig({ flags, env: opts.io.env })
+    if (genesis != null) await installGenesis(config.dataDir, genesis)
+    const logger = createLogger(
+      config.logLevel,
+      config.logFile === '' ? {} : { destination: openLogFile(config.logFile) },
+    )
+    logger.info({ dataDir: config.dataDir }, 'starting')
     const running = await startAll(
       config.dataDir,
       await createNode({ config, logger, version: VERSION }),
       logger,
+      () => stopRequested.request('api'),
     )
+    logDiscoveryDefaults(logger, config)
     const status = running.node.status()
     const ready: ReadyLine = {
       event: 'ready',
@@ -74,12 +95,31 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       pid: process.pid,
     }
     opts.io.stdout(opts.json ? JSON.stringify(ready) + '\n' : formatReady(ready))
-    const signal = await stopRequested.promise
-    logger.info({ signal }, 'stopping')
+    const reason = await stopRequested.promise
+    logger.info({ reason }, 'stopping')
     return await stopAll(running, config.dataDir, logger)
   } finally {
     stopRequested.dispose()
   }
+}
+
+/**
+ * Say at start what the node does on the network without being asked: router port mapping
+ * (NAT-PMP/UPnP) and mDNS announcements on the LAN, and the flags that turn them off.
+ */
+export function discoveryDefaultsLine(config: KithConfig): string {
+  const mapping =
+    config.nat.portMapping && !config.nat.relayOnly
+      ? 'port mapping on the router (NAT-PMP, UPnP) is on; --no-port-mapping turns it off'
+      : 'port mapping on the router (NAT-PMP, UPnP) is off'
+  const mdns = config.mdns
+    ? 'mDNS announces this node on the LAN; --no-mdns turns it off'
+    : 'mDNS LAN discovery is off'
+  return `${mapping}; ${mdns}`
+}
+
+function logDiscoveryDefaults(logger: Logger, config: KithConfig): void {
+  logger.info({ portMapping: config.nat.portMapping, mdns: config.mdns }, discoveryDefaultsLine(config))
 }
 
 interface Running {
@@ -88,7 +128,12 @@ interface Running {
 }
 
 /** Start the node, then its API; if the API cannot start, the node is stopped again. */
-async function startAll(dataDir: string, node: KithNode, logger: Logger): Promise<Running> {
+async function startAll(
+  dataDir: string,
+  node: KithNode,
+  logger: Logger,
+  onShutdown: () => void,
+): Promise<Running> {
   await node.start()
   if (!node.config.api.enabled) return { node, api: null }
   let api: ApiServer | null = null
@@ -107,6 +152,7 @@ async function startAll(dataDir: string, node: KithNode, logger: Logger): Promis
       token,
       logger,
       dataDir,
+      onShutdown,
     })
     await api.start()
     await writeApiEndpoint(dataDir, { url: api.url, pid: process.pid })
@@ -138,17 +184,22 @@ async function stopAll(running: Running, dataDir: string, logger: Logger): Promi
   return code
 }
 
+/** Why the daemon stops: a signal, or `kith stop` through the API. */
+export type StopReason = ShutdownSignal | 'api'
+
 export interface SignalWatch {
-  /** Resolves with the first signal. */
-  promise: Promise<ShutdownSignal>
+  /** Resolves with the first signal or request. */
+  promise: Promise<StopReason>
+  /** Stop as if a first signal arrived (`kith stop`); ignored once stopping. */
+  request(reason: StopReason): void
   dispose(): void
 }
 
 /** The first SIGINT/SIGTERM resolves `promise`; a second one calls forceExit(130 or 143). */
 export function watchSignals(signals: SignalSource, forceExit: (code: number) => void): SignalWatch {
-  let first: ShutdownSignal | null = null
-  let resolveFirst!: (s: ShutdownSignal) => void
-  const promise = new Promise<ShutdownSignal>((resolve) => (resolveFirst = resolve))
+  let first: StopReason | null = null
+  let resolveFirst!: (s: StopReason) => void
+  const promise = new Promise<StopReason>((resolve) => (resolveFirst = resolve))
   const handler = (signal: ShutdownSignal) => () => {
     if (first == null) {
       first = signal
@@ -164,6 +215,11 @@ export function watchSignals(signals: SignalSource, forceExit: (code: number) =>
   signals.on('SIGTERM', onTerm)
   return {
     promise,
+    request: (reason) => {
+      if (first != null) return
+      first = reason
+      resolveFirst(reason)
+    },
     dispose: () => {
       signals.off('SIGINT', onInt)
       signals.off('SIGTERM', onTerm)
@@ -177,5 +233,8 @@ function isLoopback(host: string): boolean {
 
 function formatReady(r: ReadyLine): string {
   const listen = r.listen.length === 0 ? 'nothing' : r.listen.join(', ')
-  return `kith node ${r.peerId} on network ${r.network}, listening on ${listen}, API ${r.api ?? 'off'}\n`
+  return (
+    `kith node ${r.peerId} on network ${r.network}, listening on ${listen}, API ${r.api ?? 'off'}\n` +
+    `data dir ${r.dataDir}; "kith stop${r.dataDir === resolve(DEFAULT_CONFIG.dataDir) ? '' : ` --data-dir ${r.dataDir}`}" or Ctrl-C stops it\n`
+  )
 }

@@ -5,7 +5,7 @@
  * commands that need them. Exit codes: 0 ok, 1 runtime failure, 2 bad usage.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
-import { LOG_LEVELS } from '../core/logger.ts'
+import { LOG_LEVELS, guardBrokenPipe } from '../core/logger.ts'
 import { parseApiFlag, type ConfigOverrides, type KithConfig } from '../node/config.ts'
 import { VERSION } from '../node/version.ts'
 import {
@@ -27,6 +27,8 @@ import {
   eventsCommand,
   peersCommand,
   statusCommand,
+  STOP_WAIT_MS,
+  stopCommand,
   syncCommand,
   type RemoteOptions,
 } from './remote.ts'
@@ -54,6 +56,8 @@ interface StartFlags {
   tradeWallet?: string
   /** false when --no-trade is given. */
   trade?: boolean
+  genesis?: string
+  logFile?: string
 }
 
 /** Run the CLI with `argv` (arguments after the program name); resolves with the exit code. */
@@ -110,6 +114,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--api-no-auth', 'serve mutating API routes without the bearer token')
     .option('--network <name>', 'network name (nodes of different networks never mix)')
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS))
+    .option('--log-file <path>', 'append log lines (JSON) to this file instead of stderr')
+    .option(
+      '--genesis <file>',
+      "follow this chain (e.g. a devnet's node-0/genesis.json); sets --network from it",
+    )
     .option('--no-mdns', 'do not discover peers on the LAN with mDNS')
     .option('--no-port-mapping', 'do not map ports on the router (NAT-PMP, UPnP)')
     .option('--relay-only', 'never reveal own IP addresses: listen, announce and dial through relays only')
@@ -143,7 +152,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       const flags = startFlagsToConfig(o, cmd.getOptionValueSource('mdns') === 'cli')
       // Loaded only here: the node pulls in libp2p, which the client commands do not need.
       const { runDaemon } = await import('./daemon.ts')
-      setExit(await runDaemon({ flags, json: o.json === true, io }))
+      setExit(
+        await runDaemon({
+          flags,
+          json: o.json === true,
+          io,
+          ...(o.genesis == null ? {} : { genesisFile: o.genesis }),
+        }),
+      )
     })
 
   const remote = (name: string, description: string): Command =>
@@ -157,6 +173,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   remote('status', 'show the running node: peer id, network, addresses, uptime, chain mode, sync').action(
     (o: RemoteOptions) => statusCommand(io, o),
   )
+  remote('stop', 'stop the running node cleanly (as Ctrl-C does) and wait until it has exited')
+    .option('--wait-ms <ms>', 'how long to wait for it to exit', String(STOP_WAIT_MS))
+    .action((o: RemoteOptions & { waitMs: string }) => stopCommand(io, o))
   remote('peers', 'list connected peers (or, with --banned, the banned ones)')
     .option('--banned', 'list peers banned for misbehaviour, with the reason and until when')
     .action((o: RemoteOptions & { banned?: boolean }) => peersCommand(io, o))
@@ -242,6 +261,7 @@ export function startFlagsToConfig(o: StartFlags, noMdnsGiven: boolean): ConfigO
   if (o.bootstrap != null) flags.bootstrap = o.bootstrap
   if (o.network != null) flags.network = o.network
   if (o.logLevel != null) flags.logLevel = o.logLevel
+  if (o.logFile != null) flags.logFile = o.logFile
   if (noMdnsGiven) flags.mdns = false
   if (o.api != null) flags.api = parseApiFlag(o.api)
   if (o.apiNoAuth === true) flags.api = { ...flags.api, auth: false }
@@ -279,6 +299,9 @@ function parsePort(value: string): number {
 
 /** Entry point: run with `argv` and exit the process with the CLI's exit code. */
 export async function main(argv: string[]): Promise<never> {
+  // `kith start | tee log` then Ctrl-C: the reader dies first; the node must still shut down cleanly.
+  guardBrokenPipe(process.stdout)
+  guardBrokenPipe(process.stderr)
   const code = await runCli(argv).catch((err: unknown) => {
     printError(processIo, err, false)
     return EXIT_FAILURE

@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander'
 import { ApiError } from '../api/errors.ts'
 import { InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
+import { isBroken } from '../core/logger.ts'
 import { formatContentEvent } from './commands/content-format.ts'
 import { formatTradeEvent } from './commands/trade-format.ts'
 import type { BanInfo, NodeEvent, NodeStatus, PeerSummary } from '../node/types.ts'
@@ -13,25 +14,76 @@ export interface CliIo {
   env: NodeJS.ProcessEnv
 }
 
+/** The process's own streams; a reader that went away (EPIPE) drops the output instead of crashing. */
 export const processIo: CliIo = {
-  stdout: (text) => void process.stdout.write(text),
-  stderr: (text) => void process.stderr.write(text),
+  stdout: (text) => {
+    if (!isBroken(process.stdout)) process.stdout.write(text)
+  },
+  stderr: (text) => {
+    if (!isBroken(process.stderr)) process.stderr.write(text)
+  },
   env: process.env,
 }
 
-/** Exit code for a failure: bad usage is 2 (including a 400 from the API), anything else 1. */
+/**
+ * Codes that are runtime failures (exit 1) although their class or HTTP status says bad input:
+ * the command was well formed, but the state of the world refused it (a wrong passphrase, a
+ * balance too low, a nonce already used, a corrupt config file in the data dir).
+ */
+export const RUNTIME_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'CONFIG_CORRUPT',
+  'WRONG_PASSPHRASE',
+  'TX_INSUFFICIENT_BALANCE',
+  'TX_NONCE_TOO_LOW',
+  'TX_NONCE_GAP',
+  'MEMPOOL_FULL',
+])
+
+/** Codes that are bad usage (exit 2) whatever class carries them: a flag value the CLI refused. */
+export const USAGE_CODES: ReadonlySet<string> = new Set(['INVALID_PROFILE', 'INVALID_PEER_ID', 'INVALID_HEX'])
+
+/**
+ * Exit code for a failure, per the README's table: 0 ok, 1 runtime failure, 2 bad usage (an
+ * unknown option, a malformed argument or option value, including a 400 from the API).
+ */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE
+  const code = err instanceof KithError ? err.code : undefined
+  if (code !== undefined && RUNTIME_FAILURE_CODES.has(code)) return EXIT_FAILURE
+  if (code !== undefined && USAGE_CODES.has(code)) return EXIT_USAGE
   if (err instanceof ApiError) return err.status === 400 ? EXIT_USAGE : EXIT_FAILURE
-  // A corrupt config file is a broken data dir, not a mistyped command.
-  if (err instanceof InvalidInputError) return err.code === 'CONFIG_CORRUPT' ? EXIT_FAILURE : EXIT_USAGE
+  if (err instanceof InvalidInputError) return EXIT_USAGE
   return EXIT_FAILURE
+}
+
+/**
+ * CLI wording for codes whose remedy is a flag: the node and the API name the option as the API
+ * spells it (`force`); on the command line the user needs the flag itself.
+ */
+const CLI_MESSAGES: Readonly<Record<string, (err: KithError) => string | undefined>> = {
+  // Over the API the error's meta stays on the server: only the message (naming the path) arrives.
+  OUTPUT_EXISTS: (err) =>
+    typeof err.meta.path === 'string'
+      ? `${err.meta.path} exists; pass --force to overwrite it`
+      : err.message.replace(/\bpass force\b/, 'pass --force'),
+  // A port in use: name the port and the flag that moves it (the node itself knows no flags).
+  LISTEN_FAILED: (err) => {
+    const port = typeof err.meta.port === 'number' ? `port ${err.meta.port}` : 'that address'
+    return `${err.message}; ${port} is set by --listen (or "listen" in config.json), e.g. --listen /ip4/0.0.0.0/tcp/4001`
+  },
+  API_LISTEN_FAILED: (err) =>
+    `${err.message}; choose another API address with --api HOST:PORT (e.g. --api 127.0.0.1:7430) or --api off`,
+}
+
+/** The message shown on the command line for a Kith error. */
+export function cliMessage(err: KithError): string {
+  return CLI_MESSAGES[err.code]?.(err) ?? err.message
 }
 
 /** One line on stderr: `error: <message> [CODE]`, or `{"error":{code,message}}` with --json. */
 export function printError(io: CliIo, err: unknown, json: boolean): void {
   const code = err instanceof KithError ? err.code : 'INTERNAL'
-  const message = err instanceof KithError ? err.message : errorMessage(err)
+  const message = err instanceof KithError ? cliMessage(err) : errorMessage(err)
   if (json) io.stderr(JSON.stringify({ error: { code, message } }) + '\n')
   else io.stderr(`error: ${message} [${code}]\n`)
 }
@@ -44,6 +96,7 @@ export function formatStatus(s: NodeStatus, apiUrl: string): string {
   const rows: Array<[string, string]> = [
     ['peer id', s.peerId],
     ['network', s.network.id === s.network.name ? s.network.name : `${s.network.name} (${s.network.id})`],
+    ['data dir', s.dataDir],
     ['version', s.version],
     ['uptime', formatDuration(s.uptimeMs)],
     ['peers', `${s.peers} (${s.connections} connection${s.connections === 1 ? '' : 's'})`],

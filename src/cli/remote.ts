@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { createApiClient, type ApiClient } from '../api/client.ts'
 import { InvalidInputError, KithError } from '../core/errors.ts'
 import { DEFAULT_CONFIG } from '../node/config.ts'
-import { readApiEndpoint, readApiToken } from '../node/datadir.ts'
+import { isProcessAlive, readApiEndpoint, readApiToken } from '../node/datadir.ts'
 import type { SyncState } from '../node/types.ts'
 import {
   formatBans,
@@ -144,15 +144,84 @@ export async function syncCommand(
     state = await client.sync(signal)
   }
   if (opts.json === true) printJson(io, state)
-  else io.stdout(formatSync(state) + '\n')
+  else
+    io.stdout(
+      `${formatSync(state)} (${state.connectedPeers} peer${state.connectedPeers === 1 ? '' : 's'} connected)\n`,
+    )
 }
 
 /** Follow the live event stream until the signal aborts or the node goes away. */
 export async function eventsCommand(io: CliIo, opts: RemoteOptions, signal: AbortSignal): Promise<void> {
   const client = await connectToNode(opts, io.env)
-  for await (const event of client.events(signal)) {
-    io.stdout(opts.json === true ? JSON.stringify(event) + '\n' : formatEvent(event))
+  try {
+    for await (const event of client.events(signal)) {
+      io.stdout(opts.json === true ? JSON.stringify(event) + '\n' : formatEvent(event))
+    }
+  } catch (err) {
+    if (signal.aborted) return
+    // A node killed mid-stream resets the connection; one that stops ends the stream (below).
+    if (err instanceof KithError) throw err
+    throw nodeGone(client.url, err)
   }
+  // Only Ctrl-C ends `events` successfully: an ended stream means the node went away.
+  if (!signal.aborted) throw nodeGone(client.url)
+}
+
+function nodeGone(url: string, cause?: unknown): KithError {
+  return new KithError(
+    'NODE_GONE',
+    `the node at ${url} closed the event stream (it stopped or went away)`,
+    { url },
+    cause === undefined ? undefined : { cause },
+  )
+}
+
+/** How long `kith stop` waits for the node to exit by default (a node closes connections, flushes and releases its lock). */
+export const STOP_WAIT_MS = 60_000
+/** `kith stop` checks this often whether the node has exited (a process exit has no event to wait on from outside). */
+export const STOP_POLL_MS = 100
+
+/**
+ * `kith stop`: ask the node (found through the data dir's api.json, or --api) to shut down as
+ * on SIGTERM, then wait until it has exited: its process is gone (a node on this machine) or
+ * its API no longer answers (one elsewhere).
+ */
+export async function stopCommand(io: CliIo, opts: RemoteOptions & { waitMs?: string }): Promise<void> {
+  const waitMs = Number(opts.waitMs ?? STOP_WAIT_MS)
+  if (!Number.isInteger(waitMs) || waitMs < 0)
+    throw new InvalidInputError(
+      'INVALID_WAIT',
+      `invalid option "--wait-ms": got "${opts.waitMs}"; expected a whole number of milliseconds`,
+      { value: opts.waitMs ?? null },
+    )
+  const client = await connectToNode(opts, io.env)
+  const { pid } = await client.call('shutdown', { params: {}, body: undefined })
+  const local = isLoopbackUrl(client.url)
+  const deadline = Date.now() + waitMs
+  for (;;) {
+    if (local ? !isProcessAlive(pid) : !(await answers(client))) break
+    if (Date.now() > deadline)
+      throw new KithError('STOP_TIMEOUT', `the node (pid ${pid}) is still running after ${waitMs} ms`, {
+        pid,
+      })
+    await new Promise((r) => setTimeout(r, STOP_POLL_MS))
+  }
+  if (opts.json === true) printJson(io, { stopped: true, pid })
+  else io.stdout(`stopped the node at ${client.url} (pid ${pid})\n`)
+}
+
+async function answers(client: ApiClient): Promise<boolean> {
+  try {
+    await client.status()
+    return true
+  } catch (err) {
+    return !(err instanceof KithError && err.code === 'NODE_UNREACHABLE')
+  }
+}
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.')
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

@@ -30,6 +30,11 @@ export const MAX_DEVNET_STDERR_LINES = 20
 /** TCP port of node i: basePort + DEVNET_TCP_PORT_OFFSET + i (API: basePort + i). */
 export const DEVNET_TCP_PORT_OFFSET = 100
 
+/** API and TCP port of devnet node `index` (the nodes listen on TCP only, on 127.0.0.1). */
+export function devnetPorts(basePort: number, index: number): { api: number; tcp: number } {
+  return { api: basePort + index, tcp: basePort + DEVNET_TCP_PORT_OFFSET + index }
+}
+
 /** Coins each devnet node's wallet starts with. */
 export const DEVNET_ALLOCATION = 10_000n * COIN
 /** Passphrase of the devnet wallets: their mnemonics are printed anyway (test coins only). */
@@ -105,7 +110,7 @@ export async function startDevnet(
   try {
     for (let i = 0; i < opts.nodes; i++) await prepareChain(i, opts, wallets[i]!, genesis)
     const first = await launch(0, opts, [], children, signal)
-    const bootstrap = [`/ip4/127.0.0.1/tcp/${opts.basePort + DEVNET_TCP_PORT_OFFSET}/p2p/${first.peerId}`]
+    const bootstrap = [`/ip4/127.0.0.1/tcp/${devnetPorts(opts.basePort, 0).tcp}/p2p/${first.peerId}`]
     const rest = await Promise.all(
       Array.from({ length: opts.nodes - 1 }, (_, i) => launch(i + 1, opts, bootstrap, children, signal)),
     )
@@ -214,7 +219,7 @@ async function writeNodeConfig(
 ): Promise<void> {
   await ensureDataDir(dataDir)
   const existing = await readConfigFile(dataDir)
-  const tcpPort = opts.basePort + DEVNET_TCP_PORT_OFFSET + index
+  const { api: apiPort, tcp: tcpPort } = devnetPorts(opts.basePort, index)
   await writeConfigFile(dataDir, {
     ...existing,
     network: opts.network,
@@ -223,7 +228,7 @@ async function writeNodeConfig(
     bootstrap,
     mdns: false,
     logLevel: opts.logLevel,
-    api: { enabled: true, host: '127.0.0.1', port: opts.basePort + index, auth: true },
+    api: { enabled: true, host: '127.0.0.1', port: apiPort, auth: true },
     dht: { mode: 'server', allowPrivateAddresses: true },
     // Node 0 mines, paid to its own devnet wallet; the others hold funded wallets to send from.
     chain: { mine: index === 0, minerAddress: devnetWallets(index + 1)[index]!.address },

@@ -9,6 +9,7 @@ import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
 import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, NetworkError, NotFoundError, errorMessage } from '../core/errors.ts'
+import { describeListenFailure } from './listen-error.ts'
 import type { Logger } from '../core/logger.ts'
 import { createHost, hostOf, type KithLibp2p, type TransportFactory } from './host.ts'
 import type { Misbehaviour, Offence, PeerJudge } from './peers/judge.ts'
@@ -218,11 +219,15 @@ export class KithNetwork {
       await Promise.resolve(host.stop()).catch(() => {})
       this.#host = null
       this.#gossip = null
+      const why = describeListenFailure(errorMessage(err), init.listen)
       throw new NetworkError(
         'LISTEN_FAILED',
-        `cannot listen on ${init.listen.join(', ')}: ${errorMessage(err)}`,
+        `cannot listen on ${why.address === '' ? init.listen.join(', ') : why.address}: ${why.reason}`,
         {
           listen: init.listen.join(' '),
+          address: why.address,
+          port: why.port,
+          errno: why.errno,
         },
         { cause: err },
       )
@@ -366,9 +371,13 @@ export class KithNetwork {
     try {
       peerIdFromString(peerIdStr)
     } catch (err) {
-      throw new InvalidInputError('INVALID_PEER_ID', `invalid peer id "${peerIdStr}": ${errorMessage(err)}`, {
-        value: peerIdStr,
-      })
+      // The library's reason ("pass a multibase decoder…") means nothing to a user: say what a peer id looks like.
+      throw new InvalidInputError(
+        'INVALID_PEER_ID',
+        `invalid peer id "${peerIdStr}": expected a peer id such as 12D3KooW… (see "kith peers")`,
+        { value: peerIdStr },
+        { cause: err },
+      )
     }
     this.#scores = forgetPeer(this.#scores, peerIdStr)
     this.#cooldown.delete(peerIdStr)
@@ -491,9 +500,13 @@ export class KithNetwork {
     try {
       peerId = peerIdFromString(peerIdStr)
     } catch (err) {
-      throw new InvalidInputError('INVALID_PEER_ID', `invalid peer id "${peerIdStr}": ${errorMessage(err)}`, {
-        value: peerIdStr,
-      })
+      // The library's reason ("pass a multibase decoder…") means nothing to a user: say what a peer id looks like.
+      throw new InvalidInputError(
+        'INVALID_PEER_ID',
+        `invalid peer id "${peerIdStr}": expected a peer id such as 12D3KooW… (see "kith peers")`,
+        { value: peerIdStr },
+        { cause: err },
+      )
     }
     if (this.host.getConnections(peerId).length === 0) {
       throw new NotFoundError('PEER_NOT_CONNECTED', `not connected to peer ${peerIdStr}`, {

@@ -36,6 +36,8 @@ export const configSchema = z.strictObject({
   /** Discover peers on the LAN with mDNS. */
   mdns: z.boolean(),
   logLevel: z.enum(LOG_LEVELS),
+  /** Append log lines (JSON) to this file instead of stderr; empty: stderr. */
+  logFile: z.string().max(4096),
   api: z.strictObject({
     enabled: z.boolean(),
     host: z.string().min(1),
@@ -150,6 +152,7 @@ export const DEFAULT_CONFIG: KithConfig = {
   bootstrap: [],
   mdns: true,
   logLevel: 'info',
+  logFile: '',
   api: { enabled: true, host: '127.0.0.1', port: DEFAULT_API_PORT, auth: true },
   connections: { max: 100, maxInboundPerIp: 8, inboundRatePerHost: 5, redialKnown: 16 },
   dht: { mode: 'auto', allowPrivateAddresses: false },
@@ -216,6 +219,7 @@ export const ENV_VARS = {
   KITH_DATA_DIR: 'dataDir',
   KITH_NETWORK: 'network',
   KITH_LOG_LEVEL: 'logLevel',
+  KITH_LOG_FILE: 'logFile',
   KITH_API: 'api',
   KITH_BOOTSTRAP: 'bootstrap',
   KITH_LISTEN: 'listen',
@@ -229,6 +233,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
   if (env.KITH_NETWORK != null && env.KITH_NETWORK !== '') out.network = env.KITH_NETWORK
   if (env.KITH_LOG_LEVEL != null && env.KITH_LOG_LEVEL !== '')
     out.logLevel = env.KITH_LOG_LEVEL as KithConfig['logLevel']
+  if (env.KITH_LOG_FILE != null && env.KITH_LOG_FILE !== '') out.logFile = env.KITH_LOG_FILE
   if (env.KITH_API != null && env.KITH_API !== '') out.api = parseApiFlag(env.KITH_API, 'KITH_API')
   if (env.KITH_BOOTSTRAP != null && env.KITH_BOOTSTRAP !== '') out.bootstrap = splitList(env.KITH_BOOTSTRAP)
   if (env.KITH_LISTEN != null && env.KITH_LISTEN !== '') out.listen = splitList(env.KITH_LISTEN)

@@ -124,6 +124,11 @@ export async function lockDataDir(dataDir: string): Promise<DataDirLock> {
   })
 }
 
+/** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
+export function isProcessAlive(pid: number): boolean {
+  return isAlive(pid)
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)

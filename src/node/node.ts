@@ -386,6 +386,7 @@ class Node implements KithNode {
     return {
       peerId: this.peerId,
       network: { name: this.config.network, id: this.network.network },
+      dataDir: this.dataDir,
       version: this.#p.version,
       listen: running ? this.network.listenAddrs() : [],
       announce: running ? this.network.announceAddrs() : [],

@@ -1,4 +1,8 @@
+import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
+import { parseGenesisJson, type Genesis } from '../chain/genesis.ts'
+import { genesisPath } from '../chain/service/genesis-file.ts'
+import { DataDirError, InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import {
   DEFAULT_CONFIG,
@@ -8,7 +12,14 @@ import {
   type ConfigOverrides,
   type KithConfig,
 } from './config.ts'
-import { dataDirPath, ensureApiToken, ensureDataDir, readConfigFile, writeConfigFile } from './datadir.ts'
+import {
+  dataDirPath,
+  ensureApiToken,
+  ensureDataDir,
+  readConfigFile,
+  writeConfigFile,
+  writeFileAtomic,
+} from './datadir.ts'
 
 export interface LoadedConfig {
   config: KithConfig
@@ -55,8 +66,82 @@ export async function initDataDir(config: KithConfig, persist: ConfigOverrides =
   await ensureApiToken(dataDir)
   const existing = await readConfigFile(dataDir)
   const { dataDir: _ignored, ...toPersist } = persist
-  if (Object.keys(toPersist).length > 0 || Object.keys(existing).length === 0) {
+  if (!identity.created) {
+    // Already initialised: never rewrite its config; a different value asked for is refused, named.
+    const differs = Object.entries(toPersist)
+      .filter(([k, v]) => v !== undefined && JSON.stringify(existing[k] ?? null) !== JSON.stringify(v))
+      .map(([k, v]) => `${k} is ${JSON.stringify(existing[k] ?? '(default)')}, not ${JSON.stringify(v)}`)
+    if (differs.length > 0)
+      throw new DataDirError(
+        'ALREADY_INITIALISED',
+        `data dir ${dataDir} is already initialised and config.json was not changed: ${differs.join('; ')} (edit config.json, or use another --data-dir)`,
+        { dataDir },
+      )
+  } else if (Object.keys(toPersist).length > 0 || Object.keys(existing).length === 0) {
     await writeConfigFile(dataDir, mergeConfig(existing, toPersist) as Record<string, unknown>)
   }
   return { dataDir, peerId: identity.peerId, created: identity.created }
+}
+
+/** A genesis file named by `--genesis`: its text and what it parses to. */
+export interface GenesisSource {
+  path: string
+  text: string
+  genesis: Genesis
+}
+
+/** Read and check a `--genesis` file. Throws InvalidInputError GENESIS_FILE_UNREADABLE / GENESIS_INVALID naming it. */
+export async function readGenesisSource(path: string): Promise<GenesisSource> {
+  const abs = resolve(path)
+  let text: string
+  try {
+    text = await readFile(abs, 'utf8')
+  } catch (err) {
+    throw new InvalidInputError(
+      'GENESIS_FILE_UNREADABLE',
+      `invalid option "--genesis": cannot read ${abs}: ${errorMessage(err)}`,
+      { path: abs },
+      { cause: err },
+    )
+  }
+  try {
+    return { path: abs, text, genesis: parseGenesisJson(text) }
+  } catch (err) {
+    const why = err instanceof KithError ? err.message : errorMessage(err)
+    throw new InvalidInputError(
+      'GENESIS_INVALID',
+      `invalid option "--genesis": ${abs}: ${why}`,
+      { path: abs },
+      { cause: err },
+    )
+  }
+}
+
+/**
+ * Put a `--genesis` file into the data dir as genesis.json. The same genesis already there is
+ * fine; another one is DataDirError GENESIS_CONFLICT (the data dir belongs to another chain).
+ */
+export async function installGenesis(
+  dataDir: string,
+  source: GenesisSource,
+): Promise<'installed' | 'present'> {
+  const dir = await ensureDataDir(dataDir)
+  const target = genesisPath(dir)
+  const existing = await readFile(target, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null
+    throw new DataDirError('GENESIS_FILE_UNREADABLE', `cannot read ${target}: ${err.message}`, {
+      path: target,
+    })
+  })
+  if (existing != null) {
+    const have = parseGenesisJson(existing)
+    if (Buffer.from(have.hash).equals(Buffer.from(source.genesis.hash))) return 'present'
+    throw new DataDirError(
+      'GENESIS_CONFLICT',
+      `data dir ${dir} already follows another chain (${have.params.networkId}); ${source.path} is ${source.genesis.params.networkId}: use a fresh --data-dir`,
+      { dataDir: dir, have: have.params.networkId, given: source.genesis.params.networkId },
+    )
+  }
+  await writeFileAtomic(target, source.text, 0o644)
+  return 'installed'
 }

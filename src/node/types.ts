@@ -20,6 +20,8 @@ export interface NetworkInfo {
 export interface NodeStatus {
   peerId: string
   network: NetworkInfo
+  /** Absolute path of the node's data dir (identity, config, database, wallets). */
+  dataDir: string
   version: string
   /** Multiaddrs the transports listen on (with the real port once bound). */
   listen: string[]

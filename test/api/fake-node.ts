@@ -13,6 +13,7 @@ export const PEER_B = '12D3KooWCRscMgHgEo3ojm8ovzheydpvTEqsDtq7Vby38cMHrYjt'
 export const STATUS: NodeStatus = {
   peerId: PEER_A,
   network: { name: 'kith', id: 'kith' },
+  dataDir: '/var/lib/kith-test',
   version: '0.1.0',
   listen: ['/ip4/127.0.0.1/tcp/7421'],
   announce: [`/ip4/127.0.0.1/tcp/7421/p2p/${PEER_A}`],

@@ -107,13 +107,33 @@ void describe('ledger through the CLI and API', () => {
   void it('answers every bad input with its code and keeps running', async () => {
     const bob = testKey(2).address
     const bad = bob.slice(0, -1) + (bob.endsWith('q') ? 'p' : 'q')
-    const cases: { id: string; args: string[]; env?: NodeJS.ProcessEnv; code: string; exit: number }[] = [
+    // `shows`: amounts in messages are KITH, not base units (the user typed KITH).
+    const cases: {
+      id: string
+      args: string[]
+      env?: NodeJS.ProcessEnv
+      code: string
+      exit: number
+      shows?: string
+    }[] = [
       { id: 'malformed address', args: ['send', bad, '1'], code: 'ADDRESS_CHECKSUM', exit: 2 },
       { id: 'not an address', args: ['send', 'hello', '1'], code: 'ADDRESS_FORMAT', exit: 2 },
       { id: 'bad amount', args: ['send', bob, '1.123456789'], code: 'AMOUNT_INVALID', exit: 2 },
       { id: 'zero amount', args: ['send', bob, '0'], code: 'TX_AMOUNT_ZERO', exit: 2 },
-      { id: 'overdraft', args: ['send', bob, '5000'], code: 'TX_INSUFFICIENT_BALANCE', exit: 2 },
-      { id: 'fee too low', args: ['send', bob, '1', '--fee', '0.00000001'], code: 'TX_FEE_TOO_LOW', exit: 2 },
+      {
+        id: 'overdraft',
+        args: ['send', bob, '5000'],
+        code: 'TX_INSUFFICIENT_BALANCE',
+        exit: 1,
+        shows: '5000.00001 KITH',
+      },
+      {
+        id: 'fee too low',
+        args: ['send', bob, '1', '--fee', '0.00000001'],
+        code: 'TX_FEE_TOO_LOW',
+        exit: 2,
+        shows: 'the minimum 0.00001 KITH',
+      },
       {
         id: 'oversized memo',
         args: ['send', bob, '1', '--memo', 'x'.repeat(300)],
@@ -125,7 +145,7 @@ void describe('ledger through the CLI and API', () => {
         args: ['send', bob, '1'],
         env: { KITH_WALLET_PASSPHRASE: 'nope' },
         code: 'WRONG_PASSPHRASE',
-        exit: 2,
+        exit: 1,
       },
       {
         id: 'unknown tx',
@@ -143,6 +163,7 @@ void describe('ledger through the CLI and API', () => {
       )
       assert.equal(r.errCode, c.code, `${c.id}: ${r.err}`)
       assert.equal(r.code, c.exit, c.id)
+      if (c.shows !== undefined) assert.ok(r.err.includes(c.shows), `${c.id}: ${r.err}`)
     }
     assert.equal((await run(['chain'])).code, 0)
   })
@@ -166,6 +187,8 @@ void describe('ledger through the CLI and API', () => {
       client.submitTx({ hex: 'a1b2' }),
       (e: { code: string; status: number }) => e.status === 400 && e.code.startsWith('DECODE_'),
     )
+    // Not hex at all: the field is named, not a CBOR decoder failure.
+    await assert.rejects(client.submitTx({ hex: 'zz' }), { code: 'INVALID_HEX', status: 400 })
     // Alice's nonce 0 was spent by the first test's send: reusing it, or skipping far ahead, is refused.
     const wallets = walletService()({ dataDir, clock: systemClock, rng: cryptoRng })
     const w = await wallets.unlock('default', PASS)

@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import { CommanderError } from 'commander'
 import { createApiServer, ApiError, type ApiServer } from '../../src/api/index.ts'
 import { runCli, startFlagsToConfig } from '../../src/cli/main.ts'
-import { exitCodeFor, type CliIo } from '../../src/cli/output.ts'
+import { formatBlock } from '../../src/cli/commands/chain.ts'
+import { exitCodeFor, printError, type CliIo } from '../../src/cli/output.ts'
 import { DataDirError, InvalidInputError, KithError } from '../../src/core/errors.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { writeApiEndpoint } from '../../src/node/datadir.ts'
@@ -56,7 +57,15 @@ void describe('client commands against a fake node', () => {
     assert.equal(await runCli(['status', '--api', server.url], io), 0)
     assert.match(io.out, new RegExp(`^peer id +${STATUS.peerId}$`, 'm'))
     assert.match(io.out, /^uptime +5s$/m)
+    assert.match(io.out, /^data dir +\/var\/lib\/kith-test$/m)
     assert.match(io.out, /^listen +\/ip4\/127\.0\.0\.1\/tcp\/7421$/m)
+  })
+
+  void it('sync --json counts the connected peers next to the ones synced from', async () => {
+    const io = captureIo()
+    assert.equal(await runCli(['sync', '--api', server.url, '--json'], io), 0, io.err)
+    const sync = JSON.parse(io.out) as { peers: number; connectedPeers: number }
+    assert.equal(sync.connectedPeers, STATUS.peers)
   })
 
   void it('the node is found through api.json in the data dir, HOST:PORT works for --api', async () => {
@@ -120,6 +129,77 @@ void describe('client commands against a fake node', () => {
   })
 })
 
+void describe('a node that goes away', () => {
+  void it('ends `kith events` with exit 1 and NODE_GONE', async () => {
+    const node = fakeNode()
+    const server = createApiServer({ node, host: '127.0.0.1', port: 0, logger: silentLogger(), token: null })
+    await server.start()
+    const io = captureIo()
+    const running = runCli(['events', '--api', server.url, '--json'], io)
+    await node.listenerCount(1)
+    await server.stop()
+    assert.equal(await running, 1)
+    assert.equal(errorCode(io.err), 'NODE_GONE')
+  })
+})
+
+void describe('kith stop', () => {
+  void it('asks the node to shut down through the API (token) and waits until it is gone', async () => {
+    const node = fakeNode()
+    let stopping!: () => void
+    const stopped = new Promise<void>((r) => (stopping = r))
+    const server = createApiServer({
+      node,
+      host: '127.0.0.1',
+      port: 0,
+      logger: silentLogger(),
+      token: TOKEN,
+      onShutdown: () => stopping(),
+    })
+    await server.start()
+    try {
+      const noToken = captureIo()
+      assert.equal(await runCli(['stop', '--api', server.url, '--json', '--data-dir', tmpdir()], noToken), 1)
+      assert.equal(errorCode(noToken.err), 'AUTH_REQUIRED')
+      // The fake node lives in this process, which does not exit: a zero wait times out at once.
+      const io = captureIo({ KITH_API_TOKEN: TOKEN })
+      assert.equal(await runCli(['stop', '--api', server.url, '--json', '--wait-ms', '0'], io), 1)
+      assert.equal(errorCode(io.err), 'STOP_TIMEOUT')
+      await stopped
+    } finally {
+      await server.stop()
+    }
+  })
+})
+
+void describe('kith block', () => {
+  const header = {
+    parent: 'bafyparent',
+    height: 7,
+    timestampMs: 1_700_000_000_000,
+    txRoot: 'bafytxroot',
+    stateRoot: 'bafystate',
+    miner: 'kith1miner',
+    consensus: { engine: 'pow' as const, bits: 1, nonce: 2 },
+  }
+  void it('on a light node says the body is not stored instead of "txs 0"', () => {
+    const out = formatBlock({
+      id: 'bafyblock',
+      main: true,
+      confirmations: 1,
+      header,
+      transactions: [],
+      headerOnly: true,
+    })
+    assert.doesNotMatch(out, /^txs +0$/m)
+    assert.match(out, /^txs +not stored/m)
+  })
+  void it('on a full node counts the transactions', () => {
+    const out = formatBlock({ id: 'bafyblock', main: true, confirmations: 1, header, transactions: [] })
+    assert.match(out, /^txs +0$/m)
+  })
+})
+
 void describe('usage errors exit 2 with one line', () => {
   const cases = [
     { id: 'unknown option', args: ['start', '--bogus'], code: 2, stderr: /unknown option '--bogus'/ },
@@ -173,10 +253,25 @@ void describe('exit codes and flag mapping', () => {
     { id: 'locked data dir', err: new DataDirError('DATA_DIR_LOCKED', 'x'), code: 1 },
     { id: 'other kith error', err: new KithError('LISTEN_FAILED', 'x'), code: 1 },
     { id: 'plain error', err: new Error('x'), code: 1 },
+    // The README's table: a well-formed command the state of things refused is a runtime failure.
+    { id: 'wrong passphrase', err: new InvalidInputError('WRONG_PASSPHRASE', 'x'), code: 1 },
+    { id: 'insufficient balance (API 400)', err: new ApiError(400, 'TX_INSUFFICIENT_BALANCE', 'x'), code: 1 },
+    { id: 'nonce already used (API 400)', err: new ApiError(400, 'TX_NONCE_TOO_LOW', 'x'), code: 1 },
+    // A flag value the CLI refused is bad usage, whichever class carries it.
+    { id: 'bad --cid-profile', err: new ApiError(0, 'INVALID_PROFILE', 'x'), code: 2 },
   ]
   for (const c of table) {
     void it(`${c.id} -> ${c.code}`, () => assert.equal(exitCodeFor(c.err), c.code))
   }
+
+  void it('an existing output names the --force flag on the command line', () => {
+    const io = captureIo()
+    printError(io, new ApiError(409, 'OUTPUT_EXISTS', '/tmp/x exists; pass force to overwrite it'), false)
+    assert.match(io.err, /pass --force/)
+    const local = captureIo()
+    printError(local, new KithError('OUTPUT_EXISTS', 'x', { path: '/tmp/y' }), false)
+    assert.match(local.err, /\/tmp\/y exists; pass --force/)
+  })
 
   void it('only flags actually given override the config', () => {
     assert.deepEqual(startFlagsToConfig({}, false), {})

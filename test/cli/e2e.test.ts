@@ -1,7 +1,7 @@
 /** The CLI end to end: real `kith` processes on temp data dirs, loopback, port 0. */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -48,6 +48,12 @@ void describe('kith CLI end to end', () => {
       created: boolean
     }
     assert.deepEqual(again, { ...result, created: false })
+    // Another network on an initialised dir: refused, named, and config.json left as it was.
+    const config = readFileSync(join(dirA, 'config.json'), 'utf8')
+    const other = await children.run(['init', '--data-dir', dirA, '--network', 'othernet', '--json'])
+    assert.equal(other.code, 1, other.stderr)
+    assert.equal(errorCode(other.stderr), 'ALREADY_INITIALISED')
+    assert.equal(readFileSync(join(dirA, 'config.json'), 'utf8'), config)
   })
 
   void it('kith start prints a ready line and writes api.json; kith status --json reads it', async () => {
@@ -167,6 +173,11 @@ void describe('kith CLI end to end', () => {
     ])
     assert.equal(res.code, 1, res.stderr)
     assert.equal(errorCode(res.stderr), 'LISTEN_FAILED', res.stderr)
+    // What the user reads: the port and the flag that changes it, no library text or stack trace.
+    const port = /\/tcp\/(\d+)/.exec(taken)![1]!
+    assert.match(res.stderr, new RegExp(`port ${port} is set by --listen`), res.stderr)
+    assert.doesNotMatch(res.stderr, /^\s+at /m, res.stderr)
+    assert.doesNotMatch(res.stderr, /faultTolerance/, res.stderr)
     assert.ok(!existsSync(join(base, 'c', 'LOCK')), 'the data dir lock is released')
   })
 
@@ -186,6 +197,7 @@ void describe('kith CLI end to end', () => {
     ])
     assert.equal(res.code, 1, res.stderr)
     assert.equal(errorCode(res.stderr), 'API_LISTEN_FAILED')
+    assert.match(res.stderr, /--api HOST:PORT/, res.stderr)
     assert.ok(!existsSync(join(dirC, 'LOCK')), 'the data dir lock is released')
     assert.ok(!existsSync(join(dirC, 'api.json')))
   })

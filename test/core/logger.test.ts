@@ -26,4 +26,25 @@ describe('logger', () => {
     assert.equal(lines.length, 1)
     assert.equal((JSON.parse(lines[0]!) as { msg: string }).msg, 'shown')
   })
+
+  it('a child of a scoped logger carries one component key naming both scopes', () => {
+    const out = new PassThrough()
+    const log = createLogger('info', { destination: out, format: 'json' })
+    log.child({ component: 'net', peer: 'p1' }).child({ component: 'nat' }).info('mapped')
+    const line = String(out.read()).trim()
+    assert.equal(line.split('"component":').length, 2, line)
+    const rec = JSON.parse(line) as { component: string; peer: string }
+    assert.equal(rec.component, 'net.nat')
+    assert.equal(rec.peer, 'p1')
+  })
+
+  it('keeps logging after the reader of its destination went away (EPIPE)', () => {
+    const out = new PassThrough()
+    const log = createLogger('info', { destination: out, format: 'json' })
+    const epipe = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })
+    out.emit('error', epipe)
+    out.destroy()
+    log.info('still alive')
+    log.child({ component: 'x' }).warn('and again')
+  })
 })

@@ -5,6 +5,8 @@
  * submits, and waits for inclusion.
  */
 import type { Command } from 'commander'
+import type { z } from 'zod'
+import type { blockJsonSchema } from '../../api/chain-json.ts'
 import { formatAmount, parseAmount } from '../../chain/amount.ts'
 import { encodeTx } from '../../chain/codec.ts'
 import { MAX_MEMO_BYTES } from '../../chain/constants.ts'
@@ -102,12 +104,22 @@ export function registerChainCommands(program: Command, io: CliIo): void {
     .action(async (idOrHeight: string, o: RemoteOptions) => {
       const b = await (await connectToNode(o, io.env)).block(idOrHeight)
       if (o.json === true) return printJson(io, b)
-      io.stdout(
-        `${b.id}\nheight   ${b.header.height}${b.main ? '' : ' (side chain)'}\ntime     ${new Date(b.header.timestampMs).toISOString()}\n` +
-          `parent   ${b.header.parent ?? '-'}\nminer    ${b.header.miner}\ntxs      ${b.transactions.length}\n` +
-          b.transactions.map((t) => `  ${t.id} ${t.tx.kind} ${txAmount(t.tx)}\n`).join(''),
-      )
+      io.stdout(formatBlock(b))
     })
+}
+
+/** `kith block`: header fields, then the transactions (or why they are not known). */
+export function formatBlock(b: z.infer<typeof blockJsonSchema>): string {
+  // A light node keeps headers only: an empty list would claim the block holds no transactions.
+  const txs =
+    b.headerOnly === true
+      ? `not stored (light node: headers only; txRoot ${b.header.txRoot})\n`
+      : `${b.transactions.length}\n` +
+        b.transactions.map((t) => `  ${t.id} ${t.tx.kind} ${txAmount(t.tx)}\n`).join('')
+  return (
+    `${b.id}\nheight   ${b.header.height}${b.main ? '' : ' (side chain)'}\ntime     ${new Date(b.header.timestampMs).toISOString()}\n` +
+    `parent   ${b.header.parent ?? '-'}\nminer    ${b.header.miner}\ntxs      ${txs}`
+  )
 }
 
 /** One line saying what a transaction does. */
