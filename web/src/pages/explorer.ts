@@ -333,8 +333,7 @@ export class AddressPage extends Page {
       get<Mempool>('/mempool'),
     ])
     if (!this.alive) return
-    const mine = (tx: TxJson): boolean =>
-      tx.recipient === address || (tx.kind === 'transfer' && tx.from === address)
+    const mine = (tx: TxJson): boolean => recipientOf(tx) === address || ('from' in tx && tx.from === address)
     const rows: (Child | Child[])[][] = []
     for (const t of mempool.txs)
       if (mine(t.tx))
