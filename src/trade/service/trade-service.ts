@@ -185,7 +185,8 @@ export class TradeService implements TradeApi {
 
   offer(id: string): OfferView {
     const o = this.#c.book.get(id)
-    if (o === undefined)
+    // An expired offer may wait in the book for its sweep; to a user it is gone, as in offers().
+    if (o === undefined || o.expiresMs <= this.#c.clock.nowMs())
       throw new TradeNotFoundError('OFFER_NOT_FOUND', `no offer ${id} in the order book`, { id })
     return this.#offerView(id, o)
   }
