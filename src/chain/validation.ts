@@ -44,7 +44,7 @@ function checkFee(tx: SignedTx, params: TxParams): void {
     throw new TxValidationError(
       'TX_FEE_TOO_LOW',
       'reject',
-      `fee ${tx.fee} is below the minimum ${params.minFee}`,
+      `fee ${formatAmount(tx.fee)} KITH is below the minimum ${formatAmount(params.minFee)} KITH`,
       {
         fee: tx.fee,
         minFee: params.minFee,
@@ -117,7 +117,7 @@ export function checkBalance(sender: Account, needed: bigint): void {
     throw new TxValidationError(
       'TX_INSUFFICIENT_BALANCE',
       'ignore',
-      `balance ${sender.balance} does not cover ${needed}`,
+      `balance ${formatAmount(sender.balance)} KITH does not cover ${formatAmount(needed)} KITH`,
       {
         balance: sender.balance,
         needed,
@@ -127,33 +127,12 @@ export function checkBalance(sender: Account, needed: bigint): void {
 }
 
 /** Rules that need no state: network, amounts, sizes, signature. */
-export function validateTransfer(tx: TransferTx, params: Pick<ChainParams, 'networkId' | 'minFee'>): void {
-  // [REJECT] tx.network equals this network's id (a transfer signed for another network must not replay here)
-  if (tx.network !== params.networkId) {
-    throw new TxValidationError(
-      'TX_NETWORK',
-      'reject',
-      `transaction is for network "${tx.network}", this is "${params.networkId}"`,
-      {
-        network: tx.network,
-      },
-    )
-  }
+export function validateTransfer(tx: TransferTx, params: TxParams): void {
+  checkNetwork(tx, params)
   // [REJECT] tx.amount > 0
   if (tx.amount <= 0n)
     throw new TxValidationError('TX_AMOUNT_ZERO', 'reject', 'transfer amount must be positive')
-  // [REJECT] tx.fee >= the network's minimum fee
-  if (tx.fee < params.minFee) {
-    throw new TxValidationError(
-      'TX_FEE_TOO_LOW',
-      'reject',
-      `fee ${formatAmount(tx.fee)} KITH is below the minimum ${formatAmount(params.minFee)} KITH`,
-      {
-        fee: tx.fee,
-        minFee: params.minFee,
-      },
-    )
-  }
+  checkFee(tx, params)
   // [REJECT] memo is at most MAX_MEMO_BYTES
   if (tx.memo !== undefined && tx.memo.length > MAX_MEMO_BYTES) {
     throw new TxValidationError(
@@ -169,57 +148,13 @@ export function validateTransfer(tx: TransferTx, params: Pick<ChainParams, 'netw
       fee: tx.fee,
     })
   }
-  // [REJECT] the encoded transaction is at most MAX_TX_BYTES
-  const size = encodeTx(tx).length
-  if (size > MAX_TX_BYTES)
-    throw new TxValidationError(
-      'TX_TOO_LARGE',
-      'reject',
-      `transaction is ${size} bytes, more than ${MAX_TX_BYTES}`,
-    )
-  // [REJECT] the signature verifies against tx.senderKey over the encoding without the signature
-  if (!verifyTxSignature(tx))
-    throw new TxValidationError('TX_SIGNATURE', 'reject', 'transaction signature does not verify')
+  checkSizeAndSignature(tx)
 }
 
 /** Rules against the sender's account: nonce exactly next, balance covers amount + fee. */
 export function checkTransferAgainstAccount(tx: TransferTx, sender: Account): void {
-  // [IGNORE] tx.nonce >= account nonce (a lower nonce was already spent: a replay or a stale copy)
-  if (tx.nonce < sender.nonce) {
-    throw new TxValidationError(
-      'TX_NONCE_TOO_LOW',
-      'ignore',
-      `nonce ${tx.nonce} was already used; next is ${sender.nonce}`,
-      {
-        nonce: tx.nonce,
-        expected: sender.nonce,
-      },
-    )
-  }
-  // [IGNORE] tx.nonce == account nonce (a gap may be filled later; the mempool queues it)
-  if (tx.nonce > sender.nonce) {
-    throw new TxValidationError(
-      'TX_NONCE_GAP',
-      'ignore',
-      `nonce ${tx.nonce} skips ahead; next is ${sender.nonce}`,
-      {
-        nonce: tx.nonce,
-        expected: sender.nonce,
-      },
-    )
-  }
-  // [IGNORE] balance >= amount + fee (funds may still arrive)
-  if (sender.balance < tx.amount + tx.fee) {
-    throw new TxValidationError(
-      'TX_INSUFFICIENT_BALANCE',
-      'ignore',
-      `balance ${formatAmount(sender.balance)} KITH does not cover amount plus fee (${formatAmount(tx.amount + tx.fee)} KITH)`,
-      {
-        balance: sender.balance,
-        needed: tx.amount + tx.fee,
-      },
-    )
-  }
+  checkNonce(tx, sender)
+  checkBalance(sender, tx.amount + tx.fee)
 }
 
 /** Median of the last MEDIAN_TIME_SPAN timestamps (fewer near genesis). */
