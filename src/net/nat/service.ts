@@ -110,6 +110,7 @@ class DefaultNatService implements NatService, Startable {
     this.#stopping = true
     this.#c.events.removeEventListener('self:peer:update', this.#onUpdate)
     this.#c.events.removeEventListener('connection:close', this.#onClose)
+    this.#mapper?.abort()
     await this.#mapping
     await this.#mapper?.stop()
     this.#mapper = null
