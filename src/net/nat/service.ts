@@ -18,6 +18,7 @@ import type {
 import type { TransportManager } from '@libp2p/interface-internal'
 import type { Logger } from '../../core/logger.ts'
 import { relayServerInit } from './relay-limits.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import { HolePuncher } from './punch.ts'
 import { RELAY_RESTORE_TIMEOUT_MS } from './constants.ts'
 import { PortMapper, type GatewayFinder, type PortTarget } from './port-mapper.ts'
@@ -47,6 +48,8 @@ export interface NatServiceInit {
   network: string
   /** Gateway discovery; a fake in unit tests. */
   finder?: GatewayFinder
+  /** Peers that send malformed or oversized hole-punch messages are judged like on every protocol. */
+  judge?: PeerJudge
 }
 
 export interface NatService {
@@ -91,6 +94,7 @@ class DefaultNatService implements NatService, Startable {
       log: this.#init.log,
       libp2pLog: this.#c.logger.forComponent('kith:nat:punch'),
       randomInt: (n) => randomInt(n),
+      ...(this.#init.judge != null ? { judge: this.#init.judge } : {}),
     })
     await this.#puncher.start()
     this.#c.events.addEventListener('connection:open', this.#onOpen)
