@@ -103,4 +103,10 @@ export interface ChainApi {
   tx(id: string): TxInfo | null | Promise<TxInfo | null>
   block(idOrHeight: string): BlockInfo | null
   mempool(): { id: string; tx: SignedTx; addedMs: number }[]
+  /**
+   * The escrow opened by the escrow-open `id` as of the main chain's tip (light node: as of a
+   * recent header, verified against its state root; `proven` says where); null when there is
+   * none. Throws DecodeError for an id that is not a transaction id.
+   */
+  escrow(id: string): EscrowInfo | null | Promise<EscrowInfo | null>
 }
