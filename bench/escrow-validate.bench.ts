@@ -89,7 +89,14 @@ const refunds = step('escrow-refund', sellers, 1)
 const disputes = step('escrow-dispute', buyers, 2)
 const resolves = arbiters.map((a, i) =>
   signTx(
-    createEscrowResolve({ network, senderKey: a.publicKey, nonce: 0, fee: FEE, escrow: ids[i]!, buyerShareBps: 5_000 }),
+    createEscrowResolve({
+      network,
+      senderKey: a.publicKey,
+      nonce: 0,
+      fee: FEE,
+      escrow: ids[i]!,
+      buyerShareBps: 5_000,
+    }),
     a.privateKey,
   ),
 )
