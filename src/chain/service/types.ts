@@ -66,11 +66,14 @@ export interface BlockInfo {
   readonly headerOnly?: boolean
 }
 
-/** An escrow record with its id (the escrow-open's transaction id). */
+/**
+ * An escrow record with its id (the escrow-open's transaction id): the one escrow type every
+ * layer above the ledger uses (the trade service calls it EscrowView).
+ */
 export type EscrowInfo = EscrowRecord & {
   readonly id: string
   /** Light node: the record was checked against this block's state root with a proof from `peer`. */
-  readonly proven?: { readonly blockId: string; readonly height: number; readonly peer: string }
+  readonly proven?: Proven
 }
 
 export interface SubmitResult {
