@@ -51,3 +51,12 @@ export const BENCH_RUNTIME_OVERRIDES_MS: Readonly<Record<string, number>> = {
 }
 /** Bytes of a child's stdout kept; a benchmark prints one JSON object, far smaller. */
 export const MAX_BENCH_STDOUT_BYTES = 1_048_576
+
+/**
+ * Transactions per kind in escrow-validate: each from its own sender (3 x this many keys, one
+ * escrow per seller), large enough that a round takes ~0.1 s of signature checks, small enough
+ * that the whole bench stays well inside MAX_BENCH_RUNTIME_MS on a loaded 2-core box.
+ */
+export const ESCROW_BENCH_TXS = 1_000
+/** Interleaved rounds per kind in escrow-validate; the fastest is reported. */
+export const ESCROW_BENCH_ROUNDS = 5

@@ -6,7 +6,13 @@
 import { ChainError } from '../chain/errors.ts'
 import { InvalidInputError } from '../core/errors.ts'
 import type { KithNodeApi } from '../node/types.ts'
-import { TradeUnavailableError, type TradeApi, type TradeStep } from '../trade/service/index.ts'
+import {
+  TradeNotFoundError,
+  TradeUnavailableError,
+  type EscrowView,
+  type TradeApi,
+  type TradeStep,
+} from '../trade/service/index.ts'
 import type { RequestOf, ResponseOf } from './routes.ts'
 import { chatToJson, escrowToJson, offerToJson, tradeAccountToJson, tradeToJson } from './trade-json.ts'
 import type { tradeRoutes } from './trade-routes.ts'
@@ -25,6 +31,18 @@ function tradeOf(node: KithNodeApi): TradeApi {
       'this node does not trade: start it with --trade-wallet NAME (and KITH_WALLET_PASSPHRASE)',
     )
   return node.trade
+}
+
+/**
+ * An escrow record is public chain state: a node that does not trade (a light node cannot)
+ * answers it from its ledger (on a light node, a record verified by proof, `proven` set).
+ */
+async function escrowOf(node: KithNodeApi, id: string): Promise<EscrowView> {
+  if (node.trade !== undefined || node.ledger === undefined) return await tradeOf(node).escrow(id)
+  const e = await node.ledger.escrow(id)
+  if (e === null)
+    throw new TradeNotFoundError('ESCROW_NOT_FOUND', `no escrow ${id} on the main chain`, { id })
+  return e
 }
 
 /** Runs `fn`, turning a ledger rule failure into a 400 with the same code. */
@@ -114,5 +132,5 @@ export const tradeHandlers: { [K in TradeRouteId]: Handler<K> } = {
     rules(async () => ({ messages: (await tradeOf(node).chat(req.params.id)).map(chatToJson) })),
   postTradeChat: (req, node, signal) =>
     rules(async () => chatToJson(await tradeOf(node).sendChat(req.params.id, req.body.body, signal))),
-  getEscrow: (req, node) => rules(async () => escrowToJson(await tradeOf(node).escrow(req.params.id))),
+  getEscrow: (req, node) => rules(async () => escrowToJson(await escrowOf(node, req.params.id))),
 }

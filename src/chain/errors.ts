@@ -82,7 +82,11 @@ export type BlockErrorCode =
   /** A block on a branch that failed to connect (the rule broken is in `meta.rule`). */
   | 'BLOCK_CONNECT'
 
-export type ProofErrorCode = 'PROOF_INVALID' | 'PROOF_ROOT_MISMATCH'
+export type ProofErrorCode =
+  | 'PROOF_INVALID'
+  | 'PROOF_ROOT_MISMATCH'
+  /** A light client was served an escrow record that is not the one its (valid) proof proves. */
+  | 'PROOF_RECORD_MISMATCH'
 
 export type GenesisErrorCode = 'GENESIS_INVALID' | 'GENESIS_SUPPLY'
 

@@ -9,9 +9,10 @@ import { txDigest } from './codec.ts'
 import { SMT_KEY_BITS } from './constants.ts'
 import { DecodeError } from './errors.ts'
 import { MAX_ESCROW_RECORD_BYTES } from '../trade/escrow/codec.ts'
-import { verifyAccountProof, type AccountProof, type EscrowProof } from './state.ts'
+import type { EscrowRecord } from '../trade/escrow/types.ts'
+import { verifyAccountProof, verifyEscrowProof, type AccountProof, type EscrowProof } from './state.ts'
 import { verifyTxInclusion, type TxInclusionProof } from './txroot.ts'
-import type { Account, Address, BlockHeader, Transaction } from './types.ts'
+import type { Account, Address, BlockHeader, Transaction, TxId } from './types.ts'
 
 /** Bytes of an encoded proof: a full-depth SMT path is 256 x 35 bytes, about 9 KiB. */
 export const MAX_PROOF_BYTES = 16 * 1024
@@ -118,6 +119,18 @@ export function decodeTxInclusionProof(bytes: Uint8Array): TxInclusionProof {
 /** The account at `address` as of `header`, proven by `proof`; throws ProofError otherwise. */
 export function verifyAccountInHeader(header: BlockHeader, address: Address, proof: AccountProof): Account {
   return verifyAccountProof(header.stateRoot, address, proof)
+}
+
+/**
+ * The escrow `id` as of `header` (undefined: the proof shows it absent), proven by `proof`;
+ * throws ProofError (or DecodeError for a leaf that is not a record) otherwise.
+ */
+export function verifyEscrowInHeader(
+  header: BlockHeader,
+  id: TxId,
+  proof: EscrowProof,
+): EscrowRecord | undefined {
+  return verifyEscrowProof(header.stateRoot, id, proof)
 }
 
 /** Throws ProofError unless `tx` is in the block of `header` at `proof.index`. */

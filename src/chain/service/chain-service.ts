@@ -24,6 +24,7 @@ import { applyBlock, escrowIdOf, revertBlock, validateBlockShape } from '../tran
 import type { Block, EscrowTx, SignedTx } from '../types.ts'
 import { validateEscrowTx, validateHeader } from '../validation.ts'
 import {
+  MAX_ESCROWS_LISTED,
   MAX_MEMPOOL_LISTING,
   MAX_ORPHAN_BLOCKS,
   MAX_RECENT_BLOCK_BODIES,
@@ -183,10 +184,18 @@ export class ChainService implements ChainApi {
     return r === undefined ? null : { ...r, id: cid.toString() }
   }
 
-  /** Escrows naming `address` as seller, buyer or arbiter, any state, as of the tip (bounded). */
+  /**
+   * Escrows naming `address` as seller, buyer or arbiter, any state, as of the tip, newest first,
+   * at most MAX_ESCROWS_LISTED (the store's party index, kept in the same commit as the state).
+   */
   escrowsOf(address: string): EscrowInfo[] {
     const a = parseAddress(address)
-    return this.#escrowIndex().filter((e) => e.seller === a || e.buyer === a || e.arbiter === a)
+    const out: EscrowInfo[] = []
+    for (const id of this.store.escrowIdsOf(a, MAX_ESCROWS_LISTED)) {
+      const r = getEscrow(this.#state, parseTxId(id))
+      if (r !== undefined) out.push({ ...r, id })
+    }
+    return out
   }
 
   /**
@@ -199,21 +208,6 @@ export class ChainService implements ChainApi {
       sender: senderAddress(tx),
       height: this.forkChoice.head.header.height + 1,
     })
-  }
-
-  #escrowIndexOf: { state: LedgerState; list: EscrowInfo[] } | null = null
-
-  /** Every escrow in the tip state with its id, rebuilt once per state (escrows are few). */
-  #escrowIndex(): EscrowInfo[] {
-    if (this.#escrowIndexOf?.state === this.#state) return this.#escrowIndexOf.list
-    const ids = this.store.escrowIds()
-    const list: EscrowInfo[] = []
-    for (const id of ids) {
-      const r = getEscrow(this.#state, parseTxId(id))
-      if (r !== undefined) list.push({ ...r, id })
-    }
-    this.#escrowIndexOf = { state: this.#state, list }
-    return list
   }
 
   head(): ChainHead {

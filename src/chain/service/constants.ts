@@ -23,3 +23,10 @@ export const MAX_RECENT_BLOCK_BODIES = 16
 
 /** Blocks waiting for their parent whose bodies are kept (matches fork choice's orphan bound). */
 export { MAX_ORPHAN_BLOCKS } from '../constants.ts'
+
+/**
+ * Escrows `escrowsOf(address)` returns at most, newest first: a trader's history for reputation
+ * and the trade service's look-up by terms hash (always among the newest) fit; an address named
+ * in more escrows than this gets its newest ones (LIMITS.md).
+ */
+export const MAX_ESCROWS_LISTED = 10_000

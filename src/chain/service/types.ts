@@ -66,11 +66,14 @@ export interface BlockInfo {
   readonly headerOnly?: boolean
 }
 
-/** An escrow record with its id (the escrow-open's transaction id). */
+/**
+ * An escrow record with its id (the escrow-open's transaction id): the one escrow type every
+ * layer above the ledger uses (the trade service calls it EscrowView).
+ */
 export type EscrowInfo = EscrowRecord & {
   readonly id: string
   /** Light node: the record was checked against this block's state root with a proof from `peer`. */
-  readonly proven?: { readonly blockId: string; readonly height: number; readonly peer: string }
+  readonly proven?: Proven
 }
 
 export interface SubmitResult {
@@ -103,4 +106,10 @@ export interface ChainApi {
   tx(id: string): TxInfo | null | Promise<TxInfo | null>
   block(idOrHeight: string): BlockInfo | null
   mempool(): { id: string; tx: SignedTx; addedMs: number }[]
+  /**
+   * The escrow opened by the escrow-open `id` as of the main chain's tip (light node: as of a
+   * recent header, verified against its state root; `proven` says where); null when there is
+   * none. Throws DecodeError for an id that is not a transaction id.
+   */
+  escrow(id: string): EscrowInfo | null | Promise<EscrowInfo | null>
 }

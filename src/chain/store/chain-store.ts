@@ -3,8 +3,8 @@
  * data, the transaction index and the pending-transaction journal, in the node's SQLite database.
  *
  * Atomicity: `connect` and `disconnect` each run in ONE SQL transaction (block row, account
- * changes, undo, main-chain index, transaction index, journal, head pointer), so a crash leaves
- * the old head or the new one, never a mix. The in-memory ledger state is rebuilt from the
+ * and escrow changes, undo, main-chain index, transaction index, escrow party index, journal,
+ * head pointer), so a crash leaves the old head or the new one, never a mix. The in-memory ledger state is rebuilt from the
  * account table on open and checked against the head header's state root.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
@@ -16,22 +16,25 @@ import {
   encodeBlock,
   encodeHeader,
   encodeTx,
+  parseTxId,
   txId,
 } from '../codec.ts'
 import { decodeEscrowRecord, encodeEscrowRecord } from '../../trade/escrow/codec.ts'
 import type { EscrowRecord } from '../../trade/escrow/types.ts'
 import { decodeUndo, encodeUndo, type BlockUndo } from '../transition.ts'
+import { senderAddress } from '../tx.ts'
 import {
   EMPTY_STATE,
   accountEntries,
   getAccountByKey,
+  getEscrow,
   getEscrowByKey,
   setAccountsByKey,
   setEscrowsByKey,
   stateRoot,
   type LedgerState,
 } from '../state.ts'
-import type { Account, Block, BlockHeader, SignedTx } from '../types.ts'
+import type { Account, Address, Block, BlockHeader, EscrowOpenTx, SignedTx } from '../types.ts'
 import { ChainStoreError } from './errors.ts'
 
 /** The part of src/store/sqlite.ts's Database the chain store uses. */
@@ -69,9 +72,19 @@ CREATE TABLE IF NOT EXISTS chain_undo (id TEXT PRIMARY KEY, undo BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_accounts (key BLOB PRIMARY KEY, balance INTEGER NOT NULL, nonce INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_escrows (key BLOB PRIMARY KEY, record BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_escrow_ids (id TEXT PRIMARY KEY, height INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS chain_escrow_parties (
+  address TEXT NOT NULL, id TEXT NOT NULL, height INTEGER NOT NULL, PRIMARY KEY (address, id));
 CREATE TABLE IF NOT EXISTS chain_txs (id TEXT PRIMARY KEY, block TEXT NOT NULL, height INTEGER NOT NULL, idx INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS chain_mempool (id TEXT PRIMARY KEY, tx BLOB NOT NULL, added_ms INTEGER NOT NULL);
 `
+
+/** chain_meta key set once the party index covers every escrow (stores from before it are filled on open). */
+const PARTY_INDEX_META = 'escrow_party_index'
+
+/** Who an escrow-open names: the seller (its signer), the buyer and the arbiter if any. */
+function partiesOf(tx: EscrowOpenTx): Address[] {
+  return tx.arbiter === undefined ? [senderAddress(tx), tx.buyer] : [senderAddress(tx), tx.buyer, tx.arbiter]
+}
 
 export interface OpenedChain {
   readonly store: ChainStore
@@ -102,6 +115,9 @@ export class ChainStore {
     | 'putEscrow'
     | 'putEscrowId'
     | 'delEscrow'
+    | 'putEscrowParty'
+    | 'delEscrowParties'
+    | 'escrowIdsOf'
     | 'putTx'
     | 'delTx'
     | 'getTx'
@@ -137,6 +153,11 @@ export class ChainStore {
       putEscrow: p('INSERT OR REPLACE INTO chain_escrows (key, record) VALUES (?, ?)'),
       putEscrowId: p('INSERT OR IGNORE INTO chain_escrow_ids (id, height) VALUES (?, ?)'),
       delEscrow: p('DELETE FROM chain_escrows WHERE key = ?'),
+      putEscrowParty: p('INSERT OR IGNORE INTO chain_escrow_parties (address, id, height) VALUES (?, ?, ?)'),
+      delEscrowParties: p('DELETE FROM chain_escrow_parties WHERE id = ?'),
+      escrowIdsOf: p(
+        'SELECT id FROM chain_escrow_parties WHERE address = ? ORDER BY height DESC, id LIMIT ?',
+      ),
       putTx: p('INSERT OR REPLACE INTO chain_txs (id, block, height, idx) VALUES (?, ?, ?, ?)'),
       delTx: p('DELETE FROM chain_txs WHERE id = ?'),
       getTx: p('SELECT block, height, idx FROM chain_txs WHERE id = ?'),
@@ -172,6 +193,7 @@ export class ChainStore {
     const headId = store.#meta('head') ?? genesisId
     const headers = store.#loadHeaders(genesisId)
     const state = store.#loadState()
+    if (store.#meta(PARTY_INDEX_META) === null) db.transaction(() => store.#indexParties(state))
     const head = headId === genesisId ? genesis.block.header : headers.find((h) => h.id === headId)?.header
     if (head === undefined) throw new ChainStoreError('STORE_CORRUPT', `head block ${headId} is not stored`)
     const root = Buffer.from(stateRoot(state)).toString('hex')
@@ -191,6 +213,21 @@ export class ChainStore {
     for (const [key, a] of accountEntries(state)) this.#s.putAccount.run(key, a.balance, a.nonce)
     this.#setMeta('genesis', hashHex)
     this.#setMeta('head', id)
+  }
+
+  /**
+   * Fills the party index of a store written before it existed, from the escrows in the head's
+   * state (once: a meta flag records it; connect and disconnect keep it from then on).
+   */
+  #indexParties(state: LedgerState): void {
+    const rows = this.#db.db.prepare('SELECT id FROM chain_escrow_ids').all() as { id: string }[]
+    for (const { id } of rows) {
+      const r = getEscrow(state, parseTxId(id))
+      if (r === undefined) continue
+      for (const party of [r.seller, r.buyer, r.arbiter])
+        if (party !== undefined) this.#s.putEscrowParty.run(party, id, r.openedAt)
+    }
+    this.#setMeta(PARTY_INDEX_META, '1')
   }
 
   #meta(key: string): string | null {
@@ -304,7 +341,10 @@ export class ChainStore {
       block.transactions.forEach((tx, i) => {
         const tid = txId(tx).toString()
         this.#s.putTx.run(tid, id, block.header.height, i)
-        if (tx.kind === 'escrow-open') this.#s.putEscrowId.run(tid, block.header.height)
+        if (tx.kind === 'escrow-open') {
+          this.#s.putEscrowId.run(tid, block.header.height)
+          for (const party of partiesOf(tx)) this.#s.putEscrowParty.run(party, tid, block.header.height)
+        }
         this.#s.delJournal.run(tid)
       })
       this.#setMeta('head', id)
@@ -327,6 +367,8 @@ export class ChainStore {
       for (const tx of block.transactions) {
         const tid = txId(tx).toString()
         this.#s.delTx.run(tid)
+        // The escrow this open created is gone from the state with the block: so is its index.
+        if (tx.kind === 'escrow-open') this.#s.delEscrowParties.run(tid)
         if (tx.kind !== 'coinbase') this.#s.putJournal.run(tid, encodeTx(tx), nowMs)
       }
       this.#setMeta('head', parent.toString())
@@ -341,6 +383,15 @@ export class ChainStore {
     const rows = this.#db.db.prepare('SELECT id FROM chain_escrow_ids ORDER BY height DESC').all() as {
       id: string
     }[]
+    return rows.map((r) => r.id)
+  }
+
+  /**
+   * Ids of the escrows naming `address` as seller, buyer or arbiter on the main chain (the party
+   * index, kept with the escrow state in each connect and disconnect), newest first, at most `limit`.
+   */
+  escrowIdsOf(address: Address, limit: number): string[] {
+    const rows = this.#s.escrowIdsOf.all(address, limit) as { id: string }[]
     return rows.map((r) => r.id)
   }
 
@@ -385,6 +436,7 @@ export class ChainStore {
       'chain_txs',
       'chain_accounts',
       'chain_escrows',
+      'chain_escrow_parties',
       'chain_mempool',
     ]) {
       out[t] = (this.#db.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n

@@ -1,7 +1,7 @@
 /**
  * The light header chain as the network layer uses it: the sync manager's target (mode 'light')
  * and the source the rpc server reads (status with `light: true`, headers; no blocks, no
- * transactions, no proofs).
+ * transactions, no proofs of accounts, inclusion or escrows).
  */
 import type { LightChain } from '../../chain/light/light-chain.ts'
 import type { RpcChainSource, StatusMessage } from '../rpc/types.ts'
@@ -35,5 +35,6 @@ export function lightRpcSource(chain: LightChain, opts: { network?: string } = {
     tx: () => null,
     accountProof: () => null,
     txProof: () => null,
+    escrowProof: () => null,
   }
 }

@@ -19,7 +19,7 @@ export const PROOF_AHEAD_WAIT_MS = 3_000
  */
 export const MAX_PROOF_LAG_BLOCKS = 3
 
-/** Whole time one light-node API call (account, tx) may take across all attempts. */
+/** Whole time one light-node API call (account, tx, escrow) may take across all attempts. */
 export const LIGHT_QUERY_TIMEOUT_MS = 30_000
 
 /**

@@ -13,17 +13,20 @@
  * - submitTx(): the stateless rules (network, amount, fee, sizes, signature), then published on
  *   the transaction gossip topic; the network's miners decide the rest.
  * - mempool(): always empty.
+ * - escrow(): the record from a verified escrow proof; `proven` names block and peer; null when
+ *   the proof shows no such escrow.
  */
 import type { Clock } from '../../core/clock.ts'
 import { withTimeout } from '../../core/abort.ts'
 import { addressFromPublicKey, parseAddress } from '../../chain/address.ts'
-import { decodeSignedTx, encodeTx, txId } from '../../chain/codec.ts'
+import { decodeSignedTx, encodeTx, parseTxId, txId } from '../../chain/codec.ts'
 import type { LightChain } from '../../chain/light/light-chain.ts'
 import type {
   AccountInfo,
   BlockInfo,
   ChainApi,
   ChainInfo,
+  EscrowInfo,
   SubmitResult,
   TxInfo,
 } from '../../chain/service/types.ts'
@@ -34,7 +37,7 @@ import type { LightClient } from './light-client.ts'
 
 export interface LightChainApiComponents {
   chain: LightChain
-  client: Pick<LightClient, 'account' | 'tx'>
+  client: Pick<LightClient, 'account' | 'tx' | 'escrow'>
   /** Publishes canonical transaction bytes on the transaction gossip topic. */
   publishTx: (bytes: Uint8Array, signal?: AbortSignal) => Promise<unknown>
   clock: Clock
@@ -177,6 +180,17 @@ export class LightChainApi implements ChainApi {
 
   mempool(): { id: string; tx: SignedTx; addedMs: number }[] {
     return []
+  }
+
+  /**
+   * The escrow from a proof a full peer served and we verified against one of our main-chain
+   * headers; null when the proof shows none. Throws DecodeError for an id that is not a
+   * transaction id, LightClientError NO_FULL_PEERS / PROOF_UNAVAILABLE, AbortError.
+   */
+  async escrow(id: string, signal?: AbortSignal): Promise<EscrowInfo | null> {
+    const cid = parseTxId(id)
+    const found = await this.#c.client.escrow(cid.toString(), withTimeout(this.#timeoutMs, signal))
+    return found === null ? null : { ...found.record, id: cid.toString(), proven: found.proven }
   }
 }
 

@@ -1,8 +1,8 @@
 /**
- * The light client: asks full peers for account and inclusion proofs and trusts none of them.
- * Each answer is checked against a header of our own header chain (src/chain/light/): the
- * block must be on our main chain, and the proof must lead to that header's state root (account)
- * or transactions root (inclusion). A proof that does not verify proves its server faulty: the
+ * The light client: asks full peers for account, inclusion and escrow proofs and trusts none of
+ * them. Each answer is checked against a header of our own header chain (src/chain/light/): the
+ * block must be on our main chain, and the proof must lead to that header's state root (account,
+ * escrow) or transactions root (inclusion). A proof that does not verify proves its server faulty: the
  * peer is reported to the PeerJudge ('invalid-proof', banned at once) and the query moves on to
  * the next peer, at most MAX_PROOF_ATTEMPTS peers per query.
  *
@@ -12,14 +12,21 @@ import { CID } from 'multiformats/cid'
 import { AbortError, errorMessage } from '../../core/errors.ts'
 import { throwIfAborted, waitFor, withTimeout } from '../../core/abort.ts'
 import type { Logger } from '../../core/logger.ts'
-import { txId } from '../../chain/codec.ts'
+import { equalBytes, parseTxId, txId } from '../../chain/codec.ts'
 import { ChainError, ProofError } from '../../chain/errors.ts'
 import type { LightChainEvent } from '../../chain/light/light-chain.ts'
-import { verifyAccountInHeader, verifyTxInHeader } from '../../chain/proofs.ts'
+import { verifyAccountInHeader, verifyEscrowInHeader, verifyTxInHeader } from '../../chain/proofs.ts'
 import type { Proven } from '../../chain/service/types.ts'
-import type { Account, Address, BlockHeader, Transaction } from '../../chain/types.ts'
+import type { Account, Address, BlockHeader, Transaction, TxId } from '../../chain/types.ts'
+import { encodeEscrowRecord } from '../../trade/escrow/codec.ts'
+import type { EscrowRecord } from '../../trade/escrow/types.ts'
 import type { PeerJudge } from '../peers/judge.ts'
-import type { AccountProofResponse, RpcClientApi, TxProofResponse } from '../rpc/types.ts'
+import type {
+  AccountProofResponse,
+  EscrowProofResponse,
+  RpcClientApi,
+  TxProofResponse,
+} from '../rpc/types.ts'
 import { MAX_ID_CHARS } from '../rpc/constants.ts'
 import { MAX_PROOF_ATTEMPTS, MAX_PROOF_LAG_BLOCKS, PROOF_AHEAD_WAIT_MS } from './constants.ts'
 import { LightClientError } from './errors.ts'
@@ -34,7 +41,7 @@ export interface LightHeaders {
 
 export interface LightClientComponents {
   chain: LightHeaders
-  rpc: Pick<RpcClientApi, 'accountProof' | 'txProof'>
+  rpc: Pick<RpcClientApi, 'accountProof' | 'txProof' | 'escrowProof'>
   judge: PeerJudge
   /** Connected peers whose status says `light: false`, best first. */
   fullPeers: () => readonly string[]
@@ -65,6 +72,12 @@ export interface ProvenTx {
   readonly proven: Proven
 }
 
+export interface ProvenEscrow {
+  /** The escrow record as of `proven.blockId`. */
+  readonly record: EscrowRecord
+  readonly proven: Proven
+}
+
 interface Found<R, T> {
   readonly value: T
   readonly header: BlockHeader
@@ -78,6 +91,8 @@ interface QueryOutcome<R, T> {
   readonly nulls: number
   /** Why each other asked peer gave no answer (peer: reason), for the error. */
   readonly failures: readonly string[]
+  /** The codes of the proofs refused (their servers were judged), in order. */
+  readonly rejected: readonly string[]
 }
 
 export class LightClient {
@@ -157,6 +172,37 @@ export class LightClient {
   }
 
   /**
+   * The escrow opened by the escrow-open `id`, as of a main-chain block, proven against that
+   * block's state root; null when the id names no transaction or a verified proof shows no such
+   * escrow. Throws LightClientError NO_FULL_PEERS / PROOF_UNAVAILABLE, or AbortError.
+   */
+  async escrow(id: string, signal?: AbortSignal): Promise<ProvenEscrow | null> {
+    const cid = canonicalTxId(id)
+    // Not an escrow id; sending it would make peers judge us malformed.
+    if (cid === null) return null
+    const out = await this.#query<EscrowProofResponse, EscrowRecord | undefined>(
+      async (peer, s) => await this.#c.rpc.escrowProof(peer, id, s),
+      (header, r) => {
+        const record = verifyEscrowInHeader(header, cid, r.proof)
+        // [REJECT] PROOF_RECORD_MISMATCH the record served is the one the proof proves (or absent with it)
+        if (!sameRecord(record, r.record)) {
+          throw new ProofError(
+            'PROOF_RECORD_MISMATCH',
+            'the escrow record served differs from the one its proof proves',
+            { escrow: id },
+          )
+        }
+        return record
+      },
+      signal,
+    )
+    if (out.found === null) throw this.#unavailable('escrow proof', out)
+    const { value, header, response, peer } = out.found
+    if (value === undefined) return null
+    return { record: value, proven: { blockId: response.blockId, height: header.height, peer } }
+  }
+
+  /**
    * Asks peers in turn until one serves a proof that verifies against a recent main-chain header.
    * A verified but older answer is kept and returned if nothing fresher comes.
    */
@@ -173,6 +219,7 @@ export class LightClient {
     let nulls = 0
     let stale: Found<R, T> | null = null
     const failures: string[] = []
+    const rejected: string[] = []
     for (const peer of peers.slice(0, this.#maxAttempts)) {
       let r: R | null
       try {
@@ -207,13 +254,15 @@ export class LightClient {
         this.#c.judge.misbehaved(peer, 'invalid-proof', err.code)
         this.#log.warn({ peer, code: err.code }, 'peer served a proof that does not verify')
         failures.push(`${peer}: ${err.code}`)
+        rejected.push(err.code)
         continue
       }
       const found = { value, header, response: r, peer }
-      if (this.#c.chain.head().height - header.height <= this.#maxLag) return { found, nulls, failures }
+      if (this.#c.chain.head().height - header.height <= this.#maxLag)
+        return { found, nulls, failures, rejected }
       if (stale === null || header.height > stale.header.height) stale = found
     }
-    return { found: stale, nulls, failures }
+    return { found: stale, nulls, failures, rejected }
   }
 
   /**
@@ -244,7 +293,12 @@ export class LightClient {
     return new LightClientError(
       'PROOF_UNAVAILABLE',
       `no full peer served a valid ${what}${out.failures.length > 0 ? ` (${out.failures.join('; ')})` : ''}`,
-      { tried: out.failures.length + out.nulls, refused: out.nulls },
+      {
+        tried: out.failures.length + out.nulls,
+        refused: out.nulls,
+        // Comma-separated codes of the proofs that did not verify (e.g. PROOF_RECORD_MISMATCH).
+        rejected: out.rejected.join(','),
+      },
     )
   }
 }
@@ -257,6 +311,21 @@ export function isCanonicalId(id: string): boolean {
   } catch {
     return false
   }
+}
+
+/** The transaction id `id` parses to when it is one in canonical form, else null. */
+function canonicalTxId(id: string): TxId | null {
+  if (!isCanonicalId(id)) return null
+  try {
+    return parseTxId(id)
+  } catch {
+    return null
+  }
+}
+
+function sameRecord(proven: EscrowRecord | undefined, served: EscrowRecord | null): boolean {
+  if (proven === undefined || served === null) return proven === undefined && served === null
+  return equalBytes(encodeEscrowRecord(proven), encodeEscrowRecord(served))
 }
 
 function codeOf(err: unknown): string {

@@ -2,12 +2,19 @@
  * What a full node's rpc server reads: the chain service's head, fork choice, store, mempool and
  * state. (A light node builds its own RpcChainSource that serves headers and status only.)
  */
-import { getAccount, proveAccount } from '../../chain/state.ts'
+import { parseTxId } from '../../chain/codec.ts'
+import { getAccount, getEscrow, proveAccount, proveEscrow } from '../../chain/state.ts'
 import type { ChainService } from '../../chain/service/chain-service.ts'
 import { proveTxInclusion } from '../../chain/txroot.ts'
 import type { TreeNode } from '../../chain/forkchoice.ts'
 import type { Address, Block, BlockHeader, SignedTx } from '../../chain/types.ts'
-import type { AccountProofResponse, RpcChainSource, StatusMessage, TxProofResponse } from './types.ts'
+import type {
+  AccountProofResponse,
+  EscrowProofResponse,
+  RpcChainSource,
+  StatusMessage,
+  TxProofResponse,
+} from './types.ts'
 
 export interface ChainSourceOptions {
   /**
@@ -48,6 +55,18 @@ export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {
         height: head.height,
         account: getAccount(state, address),
         proof: proveAccount(state, address),
+      }
+    },
+    escrowProof: (id): EscrowProofResponse => {
+      // The request decoder only lets CID strings through; parseTxId checks it is a tx id.
+      const cid = parseTxId(id)
+      const head = chain.head()
+      const state = chain.state
+      return {
+        blockId: head.id,
+        height: head.height,
+        record: getEscrow(state, cid) ?? null,
+        proof: proveEscrow(state, cid),
       }
     },
     txProof: (id): TxProofResponse | null => {

@@ -24,7 +24,13 @@ import {
 import { RpcError } from './errors.ts'
 import { RPC_SPECS, type RpcRequests, type RpcResponses, type RpcSpec } from './messages.ts'
 import { rpcProtocolId, type RpcName } from './protocols.ts'
-import type { AccountProofResponse, RpcClientApi, StatusMessage, TxProofResponse } from './types.ts'
+import type {
+  AccountProofResponse,
+  EscrowProofResponse,
+  RpcClientApi,
+  StatusMessage,
+  TxProofResponse,
+} from './types.ts'
 import { decodeResult } from './wire.ts'
 
 /** The part of the libp2p node the client uses. */
@@ -115,6 +121,14 @@ export class RpcClient implements RpcClientApi {
 
   async txProof(peer: string, txId: string, signal?: AbortSignal): Promise<TxProofResponse | null> {
     return await this.#request(peer, 'tx-proof', { id: txId }, signal)
+  }
+
+  async escrowProof(
+    peer: string,
+    escrowId: string,
+    signal?: AbortSignal,
+  ): Promise<EscrowProofResponse | null> {
+    return await this.#request(peer, 'escrow-proof', { id: escrowId }, signal)
   }
 
   async #request<N extends RpcName>(

@@ -52,7 +52,7 @@ export const MAX_BLOCKS_RESULT_BYTES = FRAME_OVERHEAD_BYTES
 export const MAX_BLOCK_FRAME_BYTES = MAX_BLOCK_BYTES
 export const MAX_TXS_RESPONSE_BYTES =
   FRAME_OVERHEAD_BYTES + MAX_TXS_PER_REQUEST * (MAX_TX_BYTES + ITEM_OVERHEAD_BYTES)
-/** A proof plus the account or transaction it proves and the block it is against. */
+/** A proof plus the account, transaction or escrow record it proves and the block it is against. */
 export const MAX_PROOF_RESPONSE_BYTES = FRAME_OVERHEAD_BYTES + MAX_PROOF_BYTES + MAX_TX_BYTES + MAX_ID_CHARS
 
 /**
@@ -82,6 +82,8 @@ export const RATE_LIMITS = {
   txs: { capacity: 100, refillPerSecond: 50 },
   'account-proof': { capacity: 50, refillPerSecond: 20 },
   'tx-proof': { capacity: 50, refillPerSecond: 20 },
+  // As account proofs: a light node asks once per escrow its user looks at.
+  'escrow-proof': { capacity: 50, refillPerSecond: 20 },
 } as const
 /** Buckets kept (peer x protocol); the least recently used is dropped first (a fresh bucket is full, so at worst one extra burst). */
 export const MAX_RATE_LIMIT_BUCKETS = 4_096

@@ -1,6 +1,6 @@
 /**
  * The chain request/response protocols (`/kith/<net>/<name>/1.0.0`): status handshake, headers by
- * locator, blocks and transactions by id, account and transaction-inclusion proofs. server.ts
+ * locator, blocks and transactions by id, account, transaction-inclusion and escrow proofs. server.ts
  * registers one stream handler per protocol, handlers/ holds one message handler per protocol,
  * client.ts is what gossip, sync and the light client call, chain-source.ts is what a full node
  * serves from. hello.ts is the separate network-identification protocol.

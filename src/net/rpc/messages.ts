@@ -16,17 +16,21 @@ import {
   encodeBlock,
   encodeHeader,
   encodeTx,
+  parseTxId,
   txId,
 } from '../../chain/codec.ts'
 import { MAX_PROOF_BYTES } from '../../chain/proofs.ts'
 import {
   decodeAccountProof,
+  decodeEscrowProof,
   decodeTxInclusionProof,
   encodeAccountProof,
+  encodeEscrowProof,
   encodeTxInclusionProof,
 } from '../../chain/proofs.ts'
 import { decodeAccount, encodeAccount } from '../../chain/state.ts'
 import type { Address, Block, BlockHeader, SignedTx } from '../../chain/types.ts'
+import { decodeEscrowRecord, encodeEscrowRecord, MAX_ESCROW_RECORD_BYTES } from '../../trade/escrow/codec.ts'
 import type { Misbehaviour } from '../peers/judge.ts'
 import {
   BLOCKS_TIMEOUT_MS,
@@ -55,7 +59,7 @@ import {
 } from './constants.ts'
 import { RpcError } from './errors.ts'
 import type { RpcName } from './protocols.ts'
-import type { AccountProofResponse, StatusMessage, TxProofResponse } from './types.ts'
+import type { AccountProofResponse, EscrowProofResponse, StatusMessage, TxProofResponse } from './types.ts'
 import {
   asMap,
   bigToBytes,
@@ -89,6 +93,8 @@ export interface RpcRequests {
   txs: IdsRequest
   'account-proof': { readonly address: Address }
   'tx-proof': { readonly id: string }
+  /** The escrow id: the escrow-open's transaction id. */
+  'escrow-proof': { readonly id: string }
 }
 
 export interface RpcResponses {
@@ -98,6 +104,7 @@ export interface RpcResponses {
   txs: SignedTx[]
   'account-proof': AccountProofResponse | null
   'tx-proof': TxProofResponse | null
+  'escrow-proof': EscrowProofResponse | null
 }
 
 export interface RpcSpec<N extends RpcName> {
@@ -415,6 +422,49 @@ const txProof: RpcSpec<'tx-proof'> = {
   },
 }
 
+const escrowProof: RpcSpec<'escrow-proof'> = {
+  name: 'escrow-proof',
+  timeoutMs: PROOF_TIMEOUT_MS,
+  maxRequestBytes: MAX_PROOF_REQUEST_BYTES,
+  maxResultBytes: MAX_PROOF_RESPONSE_BYTES,
+  maxTrailerBytes: 0,
+  maxTrailerTotalBytes: 0,
+  encodeRequest: (req) => encode({ id: req.id }),
+  decodeRequest: (b) => {
+    const m = asMap(decodeCbor(b, 'escrow-proof request'), ['id'], 'escrow-proof request')
+    const escrow = id(m.id, 'escrow-proof request id')
+    // [REJECT] the id is a transaction id (dag-cbor, sha2-256 CIDv1): only those name escrows
+    chainDecode('escrow-proof request id', () => parseTxId(escrow))
+    return { id: escrow }
+  },
+  encodeResponse: (res) => ({
+    body:
+      res === null
+        ? null
+        : {
+            blockId: res.blockId,
+            height: res.height,
+            record: res.record === null ? null : encodeEscrowRecord(res.record),
+            proof: encodeEscrowProof(res.proof),
+          },
+    trailers: [],
+  }),
+  trailerCount: () => 0,
+  decodeResponse: (body) => {
+    if (body === null) return null
+    const what = 'escrow-proof response'
+    const m = asMap(body, ['blockId', 'height', 'record', 'proof'], what)
+    const record = m.record === null ? null : bytes(m.record, MAX_ESCROW_RECORD_BYTES, `${what}.record`)
+    const proof = bytes(m.proof, MAX_PROOF_BYTES, `${what}.proof`)
+    return {
+      blockId: id(m.blockId, `${what}.blockId`),
+      height: uint(m.height, `${what}.height`),
+      record: record === null ? null : chainDecode(`${what}.record`, () => decodeEscrowRecord(record)),
+      proof: chainDecode(`${what}.proof`, () => decodeEscrowProof(proof)),
+    }
+  },
+}
+
 export const RPC_SPECS: RpcSpecs = {
   status,
   headers,
@@ -422,4 +472,5 @@ export const RPC_SPECS: RpcSpecs = {
   txs,
   'account-proof': accountProof,
   'tx-proof': txProof,
+  'escrow-proof': escrowProof,
 }

@@ -5,7 +5,15 @@
 import { protocolPrefix } from '../protocols.ts'
 
 /** Every chain protocol, in the order docs/PROTOCOLS.md describes them. */
-export const RPC_NAMES = ['status', 'headers', 'blocks', 'txs', 'account-proof', 'tx-proof'] as const
+export const RPC_NAMES = [
+  'status',
+  'headers',
+  'blocks',
+  'txs',
+  'account-proof',
+  'tx-proof',
+  'escrow-proof',
+] as const
 
 export type RpcName = (typeof RPC_NAMES)[number]
 

@@ -3,9 +3,10 @@
  * chain, and what a client offers gossip, sync and the light client. Protocol ids are
  * `/kith/<net>/<name>/1.0.0`; docs/PROTOCOLS.md lists each message and limit.
  */
-import type { AccountProof } from '../../chain/state.ts'
+import type { AccountProof, EscrowProof } from '../../chain/state.ts'
 import type { TxInclusionProof } from '../../chain/txroot.ts'
 import type { Account, Address, Block, BlockHeader, Transaction, SignedTx } from '../../chain/types.ts'
+import type { EscrowRecord } from '../../trade/escrow/types.ts'
 
 /** Status handshake: exchanged right after connect, and on demand. */
 export interface StatusMessage {
@@ -25,6 +26,15 @@ export interface AccountProofResponse {
   readonly height: number
   readonly account: Account
   readonly proof: AccountProof
+}
+
+export interface EscrowProofResponse {
+  /** The block whose state root the proof is against (the server's head). */
+  readonly blockId: string
+  readonly height: number
+  /** The escrow record, or null when the proof shows no escrow with that id in that state. */
+  readonly record: EscrowRecord | null
+  readonly proof: EscrowProof
 }
 
 export interface TxProofResponse {
@@ -50,6 +60,11 @@ export interface RpcChainSource {
   accountProof(address: Address): AccountProofResponse | null
   /** Inclusion proof of a main-chain transaction; null when unknown or not served. */
   txProof(id: string): TxProofResponse | null
+  /**
+   * Proof of the escrow opened by the escrow-open `id` (present or absent) against the head's
+   * state root; null, or no method at all, when not served (light node).
+   */
+  escrowProof?(id: string): EscrowProofResponse | null
 }
 
 /**
@@ -71,4 +86,6 @@ export interface RpcClientApi {
   accountProof(peer: string, address: Address, signal?: AbortSignal): Promise<AccountProofResponse | null>
   /** Null when the peer does not know the transaction as confirmed. Not verified here. */
   txProof(peer: string, txId: string, signal?: AbortSignal): Promise<TxProofResponse | null>
+  /** Null when the peer does not serve proofs. Not verified here: the light client verifies. */
+  escrowProof(peer: string, escrowId: string, signal?: AbortSignal): Promise<EscrowProofResponse | null>
 }

@@ -4,46 +4,20 @@
  * units; the API turns them into decimal strings.
  */
 import type { KeyObject } from 'node:crypto'
-import type { ChainEvent } from '../../chain/service/types.ts'
+import type { ChainEvent, EscrowInfo as EscrowView } from '../../chain/service/types.ts'
 import type { Address } from '../../chain/types.ts'
+import type { EscrowState } from '../escrow/types.ts'
 import type { Reputation } from '../reputation.ts'
 import type { Offer, OfferCancel, OfferSide, TakeReply, TakeRequest } from '../offers/types.ts'
 
-export type EscrowState =
-  'open' | 'accepted' | 'paid' | 'disputed' | 'released' | 'cancelled' | 'refunded' | 'expired' | 'resolved'
-
-export const TERMINAL_ESCROW_STATES: ReadonlySet<EscrowState> = new Set([
-  'released',
-  'cancelled',
-  'refunded',
-  'expired',
-  'resolved',
-])
-
-/** An escrow record as the ledger holds it (the truth about a trade once it is open). */
-export interface EscrowView {
-  readonly id: string
-  readonly state: EscrowState
-  readonly seller: Address
-  readonly buyer: Address
-  readonly arbiter?: Address
-  readonly amount: bigint
-  readonly sellerDeposit: bigint
-  readonly buyerDeposit: bigint
-  readonly paymentWindowBlocks: number
-  readonly releaseWindowBlocks: number
-  readonly disputeWindowBlocks: number
-  readonly termsHash: Uint8Array
-  readonly openedAt: number
-  readonly acceptedAt?: number
-  readonly paidAt?: number
-  readonly disputedAt?: number
-  /** Set once resolved: the buyer's share of the locked total in basis points. */
-  readonly buyerShareBps?: number
-  readonly disputedBy?: 'seller' | 'buyer'
-  /** Light node: the record was checked against this block's state root. */
-  readonly proven?: { readonly blockId: string; readonly height: number; readonly peer: string }
-}
+/**
+ * The escrow record as the ledger holds it (the truth about a trade once it is open), with its
+ * id: one type, the chain's EscrowInfo (src/chain/service/types.ts, built on the state tree's
+ * EscrowRecord), so the trade service, the API and a light node's proven answers agree field for
+ * field. `EscrowView` is its name on the trade side.
+ */
+export type { EscrowInfo as EscrowView } from '../../chain/service/types.ts'
+export { TERMINAL_ESCROW_STATES, type EscrowState } from '../escrow/types.ts'
 
 /** An escrow transaction before nonce, fee and signature. */
 export type EscrowAction =

@@ -1,15 +1,27 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { blockId, txId } from '../../../src/chain/codec.ts'
-import { proveAccount, setAccounts } from '../../../src/chain/state.ts'
+import { blockId, parseTxId, txId } from '../../../src/chain/codec.ts'
+import {
+  escrowKey,
+  proveAccount,
+  proveEscrow,
+  setAccounts,
+  setEscrowsByKey,
+} from '../../../src/chain/state.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
 import { transfer } from '../../chain/helpers.ts'
 import { LightClient, type LightClientInit } from '../../../src/net/light/index.ts'
 import type { LightChain } from '../../../src/chain/light/index.ts'
 import {
+  ALICE,
   BOB,
+  BUYER,
+  ESCROW_ID,
+  ESCROW_OPENED_AT,
   FIX,
   honestAccount,
+  honestEscrow,
+  SELLER,
   honestTxProof,
   lightChainAt,
   recordingJudge,
@@ -267,6 +279,112 @@ describe('LightClient.tx', () => {
     const unknown = txId(transfer(BOB, BOB.address, { nonce: 7 })).toString() // never mined
     assert.equal(await client(l.chain, { honest }).c.tx(unknown), null)
     await assert.rejects(client(l.chain, { slow: {} }).c.tx(id), { code: 'PROOF_UNAVAILABLE' })
+    await l.close()
+  })
+})
+
+describe('LightClient.escrow', () => {
+  const honestEscrowPeer: PeerBehaviour = {
+    escrowProof: async (_p, id) => await Promise.resolve(honestEscrow(parseTxId(id))),
+  }
+  const id = ESCROW_ID.toString()
+
+  it('returns the escrow record proven against our head, naming block and peer', async () => {
+    const l = await lightChainAt(TIP)
+    const { c, judge } = client(l.chain, { honest: honestEscrowPeer })
+    const got = await c.escrow(id)
+    assert.equal(got?.record.state, 'accepted')
+    assert.equal(got.record.seller, SELLER.address)
+    assert.equal(got.record.buyer, BUYER.address)
+    assert.equal(got.record.arbiter, ALICE.address)
+    assert.equal(got.record.openedAt, ESCROW_OPENED_AT)
+    assert.deepEqual(got.proven, { blockId: tipId, height: TIP, peer: 'honest' })
+    assert.deepEqual(judge.judged, [])
+    await l.close()
+  })
+
+  it('is null when a verified proof shows no such escrow', async () => {
+    const l = await lightChainAt(TIP)
+    const { c, judge } = client(l.chain, { honest: honestEscrowPeer })
+    // A transaction that is not an escrow-open: its id names no escrow.
+    assert.equal(await c.escrow(txId(FIX.sent).toString()), null)
+    assert.deepEqual(judge.judged, [])
+    await l.close()
+  })
+
+  it('answers null for an id that is not a transaction id, without asking anyone', async () => {
+    const l = await lightChainAt(TIP)
+    const { c, rpc } = client(l.chain, { honest: honestEscrowPeer })
+    for (const bad of ['', 'not-a-cid', id.toUpperCase(), 'b' + 'a'.repeat(200)])
+      assert.equal(await c.escrow(bad), null)
+    assert.deepEqual(rpc.asked, [])
+    await l.close()
+  })
+
+  const liars: { id: string; behaviour: PeerBehaviour; detail: string }[] = [
+    {
+      id: 'a released record with the honest proof',
+      behaviour: {
+        escrowProof: async (_p, e) => {
+          const r = honestEscrow(parseTxId(e))
+          return await Promise.resolve({ ...r, record: { ...r.record!, state: 'released' as const } })
+        },
+      },
+      detail: 'PROOF_RECORD_MISMATCH',
+    },
+    {
+      id: 'no record, with the honest proof of one',
+      behaviour: {
+        escrowProof: async (_p, e) => await Promise.resolve({ ...honestEscrow(parseTxId(e)), record: null }),
+      },
+      detail: 'PROOF_RECORD_MISMATCH',
+    },
+    {
+      id: 'a forged proof for a released record (from a state where it is released)',
+      behaviour: {
+        escrowProof: async (_p, e) => {
+          const cid = parseTxId(e)
+          const r = honestEscrow(cid)
+          const record = { ...r.record!, state: 'released' as const, closedAt: TIP }
+          const forged = setEscrowsByKey(FIX.chain.state, [[escrowKey(cid), record]])
+          return await Promise.resolve({ ...r, record, proof: proveEscrow(forged, cid) })
+        },
+      },
+      detail: 'PROOF_ROOT_MISMATCH',
+    },
+    {
+      id: 'the record as opened, presented as the head',
+      behaviour: {
+        escrowProof: async (_p, e) =>
+          await Promise.resolve({
+            ...honestEscrow(parseTxId(e), ESCROW_OPENED_AT),
+            blockId: tipId,
+            height: TIP,
+          }),
+      },
+      detail: 'PROOF_ROOT_MISMATCH',
+    },
+  ]
+  for (const liar of liars) {
+    it(`bans a peer serving ${liar.id}, and takes the honest answer from the next`, async () => {
+      const l = await lightChainAt(TIP)
+      const { c, judge, rpc } = client(l.chain, { liar: liar.behaviour, honest: honestEscrowPeer })
+      const got = await c.escrow(id)
+      assert.equal(got?.record.state, 'accepted')
+      assert.equal(got.proven.peer, 'honest')
+      assert.deepEqual(rpc.asked, ['liar', 'honest'])
+      assert.deepEqual(judge.judged, [{ peer: 'liar', what: 'invalid-proof', detail: liar.detail }])
+      await l.close()
+    })
+  }
+
+  it('fails with PROOF_UNAVAILABLE naming the refused codes when every peer lies', async () => {
+    const l = await lightChainAt(TIP)
+    const { c } = client(l.chain, { a: liars[0]!.behaviour, b: liars[2]!.behaviour })
+    await assert.rejects(c.escrow(id), {
+      code: 'PROOF_UNAVAILABLE',
+      meta: { tried: 2, refused: 0, rejected: 'PROOF_RECORD_MISMATCH,PROOF_ROOT_MISMATCH' },
+    })
     await l.close()
   })
 })

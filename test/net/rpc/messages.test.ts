@@ -38,6 +38,7 @@ const requests: { [N in RpcName]: RpcRequests[N] } = {
   txs: { ids: [ID, ids[2]!] },
   'account-proof': { address: testKey(1).address },
   'tx-proof': { id: ID },
+  'escrow-proof': { id: ID },
 }
 
 describe('rpc requests', () => {

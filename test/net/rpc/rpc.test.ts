@@ -139,6 +139,7 @@ describe('chain rpc: round trips', () => {
       `/kith/${NET}/txs/1.0.0`,
       `/kith/${NET}/account-proof/1.0.0`,
       `/kith/${NET}/tx-proof/1.0.0`,
+      `/kith/${NET}/escrow-proof/1.0.0`,
     ])
   })
 

@@ -119,6 +119,9 @@ export class StubRpc implements RpcClientApi {
   async txProof(): Promise<null> {
     return await Promise.resolve(null)
   }
+  async escrowProof(): Promise<null> {
+    return await Promise.resolve(null)
+  }
 }
 
 /** A peer that serves a chain from memory (it may hold blocks a chain service would refuse). */

@@ -1,6 +1,7 @@
 /** The message handlers, one per protocol, in a map the compiler checks for completeness. */
 import { accountProofHandler } from './account-proof.ts'
 import { blocksHandler } from './blocks.ts'
+import { escrowProofHandler } from './escrow-proof.ts'
 import { headersHandler } from './headers.ts'
 import { statusHandler } from './status.ts'
 import { txProofHandler } from './tx-proof.ts'
@@ -15,6 +16,7 @@ export function createHandlers(ctx: HandlerContext): RpcHandlers {
     txs: txsHandler(ctx),
     'account-proof': accountProofHandler(ctx),
     'tx-proof': txProofHandler(ctx),
+    'escrow-proof': escrowProofHandler(ctx),
   }
 }
 
