@@ -50,4 +50,7 @@ describe('fetch summary', () => {
     assert.equal(formatFetchSplit(3072, 1024), '(1.0 KiB fetched, 2.0 KiB already here)')
     assert.equal(formatFetchSplit(1024, 1024), '(1.0 KiB fetched, 0 B already here)')
   })
+  it('never says a negative amount is already here (more fetched than the DAG holds)', () => {
+    assert.equal(formatFetchSplit(1024, 1237), '(1.2 KiB fetched, 0 B already here)')
+  })
 })
