@@ -1,7 +1,7 @@
 /** The content commands' text: progress bar frames and the fetch summary (pure, no terminal). */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { barFrame, formatFetchSplit } from '../../src/cli/commands/content-format.ts'
+import { barFrame, formatAnnounce, formatFetchSplit } from '../../src/cli/commands/content-format.ts'
 import type { FetchProgress } from '../../src/node/types-content.ts'
 
 const MiB = 1024 * 1024
@@ -52,5 +52,26 @@ describe('fetch summary', () => {
   })
   it('never says a negative amount is already here (more fetched than the DAG holds)', () => {
     assert.equal(formatFetchSplit(1024, 1237), '(1.2 KiB fetched, 0 B already here)')
+  })
+})
+
+describe('put announcement', () => {
+  it('a failed announcement is a warning naming its code, not a silent success', () => {
+    const line = formatAnnounce('bafyx', {
+      status: 'failed',
+      code: 'NO_DHT_PEERS',
+      message: 'no DHT server among the connected peers',
+      publicAddress: false,
+    })
+    assert.match(line ?? '', /^warning: bafyx is stored but NOT announced: .*\[NO_DHT_PEERS\]/)
+  })
+  it('a started announcement with a public address adds nothing', () => {
+    const line = formatAnnounce('bafyx', {
+      status: 'started',
+      code: null,
+      message: null,
+      publicAddress: true,
+    })
+    assert.equal(line, null)
   })
 })
