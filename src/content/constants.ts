@@ -87,3 +87,10 @@ export const MAX_SCORED_PEERS = 1024
 /** Recently wanted multihashes remembered to tell a late duplicate from a block nobody asked
  * for: at least MAX_CONCURRENT_FETCHES x MAX_CONCURRENT_BLOCK_FETCHES, with room for late arrivals. */
 export const MAX_RECENT_WANTS = 16_384
+
+/** Provide records listed by `status` (the table may hold MAX_PROVIDED_ROOTS). */
+export const MAX_STATUS_PROVIDES = 1000
+/** How often the re-announce loop looks for due records; a record is due after the interval. */
+export const PROVIDE_CHECK_INTERVAL_MS = 60_000
+/** Progress callbacks and events at most this often per fetch (the last one always goes out). */
+export const FETCH_PROGRESS_INTERVAL_MS = 250

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { barFrame, formatAnnounce, formatFetchSplit } from '../../src/cli/commands/content-format.ts'
-import type { FetchProgress } from '../../src/node/types-content.ts'
+import type { FetchProgress } from '../../src/content/service-types.ts'
 
 const MiB = 1024 * 1024
 const progress = (p: Partial<FetchProgress>): FetchProgress => ({

@@ -5,7 +5,7 @@ import type {
   ContentStatus,
   FetchProgress,
   ProvidersReport,
-} from '../../node/types-content.ts'
+} from '../../content/service-types.ts'
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
 
