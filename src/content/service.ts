@@ -27,6 +27,7 @@ import { exportCar } from './car.ts'
 import type { CidProfileName } from './profiles.ts'
 import type { GcResult } from './gc.ts'
 import type { ContentNetwork } from './network.ts'
+import { fetchDag, networkBlocks, type FetchComponents } from './fetch.ts'
 import type {
   ContentAddOptions,
   AnnounceReport,
@@ -106,6 +107,7 @@ export class ContentService implements ContentApi {
   readonly repo: ContentRepo
   readonly provides: ProvideStore
   readonly #net: ContentNetwork
+  readonly #fetchComponents: FetchComponents
   readonly #init: ContentServiceInit
   readonly #log: Logger
   readonly #slots = new Slots(MAX_CONCURRENT_FETCHES)
@@ -120,6 +122,7 @@ export class ContentService implements ContentApi {
     this.#init = init
     this.repo = init.repo
     this.#net = init.net
+    this.#fetchComponents = { net: init.net, blocks: init.repo.blocks, clock: init.clock }
     this.provides = new ProvideStore(init.repo.blocks)
     this.#log = init.logger.child({ component: 'content' })
     this.#provideIntervalMs = init.provideIntervalMs ?? DEFAULT_PROVIDE_INTERVAL_MS
@@ -254,7 +257,7 @@ export class ContentService implements ContentApi {
     try {
       const report = this.#progressReporter(options)
       const result = await this.repo.blocks.gcLock.shared(async () => {
-        const r = await this.#net.fetchDag(root, segments, {
+        const r = await fetchDag(this.#fetchComponents, root, segments, {
           signal,
           onProgress: report.onProgress,
           lookupTimeoutMs: this.#init.providerLookupTimeoutMs,
@@ -328,7 +331,7 @@ export class ContentService implements ContentApi {
     const { cid } = parseContentPath(path) // INVALID_CID, says where
     if (!this.#net.running) return this.repo.blocks
     const signals = [this.#stopping.signal, ...(signal != null ? [signal] : [])]
-    return this.#net.blockSource(cid, {
+    return networkBlocks(this.#fetchComponents, cid, {
       signal: AbortSignal.any(signals),
       lookupTimeoutMs: this.#init.providerLookupTimeoutMs,
     })
