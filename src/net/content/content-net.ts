@@ -70,6 +70,45 @@ export function receivedBlockCid(prefix: Uint8Array, data: Uint8Array): CID | nu
   }
 }
 
+type PresenceSource = Pick<NonNullable<KithBitswap['wantList']>, 'addEventListener' | 'removeEventListener'>
+
+/**
+ * Ask one peer about `cid` (a session want-block or want-have) and resolve with its answer.
+ * @helia/bitswap 4.0.19 sends the question and only then listens for the answer, so an answer
+ * that arrives while the send is still settling (a loaded machine, a fast peer) is missed and
+ * the ask waits out its timeout: with two seeders every block waited BLOCK_FROM_PEER_TIMEOUT_MS
+ * per peer and the fetch failed FETCH_STALLED. Listen first; the ask's own wait is then ended.
+ */
+export async function askPeer(
+  source: PresenceSource,
+  cid: CID,
+  peer: PeerId,
+  ask: (signal: AbortSignal) => Promise<{ has: boolean; block?: Uint8Array }>,
+  signal: AbortSignal,
+): Promise<{ has: boolean; block?: Uint8Array }> {
+  const done = new AbortController()
+  let onPresence: ((evt: CustomEvent<PresenceEvent>) => void) | null = null
+  const heard = new Promise<{ has: boolean; block?: Uint8Array }>((resolve) => {
+    onPresence = (evt) => {
+      const d = evt.detail as PresenceEvent & { block?: Uint8Array }
+      if (!d.sender.equals(peer) || !equalBytes(d.cid.multihash.digest, cid.multihash.digest)) return
+      resolve(d.block == null ? { has: d.has } : { has: d.has, block: d.block })
+    }
+    source.addEventListener('presence', onPresence)
+  })
+  try {
+    const asked = ask(AbortSignal.any([signal, done.signal]))
+    asked.catch(() => {}) // once answered, its wait is aborted below
+    return await Promise.race([heard, asked])
+  } finally {
+    if (onPresence != null) source.removeEventListener('presence', onPresence)
+    done.abort()
+  }
+}
+
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean =>
+  a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b)
+
 export class ContentNet implements ContentNetwork {
   readonly #c: ContentNetComponents
   readonly #log: Logger
@@ -168,7 +207,14 @@ export class ContentNet implements ContentNetwork {
     const wantList = this.#requireBitswap().wantList
     if (wantList == null) return null
     this.#noteWant(cid)
-    const result = await wantList.wantSessionBlock(cid, peerIdFromString(peerId), options)
+    const peer = peerIdFromString(peerId)
+    const result = await askPeer(
+      wantList,
+      cid,
+      peer,
+      async (signal) => await wantList.wantSessionBlock(cid, peer, { signal }),
+      options.signal,
+    )
     return result.has && result.block != null ? result.block : null
   }
 
@@ -178,7 +224,15 @@ export class ContentNet implements ContentNetwork {
     if (wantList == null) return false
     // a peer answers a want-have of a small block with the block itself: it was asked for
     this.#noteWant(cid)
-    return (await wantList.wantSessionPresence(cid, peerIdFromString(peerId), options)).has
+    const peer = peerIdFromString(peerId)
+    const answer = await askPeer(
+      wantList,
+      cid,
+      peer,
+      async (signal) => await wantList.wantSessionPresence(cid, peer, { signal }),
+      options.signal,
+    )
+    return answer.has
   }
 
   connectedPeers(): string[] {
