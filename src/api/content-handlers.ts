@@ -1,7 +1,7 @@
 /** Handlers of the content routes (merged into server.ts's handler map). */
 import { KithError } from '../core/errors.ts'
 import type { KithNodeApi } from '../node/types.ts'
-import type { ContentApi } from '../node/types-content.ts'
+import type { ContentApi } from '../content/service-types.ts'
 import type { ContentRouteId } from './content-routes.ts'
 import type { RequestOf, ResponseOf } from './routes.ts'
 

@@ -87,19 +87,30 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description('create the data dir: identity key, API token, config file')
     .option('--data-dir <dir>', 'data directory (default ./.kith or KITH_DATA_DIR)')
     .option('--network <name>', 'network name to record in the config file')
+    .option(
+      '--genesis <file>',
+      "follow this chain (e.g. a devnet's node-0/genesis.json); records its network, as on start",
+    )
     .option('--json', 'print JSON')
-    .action(async (o: { dataDir?: string; network?: string; json?: boolean }) => {
-      const { initDataDir, loadConfig } = await import('../node/setup.ts')
-      const persist: ConfigOverrides = o.network == null ? {} : { network: o.network }
+    .action(async (o: { dataDir?: string; network?: string; genesis?: string; json?: boolean }) => {
+      const { initDataDir, installGenesis, loadConfig, readGenesisSource } = await import('../node/setup.ts')
+      // Checked before anything is written: a bad file leaves no half-made data dir behind.
+      const genesis = o.genesis == null ? null : await readGenesisSource(o.genesis)
+      const network = o.network ?? genesis?.genesis.params.networkName
+      const persist: ConfigOverrides = network == null ? {} : { network }
       const { config } = await loadConfig({
         flags: { ...persist, ...(o.dataDir == null ? {} : { dataDir: o.dataDir }) },
         env: io.env,
       })
       const result = await initDataDir(config, persist)
-      if (o.json === true) printJson(io, result)
+      const installed = genesis == null ? null : await installGenesis(result.dataDir, genesis)
+      if (o.json === true) printJson(io, { ...result, genesis: installed == null ? null : genesis!.path })
       else
         io.stdout(
-          `${result.created ? 'initialised' : 'already initialised:'} ${result.dataDir}\npeer id ${result.peerId}\n`,
+          `${result.created ? 'initialised' : 'already initialised:'} ${result.dataDir}\npeer id ${result.peerId}\n` +
+            (genesis == null
+              ? ''
+              : `genesis ${genesis.path} (network ${genesis.genesis.params.networkName}${installed === 'present' ? ', already there' : ''})\n`),
         )
     })
 

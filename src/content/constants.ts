@@ -87,3 +87,28 @@ export const MAX_SCORED_PEERS = 1024
 /** Recently wanted multihashes remembered to tell a late duplicate from a block nobody asked
  * for: at least MAX_CONCURRENT_FETCHES x MAX_CONCURRENT_BLOCK_FETCHES, with room for late arrivals. */
 export const MAX_RECENT_WANTS = 16_384
+
+/** Provide records listed by `status` (the table may hold MAX_PROVIDED_ROOTS). */
+export const MAX_STATUS_PROVIDES = 1000
+/** How often the re-announce loop looks for due records; a record is due after the interval. */
+export const PROVIDE_CHECK_INTERVAL_MS = 60_000
+/** Progress callbacks and events at most this often per fetch (the last one always goes out). */
+export const FETCH_PROGRESS_INTERVAL_MS = 250
+
+// The DAG fetch's striping across peers (src/content/fetch.ts).
+
+/** How long one peer may take to answer a want for one block before we ask another: generous,
+ * since up to MAX_CONCURRENT_BLOCK_FETCHES 1 MiB blocks may queue on one slow peer; a peer that
+ * disconnects is given up on at once. */
+export const BLOCK_FROM_PEER_TIMEOUT_MS = 30_000
+
+/** Peers asked directly for one block before falling back to asking everyone. */
+export const MAX_PEERS_PER_BLOCK = 3
+
+/** Connected peers asked "do you have the target?" before the DAG walk, so the walk can stripe
+ * blocks across every peer that has it from the start; and how long we wait for their answers. */
+export const MAX_PRESENCE_PROBES = 16
+export const PRESENCE_PROBE_TIMEOUT_MS = 2_000
+
+/** DONT_HAVE answers remembered per fetch; past it the probe may ask a peer again. */
+export const MAX_PRESENCE_RECORDS = 4096

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { KithError, errorMessage } from '../core/errors.ts'
+import { formatLogLine } from '../core/logger.ts'
 import type { KithConfig } from '../node/config.ts'
 import { ensureDataDir, readConfigFile, writeConfigFile } from '../node/datadir.ts'
 import type { ReadyLine, SignalSource } from '../cli/daemon.ts'
@@ -57,7 +58,7 @@ export interface DevnetOptions {
   io: CliIo
   /** @default process */
   signals?: SignalSource
-  /** Forward the nodes' stderr (logs) prefixed with `[node i]`. @default true */
+  /** Forward the nodes' stderr (logs, formatted as a terminal shows them) prefixed with `[node i]`. @default true */
   forwardLogs?: boolean
 }
 
@@ -260,7 +261,8 @@ function spawnNode(index: number, dataDir: string, opts: Omit<DevnetOptions, 'si
   createInterface({ input: proc.stderr }).on('line', (line) => {
     stderrTail.push(line)
     if (stderrTail.length > MAX_DEVNET_STDERR_LINES) stderrTail.shift()
-    if (opts.forwardLogs !== false) opts.io.stderr(`[node ${index}] ${line}\n`)
+    // The node logs JSON (it is piped): show it as `kith start` in a terminal would.
+    if (opts.forwardLogs !== false) opts.io.stderr(`[node ${index}] ${formatLogLine(line)}\n`)
   })
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)))
   const ready = new Promise<ReadyLine>((resolveReady, rejectReady) => {

@@ -5,7 +5,7 @@
 import type { ChainApi, ChainEvent } from '../chain/service/types.ts'
 import type { NatStatus } from '../net/nat/index.ts'
 import type { SyncState } from '../net/sync/types.ts'
-import type { ContentApi, ContentEvent } from './types-content.ts'
+import type { ContentApi, ContentEvent } from '../content/service-types.ts'
 import type { TradeApi, TradeEvent } from '../trade/service/types.ts'
 
 export type { NatStatus, SyncState }

@@ -1,8 +1,8 @@
 /** The content commands' text: progress bar frames and the fetch summary (pure, no terminal). */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { barFrame, formatFetchSplit } from '../../src/cli/commands/content-format.ts'
-import type { FetchProgress } from '../../src/node/types-content.ts'
+import { barFrame, formatAnnounce, formatFetchSplit } from '../../src/cli/commands/content-format.ts'
+import type { FetchProgress } from '../../src/content/service-types.ts'
 
 const MiB = 1024 * 1024
 const progress = (p: Partial<FetchProgress>): FetchProgress => ({
@@ -49,5 +49,29 @@ describe('fetch summary', () => {
   it('splits the bytes into fetched and already here', () => {
     assert.equal(formatFetchSplit(3072, 1024), '(1.0 KiB fetched, 2.0 KiB already here)')
     assert.equal(formatFetchSplit(1024, 1024), '(1.0 KiB fetched, 0 B already here)')
+  })
+  it('never says a negative amount is already here (more fetched than the DAG holds)', () => {
+    assert.equal(formatFetchSplit(1024, 1237), '(1.2 KiB fetched, 0 B already here)')
+  })
+})
+
+describe('put announcement', () => {
+  it('a failed announcement is a warning naming its code, not a silent success', () => {
+    const line = formatAnnounce('bafyx', {
+      status: 'failed',
+      code: 'NO_DHT_PEERS',
+      message: 'no DHT server among the connected peers',
+      publicAddress: false,
+    })
+    assert.match(line ?? '', /^warning: bafyx is stored but NOT announced: .*\[NO_DHT_PEERS\]/)
+  })
+  it('a started announcement with a public address adds nothing', () => {
+    const line = formatAnnounce('bafyx', {
+      status: 'started',
+      code: null,
+      message: null,
+      publicAddress: true,
+    })
+    assert.equal(line, null)
   })
 })

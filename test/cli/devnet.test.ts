@@ -97,6 +97,8 @@ void describe('kith devnet', () => {
       '--base-port',
       String(port),
       '--json',
+      '--log-level',
+      'info',
     ])
     let stderr = ''
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
@@ -106,6 +108,15 @@ void describe('kith devnet', () => {
     process.kill(nodes[1]!.pid, 'SIGKILL')
     assert.equal(await exit, 1)
     assert.match(stderr, /node 1 exited unexpectedly.*\[DEVNET_NODE_EXITED\]/)
+    // The nodes' logs are forwarded formatted (time, level, message), not as raw JSON.
+    const forwarded = stderr.split('\n').filter((l) => l.startsWith('[node '))
+    assert.ok(forwarded.length > 0, `node logs forwarded: ${stderr}`)
+    assert.deepEqual(
+      forwarded.filter((l) => /^\[node \d+\] \{/.test(l)),
+      [],
+      'no raw JSON log line',
+    )
+    assert.ok(forwarded.some((l) => /^\[node \d+\] \d\d:\d\d:\d\d\.\d{3} (INFO|WARN) /.test(l)))
     assert.equal(isAlive(nodes[0]!.pid), false)
   })
 

@@ -4,6 +4,7 @@ import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { ReadyLine } from '../../src/cli/daemon.ts'
+import type { CliIo } from '../../src/cli/output.ts'
 
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 
@@ -108,4 +109,16 @@ async function canBind(port: number): Promise<boolean> {
     server.once('error', () => resolve(false))
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
   })
+}
+
+/** An in-process CLI io that keeps what `runCli` prints. */
+export function captureIo(env: NodeJS.ProcessEnv = {}): CliIo & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    env,
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+  }
+  return io
 }

@@ -78,6 +78,9 @@ describe('content over the network', () => {
     const [a, b] = await Promise.all([startNode(cfg()), startNode(cfg())])
     nodes.push(a, b)
     await connected(a, b)
+    // An add before B is in A's routing table fails NO_DHT_PEERS and is retried only at the next
+    // provide round (a minute away): wait for the table, as a user would see `put` warn otherwise.
+    await until("B in A's DHT routing table", () => dhtTableSize(a) > 0, { nodes: [a, b] })
 
     const work = await tempDir('kith-content-net-')
     dirs.push(work)

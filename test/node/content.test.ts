@@ -37,6 +37,26 @@ describe('node content service', () => {
     assert.ok(record?.lastError != null, 'content status shows the failure too')
   })
 
+  it('an add on a node whose peers include no DHT server says so at once (NO_DHT_PEERS)', async () => {
+    // Private (loopback) addresses kept out of the DHT: connected, yet nobody to announce to,
+    // as on a LAN with no LAN DHT. The put must not report success.
+    const lan = { dht: { allowPrivateAddresses: false } }
+    const [a, b] = await Promise.all([startNode(lan), startNode(lan)])
+    nodes.push(a, b)
+    await a.connect(tcpAddr(b))
+    const added = await contentOf(a).addStream(
+      (async function* () {
+        yield await Promise.resolve(new TextEncoder().encode('unheard\n'))
+      })(),
+    )
+    assert.equal(added.announce.status, 'failed')
+    assert.equal(added.announce.code, 'NO_DHT_PEERS')
+    const record = contentOf(a)
+      .status()
+      .provides.find((p) => p.cid === added.cid)
+    assert.ok(record?.lastError != null, 'content status shows the failure too')
+  })
+
   it('an add on a node with a DHT peer starts announcing', async () => {
     const [a, b] = await Promise.all([startNode(), startNode()])
     nodes.push(a, b)

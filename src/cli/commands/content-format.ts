@@ -5,7 +5,7 @@ import type {
   ContentStatus,
   FetchProgress,
   ProvidersReport,
-} from '../../node/types-content.ts'
+} from '../../content/service-types.ts'
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
 
@@ -69,7 +69,8 @@ export function barFrame(p: FetchProgress, minBytes: number): BarFrame | null {
 
 /** `(12 KiB fetched, 3 KiB already here)`: fetched bytes count only the target's DAG. */
 export function formatFetchSplit(bytes: number, fetchedBytes: number): string {
-  return `(${formatBytes(fetchedBytes)} fetched, ${formatBytes(bytes - fetchedBytes)} already here)`
+  // Fetched bytes can exceed the DAG's (a block fetched twice, a path's parents): never "-213 B here".
+  return `(${formatBytes(fetchedBytes)} fetched, ${formatBytes(Math.max(0, bytes - fetchedBytes))} already here)`
 }
 
 export function formatFetchLine(p: FetchProgress): string {

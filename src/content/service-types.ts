@@ -2,8 +2,12 @@
  * What the node's content service offers the edges (HTTP API, gateway, CLI). CIDs cross this
  * boundary as strings; the service parses them (InvalidCidError INVALID_CID naming where).
  */
-import type { CidProfileName, DagScope, GcResult, LsEntry, BlockstoreStats } from '../content/index.ts'
-import type { FetchProgress } from '../content/progress.ts'
+import type { BlockstoreStats } from './blockstore.ts'
+import type { DagScope } from './car.ts'
+import type { LsEntry } from './exporter.ts'
+import type { GcResult } from './gc.ts'
+import type { CidProfileName } from './profiles.ts'
+import type { FetchProgress } from './progress.ts'
 
 export interface ContentStat {
   cid: string
@@ -67,7 +71,7 @@ export interface ContentStatus {
   activeFetches: number
 }
 
-export type { FetchProgress } from '../content/progress.ts'
+export type { FetchProgress } from './progress.ts'
 
 export interface FetchOptions {
   /** Write the file or folder here (atomically); on the node's filesystem. */
