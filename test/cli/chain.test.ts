@@ -15,28 +15,17 @@ import { COIN } from '../../src/chain/constants.ts'
 import { encodeTx } from '../../src/chain/codec.ts'
 import { runCli, startFlagsToConfig } from '../../src/cli/main.ts'
 import { loadConfig } from '../../src/node/setup.ts'
-import type { CliIo } from '../../src/cli/output.ts'
 import { cryptoRng, systemClock } from '../../src/core/clock.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
 import { walletService } from '../../src/wallet/index.ts'
 import { loopbackConfig, tempDir } from '../helpers/nodes.ts'
 import { testKey, transfer } from '../chain/helpers.ts'
+import { captureIo } from './helpers.ts'
 
 const PASS = 'correct horse battery staple'
 const MNEMONIC =
   'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about'
-
-function captureIo(env: NodeJS.ProcessEnv = {}): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    env,
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-  }
-  return io
-}
 
 function codeOf(stderr: string): string | undefined {
   return /\[([A-Z0-9_]+)\]\s*$/.exec(stderr.trim())?.[1]

@@ -8,22 +8,12 @@ import { CommanderError } from 'commander'
 import { createApiServer, ApiError, type ApiServer } from '../../src/api/index.ts'
 import { runCli, startFlagsToConfig } from '../../src/cli/main.ts'
 import { formatBlock } from '../../src/cli/commands/chain.ts'
-import { exitCodeFor, printError, type CliIo } from '../../src/cli/output.ts'
+import { exitCodeFor, printError } from '../../src/cli/output.ts'
 import { DataDirError, InvalidInputError, KithError } from '../../src/core/errors.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { writeApiEndpoint } from '../../src/node/datadir.ts'
 import { fakeNode, PEER, PEER_B, STATUS, type FakeNode } from '../api/fake-node.ts'
-
-function captureIo(env: NodeJS.ProcessEnv = {}): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    env,
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-  }
-  return io
-}
+import { captureIo } from './helpers.ts'
 
 function errorCode(stderr: string): string | undefined {
   return (JSON.parse(stderr) as { error: { code: string } }).error.code

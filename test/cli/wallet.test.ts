@@ -5,19 +5,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { runCli } from '../../src/cli/main.ts'
-import type { CliIo } from '../../src/cli/output.ts'
 import { devnetWallets } from '../../src/lab/devnet.ts'
 import { tempDir } from '../helpers/nodes.ts'
+import { captureIo } from './helpers.ts'
 
 async function run(args: string[], env: NodeJS.ProcessEnv) {
-  const io = {
-    out: '',
-    err: '',
-    env,
-    stdout: (s: string) => void (io.out += s),
-    stderr: (s: string) => void (io.err += s),
-  }
-  const code = await runCli(args, io satisfies CliIo)
+  const io = captureIo(env)
+  const code = await runCli(args, io)
   return { code, out: io.out, err: io.err, errCode: /\[([A-Z0-9_]+)\]\s*$/.exec(io.err.trim())?.[1] }
 }
 
