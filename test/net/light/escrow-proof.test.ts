@@ -7,54 +7,21 @@
  * API's escrow route with `proven`, and follows the escrow to its next state.
  */
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { tradeHandlers } from '../../../src/api/trade-handlers.ts'
 import { parseTxId } from '../../../src/chain/codec.ts'
-import { systemClock } from '../../../src/core/clock.ts'
-import { silentLogger } from '../../../src/core/logger.ts'
 import { BLOCK_TOPIC } from '../../../src/net/gossip/index.ts'
 import type { LightNode } from '../../../src/net/light/index.ts'
-import { chainRpcSource, registerRpc, type RpcHost } from '../../../src/net/rpc/index.ts'
+import { chainRpcSource } from '../../../src/net/rpc/index.ts'
 import type { RpcChainSource } from '../../../src/net/rpc/types.ts'
-import { DEFAULT_CONFIG, type KithNode } from '../../../src/node/index.ts'
-import { escrowStep, genesisFile } from '../../chain/helpers.ts'
-import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
+import type { KithNode } from '../../../src/node/index.ts'
+import { escrowStep } from '../../chain/helpers.ts'
+import { removeDirs, stopAll, tcpAddr, until } from '../../helpers/nodes.ts'
+import { fullNode, serve, startOnTestnet } from './nodes.ts'
 import { BUYER, buildChain, ESCROW_ID, FIX, SELLER } from './fixture.ts'
 
-const logger = silentLogger()
 const TIP = FIX.chain.headers.length - 1
 const ID = ESCROW_ID.toString()
-
-async function startOnTestnet(dirs: string[], light: boolean): Promise<KithNode> {
-  const dir = await tempDir('kith-light-escrow-')
-  dirs.push(dir)
-  await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisFile()))
-  return await startNode({ dataDir: dir, network: 'testnet', chain: { ...DEFAULT_CONFIG.chain, light } })
-}
-
-async function fullNode(dirs: string[]): Promise<KithNode> {
-  const node = await startOnTestnet(dirs, false)
-  for (const block of FIX.chain.blocks.slice(1)) node.chain.importBlock(block)
-  return node
-}
-
-/** Serves `source` on the node's chain protocols, replacing the handlers the node registered. */
-async function serve(node: KithNode, source: RpcChainSource): Promise<void> {
-  const host = node.network.host
-  const forced: RpcHost = {
-    handle: async (protocol, handler, options) =>
-      await host.handle(protocol, handler, { ...options, force: true }),
-    unhandle: async (protocol) => await host.unhandle(protocol),
-  }
-  await registerRpc(forced, node.network.network, {
-    source,
-    judge: node.network.judge,
-    clock: systemClock,
-    logger,
-  })
-}
 
 /** Serves every escrow as released (coins gone to the buyer), next to the honest proof of the real record. */
 function tamperingSource(honest: RpcChainSource): RpcChainSource {

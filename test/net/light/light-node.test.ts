@@ -6,53 +6,21 @@
  * through a proof, bans the liar, and takes the honest answer.
  */
 import assert from 'node:assert/strict'
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { txId } from '../../../src/chain/codec.ts'
 import { proveAccount, setAccounts } from '../../../src/chain/state.ts'
-import { systemClock } from '../../../src/core/clock.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
 import type { LightNode } from '../../../src/net/light/index.ts'
-import { chainRpcSource, registerRpc, RpcClient, type RpcHost } from '../../../src/net/rpc/index.ts'
+import { chainRpcSource, RpcClient } from '../../../src/net/rpc/index.ts'
 import type { RpcChainSource } from '../../../src/net/rpc/types.ts'
-import { DEFAULT_CONFIG, type KithNode } from '../../../src/node/index.ts'
-import { genesisFile, transfer } from '../../chain/helpers.ts'
+import type { KithNode } from '../../../src/node/index.ts'
+import { transfer } from '../../chain/helpers.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/index.ts'
-import { removeDirs, startNode, stopAll, tcpAddr, tempDir, until } from '../../helpers/nodes.ts'
+import { removeDirs, stopAll, tcpAddr, until } from '../../helpers/nodes.ts'
 import { ALICE, BOB, buildChain, FIX } from './fixture.ts'
+import { fullNode, serve, startOnTestnet } from './nodes.ts'
 
-const logger = silentLogger()
 const TIP = FIX.chain.headers.length - 1
-
-async function startOnTestnet(dirs: string[], light: boolean): Promise<KithNode> {
-  const dir = await tempDir('kith-light-e2e-')
-  dirs.push(dir)
-  await writeFile(join(dir, 'genesis.json'), JSON.stringify(genesisFile()))
-  return await startNode({ dataDir: dir, network: 'testnet', chain: { ...DEFAULT_CONFIG.chain, light } })
-}
-
-async function fullNode(dirs: string[]): Promise<KithNode> {
-  const node = await startOnTestnet(dirs, false)
-  for (const block of FIX.chain.blocks.slice(1)) node.chain.importBlock(block)
-  return node
-}
-
-/** Serves `source` on the node's chain protocols, replacing any handler the node registered. */
-async function serve(node: KithNode, source: RpcChainSource): Promise<void> {
-  const host = node.network.host
-  const forced: RpcHost = {
-    handle: async (protocol, handler, options) =>
-      await host.handle(protocol, handler, { ...options, force: true }),
-    unhandle: async (protocol) => await host.unhandle(protocol),
-  }
-  await registerRpc(forced, node.network.network, {
-    source,
-    judge: node.network.judge,
-    clock: systemClock,
-    logger,
-  })
-}
 
 /** A source that answers account proofs from a forged state in which every account asked about is rich. */
 function lyingSource(honest: RpcChainSource): RpcChainSource {
@@ -168,7 +136,7 @@ describe('light node', () => {
       host: honest.network.host,
       network: honest.network.network,
       judge: honest.network.judge,
-      logger,
+      logger: silentLogger(),
       localStatus: () => chainRpcSource(honest.chain, { network: honest.network.network }).status(),
     })
     return await rpc.status(host.peerId)
