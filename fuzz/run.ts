@@ -7,13 +7,23 @@ import { parseArgs } from 'node:util'
 import { fuzz } from './harness.ts'
 import { TARGETS } from './targets.ts'
 
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '30' },
-    target: { type: 'string' },
-    seed: { type: 'string' },
-  },
-})
+function args(): { seconds: string; target?: string | undefined; seed?: string | undefined } {
+  try {
+    return parseArgs({
+      options: {
+        seconds: { type: 'string', default: '30' },
+        target: { type: 'string' },
+        seed: { type: 'string' },
+      },
+    }).values
+  } catch (err) {
+    console.error(
+      `${(err as Error).message}\nusage: npm run fuzz -- [--seconds N] [--target NAME] [--seed N]`,
+    )
+    process.exit(2)
+  }
+}
+const values = args()
 const seconds = Number(values.seconds)
 if (!Number.isFinite(seconds) || seconds <= 0) {
   console.error(`--seconds must be a positive number, got ${values.seconds}`)
