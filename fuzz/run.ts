@@ -29,6 +29,10 @@ if (!Number.isFinite(seconds) || seconds <= 0) {
   console.error(`--seconds must be a positive number, got ${values.seconds}`)
   process.exit(2)
 }
+if (values.seed != null && !Number.isSafeInteger(Number(values.seed))) {
+  console.error(`--seed must be an integer, got ${values.seed}`)
+  process.exit(2)
+}
 const chosen = TARGETS.filter((t) => values.target == null || t.name === values.target)
 if (chosen.length === 0) {
   console.error(`no fuzz target named ${values.target}; targets: ${TARGETS.map((t) => t.name).join(', ')}`)
