@@ -421,11 +421,11 @@ export class TradeChild {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, KITH_WALLET_PASSPHRASE: TRADE_NET_PASSPHRASE },
     })
-    const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]()
+    const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]()
     const loaded = TradeChild.#expect(proc, lines, /^loaded$/)
     return loaded.then(() => ({
       boot: async (dataDir: string, peers: readonly string[]) => {
-        proc.stdin!.write(`${JSON.stringify([dataDir, ...peers])}\n`)
+        proc.stdin.write(`${JSON.stringify([dataDir, ...peers])}\n`)
         const m = await TradeChild.#expect(proc, lines, /^ready (\S+)$/)
         return new TradeChild(proc, m[1]!, lines)
       },

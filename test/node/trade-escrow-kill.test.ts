@@ -17,13 +17,8 @@ import type {
   TradeStep,
   TradeView,
 } from '../../src/trade/service/index.ts'
-import {
-  TRADE_NET_FEE,
-  TradeChild,
-  TradeTestNet,
-  tradeWireDecode,
-  tradeWireEncode,
-} from '../helpers/trade-net.ts'
+import type { TradeChild } from '../helpers/trade-net.ts'
+import { TRADE_NET_FEE, TradeTestNet, tradeWireDecode, tradeWireEncode } from '../helpers/trade-net.ts'
 
 type PartyName = 'seller' | 'buyer' | 'arbiter'
 type Stage =
