@@ -10,6 +10,8 @@
  * go on to its terminal state with the balances that path pays.
  */
 import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { after, before, describe, it } from 'node:test'
 import type {
   ChatMessageView,
@@ -328,4 +330,99 @@ void describe('a party SIGKILLed at each step of a trade', () => {
       }
     })
   }
+})
+
+/**
+ * A SIGKILL lands between two writes only by chance; a SQLite trigger that refuses one write
+ * leaves the same data dir a kill at that instant would, every time.
+ */
+function refuseWrites(name: PartyName, op: 'INSERT' | 'UPDATE'): () => void {
+  const db = new DatabaseSync(join(net.party(name).dir, 'kith.db'))
+  db.exec(
+    `CREATE TRIGGER tradekill_refuse BEFORE ${op} ON trades BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+  )
+  return () => {
+    db.exec('DROP TRIGGER tradekill_refuse')
+    db.close()
+  }
+}
+
+async function sellOffer(): Promise<string> {
+  const a = net.party('arbiter')
+  const offer = await net.trade('seller').createOffer({
+    side: 'sell',
+    minAmount: 1_000n,
+    maxAmount: 1_000_000n,
+    price: 3n,
+    currency: 'EUR',
+    paymentMethods: ['sepa'],
+    paymentWindowBlocks: WINDOW_BLOCKS,
+    releaseWindowBlocks: WINDOW_BLOCKS,
+    disputeWindowBlocks: WINDOW_BLOCKS,
+    arbiters: [{ key: a.publicKey, peerId: a.node.peerId }],
+  })
+  await net.until('the buyer sees the offer', () =>
+    net
+      .trade('buyer')
+      .offers()
+      .some((o) => o.id === offer.id),
+  )
+  return offer.id
+}
+
+void describe('a node that dies between two writes of a take', () => {
+  void it('a maker that cannot record the take refuses it: no taker holds an accepted take its maker forgot', async () => {
+    const offerId = await sellOffer()
+    const restore = refuseWrites('seller', 'INSERT')
+    try {
+      await assert.rejects(net.trade('buyer').take(offerId, { amount: AMOUNT }), { code: 'TAKE_UNAVAILABLE' })
+    } finally {
+      restore()
+    }
+    assert.equal((await net.trade('seller').trades()).filter((t) => t.offerId === offerId).length, 0)
+    // Once the maker can write again, the same offer is taken as usual.
+    const t = await net.trade('buyer').take(offerId, { amount: AMOUNT })
+    await net.untilAsync(
+      'the seller opened the escrow',
+      async () =>
+        (
+          await net
+            .trade('seller')
+            .trade(t.id)
+            .catch(() => null)
+        )?.pendingTx?.kind === 'escrow-open',
+    )
+    await net.mine('seller')
+    await net.untilAsync(
+      'the buyer accepted',
+      async () => (await net.trade('buyer').trade(t.id)).pendingTx?.kind === 'escrow-accept',
+    )
+    await net.mine('buyer')
+  })
+
+  void it("a taker that died before it recorded the maker's yes still finds and accepts the escrow after restart", async () => {
+    const offerId = await sellOffer()
+    const restore = refuseWrites('buyer', 'UPDATE')
+    let id = ''
+    try {
+      // The maker said yes; the taker's record of it never reached its disk.
+      await assert.rejects(net.trade('buyer').take(offerId, { amount: AMOUNT }))
+      id = (await net.trade('seller').trades()).find((t) => t.offerId === offerId)!.id
+    } finally {
+      restore()
+    }
+    await net.restart('buyer')
+    assert.equal((await net.trade('buyer').trade(id)).phase, 'taking')
+    await net.untilAsync(
+      'the seller opened the escrow',
+      async () => (await net.trade('seller').trade(id)).pendingTx?.kind === 'escrow-open',
+    )
+    await net.mine('seller')
+    await net.untilAsync(
+      'the buyer accepted',
+      async () => (await net.trade('buyer').trade(id)).pendingTx?.kind === 'escrow-accept',
+    )
+    await net.mine('buyer')
+    assert.equal((await net.trade('seller').trade(id)).state, 'accepted')
+  })
 })
