@@ -160,6 +160,7 @@ export class NodeTrade {
         balanceOf,
         taken: (t) => svc.hasTrade(tradeIdOf(t)),
       },
+      record: (a) => svc.recordTake(a),
       onAccepted: (a) => {
         svc.onTakeAccepted(a).catch((err: unknown) => {
           this.#log.warn({ err: errorMessage(err) }, 'accepted take could not be carried out')
