@@ -22,7 +22,7 @@ import type { Address } from '../../src/chain/types.ts'
 import { cryptoRng, seededRng, systemClock } from '../../src/core/clock.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
-import type { TradeService } from '../../src/trade/service/index.ts'
+import type { CreateOfferRequest, TradeService, TradeView } from '../../src/trade/service/index.ts'
 import { generateMnemonic, walletService, type AccountKeys } from '../../src/wallet/index.ts'
 import { genesisFile, INTERVAL_MS, testKey } from '../chain/helpers.ts'
 import { loopbackConfig, removeDirs, tcpAddr, tempDir, until } from './nodes.ts'
@@ -60,7 +60,10 @@ export class TradeTestNet {
   }
 
   /** One node per name, each funded, trading on, connected to every other. */
-  static async start(names: readonly string[], opts: { seed?: number } = {}): Promise<TradeTestNet> {
+  static async start(
+    names: readonly string[],
+    opts: { seed?: number; warmChildren?: boolean } = {},
+  ): Promise<TradeTestNet> {
     process.env.KITH_WALLET_PASSPHRASE = TRADE_NET_PASSPHRASE
     const dirs: string[] = []
     const accounts: Array<{ name: string; dir: string; address: Address; publicKey: Uint8Array }> = []
@@ -86,6 +89,8 @@ export class TradeTestNet {
     const network = parseGenesis(file).params.networkId
     const parties: TradeParty[] = []
     const net = new TradeTestNet(parties, network, dirs)
+    // Children for spawnChild load their modules while the nodes start.
+    if (opts.warmChildren === true) net.#topUpSpares()
     try {
       for (const a of accounts) parties.push({ ...a, node: await startTradeNode(a.dir), running: true })
       await net.connectAll({ mesh: true })
@@ -188,11 +193,7 @@ export class TradeTestNet {
     const others = this.parties.filter((x) => x.running)
     // A spare warmed during the last trades boots now; another warms during this one.
     const warm = this.#spares.shift() ?? TradeChild.warm()
-    while (this.#spares.length < TRADE_CHILD_SPARES) {
-      const spare = TradeChild.warm()
-      spare.catch(() => {})
-      this.#spares.push(spare)
-    }
+    this.#topUpSpares()
     const child = await (
       await warm
     ).boot(
@@ -208,6 +209,14 @@ export class TradeTestNet {
       throw err
     }
     return child
+  }
+
+  #topUpSpares(): void {
+    while (this.#spares.length < TRADE_CHILD_SPARES) {
+      const spare = TradeChild.warm()
+      spare.catch(() => {})
+      this.#spares.push(spare)
+    }
   }
 
   /** stop + start with the same data dir. */
@@ -249,6 +258,87 @@ export class TradeTestNet {
       this.parties.filter((p) => p.running).map(async (p) => await this.trade(p.name).settled()),
     )
     return height
+  }
+
+  // ---- one trade, step by step (shared by the trade tests and bench/trade-release.bench.ts) ----
+
+  /** The party's view of trade `id`, or null while it has none. */
+  async view(name: string, id: string): Promise<TradeView | null> {
+    try {
+      return await this.trade(name).trade(id)
+    } catch {
+      return null
+    }
+  }
+
+  async untilState(name: string, id: string, state: string): Promise<TradeView> {
+    let last: TradeView | null = null
+    await this.untilAsync(`${name} sees ${id.slice(0, 8)} ${state}`, async () => {
+      last = await this.view(name, id)
+      return last?.state === state
+    })
+    return last!
+  }
+
+  async untilPending(name: string, id: string, kind: string): Promise<void> {
+    await this.untilAsync(
+      `${name} submitted ${kind} for ${id.slice(0, 8)}`,
+      async () => (await this.view(name, id))?.pendingTx?.kind === kind,
+    )
+  }
+
+  /** A sell offer in EUR by SEPA with the arbiter party as its arbiter, every window `windowBlocks`. */
+  sellOfferRequest(windowBlocks: number, arbiter = 'arbiter'): CreateOfferRequest {
+    const a = this.party(arbiter)
+    return {
+      side: 'sell',
+      minAmount: 1_000n,
+      maxAmount: 1_000_000n,
+      price: 3n,
+      currency: 'EUR',
+      paymentMethods: ['sepa'],
+      paymentWindowBlocks: windowBlocks,
+      releaseWindowBlocks: windowBlocks,
+      disputeWindowBlocks: windowBlocks,
+      arbiters: [{ key: a.publicKey, peerId: a.node.peerId }],
+    }
+  }
+
+  /** The seller's sell offer, once the buyer's book has it; its id. */
+  async sellOffer(windowBlocks: number): Promise<string> {
+    const offer = await this.trade('seller').createOffer(this.sellOfferRequest(windowBlocks))
+    await this.until('the buyer sees the offer', () =>
+      this.trade('buyer')
+        .offers()
+        .some((o) => o.id === offer.id),
+    )
+    return offer.id
+  }
+
+  /** The seller's offer taken by the buyer; the trade id (escrow not opened yet). */
+  async takeOffer(amount: bigint, windowBlocks: number): Promise<string> {
+    const offerId = await this.sellOffer(windowBlocks)
+    return (await this.trade('buyer').take(offerId, { amount })).id
+  }
+
+  /** Offer, take, escrow-open mined, escrow-accept (automatic on the buyer's node) mined. */
+  async acceptedTrade(amount: bigint, windowBlocks: number): Promise<string> {
+    const id = await this.takeOffer(amount, windowBlocks)
+    await this.untilPending('seller', id, 'escrow-open')
+    await this.mine('seller')
+    await this.untilPending('buyer', id, 'escrow-accept')
+    await this.mine('buyer')
+    await this.untilState('seller', id, 'accepted')
+    return id
+  }
+
+  /** An accepted trade the buyer marked paid (mined). */
+  async paidTrade(amount: bigint, windowBlocks: number): Promise<string> {
+    const id = await this.acceptedTrade(amount, windowBlocks)
+    await this.trade('buyer').step(id, 'paid')
+    await this.mine('buyer')
+    await this.untilState('seller', id, 'paid')
+    return id
   }
 
   async until(what: string, check: () => boolean, timeoutMs = MAX_TRADE_NET_WAIT_MS): Promise<void> {

@@ -81,7 +81,7 @@ interface PartyOps {
 
 let net: TradeTestNet
 before(async () => {
-  net = await TradeTestNet.start(['seller', 'buyer', 'arbiter'], { seed: 1_100 })
+  net = await TradeTestNet.start(['seller', 'buyer', 'arbiter'], { seed: 1_100, warmChildren: true })
 })
 after(async () => await net.stop())
 
@@ -229,19 +229,7 @@ class Run {
     }
     switch (stage) {
       case 'taken': {
-        const a = net.party('arbiter')
-        const offerId = await seller.createOffer({
-          side: 'sell',
-          minAmount: 1_000n,
-          maxAmount: 1_000_000n,
-          price: 3n,
-          currency: 'EUR',
-          paymentMethods: ['sepa'],
-          paymentWindowBlocks: WINDOW_BLOCKS,
-          releaseWindowBlocks: WINDOW_BLOCKS,
-          disputeWindowBlocks: WINDOW_BLOCKS,
-          arbiters: [{ key: a.publicKey, peerId: a.node.peerId }],
-        })
+        const offerId = await seller.createOffer(net.sellOfferRequest(WINDOW_BLOCKS))
         await this.until('the buyer sees the offer', async () => (await buyer.offers()).includes(offerId))
         this.id = (await buyer.take(offerId, AMOUNT)).id
         return await this.untilPending('seller', 'escrow-open')
@@ -347,28 +335,7 @@ function refuseWrites(name: PartyName, op: 'INSERT' | 'UPDATE'): () => void {
   }
 }
 
-async function sellOffer(): Promise<string> {
-  const a = net.party('arbiter')
-  const offer = await net.trade('seller').createOffer({
-    side: 'sell',
-    minAmount: 1_000n,
-    maxAmount: 1_000_000n,
-    price: 3n,
-    currency: 'EUR',
-    paymentMethods: ['sepa'],
-    paymentWindowBlocks: WINDOW_BLOCKS,
-    releaseWindowBlocks: WINDOW_BLOCKS,
-    disputeWindowBlocks: WINDOW_BLOCKS,
-    arbiters: [{ key: a.publicKey, peerId: a.node.peerId }],
-  })
-  await net.until('the buyer sees the offer', () =>
-    net
-      .trade('buyer')
-      .offers()
-      .some((o) => o.id === offer.id),
-  )
-  return offer.id
-}
+const sellOffer = async (): Promise<string> => await net.sellOffer(WINDOW_BLOCKS)
 
 void describe('a node that dies between two writes of a take', () => {
   void it('a maker that cannot record the take refuses it: no taker holds an accepted take its maker forgot', async () => {
