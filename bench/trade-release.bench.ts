@@ -21,43 +21,8 @@ const WINDOW_BLOCKS = 20
 const names = ['seller', 'buyer', 'arbiter', ...Array.from({ length: NODES - 3 }, (_, i) => `m${i}`)]
 const net = await TradeTestNet.start(names, { seed: 900 })
 
-async function paidTrade(): Promise<string> {
-  const arbiter = net.party('arbiter')
-  const offer = await net.trade('seller').createOffer({
-    side: 'sell',
-    minAmount: 1_000n,
-    maxAmount: 1_000_000n,
-    price: 3n,
-    currency: 'EUR',
-    paymentMethods: ['sepa'],
-    paymentWindowBlocks: WINDOW_BLOCKS,
-    releaseWindowBlocks: WINDOW_BLOCKS,
-    disputeWindowBlocks: WINDOW_BLOCKS,
-    arbiters: [{ key: arbiter.publicKey, peerId: arbiter.node.peerId }],
-  })
-  await net.until('buyer sees the offer', () =>
-    net
-      .trade('buyer')
-      .offers()
-      .some((o) => o.id === offer.id),
-  )
-  const id = (await net.trade('buyer').take(offer.id, { amount: 10_000n })).id
-  const pending = async (name: string, kind: string): Promise<void> =>
-    await net.untilAsync(`${name} ${kind}`, async () => {
-      try {
-        return (await net.trade(name).trade(id)).pendingTx?.kind === kind
-      } catch {
-        return false
-      }
-    })
-  await pending('seller', 'escrow-open')
-  await net.mine('seller')
-  await pending('buyer', 'escrow-accept')
-  await net.mine('buyer')
-  await net.trade('buyer').step(id, 'paid')
-  await net.mine('buyer')
-  return id
-}
+/** Setup, not timed: offer, take, open, accept, paid (the same steps as trade-escrow.test.ts). */
+const paidTrade = async (): Promise<string> => await net.paidTrade(10_000n, WINDOW_BLOCKS)
 
 /** From `submit()` to the buyer's balance changing on the buyer's node, mined on m0. */
 async function timed(submit: () => Promise<void>): Promise<number> {

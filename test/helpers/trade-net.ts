@@ -9,8 +9,12 @@
  *   await net.until('buyer sees the offer', () => net.trade('buyer').offers().length === 1)
  *   await net.mine('seller')        // one block with the seller's mempool, on every node
  */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import { expectedBits, solvePow } from '../../src/chain/consensus/index.ts'
 import { parseGenesis } from '../../src/chain/genesis.ts'
 import { buildBlockTemplate } from '../../src/chain/transition.ts'
@@ -18,7 +22,7 @@ import type { Address } from '../../src/chain/types.ts'
 import { cryptoRng, seededRng, systemClock } from '../../src/core/clock.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { createNode, type KithNode } from '../../src/node/index.ts'
-import type { TradeService } from '../../src/trade/service/index.ts'
+import type { CreateOfferRequest, TradeService, TradeView } from '../../src/trade/service/index.ts'
 import { generateMnemonic, walletService, type AccountKeys } from '../../src/wallet/index.ts'
 import { genesisFile, INTERVAL_MS, testKey } from '../chain/helpers.ts'
 import { loopbackConfig, removeDirs, tcpAddr, tempDir, until } from './nodes.ts'
@@ -47,6 +51,7 @@ export class TradeTestNet {
   readonly parties: TradeParty[]
   readonly network: string
   readonly #dirs: string[]
+  readonly #spares: Array<Promise<WarmTradeChild>> = []
 
   private constructor(parties: TradeParty[], network: string, dirs: string[]) {
     this.parties = parties
@@ -55,7 +60,10 @@ export class TradeTestNet {
   }
 
   /** One node per name, each funded, trading on, connected to every other. */
-  static async start(names: readonly string[], opts: { seed?: number } = {}): Promise<TradeTestNet> {
+  static async start(
+    names: readonly string[],
+    opts: { seed?: number; warmChildren?: boolean } = {},
+  ): Promise<TradeTestNet> {
     process.env.KITH_WALLET_PASSPHRASE = TRADE_NET_PASSPHRASE
     const dirs: string[] = []
     const accounts: Array<{ name: string; dir: string; address: Address; publicKey: Uint8Array }> = []
@@ -81,6 +89,8 @@ export class TradeTestNet {
     const network = parseGenesis(file).params.networkId
     const parties: TradeParty[] = []
     const net = new TradeTestNet(parties, network, dirs)
+    // Children for spawnChild load their modules while the nodes start.
+    if (opts.warmChildren === true) net.#topUpSpares()
     try {
       for (const a of accounts) parties.push({ ...a, node: await startTradeNode(a.dir), running: true })
       await net.connectAll({ mesh: true })
@@ -171,6 +181,44 @@ export class TradeTestNet {
     return p.node
   }
 
+  /**
+   * Runs the party's node in a child process instead (its in-process node stopped first), on the
+   * same data dir and connected to every running party; resolves once the child is ready and
+   * every running node shares the gossip topics with it. `kill()` on the result SIGKILLs it;
+   * `startNode(name)` then brings the party back in this process on the same data dir.
+   */
+  async spawnChild(name: string): Promise<TradeChild> {
+    const p = this.party(name)
+    if (p.running) await this.stopNode(name)
+    const others = this.parties.filter((x) => x.running)
+    // A spare warmed during the last trades boots now; another warms during this one.
+    const warm = this.#spares.shift() ?? TradeChild.warm()
+    this.#topUpSpares()
+    const child = await (
+      await warm
+    ).boot(
+      p.dir,
+      others.map((x) => tcpAddr(x.node)),
+    )
+    try {
+      await this.until(`every node shares the gossip topics with the ${name} child`, () =>
+        others.every((x) => CHILD_TOPICS.every((t) => x.node.network.topicPeers(t) >= others.length)),
+      )
+    } catch (err) {
+      await child.kill()
+      throw err
+    }
+    return child
+  }
+
+  #topUpSpares(): void {
+    while (this.#spares.length < TRADE_CHILD_SPARES) {
+      const spare = TradeChild.warm()
+      spare.catch(() => {})
+      this.#spares.push(spare)
+    }
+  }
+
   /** stop + start with the same data dir. */
   async restart(name: string): Promise<KithNode> {
     await this.stopNode(name)
@@ -212,6 +260,87 @@ export class TradeTestNet {
     return height
   }
 
+  // ---- one trade, step by step (shared by the trade tests and bench/trade-release.bench.ts) ----
+
+  /** The party's view of trade `id`, or null while it has none. */
+  async view(name: string, id: string): Promise<TradeView | null> {
+    try {
+      return await this.trade(name).trade(id)
+    } catch {
+      return null
+    }
+  }
+
+  async untilState(name: string, id: string, state: string): Promise<TradeView> {
+    let last: TradeView | null = null
+    await this.untilAsync(`${name} sees ${id.slice(0, 8)} ${state}`, async () => {
+      last = await this.view(name, id)
+      return last?.state === state
+    })
+    return last!
+  }
+
+  async untilPending(name: string, id: string, kind: string): Promise<void> {
+    await this.untilAsync(
+      `${name} submitted ${kind} for ${id.slice(0, 8)}`,
+      async () => (await this.view(name, id))?.pendingTx?.kind === kind,
+    )
+  }
+
+  /** A sell offer in EUR by SEPA with the arbiter party as its arbiter, every window `windowBlocks`. */
+  sellOfferRequest(windowBlocks: number, arbiter = 'arbiter'): CreateOfferRequest {
+    const a = this.party(arbiter)
+    return {
+      side: 'sell',
+      minAmount: 1_000n,
+      maxAmount: 1_000_000n,
+      price: 3n,
+      currency: 'EUR',
+      paymentMethods: ['sepa'],
+      paymentWindowBlocks: windowBlocks,
+      releaseWindowBlocks: windowBlocks,
+      disputeWindowBlocks: windowBlocks,
+      arbiters: [{ key: a.publicKey, peerId: a.node.peerId }],
+    }
+  }
+
+  /** The seller's sell offer, once the buyer's book has it; its id. */
+  async sellOffer(windowBlocks: number): Promise<string> {
+    const offer = await this.trade('seller').createOffer(this.sellOfferRequest(windowBlocks))
+    await this.until('the buyer sees the offer', () =>
+      this.trade('buyer')
+        .offers()
+        .some((o) => o.id === offer.id),
+    )
+    return offer.id
+  }
+
+  /** The seller's offer taken by the buyer; the trade id (escrow not opened yet). */
+  async takeOffer(amount: bigint, windowBlocks: number): Promise<string> {
+    const offerId = await this.sellOffer(windowBlocks)
+    return (await this.trade('buyer').take(offerId, { amount })).id
+  }
+
+  /** Offer, take, escrow-open mined, escrow-accept (automatic on the buyer's node) mined. */
+  async acceptedTrade(amount: bigint, windowBlocks: number): Promise<string> {
+    const id = await this.takeOffer(amount, windowBlocks)
+    await this.untilPending('seller', id, 'escrow-open')
+    await this.mine('seller')
+    await this.untilPending('buyer', id, 'escrow-accept')
+    await this.mine('buyer')
+    await this.untilState('seller', id, 'accepted')
+    return id
+  }
+
+  /** An accepted trade the buyer marked paid (mined). */
+  async paidTrade(amount: bigint, windowBlocks: number): Promise<string> {
+    const id = await this.acceptedTrade(amount, windowBlocks)
+    await this.trade('buyer').step(id, 'paid')
+    await this.mine('buyer')
+    await this.untilState('seller', id, 'paid')
+    return id
+  }
+
   async until(what: string, check: () => boolean, timeoutMs = MAX_TRADE_NET_WAIT_MS): Promise<void> {
     await until(what, check, {
       nodes: this.parties
@@ -248,6 +377,8 @@ export class TradeTestNet {
   }
 
   async stop(): Promise<void> {
+    const spares = this.#spares.splice(0)
+    for (const spare of await Promise.all(spares.map(async (x) => await x.catch(() => null)))) spare?.kill()
     await Promise.all(
       this.parties.map(async (p) => {
         p.running = false
@@ -274,4 +405,157 @@ export async function startTradeNode(dataDir: string): Promise<KithNode> {
   })
   await node.start()
   return node
+}
+
+const CHILD = fileURLToPath(new URL('../node/trade-kill-child.ts', import.meta.url))
+/** The topics a child must share with every node before it trades (offers, txs, blocks). */
+const CHILD_TOPICS = ['offer/1', 'tx/1', 'block/1']
+
+/** What a TradeChild answers (test/node/trade-kill-child.ts). */
+export type TradeChildOp =
+  | 'trade'
+  | 'chat'
+  | 'sendChat'
+  | 'step'
+  | 'stepOffline'
+  | 'take'
+  | 'createOffer'
+  | 'offers'
+  | 'head'
+  | 'settled'
+
+/** JSON with bigints and bytes, for the child's requests and replies. */
+export function tradeWireEncode(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (typeof x === 'bigint') return { $n: x.toString() }
+    if (x instanceof Uint8Array) return { $b: Buffer.from(x).toString('hex') }
+    return x
+  })
+}
+
+export function tradeWireDecode(text: string): unknown {
+  return JSON.parse(text, (_k, x: unknown) => {
+    if (x !== null && typeof x === 'object') {
+      const o = x as Record<string, unknown>
+      if (typeof o.$n === 'string' && Object.keys(o).length === 1) return BigInt(o.$n)
+      if (typeof o.$b === 'string' && Object.keys(o).length === 1)
+        return Uint8Array.from(Buffer.from(o.$b, 'hex'))
+    }
+    return x
+  })
+}
+
+/** An error the child's trade service threw, with its code. */
+export class TradeChildError extends Error {
+  readonly code: string
+  constructor(code: string, message: string) {
+    super(message)
+    this.name = 'TradeChildError'
+    this.code = code
+  }
+}
+
+/** A child process with the node's modules loaded, not yet running a node. */
+export interface WarmTradeChild {
+  boot(dataDir: string, peers: readonly string[]): Promise<TradeChild>
+  kill(): void
+}
+
+/** Children kept warm (modules loaded) for the next spawnChild calls. */
+const TRADE_CHILD_SPARES = 2
+/** Failsafe for a child's module load and its node's start (a busy 2-core machine is slow). */
+export const MAX_TRADE_CHILD_START_MS = 90_000
+
+/** A trade node in a child process, driven over stdin/stdout, killed with SIGKILL. */
+export class TradeChild {
+  readonly peerId: string
+  readonly #proc: ChildProcess
+  readonly #waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
+  #n = 0
+  #exited = false
+
+  private constructor(proc: ChildProcess, peerId: string, lines: AsyncIterator<string>) {
+    this.#proc = proc
+    this.peerId = peerId
+    proc.once('exit', () => {
+      this.#exited = true
+      for (const w of this.#waiting.values()) w.reject(new Error('the trade child exited'))
+      this.#waiting.clear()
+    })
+    void (async () => {
+      for (;;) {
+        const next = await lines.next().catch(() => ({ done: true as const, value: undefined }))
+        if (next.done === true) return
+        const r = tradeWireDecode(next.value) as {
+          n: number
+          ok: boolean
+          value?: unknown
+          code?: string
+          message?: string
+        }
+        const w = this.#waiting.get(r.n)
+        if (w === undefined) continue
+        this.#waiting.delete(r.n)
+        if (r.ok) w.resolve(r.value)
+        else w.reject(new TradeChildError(r.code ?? 'INTERNAL', r.message ?? ''))
+      }
+    })()
+  }
+
+  /**
+   * A child that has loaded the node's modules (the slow part of a start on a busy machine) and
+   * waits for `boot`. Killed after MAX_TRADE_CHILD_START_MS if it never says so.
+   */
+  static warm(): Promise<WarmTradeChild> {
+    const proc = spawn(process.execPath, [CHILD], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, KITH_WALLET_PASSPHRASE: TRADE_NET_PASSPHRASE },
+    })
+    const lines = createInterface({ input: proc.stdout })[Symbol.asyncIterator]()
+    const loaded = TradeChild.#expect(proc, lines, /^loaded$/)
+    return loaded.then(() => ({
+      boot: async (dataDir: string, peers: readonly string[]) => {
+        proc.stdin.write(`${JSON.stringify([dataDir, ...peers])}\n`)
+        const m = await TradeChild.#expect(proc, lines, /^ready (\S+)$/)
+        return new TradeChild(proc, m[1]!, lines)
+      },
+      kill: () => void proc.kill('SIGKILL'),
+    }))
+  }
+
+  static async #expect(
+    proc: ChildProcess,
+    lines: AsyncIterator<string>,
+    re: RegExp,
+  ): Promise<RegExpExecArray> {
+    const timer = setTimeout(() => proc.kill('SIGKILL'), MAX_TRADE_CHILD_START_MS)
+    try {
+      const next = await lines.next()
+      const m = next.done === true ? null : re.exec(next.value)
+      if (m === null) throw new Error(`the trade child did not say ${re.source}`)
+      return m
+    } catch (err) {
+      proc.kill('SIGKILL')
+      throw err
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  /** One request; rejects with TradeChildError (the service's code) or when the child is gone. */
+  async call(op: TradeChildOp, ...args: unknown[]): Promise<unknown> {
+    if (this.#exited) throw new Error('the trade child exited')
+    const n = ++this.#n
+    const p = new Promise<unknown>((resolve, reject) => this.#waiting.set(n, { resolve, reject }))
+    this.#proc.stdin!.write(`${tradeWireEncode({ n, op, args })}\n`)
+    return await p
+  }
+
+  /** SIGKILL: no stop step runs, the data dir is left as the kill found it. */
+  async kill(): Promise<void> {
+    if (this.#exited) return
+    const exit = once(this.#proc, 'exit')
+    this.#proc.kill('SIGKILL')
+    await exit
+  }
 }

@@ -2,20 +2,13 @@
  * Trades end to end on real nodes over the real ledger: a devnet of a seller's, a buyer's and an
  * arbiter's node (easy PoW, blocks mined by the harness one at a time on the node whose mempool
  * holds the step), every escrow path (release, refund, resolve, expiry), refusals by code, and
- * restarts of a party's node (stop + start on the same data dir) at each step of a trade, and
- * the buyer's node SIGKILLed (a child process) right after it submitted its escrow-accept.
+ * restarts of a party's node (stop + start on the same data dir) at each step of a trade. Kills
+ * (SIGKILL, a child process) at every step are in trade-escrow-kill.test.ts.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
-import { createInterface } from 'node:readline'
 import { after, before, describe, it } from 'node:test'
-import { tcpAddr } from '../helpers/nodes.ts'
 import type { TradeView } from '../../src/trade/service/index.ts'
 import { TRADE_NET_FEE, TradeTestNet } from '../helpers/trade-net.ts'
-
-const CHILD = fileURLToPath(new URL('./trade-kill-child.ts', import.meta.url))
 
 /** Windows short enough to run out in a few harness blocks. */
 const WINDOW_BLOCKS = 3
@@ -27,73 +20,14 @@ before(async () => {
 })
 after(async () => await net.stop())
 
-async function view(name: string, id: string): Promise<TradeView | null> {
-  try {
-    return await net.trade(name).trade(id)
-  } catch {
-    return null
-  }
-}
-
-async function untilState(name: string, id: string, state: string): Promise<TradeView> {
-  let last: TradeView | null = null
-  await net.untilAsync(`${name} sees ${id.slice(0, 8)} ${state}`, async () => {
-    last = await view(name, id)
-    return last?.state === state
-  })
-  return last!
-}
-
-async function untilPending(name: string, id: string, kind: string): Promise<void> {
-  await net.untilAsync(
-    `${name} submitted ${kind}`,
-    async () => (await view(name, id))?.pendingTx?.kind === kind,
-  )
-}
-
-/** The seller's offer, the buyer's take; returns the trade id (escrow not opened yet). */
-async function takeOffer(amount: bigint): Promise<string> {
-  const arbiter = net.party('arbiter')
-  const offer = await net.trade('seller').createOffer({
-    side: 'sell',
-    minAmount: 1_000n,
-    maxAmount: 1_000_000n,
-    price: 3n,
-    currency: 'EUR',
-    paymentMethods: ['sepa'],
-    paymentWindowBlocks: WINDOW_BLOCKS,
-    releaseWindowBlocks: WINDOW_BLOCKS,
-    disputeWindowBlocks: WINDOW_BLOCKS,
-    arbiters: [{ key: arbiter.publicKey, peerId: arbiter.node.peerId }],
-  })
-  await net.until('the buyer sees the offer', () =>
-    net
-      .trade('buyer')
-      .offers()
-      .some((o) => o.id === offer.id),
-  )
-  const t = await net.trade('buyer').take(offer.id, { amount })
-  return t.id
-}
-
-/** Offer, take, escrow-open mined, escrow-accept (automatic on the buyer's node) mined. */
-async function acceptedTrade(amount: bigint): Promise<string> {
-  const id = await takeOffer(amount)
-  await untilPending('seller', id, 'escrow-open')
-  await net.mine('seller')
-  await untilPending('buyer', id, 'escrow-accept')
-  await net.mine('buyer')
-  await untilState('seller', id, 'accepted')
-  return id
-}
-
-async function paidTrade(amount: bigint): Promise<string> {
-  const id = await acceptedTrade(amount)
-  await net.trade('buyer').step(id, 'paid')
-  await net.mine('buyer')
-  await untilState('seller', id, 'paid')
-  return id
-}
+const untilState = async (name: string, id: string, state: string): Promise<TradeView> =>
+  await net.untilState(name, id, state)
+const untilPending = async (name: string, id: string, kind: string): Promise<void> =>
+  await net.untilPending(name, id, kind)
+const takeOffer = async (amount: bigint): Promise<string> => await net.takeOffer(amount, WINDOW_BLOCKS)
+const acceptedTrade = async (amount: bigint): Promise<string> =>
+  await net.acceptedTrade(amount, WINDOW_BLOCKS)
+const paidTrade = async (amount: bigint): Promise<string> => await net.paidTrade(amount, WINDOW_BLOCKS)
 
 void describe('trades on the ledger, end to end', () => {
   void it('happy path with a restart at every step: the buyer gets amount + its deposit back', async () => {
@@ -188,40 +122,5 @@ void describe('trades on the ledger, end to end', () => {
     await untilState('seller', id, 'expired')
     assert.equal(net.balance('buyer') - buyerBefore, e.buyerDeposit - FEE)
     assert.equal(net.balance('seller') - sellerBefore, e.amount + e.sellerDeposit)
-  })
-
-  void it("the buyer's node SIGKILLed after submitting its accept restarts with the trade in the same state", async () => {
-    const id = await takeOffer(20_000n)
-    await untilPending('seller', id, 'escrow-open')
-    await net.stopNode('buyer')
-    await net.mine('seller')
-    const child = spawn(
-      process.execPath,
-      [CHILD, net.party('buyer').dir, tcpAddr(net.node('seller')), tcpAddr(net.node('arbiter'))],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    )
-    try {
-      const lines = createInterface({ input: child.stdout })
-      const [line] = (await once(lines, 'line')) as [string]
-      assert.match(line, /^ready /)
-      // The child syncs the open, accepts it automatically and gossips the accept to the seller.
-      await net.until('the accept reached the seller', () =>
-        net
-          .node('seller')
-          .chain.mempool()
-          .some((m) => m.tx.kind === 'escrow-accept'),
-      )
-    } finally {
-      child.kill('SIGKILL')
-      await once(child, 'exit').catch(() => {})
-    }
-    await net.startNode('buyer')
-    const restarted = await net.trade('buyer').trade(id)
-    assert.equal(restarted.state, 'open')
-    assert.equal(restarted.pendingTx?.kind, 'escrow-accept')
-    await net.mine('seller')
-    const accepted = await untilState('buyer', id, 'accepted')
-    await net.untilAsync('the accept is confirmed', async () => (await view('buyer', id))?.pendingTx === null)
-    assert.equal(accepted.role, 'buyer')
   })
 })

@@ -116,6 +116,12 @@ export interface TakeHost {
 
 export interface TakeServerOptions {
   readonly context: TakeHandlerContext
+  /**
+   * Called for each accepted take before the reply is written: the node records the trade, so
+   * a taker never holds a "yes" its maker forgot (a crash right after the reply). A throw turns
+   * the reply into a refusal, TAKE_UNAVAILABLE.
+   */
+  readonly record?: (accepted: { offer: Offer; take: TakeRequest; peer: string }) => void
   /** Called for each accepted take, after the reply is written. */
   readonly onAccepted: (accepted: { offer: Offer; take: TakeRequest; peer: string }) => void
   readonly judge: PeerJudge
@@ -163,9 +169,22 @@ export async function registerTake(
       }
       const decision = handler.handle(peer, take)
       if (decision.blame !== undefined) opts.judge.misbehaved(peer, 'malformed-message', decision.blame)
-      await lp.write(encodeTakeReply(decision.reply), { signal })
+      let reply = decision.reply
+      if (decision.accepted !== undefined && opts.record !== undefined) {
+        try {
+          opts.record({ ...decision.accepted, peer })
+        } catch (err) {
+          log.warn({ peer, err: errorMessage(err) }, 'accepted take could not be recorded')
+          reply = {
+            accepted: false,
+            code: 'TAKE_UNAVAILABLE',
+            message: 'the maker could not record the trade',
+          }
+        }
+      }
+      await lp.write(encodeTakeReply(reply), { signal })
       await s.close({ signal })
-      if (decision.accepted !== undefined) opts.onAccepted({ ...decision.accepted, peer })
+      if (reply.accepted && decision.accepted !== undefined) opts.onAccepted({ ...decision.accepted, peer })
     } catch (err) {
       log.debug({ peer, err: errorMessage(err) }, 'take stream failed')
       s.abort(err as Error)

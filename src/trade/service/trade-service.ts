@@ -385,19 +385,33 @@ export class TradeService implements TradeApi {
         code: reply.code,
       })
     }
-    r.phase = 'awaiting-escrow'
+    // A reconciliation during the request may have found the escrow already.
+    if (r.phase === 'taking') r.phase = 'awaiting-escrow'
     this.#save(r)
     if (r.role === 'seller') await this.#open(r)
     return await this.trade(r.id)
   }
 
+  /**
+   * The maker's side of a take its node is about to accept: the record is on disk before the
+   * take server replies (a throw, e.g. a full disk, makes the reply a refusal), so a maker killed
+   * right after its "yes" still knows the trade when it restarts.
+   */
+  recordTake(a: { offer: Offer; take: TakeRequest }): void {
+    const id = tradeIdOf(a.take)
+    if (this.#trades.has(id)) return
+    this.#save(this.#newRecord(a.offer, a.take, true, 'awaiting-escrow'))
+  }
+
   /** The maker's side of a take its node accepted (called by the take server after replying). */
   async onTakeAccepted(a: { offer: Offer; take: TakeRequest; peer: string }): Promise<void> {
     const id = tradeIdOf(a.take)
-    if (this.#trades.has(id)) return
-    const r = this.#newRecord(a.offer, a.take, true, 'awaiting-escrow')
-    this.#save(r)
-    if (r.role === 'seller') await this.#open(r)
+    let r = this.#trades.get(id)
+    if (r === undefined) {
+      r = this.#newRecord(a.offer, a.take, true, 'awaiting-escrow')
+      this.#save(r)
+    }
+    if (r.role === 'seller' && r.phase === 'awaiting-escrow') await this.#open(r)
   }
 
   /** Whether this node has a record of trade `id` (the take server refuses a replayed take). */
@@ -469,10 +483,11 @@ export class TradeService implements TradeApi {
     this.#c.emit({ type: 'trade:failed', id: r.id, escrowId: r.escrowId, code, atMs: this.#c.clock.nowMs() })
   }
 
+  /** Disk first: a record the store refused is not followed as if it were kept. */
   #save(r: TradeRecord): void {
     r.updatedMs = this.#c.clock.nowMs()
-    this.#trades.set(r.id, r)
     this.#c.store.put(r)
+    this.#trades.set(r.id, r)
   }
 
   // ---- following the chain -----------------------------------------------------------------
@@ -506,9 +521,13 @@ export class TradeService implements TradeApi {
     this.#c.store.prune(MAX_STORED_TRADES)
   }
 
-  /** Buyer: the seller's escrow-open, found on chain by the terms hash. Seller: open it (again). */
+  /**
+   * Buyer: the seller's escrow-open, found on chain by the terms hash, also while the record
+   * still says 'taking' (a node killed between the maker's yes and writing it down: an escrow
+   * bound to our signed take is the maker's yes). Seller: open it (again), once the maker said yes.
+   */
   async #findEscrow(r: TradeRecord): Promise<void> {
-    if (r.phase !== 'awaiting-escrow') return
+    if (r.phase !== 'awaiting-escrow' && !(r.phase === 'taking' && r.role === 'buyer')) return
     if (r.role === 'seller') return await this.#open(r)
     const hash = Buffer.from(r.id, 'hex')
     const found = (await this.#c.ledger.escrowsOf(r.buyer)).find((e) => equalBytes(e.termsHash, hash))
