@@ -32,9 +32,13 @@ export class TradesPage extends Page {
     )
     fill(this.#chat, h('p', { class: 'muted' }, 'pick a trade below'))
     await this.#refresh()
+    const refresh = this.coalesced(() => this.#refresh())
+    const chat = this.coalesced(async () => {
+      if (this.#chatTrade != null) await this.#drawChat(this.#chatTrade)
+    })
     this.listen((e) => {
-      if (e.type.startsWith('offer:') || e.type.startsWith('trade:')) void this.#refresh()
-      if (e.type === 'trade:message' && e.id === this.#chatTrade) void this.#drawChat(e.id)
+      if (e.type.startsWith('offer:') || e.type.startsWith('trade:')) refresh()
+      if (e.type === 'trade:message' && e.id === this.#chatTrade) chat()
     })
   }
 
