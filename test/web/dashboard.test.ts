@@ -308,13 +308,31 @@ void describe(
       await page.waitForSelector('[data-testid=peer-graph]')
       await shot(page, 'peers')
       await go(page, '#/trades')
-      // Trading is off on a devnet node: the page shows the API's answer, code included.
-      await page.waitForSelector(
-        '[data-testid=trade-account] [data-testid=error][data-code], [data-testid=trade-account] dl',
-      )
+      // Devnet nodes trade with their funded wallets: the account shows, and an offer node 1
+      // makes through its API arrives live in node 0's order book (gossip).
+      await page.waitForSelector('[data-testid=trade-account] dl')
+      const res = await fetch(`${devnet.nodes[1]!.api!}/api/v1/offers`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await readApiToken(devnet.nodes[1]!.dataDir)}`,
+        },
+        body: JSON.stringify({
+          side: 'sell',
+          minAmount: '100000000',
+          maxAmount: '500000000',
+          price: '250',
+          currency: 'EUR',
+          paymentMethods: ['sepa'],
+        }),
+      })
+      assert.ok(res.ok, await res.clone().text())
+      const offer = (await res.json()) as { id: string }
+      await page.waitForSelector(`[data-testid=offers-table] tbody tr:has-text("${offer.id.slice(-6)}")`)
       await shot(page, 'trades')
       await go(page, '#/metrics')
       await page.waitForSelector('[data-testid=metrics-table] tbody tr')
+      await page.waitForSelector('[data-testid=metric-charts] svg.chart')
       await shot(page, 'metrics')
       await close(page)
     })
