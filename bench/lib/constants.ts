@@ -48,6 +48,8 @@ export const MAX_BENCH_RUNTIME_MS = 300_000
 export const BENCH_RUNTIME_OVERRIDES_MS: Readonly<Record<string, number>> = {
   'initial-sync': 40 * 60_000,
   'block-propagation': 20 * 60_000,
+  // Ten minutes of live events in one tab, plus chromium's start and the final readings.
+  'dashboard-memory': 15 * 60_000,
 }
 /** Bytes of a child's stdout kept; a benchmark prints one JSON object, far smaller. */
 export const MAX_BENCH_STDOUT_BYTES = 1_048_576

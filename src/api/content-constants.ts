@@ -25,3 +25,21 @@ export const MAX_UPLOAD_BYTES = 64 * 1024 * 1024 * 1024
 
 /** Entries shown in a gateway directory listing before "and N more". */
 export const MAX_GATEWAY_LISTING_ENTRIES = 10_000
+
+/** Files in one folder upload (POST /api/v1/content/folder). Overflow: UPLOAD_TOO_MANY_FILES (413). */
+export const MAX_FOLDER_UPLOAD_FILES = 10_000
+
+/** Headers of one multipart part: a content-disposition with a long path fits many times over. */
+export const MAX_MULTIPART_HEADER_BYTES = 16 * 1024
+
+/** Longest relative path in a folder upload: a deep site tree, far below PATH_MAX (4096). */
+export const MAX_UPLOAD_PATH_CHARS = 1024
+
+/** Deepest relative path in a folder upload (segments). */
+export const MAX_UPLOAD_PATH_DEPTH = 32
+
+/** Longest file or folder name in an upload: ext4's NAME_MAX. */
+export const MAX_UPLOAD_SEGMENT_BYTES = 255
+
+/** Folder in the data dir where a folder upload is spooled before import (removed after). */
+export const FOLDER_UPLOAD_SPOOL_DIR = 'upload-spool'

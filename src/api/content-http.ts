@@ -2,12 +2,15 @@
  * Byte-streaming content endpoints on the API server:
  * - `POST /api/v1/content`: streaming upload of one file (octet-stream body, `?profile=`), auth;
  *   the node imports (and so hashes) every byte itself, then pins and announces the root.
+ * - `POST /api/v1/content/folder`: streaming upload of a folder (multipart/form-data, one part
+ *   per file named by its relative path), auth; content-folder.ts.
  * - `GET /api/v1/content/cat/<cid>[/path]`: the bytes of one file (`kith cat`); a directory is
  *   NOT_A_FILE.
  * - `GET /ipfs/<cid>[/path]`: a read-only gateway (blocks missing locally are fetched from the
  *   network): files with a content type and range requests, a directory's index.html or its
  *   listing (a directory URL without the trailing slash is a 301 to it), and the trustless-gateway formats
  *   (`?format=raw` / `Accept: application/vnd.ipld.raw`, `?format=car` / `application/vnd.ipld.car`).
+ *   Every answer carries GATEWAY_CSP: served pages are sandboxed away from the dashboard's origin.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { Readable } from 'node:stream'
@@ -17,8 +20,10 @@ import type { Logger } from '../core/logger.ts'
 import type { KithNodeApi } from '../node/types.ts'
 import type { ContentApi, ContentStat } from '../content/service-types.ts'
 import { ContentError } from '../content/errors.ts'
+import type { CidProfileName } from '../content/index.ts'
 import { API_PREFIX } from './constants.ts'
 import { MAX_GATEWAY_LISTING_ENTRIES, MAX_UPLOAD_BYTES } from './content-constants.ts'
+import { uploadFolder } from './content-folder.ts'
 import { contentOf } from './content-handlers.ts'
 import { mapError } from './errors.ts'
 
@@ -27,6 +32,17 @@ export interface ContentHttpOptions {
   token: string | null
   logger: Logger
 }
+
+/**
+ * Every gateway answer is a sandboxed document: the gateway shares the dashboard's origin, so an
+ * HTML file it serves would otherwise run as the dashboard and read the API token from its
+ * sessionStorage. `sandbox` (no allow-scripts, no allow-same-origin) gives the document an opaque
+ * origin and runs none of its scripts; images, styles and links still work. The dashboard reads
+ * gateway bytes with fetch() and <img>, which this header does not affect.
+ */
+export const GATEWAY_CSP =
+  "sandbox; default-src 'self' data: blob:; script-src 'none'; object-src 'none'; " +
+  "style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 const RAW = 'application/vnd.ipld.raw'
 const CAR = 'application/vnd.ipld.car'
@@ -304,30 +320,58 @@ export function registerContentHttp(app: FastifyInstance, options: ContentHttpOp
   void app.register((child, _opts, done) => {
     // The upload body is passed through as a stream, never buffered.
     child.addContentTypeParser('application/octet-stream', (_req, payload, next) => next(null, payload))
+    child.addContentTypeParser('multipart/form-data', (_req, payload, next) => next(null, payload))
+    /** Token and `?profile=` of an upload, checked; the abort signal fires if the client leaves. */
+    const uploadStart = (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      path: string,
+    ): { profile: CidProfileName | undefined; signal: AbortSignal; body: AsyncIterable<Uint8Array> } => {
+      if (!tokenOk(options.token, request.headers.authorization)) {
+        throw new KithError(
+          request.headers.authorization == null ? 'AUTH_REQUIRED' : 'AUTH_INVALID',
+          `POST ${path} requires "Authorization: Bearer <token>" (the data dir's api-token file)`,
+        )
+      }
+      const query = request.query as Record<string, string | undefined>
+      const profile = query.profile
+      if (profile != null && profile !== 'unixfs-v1-2025' && profile !== 'unixfs-v0-2015') {
+        throw new InvalidInputError('INVALID_PROFILE', `unknown CID profile "${profile}"`, {
+          field: 'profile',
+        })
+      }
+      const gone = new AbortController()
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort()
+      })
+      const body = (request.body ?? request.raw) as AsyncIterable<Uint8Array>
+      return { profile, signal: gone.signal, body }
+    }
     child.post(`${API_PREFIX}/content`, async (request, reply) => {
       try {
-        if (!tokenOk(options.token, request.headers.authorization)) {
-          throw new KithError(
-            request.headers.authorization == null ? 'AUTH_REQUIRED' : 'AUTH_INVALID',
-            `POST ${API_PREFIX}/content requires "Authorization: Bearer <token>" (the data dir's api-token file)`,
-          )
-        }
+        const { profile, signal, body } = uploadStart(request, reply, `${API_PREFIX}/content`)
         const content = contentOf(options.node)
-        const query = request.query as Record<string, string | undefined>
-        const profile = query.profile
-        if (profile != null && profile !== 'unixfs-v1-2025' && profile !== 'unixfs-v0-2015') {
-          throw new InvalidInputError('INVALID_PROFILE', `unknown CID profile "${profile}"`, {
-            field: 'profile',
-          })
-        }
-        const gone = new AbortController()
-        reply.raw.once('close', () => {
-          if (!reply.raw.writableFinished) gone.abort()
-        })
-        const body = (request.body ?? request.raw) as AsyncIterable<Uint8Array>
-        const result = await content.addStream(bounded(body), { profile, signal: gone.signal })
+        const result = await content.addStream(bounded(body), { profile, signal })
         await reply.code(200).type('application/json; charset=utf-8').send(result)
       } catch (err) {
+        await sendError(reply, err, log)
+      }
+    })
+    child.post(`${API_PREFIX}/content/folder`, async (request, reply) => {
+      try {
+        const { profile, signal, body } = uploadStart(request, reply, `${API_PREFIX}/content/folder`)
+        const content = contentOf(options.node)
+        const result = await uploadFolder(
+          content,
+          options.node.status().dataDir,
+          body,
+          request.headers['content-type'],
+          { signal, ...(profile == null ? {} : { profile }) },
+        )
+        await reply.code(200).type('application/json; charset=utf-8').send(result)
+      } catch (err) {
+        // The rest of a refused body is not read: close the connection after the answer.
+        void reply.header('connection', 'close')
         await sendError(reply, err, log)
       }
     })
@@ -343,6 +387,7 @@ export function registerContentHttp(app: FastifyInstance, options: ContentHttpOp
       }
     })
     child.get('/ipfs/*', async (request, reply) => {
+      void reply.header('content-security-policy', GATEWAY_CSP).header('x-frame-options', 'DENY')
       const gone = new AbortController()
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) gone.abort()

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CarReader } from '@ipld/car'
@@ -147,6 +147,119 @@ describe('content over HTTP and the CLI', () => {
     const missing = await fetch(`${server.url}/ipfs/${folderCid}/nope.txt`)
     assert.equal(missing.status, 404)
     assert.match(((await missing.json()) as { error: { message: string } }).error.message, /nope\.txt/)
+  })
+
+  it('serves every gateway answer sandboxed away from the dashboard origin', async () => {
+    for (const url of [
+      `/ipfs/${folderCid}/readme.txt`,
+      `/ipfs/${folderCid}/`,
+      `/ipfs/${folderCid}`,
+      '/ipfs/bafyb!ad',
+    ]) {
+      const res = await fetch(`${server.url}${url}`, { redirect: 'manual' })
+      await res.arrayBuffer()
+      const csp = res.headers.get('content-security-policy') ?? ''
+      assert.match(csp, /^sandbox;/, `${url} answered without the sandbox CSP`)
+      assert.match(csp, /script-src 'none'/)
+    }
+  })
+
+  const folderForm = (files: [string, string][]): FormData => {
+    const form = new FormData()
+    for (const [path, body] of files) form.append('file', new Blob([body]), path)
+    return form
+  }
+  const postFolder = (body: FormData | string, token: string | null = TOKEN, type?: string) =>
+    fetch(`${server.url}/api/v1/content/folder`, {
+      method: 'POST',
+      headers: {
+        ...(token == null ? {} : { authorization: `Bearer ${token}` }),
+        ...(type == null ? {} : { 'content-type': type }),
+      },
+      body,
+    })
+  const errorCode = async (res: Response): Promise<string> =>
+    ((await res.json()) as { error: { code: string } }).error.code
+
+  it('takes a folder upload (multipart, relative paths) and serves it by path', async () => {
+    const big = bytesFor('folder-big', 300_000).toString()
+    const res = await postFolder(
+      folderForm([
+        ['site/index.txt', 'home\n'],
+        ['site/css/a b.css', 'h1 {}'],
+        ['site/.well-known/x', 'dot'],
+        ['site/data/deep/big.txt', big],
+      ]),
+    )
+    assert.equal(res.status, 200)
+    const added = (await res.json()) as { cid: string; files: number; directories: number }
+    assert.equal(added.files, 4)
+    // The picked folder ("site") is the root.
+    assert.equal(await (await fetch(`${server.url}/ipfs/${added.cid}/index.txt`)).text(), 'home\n')
+    assert.equal(await (await fetch(`${server.url}/ipfs/${added.cid}/css/a%20b.css`)).text(), 'h1 {}')
+    assert.equal(await (await fetch(`${server.url}/ipfs/${added.cid}/.well-known/x`)).text(), 'dot')
+    assert.equal(await (await fetch(`${server.url}/ipfs/${added.cid}/data/deep/big.txt`)).text(), big)
+    const pins = (await (await fetch(`${server.url}/api/v1/content/pins`)).json()) as {
+      pins: { cid: string }[]
+    }
+    assert.ok(pins.pins.some((p) => p.cid === added.cid))
+
+    // Top-level files of different names stay wrapped in one folder.
+    const loose = await postFolder(
+      folderForm([
+        ['a.txt', 'a'],
+        ['b.txt', 'b'],
+      ]),
+    )
+    const { cid } = (await loose.json()) as { cid: string }
+    assert.equal(await (await fetch(`${server.url}/ipfs/${cid}/b.txt`)).text(), 'b')
+  })
+
+  it('refuses bad folder uploads with their codes and leaves no spool behind', async () => {
+    assert.equal(await errorCode(await postFolder(folderForm([['a/b', 'x']]), null)), 'AUTH_REQUIRED')
+    const cases: { id: string; body: FormData | string; type?: string; status: number; code: string }[] = [
+      {
+        id: 'dot-dot',
+        body: folderForm([['site/../../etc/x', 'x']]),
+        status: 400,
+        code: 'INVALID_UPLOAD_PATH',
+      },
+      { id: 'absolute', body: folderForm([['/etc/x', 'x']]), status: 400, code: 'INVALID_UPLOAD_PATH' },
+      { id: 'backslash', body: folderForm([['a\\b', 'x']]), status: 400, code: 'INVALID_UPLOAD_PATH' },
+      {
+        id: 'twice',
+        body: folderForm([
+          ['d/a', 'x'],
+          ['d/a', 'y'],
+        ]),
+        status: 409,
+        code: 'DUPLICATE_UPLOAD_PATH',
+      },
+      {
+        id: 'file-and-dir',
+        body: folderForm([
+          ['d/a', 'x'],
+          ['d/a/b', 'y'],
+        ]),
+        status: 409,
+        code: 'DUPLICATE_UPLOAD_PATH',
+      },
+      { id: 'empty', body: new FormData(), status: 400, code: 'EMPTY_UPLOAD' },
+      { id: 'not-multipart', body: 'x', type: 'multipart/form-data', status: 400, code: 'INVALID_MULTIPART' },
+      {
+        id: 'truncated',
+        body: '--zz\r\ncontent-disposition: form-data; name="file"; filename="a/b"\r\n\r\nabc',
+        type: 'multipart/form-data; boundary=zz',
+        status: 400,
+        code: 'INVALID_MULTIPART',
+      },
+    ]
+    for (const c of cases) {
+      const res = await postFolder(c.body, TOKEN, c.type)
+      assert.equal(res.status, c.status, c.id)
+      assert.equal(await errorCode(res), c.code, c.id)
+    }
+    assert.deepEqual(await readdir(join(node.dataDir, 'upload-spool')), [])
   })
 
   it('takes a streaming upload with the token, refuses one without', async () => {

@@ -1,18 +1,21 @@
 /**
  * The dashboard in a real browser (Debian's chromium, driven by playwright-core) against a real
- * 3-node devnet: every page loads and renders, coins sent from node 1's wallet page show up in
- * node 2's explorer, a file uploaded on node 0's page is fetched by CID on node 2's page, a block
- * arrives live on the explorer, and a mutating page without the token shows the API's error
- * code. Screenshots of every page go to test-output/screenshots/ (git-ignored).
+ * 3-node devnet and a light node following it: every page loads and renders, coins sent from
+ * node 1's wallet page show up in node 2's explorer and the light node's transaction page shows
+ * the inclusion proof verified, a file and a folder (picked, and dropped) uploaded on node 0's
+ * page are fetched by CID on node 2's page, an HTML file served by the gateway cannot read the
+ * API token, a block arrives live on the explorer, and a mutating page without the token shows
+ * the API's error code. Screenshots of every page go to test-output/screenshots/ (git-ignored).
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { readApiToken } from '../../src/node/datadir.ts'
 import {
+  devnetPorts,
   DEVNET_TCP_PORT_OFFSET,
   DEVNET_WALLET_PASSPHRASE,
   startDevnet,
@@ -20,7 +23,15 @@ import {
 } from '../../src/lab/devnet.ts'
 import { dashboardUrl } from '../../src/cli/commands/open.ts'
 import { freePortRange } from '../cli/helpers.ts'
-import { CHROMIUM_ARGS, SKIP_NO_CHROMIUM, buildDashboard, findChromium, screenshotDir } from './helpers.ts'
+import {
+  CHROMIUM_ARGS,
+  SKIP_NO_CHROMIUM,
+  buildDashboard,
+  findChromium,
+  screenshotDir,
+  startLightNode,
+  type LightNode,
+} from './helpers.ts'
 
 /** Longest wait for one thing on a page: two devnet block intervals (10 s each) and then some. */
 const WAIT_MS = 45_000
@@ -33,6 +44,9 @@ void describe(
   { skip: chromiumPath == null ? SKIP_NO_CHROMIUM : false },
   () => {
     let devnet: Devnet
+    let light: LightNode | undefined
+    /** The transfer the wallet test sent, for the light node's transaction page. */
+    let sentTx: { id: string; height: number } | null = null
     let baseDir: string
     let browser: Browser
     let shots: string
@@ -55,11 +69,19 @@ void describe(
         forwardLogs: false,
       })
       for (const n of devnet.nodes) urls.push(dashboardUrl(n.api!, await readApiToken(n.dataDir)))
+      // urls[3]: a light node following the devnet (headers only, answers from verified proofs).
+      light = await startLightNode(
+        baseDir,
+        devnet.nodes[0]!,
+        devnetPorts(await freePortRange(1, DEVNET_TCP_PORT_OFFSET), 0),
+      )
+      urls.push(dashboardUrl(light.api, await readApiToken(light.dataDir)))
       browser = await chromium.launch({ executablePath: chromiumPath!, args: CHROMIUM_ARGS })
     })
 
     after(async () => {
       await browser?.close()
+      await light?.stop()
       if (devnet != null) assert.equal(await devnet.stop(), true)
       if (baseDir != null) await rm(baseDir, { recursive: true, force: true })
     })
@@ -151,8 +173,40 @@ void describe(
       // The transaction page of the transfer, from the wallet's link.
       await wallet.click('[data-testid=send-result] a')
       await wallet.waitForSelector('kith-tx-page[data-ready] [data-testid=tx-status]:text-is("confirmed")')
+      await wallet.waitForSelector('[data-testid=tx-proof][data-verified=local]')
       await shot(wallet, 'transaction')
+      const id = (await wallet.textContent('[data-testid=tx-id]'))!
+      const tx = (await (await fetch(`${devnet.nodes[1]!.api!}/api/v1/txs/${id}`)).json()) as {
+        height: number
+      }
+      sentTx = { id, height: tx.height }
       await close(watcher, wallet)
+    })
+
+    void it('shows a transfer’s inclusion proof verified on a light node’s transaction page', async (t) => {
+      if (sentTx == null) return t.skip('the wallet test sent no transfer')
+      const { id, height } = sentTx
+      // The light node answers only once its header chain holds the block.
+      const deadline = Date.now() + WAIT_MS
+      for (;;) {
+        const info = (await (await fetch(`${light!.api}/api/v1/chain`)).json()) as {
+          head: { height: number }
+        }
+        if (info.head.height >= height) break
+        assert.ok(Date.now() < deadline, `light node stuck at height ${info.head.height} < ${height}`)
+        await new Promise((r) => setTimeout(r, 250))
+      }
+      const page = await open(3, `#/tx/${id}`)
+      await page.waitForSelector('[data-testid=tx-status]:text-is("confirmed")')
+      await page.waitForSelector('[data-testid=tx-proof][data-verified=proof]')
+      assert.equal(
+        await page.getAttribute('[data-testid=tx-proof] a', 'href'),
+        `#/block/${((await (await fetch(`${devnet.nodes[1]!.api!}/api/v1/txs/${id}`)).json()) as { blockId: string }).blockId}`,
+      )
+      await shot(page, 'transaction-light')
+      await go(page, `#/block/${height}`)
+      await page.waitForSelector('[data-testid=block-height]:text-is("' + String(height) + '")')
+      await close(page)
     })
 
     void it('uploads a file on one node and fetches it by CID on another', async () => {
@@ -177,19 +231,108 @@ void describe(
       await close(up, down)
     })
 
+    void it('uploads a folder (picked, then dropped) and fetches it by CID on another node', async () => {
+      const dir = join(baseDir, 'upload-src')
+      await mkdir(join(dir, 'site', 'sub'), { recursive: true })
+      const deep = `deep file of the folder test ${process.pid}\n`
+      await writeFile(join(dir, 'site', 'index.txt'), 'top of the folder\n')
+      await writeFile(join(dir, 'site', 'sub', 'deep.txt'), deep)
+
+      const up = await open(0, '#/content')
+      await up.setInputFiles('[data-testid=upload-folder-input]', join(dir, 'site'))
+      const cid = (await (await up.waitForSelector('[data-testid=upload-cid]')).textContent())!
+      await up.waitForSelector('[data-testid=folder-listing] a:text-is("sub")')
+      await shot(up, 'content-folder')
+
+      // The same folder dropped (the File and Directory Entries API, its readEntries paging one
+      // entry at a time) gives the same CID.
+      await up.evaluate(`(() => {
+        const file = (name, text) => ({ isFile: true, isDirectory: false, name, file: (ok) => ok(new File([text], name)) })
+        const dir = (name, children) => ({
+          isFile: false, isDirectory: true, name,
+          createReader: () => { const left = [...children]; return { readEntries: (ok) => setTimeout(() => ok(left.splice(0, 1))) } },
+        })
+        const root = dir('site', [file('index.txt', 'top of the folder\\n'), dir('sub', [file('deep.txt', ${JSON.stringify(deep)})])])
+        const drop = new Event('drop', { bubbles: true, cancelable: true })
+        Object.defineProperty(drop, 'dataTransfer', {
+          value: { items: [{ kind: 'file', webkitGetAsEntry: () => root, getAsFile: () => null }] },
+        })
+        document.querySelector('[data-testid=drop-zone]').dispatchEvent(drop)
+      })()`)
+      await up.waitForSelector('[data-testid=uploads] > :nth-child(2) [data-testid=upload-cid]')
+      assert.equal(await up.textContent('[data-testid=uploads] > :first-child [data-testid=upload-cid]'), cid)
+
+      const down = await open(2, '#/content')
+      await down.fill('[data-testid=fetch-input]', cid)
+      await down.click('[data-testid=fetch-form] button')
+      assert.equal(await (await down.waitForSelector('[data-testid=fetched-cid]')).textContent(), cid)
+      await down.waitForSelector('[data-testid=folder-listing] a:text-is("index.txt")')
+      await down.click('[data-testid=folder-listing] a:text-is("sub")')
+      await down.click('[data-testid=folder-listing] a:text-is("deep.txt")')
+      assert.equal(await (await down.waitForSelector('[data-testid=preview-text]')).textContent(), deep)
+      await close(up, down)
+    })
+
+    void it('serves gateway HTML sandboxed: a page from the gateway cannot read the API token', async () => {
+      // In a folder, so the gateway serves it by name as text/html (a bare file CID is sniffed as text).
+      const dir = join(baseDir, 'evil-src', 'www')
+      await mkdir(dir, { recursive: true })
+      await writeFile(
+        join(dir, 'evil.html'),
+        '<!doctype html><title>evil</title><p id="x">served</p>' +
+          "<script>document.title = 'stolen:' + sessionStorage.getItem('kith-api-token')</script>",
+      )
+      const up = await open(0, '#/content')
+      await up.setInputFiles('[data-testid=upload-folder-input]', dir)
+      const cid = (await (await up.waitForSelector('[data-testid=upload-cid]')).textContent())!
+      const token = await up.evaluate(`sessionStorage.getItem('kith-api-token')`)
+      assert.equal(typeof token, 'string')
+      // The same tab (same sessionStorage) opens the file through the gateway.
+      await up.goto(`${devnet.nodes[0]!.api!}/ipfs/${cid}/evil.html`)
+      assert.equal(await up.textContent('#x'), 'served')
+      assert.equal(await up.title(), 'evil', 'the served page ran its script')
+      assert.equal(await up.evaluate('self.origin'), 'null')
+      assert.equal(
+        await up.evaluate(
+          `(() => { try { return sessionStorage.getItem('kith-api-token') } catch (e) { return e.name } })()`,
+        ),
+        'SecurityError',
+      )
+      await up.close()
+    })
+
     void it('lists peers, trades and metrics', async () => {
       const page = await open(0, '#/peers')
-      await page.waitForSelector('[data-testid=peer-count]:text-is("2")')
+      // Nodes 1 and 2, and the light node once it has dialled node 0.
+      await page.waitForSelector('[data-testid=peer-count]:text-matches("^[23]$")')
       await page.waitForSelector('[data-testid=peer-graph]')
       await shot(page, 'peers')
       await go(page, '#/trades')
-      // Trading is off on a devnet node: the page shows the API's answer, code included.
-      await page.waitForSelector(
-        '[data-testid=trade-account] [data-testid=error][data-code], [data-testid=trade-account] dl',
-      )
+      // Devnet nodes trade with their funded wallets: the account shows, and an offer node 1
+      // makes through its API arrives live in node 0's order book (gossip).
+      await page.waitForSelector('[data-testid=trade-account] dl')
+      const res = await fetch(`${devnet.nodes[1]!.api!}/api/v1/offers`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await readApiToken(devnet.nodes[1]!.dataDir)}`,
+        },
+        body: JSON.stringify({
+          side: 'sell',
+          minAmount: '100000000',
+          maxAmount: '500000000',
+          price: '250',
+          currency: 'EUR',
+          paymentMethods: ['sepa'],
+        }),
+      })
+      assert.ok(res.ok, await res.clone().text())
+      const offer = (await res.json()) as { id: string }
+      await page.waitForSelector(`[data-testid=offers-table] tbody tr:has-text("${offer.id.slice(-6)}")`)
       await shot(page, 'trades')
       await go(page, '#/metrics')
       await page.waitForSelector('[data-testid=metrics-table] tbody tr')
+      await page.waitForSelector('[data-testid=metric-charts] svg.chart')
       await shot(page, 'metrics')
       await close(page)
     })

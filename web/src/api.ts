@@ -86,12 +86,17 @@ export async function getText(path: string): Promise<string> {
   return await res.text()
 }
 
-/** Upload one file as the raw body of POST /content, reporting bytes sent (fetch has no upload progress). */
-export function upload(file: Blob, onProgress: (sent: number, total: number) => void): Promise<UploadResult> {
+/** POST a body with XMLHttpRequest, reporting bytes sent (fetch has no upload progress). */
+function send(
+  path: string,
+  body: Blob | FormData,
+  contentType: string | null,
+  onProgress: (sent: number, total: number) => void,
+): Promise<UploadResult> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
-    xhr.open('POST', `${API}/content`)
-    for (const [k, v] of Object.entries(headers({ 'content-type': 'application/octet-stream' })))
+    xhr.open('POST', API + path)
+    for (const [k, v] of Object.entries(headers(contentType == null ? {} : { 'content-type': contentType })))
       xhr.setRequestHeader(k, v)
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total)
     xhr.onerror = () => reject(new ApiFailure(0, 'API_UNREACHABLE', 'the upload did not reach the node'))
@@ -112,8 +117,26 @@ export function upload(file: Blob, onProgress: (sent: number, total: number) => 
           ),
         )
     }
-    xhr.send(file)
+    xhr.send(body)
   })
+}
+
+/** Upload one file as the raw body of POST /content. */
+export function upload(file: Blob, onProgress: (sent: number, total: number) => void): Promise<UploadResult> {
+  return send('/content', file, 'application/octet-stream', onProgress)
+}
+
+/**
+ * Upload a folder to POST /content/folder: multipart, one `file` part per file named by its
+ * relative path (the browser streams the files from disk and sets the boundary itself).
+ */
+export function uploadFolder(
+  files: { file: Blob; path: string }[],
+  onProgress: (sent: number, total: number) => void,
+): Promise<UploadResult> {
+  const form = new FormData()
+  for (const f of files) form.append('file', f.file, f.path)
+  return send('/content/folder', form, null, onProgress)
 }
 
 export interface UploadResult {

@@ -51,6 +51,33 @@ export abstract class Page extends HTMLElement {
     this.#cleanups.push(() => clearInterval(timer))
   }
 
+  /**
+   * `fn` wrapped so that a burst of events costs one run at a time: a call while a run is in
+   * flight asks for exactly one more run after it, however many calls came. This bounds the
+   * requests a page has open under an event flood (thousands of blocks or transactions), which
+   * the browser would otherwise refuse with "Failed to fetch". A failed run is dropped: the next
+   * event, or the page's timer, tries again.
+   */
+  protected coalesced(fn: () => Promise<void>): () => void {
+    let running = false
+    let again = false
+    const run = (): void => {
+      if (running) {
+        again = true
+        return
+      }
+      running = true
+      again = false
+      fn()
+        .catch(() => {})
+        .finally(() => {
+          running = false
+          if (again && this.#alive) run()
+        })
+    }
+    return run
+  }
+
   /** A titled section with a body element the caller fills. */
   protected section(title: string, body: HTMLElement, testid?: string): HTMLElement {
     return h('section', { class: 'card', 'data-testid': testid }, h('h2', {}, title), body)

@@ -1,10 +1,12 @@
 /**
- * Content: upload files (picker or drag and drop, with progress), fetch by CID from the network
+ * Content: upload files and folders (pickers or drag and drop, with progress; a folder goes to
+ * POST /content/folder as one UnixFS directory), fetch by CID from the network
  * (progress from the node's `content:progress` events), pins, store usage, and a preview of
  * images and text through this node's gateway (/ipfs/<cid>). HTML is never rendered, only shown
  * as text: the gateway shares this page's origin.
  */
-import { del, get, post, upload } from '../api.ts'
+import { del, errorBox, get, post, upload, uploadFolder, type UploadResult } from '../api.ts'
+import { dropped, pickedFolder, type FolderFile } from '../folder.ts'
 import { fill, h, kv, link, progressBar, table } from '../dom.ts'
 import { bytes, short, time } from '../format.ts'
 import { Page, attempt } from '../page.ts'
@@ -12,6 +14,17 @@ import type { ContentStatus, FetchResult, Pins } from '../types.ts'
 
 /** Bytes of a text file shown in a preview. */
 const PREVIEW_TEXT_BYTES = 4096
+/** Upload rows kept on the page (newest first); older ones are dropped. */
+const MAX_UPLOAD_ROWS = 20
+/** Entries of a folder shown in its preview. */
+const MAX_LISTING_ROWS = 200
+
+interface LsEntry {
+  name: string
+  cid: string
+  type: string
+  size: number
+}
 
 export class ContentPage extends Page {
   #uploads = h('div', { 'data-testid': 'uploads' })
@@ -28,7 +41,31 @@ export class ContentPage extends Page {
       for (const f of picker.files ?? []) void this.#upload(f)
       picker.value = ''
     })
-    const drop = h('div', { class: 'drop', 'data-testid': 'drop-zone' }, 'Drop files here, or ', picker)
+    const folderPicker = h('input', {
+      type: 'file',
+      webkitdirectory: true,
+      'data-testid': 'upload-folder-input',
+    })
+    folderPicker.addEventListener('change', () => {
+      const files = folderPicker.files
+      if (files != null && files.length > 0) {
+        try {
+          const list = pickedFolder(files)
+          void this.#uploadFolder(list[0]!.path.split('/')[0] ?? 'folder', list)
+        } catch (err) {
+          this.#uploads.prepend(errorBox(err))
+        }
+      }
+      folderPicker.value = ''
+    })
+    const drop = h(
+      'div',
+      { class: 'drop', 'data-testid': 'drop-zone' },
+      'Drop files or folders here, or pick files ',
+      picker,
+      ' or a folder ',
+      folderPicker,
+    )
     drop.addEventListener('dragover', (e) => {
       e.preventDefault()
       drop.classList.add('over')
@@ -37,7 +74,14 @@ export class ContentPage extends Page {
     drop.addEventListener('drop', (e) => {
       e.preventDefault()
       drop.classList.remove('over')
-      for (const f of e.dataTransfer?.files ?? []) void this.#upload(f)
+      if (e.dataTransfer == null) return
+      dropped(e.dataTransfer).then(
+        ({ folders, files }) => {
+          for (const f of folders) void this.#uploadFolder(f.name, f.files)
+          for (const f of files) void this.#upload(f)
+        },
+        (err: unknown) => this.#uploads.prepend(errorBox(err)),
+      )
     })
     const cid = h('input', {
       name: 'cid',
@@ -70,6 +114,7 @@ export class ContentPage extends Page {
       this.#pins,
     )
     await this.#refresh()
+    const refresh = this.coalesced(() => this.#refresh())
     this.listen((e) => {
       if (
         e.type === 'content:progress' &&
@@ -83,7 +128,7 @@ export class ContentPage extends Page {
           `${bytes(e.bytes)}${e.totalBytes == null ? '' : ` of ${bytes(e.totalBytes)}`} from ${e.peers} peers`,
         )
       if (e.type === 'content:added' || e.type === 'content:removed' || e.type === 'content:fetched')
-        void this.#refresh()
+        refresh()
     })
   }
 
@@ -138,21 +183,19 @@ export class ContentPage extends Page {
     )
   }
 
-  async #upload(file: File): Promise<void> {
+  /** A row with a progress bar for one upload, newest first, at most MAX_UPLOAD_ROWS kept. */
+  async #track(label: string, size: number, run: (bar: HTMLElement) => Promise<UploadResult>) {
     const bar = h('div', {}, progressBar(0))
     const row = h(
       'div',
       { class: 'card', 'data-testid': 'upload' },
-      h('div', {}, file.name, ' ', h('span', { class: 'muted' }, bytes(file.size))),
+      h('div', {}, label, ' ', h('span', { class: 'muted' }, bytes(size))),
       bar,
     )
     this.#uploads.prepend(row)
-    const result = await attempt(bar, () =>
-      upload(file, (sent, total) =>
-        fill(bar, progressBar(total === 0 ? 1 : sent / total), `${bytes(sent)} sent`),
-      ),
-    )
-    if (result == null) return
+    while (this.#uploads.childElementCount > MAX_UPLOAD_ROWS) this.#uploads.lastElementChild?.remove()
+    const result = await attempt(bar, () => run(bar))
+    if (result == null) return null
     fill(
       bar,
       progressBar(1),
@@ -160,7 +203,31 @@ export class ContentPage extends Page {
       ' ',
       link(`/ipfs/${result.cid}`, 'gateway', ''),
     )
-    void this.#showPreview(result.cid, file.name)
+    return result
+  }
+
+  async #upload(file: File): Promise<void> {
+    const result = await this.#track(file.name, file.size, (bar) =>
+      upload(file, (sent, total) =>
+        fill(bar, progressBar(total === 0 ? 1 : sent / total), `${bytes(sent)} sent`),
+      ),
+    )
+    if (result != null) void this.#showPreview(result.cid, file.name)
+  }
+
+  async #uploadFolder(name: string, files: FolderFile[]): Promise<void> {
+    const size = files.reduce((n, f) => n + f.file.size, 0)
+    const result = await this.#track(`${name}/ (${files.length} files)`, size, (bar) =>
+      uploadFolder(files, (sent, total) =>
+        fill(
+          bar,
+          progressBar(total === 0 ? 1 : sent / total),
+          `${bytes(sent)} of ${bytes(total)} sent`,
+          h('span', { 'data-testid': 'upload-progress', 'data-fraction': total === 0 ? 1 : sent / total }),
+        ),
+      ),
+    )
+    if (result != null) void this.#showPreview(result.cid, `${name}/`)
   }
 
   async #fetchCid(path: string): Promise<void> {
@@ -190,22 +257,59 @@ export class ContentPage extends Page {
     await this.#showPreview(r.cid)
   }
 
+  /** Preview `cid[/path]`: an image, the start of a text file, or a folder's entries. */
   async #showPreview(cid: string, name = ''): Promise<void> {
-    const res = await fetch(`/ipfs/${cid}`, { headers: { range: `bytes=0-${PREVIEW_TEXT_BYTES - 1}` } })
+    const url = `/ipfs/${cid.split('/').map(encodeURIComponent).join('/')}`
+    const res = await fetch(url, { headers: { range: `bytes=0-${PREVIEW_TEXT_BYTES - 1}` } })
     if (!this.alive) return
     const type = res.headers.get('content-type') ?? ''
     const head = h(
       'p',
       {},
-      link(`/ipfs/${cid}`, short(cid, 16)),
+      link(url, short(cid, 16)),
       ' ',
       h('span', { class: 'muted' }, `${type}${name === '' ? '' : ` · ${name}`}`),
     )
     if (!res.ok)
       return fill(this.#preview, head, h('p', { class: 'error' }, `gateway answered ${res.status}`))
+    if (res.redirected || res.url.endsWith('/')) {
+      // A directory (the gateway sends its slash form): list its entries from the API.
+      await res.body?.cancel()
+      const errors = h('div', {})
+      fill(this.#preview, head, errors)
+      const ls = await attempt(errors, () => post<{ entries: LsEntry[] }>('/content/ls', { path: cid }))
+      if (ls == null || !this.alive) return
+      return fill(
+        this.#preview,
+        head,
+        table(
+          ['name', 'type', 'size', 'cid'],
+          ls.entries.slice(0, MAX_LISTING_ROWS).map((e) => [
+            h(
+              'a',
+              {
+                href: '#',
+                onclick: (ev: Event) => (
+                  ev.preventDefault(),
+                  void this.#showPreview(`${cid}/${e.name}`, e.name)
+                ),
+              },
+              e.name,
+            ),
+            e.type,
+            bytes(e.size),
+            h('span', { class: 'mono' }, short(e.cid, 10)),
+          ]),
+          'folder-listing',
+        ),
+        ls.entries.length > MAX_LISTING_ROWS
+          ? h('p', { class: 'muted' }, `and ${ls.entries.length - MAX_LISTING_ROWS} more`)
+          : '',
+      )
+    }
     if (type.startsWith('image/')) {
       await res.body?.cancel()
-      return fill(this.#preview, head, h('img', { class: 'preview', src: `/ipfs/${cid}`, alt: name || cid }))
+      return fill(this.#preview, head, h('img', { class: 'preview', src: url, alt: name || cid }))
     }
     if (type.startsWith('text/') || type.startsWith('application/json')) {
       return fill(

@@ -14,6 +14,8 @@ const LATEST_BLOCKS = 20
 const MAX_MEMPOOL_ROWS = 50
 /** Blocks back from the head the address page scans for history (the API has no address index). */
 const MAX_HISTORY_BLOCKS = 100
+/** History rows shown (newest first); a busy address has many more in 100 blocks. */
+const MAX_HISTORY_ROWS = 200
 
 type TxJson = TxInfo['tx']
 
@@ -54,11 +56,32 @@ function blockRow(b: Block): HTMLTableRowElement {
   )
 }
 
+/**
+ * How an answer is known: on a light node, from a proof a full peer sent that this node verified
+ * against the named block's header in its own header chain (the API's `proven`); on a full node,
+ * from its own chain. `data-verified` says which, for tests.
+ */
+function proofCell(
+  proven: { blockId: string; height: number; peer: string } | undefined,
+  otherwise: string,
+  testid: string,
+): HTMLElement {
+  if (proven == null) return h('span', { 'data-testid': testid, 'data-verified': 'local' }, otherwise)
+  return h(
+    'span',
+    { 'data-testid': testid, 'data-verified': 'proof' },
+    h('strong', { class: 'ok' }, '✓ proof verified'),
+    ' against block ',
+    link(`#/block/${proven.blockId}`, String(proven.height)),
+    ' (its header is in this light node’s chain), served by ',
+    h('span', { class: 'mono', title: proven.peer }, short(proven.peer)),
+  )
+}
+
 export class ExplorerPage extends Page {
   #blocks = h('tbody', {})
   #mempool = h('div', {})
   #head = h('div', {})
-  #mempoolQueued = false
 
   protected async render(): Promise<void> {
     this.replaceChildren(
@@ -90,9 +113,11 @@ export class ExplorerPage extends Page {
     const blocks = await Promise.all(heights.map((n) => get<Block>(`/blocks/${n}`)))
     fill(this.#blocks, ...blocks.map(blockRow))
     await this.#refreshMempool()
+    const head = this.coalesced(() => this.#onHead())
+    const mempool = this.coalesced(() => this.#refreshMempool())
     this.listen((e) => {
-      if (e.type === 'chain:head') void this.#onHead(e.id)
-      if (e.type === 'chain:head' || e.type === 'tx:accepted' || e.type === 'tx:removed') this.#queueMempool()
+      if (e.type === 'chain:head') head()
+      if (e.type === 'chain:head' || e.type === 'tx:accepted' || e.type === 'tx:removed') mempool()
     })
   }
 
@@ -109,25 +134,28 @@ export class ExplorerPage extends Page {
     )
   }
 
-  async #onHead(id: string): Promise<void> {
-    const [b, info] = await Promise.all([get<Block>(`/blocks/${id}`), get<ChainInfo>('/chain')])
+  /**
+   * The new head and the blocks under it down to the first one the table already shows at its
+   * height (one block normally; several after a burst; a reorg replaces the rows it changed).
+   */
+  async #onHead(): Promise<void> {
+    const info = await get<ChainInfo>('/chain')
     if (!this.alive) return
     this.#drawHead(info)
-    for (const row of [...this.#blocks.rows]) if (Number(row.dataset.height) >= b.header.height) row.remove()
-    const row = blockRow(b)
-    row.classList.add('flash')
-    this.#blocks.prepend(row)
+    const shown = new Map([...this.#blocks.rows].map((r) => [Number(r.dataset.height), r.dataset.id]))
+    const fresh: Block[] = []
+    for (let n = info.head.height; n >= 0 && fresh.length < LATEST_BLOCKS; n--) {
+      const b = await get<Block>(`/blocks/${n}`)
+      if (shown.get(n) === b.id) break
+      fresh.push(b)
+    }
+    if (!this.alive || fresh.length === 0) return
+    const lowest = fresh.at(-1)!.header.height
+    for (const row of [...this.#blocks.rows]) if (Number(row.dataset.height) >= lowest) row.remove()
+    const rows = fresh.map(blockRow)
+    for (const row of rows) row.classList.add('flash')
+    this.#blocks.prepend(...rows)
     while (this.#blocks.rows.length > LATEST_BLOCKS) this.#blocks.rows[this.#blocks.rows.length - 1]!.remove()
-  }
-
-  /** Coalesce bursts of tx events into one mempool read per animation frame. */
-  #queueMempool(): void {
-    if (this.#mempoolQueued) return
-    this.#mempoolQueued = true
-    requestAnimationFrame(() => {
-      this.#mempoolQueued = false
-      void this.#refreshMempool()
-    })
   }
 
   async #refreshMempool(): Promise<void> {
@@ -207,9 +235,12 @@ export class BlockPage extends Page {
         'block-txs',
       ),
     )
+    const confirm = this.coalesced(async () => {
+      const nb = await get<Block>(`/blocks/${b.id}`)
+      confirmations.textContent = String(nb.confirmations)
+    })
     this.listen((e) => {
-      if (e.type !== 'chain:head') return
-      void get<Block>(`/blocks/${b.id}`).then((nb) => (confirmations.textContent = String(nb.confirmations)))
+      if (e.type === 'chain:head') confirm()
     })
   }
 }
@@ -221,8 +252,9 @@ export class TxPage extends Page {
     const id = this.params[0] ?? ''
     this.replaceChildren(h('h1', {}, 'Transaction'), this.#body)
     await this.#draw(id)
+    const draw = this.coalesced(() => this.#draw(id))
     this.listen((e) => {
-      if (e.type === 'chain:head' || e.type === 'tx:removed') void this.#draw(id)
+      if (e.type === 'chain:head' || e.type === 'tx:removed') draw()
     })
   }
 
@@ -253,10 +285,12 @@ export class TxPage extends Page {
         ['nonce', tx.kind === 'transfer' ? String(tx.nonce) : '-'],
         ['memo', tx.kind === 'transfer' && tx.memo != null ? h('span', { class: 'mono' }, tx.memo) : '-'],
         [
-          'proof',
-          t.proven == null
-            ? 'answered by this node'
-            : `proven against block ${t.proven.height} by ${short(t.proven.peer)}`,
+          'inclusion',
+          proofCell(
+            t.proven,
+            t.status === 'confirmed' ? 'in this node’s own chain (full node)' : 'not in a block yet',
+            'tx-proof',
+          ),
         ],
       ]),
     )
@@ -278,12 +312,12 @@ export class AddressPage extends Page {
       this.#history,
     )
     await Promise.all([this.#drawAccount(address), this.#drawHistory(address)])
+    const redraw = this.coalesced(async () => {
+      await Promise.all([this.#drawAccount(address), this.#drawHistory(address)])
+    })
     this.listen((e) => {
       if (e.type === 'chain:reorg') this.#cache.clear()
-      if (e.type === 'chain:head' || e.type === 'tx:accepted') {
-        void this.#drawAccount(address)
-        void this.#drawHistory(address)
-      }
+      if (e.type === 'chain:head' || e.type === 'tx:accepted') redraw()
     })
   }
 
@@ -300,12 +334,7 @@ export class AddressPage extends Page {
         ],
         ['nonce', String(a.nonce)],
         ['pending', h('span', { 'data-testid': 'pending' }, String(a.pending))],
-        [
-          'proof',
-          a.proven == null
-            ? 'answered by this node'
-            : `proven against block ${a.proven.height} by ${short(a.proven.peer)}`,
-        ],
+        ['proof', proofCell(a.proven, 'from this node’s own state (full node)', 'account-proof')],
       ]),
     )
   }
@@ -353,7 +382,10 @@ export class AddressPage extends Page {
       this.#history,
       rows.length === 0
         ? h('p', { class: 'muted' }, 'no transactions in this range')
-        : table(['tx', 'block', 'from → to', 'amount'], rows, 'history'),
+        : table(['tx', 'block', 'from → to', 'amount'], rows.slice(0, MAX_HISTORY_ROWS), 'history'),
+      rows.length > MAX_HISTORY_ROWS
+        ? h('p', { class: 'muted' }, `${rows.length - MAX_HISTORY_ROWS} older rows not shown`)
+        : '',
     )
   }
 }

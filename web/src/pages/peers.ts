@@ -93,10 +93,11 @@ export class PeersPage extends Page {
     )
     this.#self = (await get<Status>('/status')).peerId
     await this.#refresh()
+    const refresh = this.coalesced(() => this.#refresh())
     this.listen((e) => {
-      if (e.type.startsWith('peer:')) void this.#refresh()
+      if (e.type.startsWith('peer:')) refresh()
     })
-    this.every(5_000, () => this.#refresh())
+    this.every(5_000, refresh)
   }
 
   async #refresh(): Promise<void> {

@@ -34,8 +34,9 @@ export class StatusPage extends Page {
       ),
     )
     await this.#refresh()
+    const refresh = this.coalesced(() => this.#refresh())
     this.every(1_000, () => this.#tick())
-    this.every(5_000, () => this.#refresh())
+    this.every(5_000, refresh)
     this.every(SAMPLE_MS, () => this.#sample())
     void this.#sample()
     this.listen((e) => {
@@ -45,12 +46,14 @@ export class StatusPage extends Page {
         e.type === 'chain:head' ||
         e.type.startsWith('peer:')
       )
-        void this.#refresh()
+        refresh()
     })
   }
 
   async #refresh(): Promise<void> {
-    this.#status = await get<Status>('/status')
+    const status = await get<Status>('/status')
+    if (!this.alive) return
+    this.#status = status
     this.#draw()
   }
 

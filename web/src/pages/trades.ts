@@ -7,7 +7,8 @@ import { get, post } from '../api.ts'
 import { fill, h, kv, table } from '../dom.ts'
 import { kith, short, time } from '../format.ts'
 import { Page, attempt } from '../page.ts'
-import type { Chat, Offers, Trade, TradeAccount, Trades } from '../types.ts'
+import { escrowDeadline } from '../deadlines.ts'
+import type { ChainInfo, Chat, Offers, Trade, TradeAccount, Trades } from '../types.ts'
 
 export class TradesPage extends Page {
   #account = h('div', {})
@@ -32,9 +33,13 @@ export class TradesPage extends Page {
     )
     fill(this.#chat, h('p', { class: 'muted' }, 'pick a trade below'))
     await this.#refresh()
+    const refresh = this.coalesced(() => this.#refresh())
+    const chat = this.coalesced(async () => {
+      if (this.#chatTrade != null) await this.#drawChat(this.#chatTrade)
+    })
     this.listen((e) => {
-      if (e.type.startsWith('offer:') || e.type.startsWith('trade:')) void this.#refresh()
-      if (e.type === 'trade:message' && e.id === this.#chatTrade) void this.#drawChat(e.id)
+      if (e.type.startsWith('offer:') || e.type.startsWith('trade:')) refresh()
+      if (e.type === 'trade:message' && e.id === this.#chatTrade) chat()
     })
   }
 
@@ -76,13 +81,24 @@ export class TradesPage extends Page {
         )
       }),
       attempt(this.#trades, async () => {
-        const { trades } = await get<Trades>('/trades')
+        const [{ trades }, info] = await Promise.all([get<Trades>('/trades'), get<ChainInfo>('/chain')])
         fill(
           this.#trades,
           trades.length === 0
             ? h('p', { class: 'muted' }, 'no trades')
             : table(
-                ['trade', 'role', 'state', 'amount', 'price', 'counterparty', 'updated', 'escrow', ''],
+                [
+                  'trade',
+                  'role',
+                  'state',
+                  'deadline',
+                  'amount',
+                  'price',
+                  'counterparty',
+                  'updated',
+                  'escrow',
+                  '',
+                ],
                 trades.map((t) => [
                   h('span', { class: 'mono' }, short(t.id)),
                   t.role,
@@ -92,6 +108,7 @@ export class TradesPage extends Page {
                       ? ''
                       : h('div', { class: 'error' }, h('code', {}, t.error.code), ' ', t.error.message),
                   ],
+                  deadlineCell(t, info.head.height),
                   `${kith(t.amount)} KITH`,
                   `${t.price} ${t.currency}`,
                   t.counterpartyPeerId == null ? '-' : short(t.counterpartyPeerId),
@@ -133,6 +150,18 @@ export class TradesPage extends Page {
       form,
     )
   }
+}
+
+/** Who must act by which block, and how many blocks are left at the current head. */
+function deadlineCell(t: Trade, head: number): HTMLElement | string {
+  const d = t.escrow == null ? null : escrowDeadline(t.escrow)
+  if (d == null) return '-'
+  const left = d.height - head
+  return h(
+    'span',
+    { 'data-testid': 'trade-deadline', 'data-height': d.height, class: left < 0 ? 'error' : '' },
+    `block ${d.height} (${left >= 0 ? `${left} blocks left` : `passed ${-left} blocks ago`}): ${d.what}`,
+  )
 }
 
 function escrowCell(t: Trade): HTMLElement | string {

@@ -61,9 +61,13 @@ export class WalletPage extends Page {
       ),
     )
     choose()
+    const balance = this.coalesced(() => this.#drawBalance())
+    const follow = this.coalesced(async () => {
+      if (this.#following != null) await this.#follow(this.#following)
+    })
     this.listen((e) => {
-      if (e.type === 'chain:head' || e.type === 'tx:accepted') void this.#drawBalance()
-      if (e.type === 'chain:head' && this.#following != null) void this.#follow(this.#following)
+      if (e.type === 'chain:head' || e.type === 'tx:accepted') balance()
+      if (e.type === 'chain:head' && this.#following != null) follow()
     })
   }
 
