@@ -30,7 +30,13 @@ describe('defences: trusted peers (issue 11 scenario 3)', () => {
     nodes.push(...trustedIn, trustedOut)
     const victim = await startNode({
       trusted: [...trustedIn, trustedOut].map(tcpAddr),
-      connections: { maxInbound: MAX_INBOUND, maxInboundPerIp: 4, maxInboundPer24: 1000, maxInboundPer16: 1000, max: 200 },
+      connections: {
+        maxInbound: MAX_INBOUND,
+        maxInboundPerIp: 4,
+        maxInboundPer24: 1000,
+        maxInboundPer16: 1000,
+        max: 200,
+      },
     })
     nodes.push(victim)
     for (const n of nodes) dirs.push(n.dataDir)
@@ -53,8 +59,9 @@ describe('defences: trusted peers (issue 11 scenario 3)', () => {
     // 40 attackers from 127.0.10.1 … 127.0.10.40: the first fill the slots, every later one evicts.
     const result = await flood(tcpAddr(victim), FLOOD, (i) => `127.0.10.${1 + i}`, 4)
     try {
-      await until('the flood has filled the inbound slots', () =>
-        victim.peers().filter((p) => p.direction === 'inbound' && !p.trusted).length >= MAX_INBOUND - 1,
+      await until(
+        'the flood has filled the inbound slots',
+        () => victim.peers().filter((p) => p.direction === 'inbound' && !p.trusted).length >= MAX_INBOUND - 1,
       )
       const evicted = events.filter((e) => e.type === 'peer:evicted')
       const trustedIds = new Set([...trustedIn, trustedOut].map((t) => t.peerId))
@@ -73,7 +80,15 @@ describe('defences: trusted peers (issue 11 scenario 3)', () => {
         !events.some((e) => e.type === 'peer:disconnect' && trustedIds.has(e.peerId)),
         'no trusted peer was ever disconnected',
       )
-      assert.ok(victim.peers().filter((p) => p.direction === 'inbound' && !p.trusted).length <= MAX_INBOUND)
+      await until(
+        'the evicted peers are closed: no more untrusted inbound than slots',
+        () => victim.peers().filter((p) => p.direction === 'inbound' && !p.trusted).length <= MAX_INBOUND,
+      )
+      assert.equal(
+        [...trustedIn, trustedOut].filter((t) => connected(victim, t)).length,
+        3,
+        'trusted peers still connected after the evictions closed',
+      )
     } finally {
       await stopHosts(result.hosts)
     }
@@ -133,7 +148,10 @@ describe('defences: trusted peers (issue 11 scenario 3)', () => {
     } finally {
       await node.stop()
     }
-    const fixed = await createNode({ config: { ...config, trusted: [tcpAddr(peer)] }, logger: silentLogger() })
+    const fixed = await createNode({
+      config: { ...config, trusted: [tcpAddr(peer)] },
+      logger: silentLogger(),
+    })
     try {
       await assert.rejects(fixed.untrust(peer.peerId), { code: 'TRUSTED_FROM_CONFIG' })
     } finally {
