@@ -49,6 +49,9 @@ export interface CreateNodeOptions {
 }
 
 export interface KithNode extends KithNodeApi {
+  trustedPeers(): TrustedPeerInfo[]
+  trust(multiaddr: string): Promise<TrustedPeerInfo>
+  untrust(multiaddrOrPeerId: string): Promise<TrustedPeerInfo>
   readonly config: KithConfig
   readonly dataDir: string
   /** The network service (gossip, host); for the node's own services and tests. */

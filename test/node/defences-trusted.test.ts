@@ -10,6 +10,20 @@ import type { NodeEvent } from '../../src/node/types.ts'
 import { silentLogger } from '../../src/core/logger.ts'
 import { loopbackConfig, removeDirs, startNode, stopAll, tcpAddr, until } from '../helpers/nodes.ts'
 import { flood, stopHosts } from '../net/peers/sybil-hosts.ts'
+import { createApiServer } from '../../src/api/server.ts'
+import { runCli } from '../../src/cli/main.ts'
+import type { CliIo } from '../../src/cli/output.ts'
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    env: {},
+    stdout: (s: string) => void (io.out += s),
+    stderr: (s: string) => void (io.err += s),
+  }
+  return io
+}
 
 const MAX_INBOUND = 8
 const FLOOD = 40
@@ -156,6 +170,56 @@ describe('defences: trusted peers (issue 11 scenario 3)', () => {
       await assert.rejects(fixed.untrust(peer.peerId), { code: 'TRUSTED_FROM_CONFIG' })
     } finally {
       await fixed.stop()
+    }
+  })
+
+  it('kith peers trust, --trusted, untrust and kith peers go through the API', async () => {
+    const peer = await startNode()
+    const node = await startNode()
+    nodes.push(peer, node)
+    dirs.push(peer.dataDir, node.dataDir)
+    const server = createApiServer({ node, host: '127.0.0.1', port: 0, token: null, logger: silentLogger() })
+    const url = await server.start()
+    try {
+      const trust = captureIo()
+      assert.equal(
+        await runCli(['peers', 'trust', tcpAddr(peer), '--api', url, '--json'], trust),
+        0,
+        trust.err,
+      )
+      assert.equal((JSON.parse(trust.out) as { peerId: string }).peerId, peer.peerId)
+      await until('the trusted peer is connected', () => connected(node, peer))
+      const list = captureIo()
+      assert.equal(await runCli(['peers', '--trusted', '--api', url], list), 0)
+      assert.match(list.out, new RegExp(`^${peer.peerId}  connected  added`, 'm'))
+      const peers = captureIo()
+      assert.equal(await runCli(['peers', '--api', url, '--json'], peers), 0)
+      const row = (
+        JSON.parse(peers.out) as Array<{
+          peerId: string
+          trusted: boolean
+          netgroup: string
+          kithScore: number
+          gossipScore: number
+        }>
+      ).find((p) => p.peerId === peer.peerId)
+      assert.deepEqual(
+        {
+          trusted: row?.trusted,
+          netgroup: row?.netgroup,
+          kithScore: row?.kithScore,
+          gossip: typeof row?.gossipScore,
+        },
+        { trusted: true, netgroup: 'ip4:127.0.0.0/16', kithScore: 0, gossip: 'number' },
+      )
+      const bad = captureIo()
+      assert.equal(await runCli(['peers', 'trust', '/ip4/127.0.0.1/tcp/1', '--api', url, '--json'], bad), 2)
+      assert.equal((JSON.parse(bad.err) as { error: { code: string } }).error.code, 'TRUSTED_NEEDS_PEER_ID')
+      const untrust = captureIo()
+      assert.equal(await runCli(['peers', 'untrust', peer.peerId, '--api', url], untrust), 0)
+      assert.deepEqual(node.trustedPeers(), [])
+    } finally {
+      await server.stop()
     }
   })
 })

@@ -24,7 +24,9 @@ export function registerPeerTrustCommands(peers: Command, io: CliIo): void {
       .option('--json', 'print JSON')
   sub('trust', 'trust a peer: kept connected, redialled first, never evicted or banned (saved)')
     .argument('<multiaddr>', 'address of the peer, ending in /p2p/<peerId>')
-    .action(async (multiaddr: string, o: RemoteOptions) => {
+    .action(async (multiaddr: string, _o: RemoteOptions, cmd: Command) => {
+      // `peers` has the same options: commander gives them to it unless both are merged.
+      const o = cmd.optsWithGlobals<RemoteOptions>()
       const client = await connectToNode(o, io.env)
       const { trusted } = await client.call('trustPeer', { params: {}, body: { multiaddr } })
       if (o.json === true) printJson(io, trusted)
@@ -35,7 +37,8 @@ export function registerPeerTrustCommands(peers: Command, io: CliIo): void {
     })
   sub('untrust', 'stop trusting a peer (it stays connected as an ordinary peer)')
     .argument('<peer>', 'its multiaddr or peer id')
-    .action(async (peer: string, o: RemoteOptions) => {
+    .action(async (peer: string, _o: RemoteOptions, cmd: Command) => {
+      const o = cmd.optsWithGlobals<RemoteOptions>()
       const client = await connectToNode(o, io.env)
       const { untrusted } = await client.call('untrustPeer', { params: {}, body: { peer } })
       if (o.json === true) printJson(io, untrusted)

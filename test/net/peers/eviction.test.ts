@@ -128,6 +128,16 @@ describe('selectEvictionVictim', () => {
     assert.equal(v.peerId, 'p26')
   })
 
+  it('a peer whose latency was never measured earns no latency protection', () => {
+    // 16 peers in one group; none relayed. Without pings only the netgroup (1) and longest-connected
+    // (half of the rest) rules protect, so the newest is evicted.
+    const ps = Array.from({ length: 16 }, (_, i) => peer(`p${i}`, `7.7.7.${i}`, { connectedAtMs: 1_000 + i }))
+    assert.equal(selectEvictionVictim(ps, KEY)?.peerId, 'p15')
+    // With pings, the 8 fastest are protected too, and the newest of them is spared.
+    const pinged = ps.map((p, i) => ({ ...p, latencyMs: i >= 8 ? 1 : null }))
+    assert.equal(selectEvictionVictim(pinged, KEY)?.peerId, 'p7')
+  })
+
   it('returns null when every peer is protected', () => {
     const ps = Array.from({ length: 4 }, (_, i) => peer(`p${i}`, `${i + 1}.0.0.1`))
     assert.equal(selectEvictionVictim(ps, KEY), null)
