@@ -16,6 +16,7 @@ import {
 import { chainEventSchemas, chainRoutes } from './chain-routes.ts'
 import { contentEventSchemas, contentRoutes } from './content-routes.ts'
 import { tradeEventSchemas, tradeRoutes } from './trade-routes.ts'
+import { peerEvictedEventSchema, peersRoutes } from './peers-routes.ts'
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE'
 
@@ -127,6 +128,11 @@ export const peerSummarySchema = z.strictObject({
   protocols: z.array(z.string()),
   agentVersion: z.string().nullable(),
   connectedAtMs: z.number(),
+  netgroup: z.string().nullable(),
+  trusted: z.boolean(),
+  relay: z.string().nullable(),
+  kithScore: z.number(),
+  gossipScore: z.number(),
 })
 
 export const nodeEventSchema = z.discriminatedUnion('type', [
@@ -144,6 +150,7 @@ export const nodeEventSchema = z.discriminatedUnion('type', [
     reason: z.string(),
     atMs: z.number(),
   }),
+  peerEvictedEventSchema,
   z.strictObject({
     type: z.literal('peer:banned'),
     peerId: z.string(),
@@ -270,6 +277,7 @@ export const routes = {
     response: { kind: 'sse', event: nodeEventSchema },
     fieldCodes: {},
   },
+  ...peersRoutes,
   ...chainRoutes,
   ...contentRoutes,
   ...tradeRoutes,

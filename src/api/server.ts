@@ -30,6 +30,7 @@ import {
 } from './routes.ts'
 import { SseChannel } from './sse.ts'
 import { chainHandlers } from './chain-handlers.ts'
+import { peersHandlers } from './peers-handlers.ts'
 import { contentHandlers } from './content-handlers.ts'
 import { tradeHandlers } from './trade-handlers.ts'
 import { registerContentHttp } from './content-http.ts'
@@ -93,6 +94,7 @@ const handlers: { [K in RequestRouteId]: Handler<K> } = {
   // Replaced in createApiServer when the daemon passes onShutdown.
   shutdown: () =>
     Promise.reject(new KithError('SHUTDOWN_UNAVAILABLE', 'this API server cannot stop its node')),
+  ...peersHandlers,
   ...chainHandlers,
   ...contentHandlers,
   ...tradeHandlers,

@@ -20,6 +20,7 @@ import { registerContentCommands } from './commands/content.ts'
 import { registerWalletCommands } from './commands/wallet.ts'
 import { registerTradeCommands } from './commands/trade.ts'
 import { registerOpenCommand } from './commands/open.ts'
+import { registerPeerTrustCommands, trustedCommand, writeSwarmKeyFile } from './commands/peers.ts'
 import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
 import {
   connectCommand,
@@ -38,6 +39,7 @@ interface StartFlags {
   listen?: string[]
   announce?: string[]
   bootstrap?: string[]
+  trusted?: string[]
   api?: string
   apiNoAuth?: boolean
   network?: string
@@ -92,27 +94,55 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       "follow this chain (e.g. a devnet's node-0/genesis.json); records its network, as on start",
     )
     .option('--json', 'print JSON')
-    .action(async (o: { dataDir?: string; network?: string; genesis?: string; json?: boolean }) => {
-      const { initDataDir, installGenesis, loadConfig, readGenesisSource } = await import('../node/setup.ts')
-      // Checked before anything is written: a bad file leaves no half-made data dir behind.
-      const genesis = o.genesis == null ? null : await readGenesisSource(o.genesis)
-      const network = o.network ?? genesis?.genesis.params.networkName
-      const persist: ConfigOverrides = network == null ? {} : { network }
-      const { config } = await loadConfig({
-        flags: { ...persist, ...(o.dataDir == null ? {} : { dataDir: o.dataDir }) },
-        env: io.env,
-      })
-      const result = await initDataDir(config, persist)
-      const installed = genesis == null ? null : await installGenesis(result.dataDir, genesis)
-      if (o.json === true) printJson(io, { ...result, genesis: installed == null ? null : genesis!.path })
-      else
-        io.stdout(
-          `${result.created ? 'initialised' : 'already initialised:'} ${result.dataDir}\npeer id ${result.peerId}\n` +
-            (genesis == null
-              ? ''
-              : `genesis ${genesis.path} (network ${genesis.genesis.params.networkName}${installed === 'present' ? ', already there' : ''})\n`),
-        )
-    })
+    .option(
+      '--swarm-key [file]',
+      'private network: copy this swarm key into the data dir (or create a new one) and set privateNetwork',
+    )
+    .action(
+      async (o: {
+        dataDir?: string
+        network?: string
+        genesis?: string
+        json?: boolean
+        swarmKey?: string | boolean
+      }) => {
+        const { initDataDir, installGenesis, loadConfig, readGenesisSource } =
+          await import('../node/setup.ts')
+        // Checked before anything is written: a bad file leaves no half-made data dir behind.
+        const genesis = o.genesis == null ? null : await readGenesisSource(o.genesis)
+        const network = o.network ?? genesis?.genesis.params.networkName
+        const persist: ConfigOverrides = {
+          ...(network == null ? {} : { network }),
+          ...(o.swarmKey == null ? {} : { privateNetwork: true }),
+        }
+        const { config } = await loadConfig({
+          flags: { ...persist, ...(o.dataDir == null ? {} : { dataDir: o.dataDir }) },
+          env: io.env,
+        })
+        const result = await initDataDir(config, persist)
+        const installed = genesis == null ? null : await installGenesis(result.dataDir, genesis)
+        const swarmKey =
+          o.swarmKey == null
+            ? null
+            : await writeSwarmKeyFile(result.dataDir, typeof o.swarmKey === 'string' ? o.swarmKey : null)
+        if (o.json === true)
+          printJson(io, {
+            ...result,
+            genesis: installed == null ? null : genesis!.path,
+            ...(swarmKey == null ? {} : { swarmKey }),
+          })
+        else
+          io.stdout(
+            `${result.created ? 'initialised' : 'already initialised:'} ${result.dataDir}\npeer id ${result.peerId}\n` +
+              (genesis == null
+                ? ''
+                : `genesis ${genesis.path} (network ${genesis.genesis.params.networkName}${installed === 'present' ? ', already there' : ''})\n`) +
+              (swarmKey == null
+                ? ''
+                : `swarm key ${swarmKey} (copy it to every node of this private network)\n`),
+          )
+      },
+    )
 
   program
     .command('start')
@@ -121,6 +151,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--listen <multiaddr...>', 'multiaddrs to listen on')
     .option('--announce <multiaddr...>', 'multiaddrs to announce instead of the listen addresses')
     .option('--bootstrap <multiaddr...>', 'peers to dial at start')
+    .option('--trusted <multiaddr...>', 'trusted peers: kept connected, never evicted or banned')
     .option('--api <HOST:PORT|off>', 'HTTP API address, or "off" (default 127.0.0.1:7420)')
     .option('--api-no-auth', 'serve mutating API routes without the bearer token')
     .option('--network <name>', 'network name (nodes of different networks never mix)')
@@ -187,9 +218,13 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   remote('stop', 'stop the running node cleanly (as Ctrl-C does) and wait until it has exited')
     .option('--wait-ms <ms>', 'how long to wait for it to exit', String(STOP_WAIT_MS))
     .action((o: RemoteOptions & { waitMs: string }) => stopCommand(io, o))
-  remote('peers', 'list connected peers (or, with --banned, the banned ones)')
+  const peers = remote('peers', 'list connected peers (or, with --banned or --trusted, those lists)')
     .option('--banned', 'list peers banned for misbehaviour, with the reason and until when')
-    .action((o: RemoteOptions & { banned?: boolean }) => peersCommand(io, o))
+    .option('--trusted', 'list trusted peers and whether they are connected')
+    .action((o: RemoteOptions & { banned?: boolean; trusted?: boolean }) =>
+      o.trusted === true ? trustedCommand(io, o) : peersCommand(io, o),
+    )
+  registerPeerTrustCommands(peers, io)
   remote('sync', 'show chain sync progress; --watch follows it until synced')
     .option('--watch', 'show a progress bar (height, blocks/s, ETA) until the node is synced')
     .action(async (o: RemoteOptions & { watch?: boolean }) => {
@@ -270,6 +305,7 @@ export function startFlagsToConfig(o: StartFlags, noMdnsGiven: boolean): ConfigO
   if (o.listen != null) flags.listen = o.listen
   if (o.announce != null) flags.announce = o.announce
   if (o.bootstrap != null) flags.bootstrap = o.bootstrap
+  if (o.trusted != null) flags.trusted = o.trusted
   if (o.network != null) flags.network = o.network
   if (o.logLevel != null) flags.logLevel = o.logLevel
   if (o.logFile != null) flags.logFile = o.logFile

@@ -157,11 +157,15 @@ function formatNat(n: NonNullable<NodeStatus['nat']>): Array<[string, string]> {
 
 export function formatPeers(peers: PeerSummary[]): string {
   if (peers.length === 0) return 'no peers connected\n'
-  const header = ['PEER ID', 'DIR', 'RTT', 'ADDRESS']
+  const header = ['PEER ID', 'DIR', 'RTT', 'NETGROUP', 'TRUST', 'RELAY', 'SCORE', 'ADDRESS']
   const rows = peers.map((p) => [
     p.peerId,
     p.direction === 'inbound' ? 'in' : 'out',
     p.latencyMs == null ? '-' : `${Math.round(p.latencyMs)}ms`,
+    p.netgroup?.replace(/^ip[46]:/, '') ?? '-',
+    p.trusted ? 'trusted' : '-',
+    p.relay == null ? 'direct' : 'relayed',
+    p.kithScore.toFixed(1),
     p.addresses[0] ?? '-',
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
@@ -186,6 +190,8 @@ export function formatEvent(e: NodeEvent): string {
       return `${at} disconnect ${e.peerId}\n`
     case 'peer:rejected':
       return `${at} rejected   ${e.peerId}: ${e.reason}\n`
+    case 'peer:evicted':
+      return `${at} evicted    ${e.peerId} (${e.netgroup}): ${e.reason}\n`
     case 'chain:head':
       return `${at} head       ${e.height} ${e.id}\n`
     case 'chain:reorg':

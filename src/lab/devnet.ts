@@ -239,6 +239,8 @@ async function writeNodeConfig(
     // Every node shares 127.0.0.1: per-IP limits sized for the internet would refuse the devnet itself.
     connections: {
       maxInboundPerIp: Math.max(8, opts.nodes * 2),
+      maxInboundPer24: Math.max(8, opts.nodes * 2),
+      maxInboundPer16: Math.max(16, opts.nodes * 2),
       inboundRatePerHost: Math.max(5, opts.nodes * 4),
     },
   })

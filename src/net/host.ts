@@ -24,7 +24,8 @@ import type { Registry } from 'prom-client'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { InvalidInputError } from '../core/errors.ts'
 import { kithProtocols } from './protocols.ts'
-import { inboundAllowed } from './peers/network-gate.ts'
+import type { InboundGuard } from './peers/inbound-guard.ts'
+import { preSharedKey } from '@libp2p/pnet'
 import { GOSSIP_IP_WHITELIST, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
 import { chainScoreParams, GOSSIP_SCORE_THRESHOLDS } from './gossip/score.ts'
 import type { Logger } from '../core/logger.ts'
@@ -60,7 +61,12 @@ export interface HostInit {
   bootstrap: string[]
   mdns: boolean
   maxConnections: number
-  maxInboundPerIp: number
+  /** Inbound admission: per-IP, per-/24 and per-/16 limits, slots and eviction (src/net/peers/inbound-guard.ts). */
+  inbound: InboundGuard
+  /** IP addresses always allowed by libp2p's own connection limits (trusted peers). */
+  allowIps: string[]
+  /** Private network: libp2p pnet pre-shared key (swarm.key contents); null for the open network. */
+  swarmKey: Uint8Array | null
   inboundRatePerHost: number
   dhtMode: 'auto' | 'server' | 'client'
   dhtAllowPrivateAddresses: boolean
@@ -109,8 +115,6 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
   // mDNS multicasts our LAN addresses: never in relay-only mode.
   if (init.mdns && !init.nat.relayOnly) peerDiscovery.push(mdns({ serviceTag: `kith-${init.network}.local` }))
 
-  // Late-bound so the gater can count live connections once the host exists.
-  const ref: { host?: KithLibp2p } = {}
   const directPeers = new Set([...init.bootstrap].flatMap((a) => peerIdOf(a) ?? []))
   const libp2p = await createLibp2p<HostServices>({
     privateKey: init.privateKey,
@@ -125,33 +129,28 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
     transports: [
       init.wrapTcp == null ? tcp() : init.wrapTcp(tcp()),
       webSockets(),
-      quic(),
+      // QUIC encrypts itself and bypasses the connection protector: never on a private network.
+      ...(init.swarmKey == null ? [quic()] : []),
       ...natTransports(),
     ],
+    ...(init.swarmKey == null ? {} : { connectionProtector: preSharedKey({ psk: init.swarmKey }) }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: {
       maxConnections: init.maxConnections,
       inboundConnectionThreshold: init.inboundRatePerHost,
+      allow: init.allowIps.map((ip) => `/${ip.includes(':') ? 'ip6' : 'ip4'}/${ip}`),
     },
     connectionGater: {
       denyDialPeer: (peerId) => init.isBanned(peerId.toString()),
       ...(init.nat.relayOnly
         ? { denyDialMultiaddr: (ma: Multiaddr) => !relayOnlyDialAllowed(ma.toString(), directPeers) }
         : {}),
-      denyInboundEncryptedConnection: (peerId) => init.isBanned(peerId.toString()),
-      denyInboundConnection: (maConn) => {
-        const host = ref.host
-        if (host == null) return false
-        const ip = hostOf(maConn.remoteAddr.toString())
-        if (ip == null) return false
-        const inbound = host
-          .getConnections()
-          .filter((c) => c.direction === 'inbound')
-          .map((c) => hostOf(c.remoteAddr.toString()) ?? '')
-        return !inboundAllowed(ip, inbound, init.maxInboundPerIp)
-      },
+      denyInboundEncryptedConnection: (peerId, maConn) =>
+        init.isBanned(peerId.toString()) ||
+        init.inbound.denyAfterHandshake(peerId.toString(), maConn.remoteAddr.toString()),
+      denyInboundConnection: (maConn) => init.inbound.denyBeforeHandshake(maConn.remoteAddr.toString()),
     },
     ...(init.metricsRegistry != null
       ? {
@@ -205,7 +204,6 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
     },
     start: false,
   })
-  ref.host = libp2p
   return libp2p
 }
 

@@ -20,6 +20,10 @@ import { helloHandler } from './rpc/hello.ts'
 import { gossipTopic, kithProtocols } from './protocols.ts'
 import { judgePeerNetwork } from './peers/network-gate.ts'
 import { PeerManager } from './peers/peer-manager.ts'
+import { InboundGuard } from './peers/inbound-guard.ts'
+import { netgroupOfAddr } from './peers/netgroup.ts'
+import { TrustedPeers, type TrustedPeer } from './peers/trusted.ts'
+import { BLOCK_TOPIC, TX_TOPIC } from './gossip/topics.ts'
 import { DEFAULT_NAT_OPTIONS, type NatOptions, type NatStatus } from './nat/types.ts'
 import {
   MAX_COOLDOWN_RECORDS,
@@ -30,6 +34,7 @@ import {
 } from './constants.ts'
 
 export type { BanRecord } from './peers/bans.ts'
+export type { TrustedPeer } from './peers/trusted.ts'
 export type { GossipInbound, GossipMessage, GossipValidator, GossipVerdict } from './gossip/bus.ts'
 
 /** How long each kind of provably bad behaviour bans a peer. */
@@ -56,6 +61,20 @@ export interface NetworkInit {
   mdns: boolean
   maxConnections: number
   maxInboundPerIp: number
+  /** Inbound slots; past it an inbound peer is evicted (or the newcomer refused). @default maxConnections */
+  maxInbound?: number
+  /** Inbound connections per IPv4 /24 (IPv6 /48). @default maxInboundPerIp */
+  maxInboundPer24?: number
+  /** Inbound connections per IPv4 /16 (IPv6 /32). @default maxInbound */
+  maxInboundPer16?: number
+  /** Trusted peers' multiaddrs (each ending in /p2p/<peerId>); see src/net/peers/trusted.ts. */
+  trusted?: string[]
+  /** Where `trust()` saves the peers it adds (data dir `trusted-peers.json`); omitted: memory only. */
+  trustedFile?: string
+  /** Private network: the libp2p pnet swarm key file's bytes; omitted or null: the open network. */
+  swarmKey?: Uint8Array | null
+  /** Secret keying eviction's netgroup protection; @default random per start. */
+  evictionKey?: string
   inboundRatePerHost: number
   redialKnown: number
   dhtMode: 'auto' | 'server' | 'client'
@@ -83,12 +102,23 @@ export interface NetPeer {
   protocols: string[]
   agentVersion: string | null
   connectedAtMs: number
+  /** IPv4 /16 or IPv6 /32 of the first connection (the relay's, when relayed), e.g. `ip4:10.1.0.0/16`. */
+  netgroup: string | null
+  trusted: boolean
+  /** The relay's address when the connection is relayed (circuit relay v2); null when direct. */
+  relay: string | null
+  /** Kith's ambiguous-offence score (0: nothing held against it). */
+  kithScore: number
+  /** GossipSub's score of the peer (negative: misbehaving in gossip). */
+  gossipScore: number
 }
 
 export type NetEvent =
   | { type: 'peer:connect'; peerId: string; direction: 'inbound' | 'outbound'; address: string; atMs: number }
   | { type: 'peer:disconnect'; peerId: string; atMs: number }
   | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+  /** An inbound peer closed to make room for a newcomer (src/net/peers/eviction.ts). */
+  | { type: 'peer:evicted'; peerId: string; netgroup: string; reason: string; atMs: number }
   /** Emitted once per peer and reason when a peer is banned for provably invalid data. */
   | {
       type: 'peer:banned'
@@ -115,6 +145,8 @@ export class KithNetwork {
   #host: KithLibp2p | null = null
   #gossip: GossipBus | null = null
   #peerManager: PeerManager | null = null
+  #inbound: InboundGuard | null = null
+  readonly #trusted: TrustedPeers
   /** Lab/test partitions: peers this returns false for are neither dialled nor accepted. */
   #peerFilter: ((peerId: string) => boolean) | null = null
   /** Holds peers to account (src/net/peers/judge.ts). */
@@ -135,6 +167,7 @@ export class KithNetwork {
       },
       init.clock.nowMs(),
     )
+    this.#trusted = new TrustedPeers(init.trusted ?? [], init.trustedFile ?? null)
   }
 
   get host(): KithLibp2p {
@@ -148,6 +181,8 @@ export class KithNetwork {
 
   async start(): Promise<void> {
     const init = this.#init
+    const inbound = this.#makeInboundGuard()
+    this.#inbound = inbound
     const host = await createHost({
       privateKey: init.privateKey,
       datastore: init.datastore,
@@ -158,7 +193,9 @@ export class KithNetwork {
       bootstrap: init.bootstrap,
       mdns: init.mdns,
       maxConnections: init.maxConnections,
-      maxInboundPerIp: init.maxInboundPerIp,
+      inbound,
+      allowIps: this.#trusted.ips(),
+      swarmKey: init.swarmKey ?? null,
       inboundRatePerHost: init.inboundRatePerHost,
       dhtMode: init.dhtMode,
       dhtAllowPrivateAddresses: init.dhtAllowPrivateAddresses,
@@ -184,7 +221,10 @@ export class KithNetwork {
         })
       }
       const verdict = judgePeerNetwork(init.network, evt.detail.protocols)
-      if (verdict.keep) {
+      if (!verdict.keep && this.#trusted.has(peerId)) {
+        this.#log.warn({ peer: peerId, reason: verdict.reason }, 'trusted peer is on another network; kept')
+      }
+      if (verdict.keep || this.#trusted.has(peerId)) {
         this.#measureLatency(evt.detail.peerId)
         return
       }
@@ -208,12 +248,25 @@ export class KithNetwork {
         atMs: init.clock.nowMs(),
       })
     })
+    host.addEventListener('connection:open', (evt) => {
+      if (evt.detail.direction === 'inbound') inbound.opened(evt.detail.remotePeer.toString())
+    })
     host.addEventListener('peer:disconnect', (evt) => {
+      inbound.closed(evt.detail.toString())
       this.#identified.delete(evt.detail.toString())
       this.#latency.delete(evt.detail.toString())
       this.#emit({ type: 'peer:disconnect', peerId: evt.detail.toString(), atMs: init.clock.nowMs() })
     })
     this.#gossip = new GossipBus(host, init.network, this.#log)
+    // Accepted gossip: recent block and transaction relayers are protected from eviction.
+    const relayTopics = new Map([
+      [gossipTopic(init.network, BLOCK_TOPIC), 'block' as const],
+      [gossipTopic(init.network, TX_TOPIC), 'tx' as const],
+    ])
+    host.services.pubsub.addEventListener('gossipsub:message', (evt) => {
+      const kind = relayTopics.get(evt.detail.msg.topic)
+      if (kind != null) inbound.noteRelay(evt.detail.propagationSource.toString(), kind)
+    })
     try {
       await host.start()
     } catch (err) {
@@ -238,6 +291,7 @@ export class KithNetwork {
       bootstrap: init.bootstrap,
       redialKnown: init.redialKnown,
       isBanned: (p) => this.#skipAutoDial(p),
+      trusted: () => this.#trusted.list(),
       clock: init.clock,
       rng: init.rng,
       logger: this.#log,
@@ -287,6 +341,11 @@ export class KithNetwork {
       this.#log.error({ what, detail }, 'a component blamed this node itself; ignored')
       return
     }
+    if (this.#trusted.has(peerId)) {
+      // The operator vouches for it: never banned or dropped (its data was still refused).
+      this.#log.warn({ peer: peerId, what, detail }, 'trusted peer sent invalid data; not banned')
+      return
+    }
     if (!Object.hasOwn(BAN_MS, what)) {
       // A caller passed a reason outside the Misbehaviour union (a cast): still ban, under a known one.
       detail = `${String(what)}: ${detail}`
@@ -325,7 +384,7 @@ export class KithNetwork {
     if (this.#bans.isBanned(peerId, nowMs)) return
     const { state, decision } = applyOffence(this.#scores, { peerId, offence }, { nowMs })
     this.#scores = state
-    if (decision.action === 'none') {
+    if (decision.action === 'none' || this.#trusted.has(peerId)) {
       this.#log.debug({ peer: peerId, offence, detail, score: decision.score }, 'peer penalised')
       return
     }
@@ -350,8 +409,104 @@ export class KithNetwork {
     void host.hangUp(peerId).catch(() => {})
   }
 
+  /** Trusted peers are never banned, even if a ban was recorded before they were trusted. */
   isBanned(peerId: string): boolean {
-    return this.#bans.isBanned(peerId, this.#init.clock.nowMs())
+    return !this.#trusted.has(peerId) && this.#bans.isBanned(peerId, this.#init.clock.nowMs())
+  }
+
+  isTrusted(peerId: string): boolean {
+    return this.#trusted.has(peerId)
+  }
+
+  /** Trusted peers, config ones first. */
+  trustedPeers(): TrustedPeer[] {
+    return this.#trusted.list()
+  }
+
+  /**
+   * Trust a peer (saved in the data dir): its ban is lifted, it is dialled now and kept connected.
+   * Throws INVALID_MULTIADDR, TRUSTED_NEEDS_PEER_ID, TOO_MANY_TRUSTED.
+   */
+  async trust(address: string): Promise<TrustedPeer> {
+    const entry = this.#trusted.add(address)
+    this.#bans.unban(entry.peerId)
+    this.#cooldown.delete(entry.peerId)
+    this.#log.info({ peer: entry.peerId, address: entry.multiaddr }, 'peer trusted')
+    await this.#peerManager?.trustedChanged()
+    return entry
+  }
+
+  /** Stop trusting a peer (it stays connected as an ordinary peer). Throws TRUSTED_NOT_FOUND, TRUSTED_FROM_CONFIG. */
+  async untrust(addressOrPeerId: string): Promise<TrustedPeer> {
+    const entry = this.#trusted.remove(addressOrPeerId)
+    this.#log.info({ peer: entry.peerId }, 'peer no longer trusted')
+    await this.#peerManager?.trustedChanged()
+    return entry
+  }
+
+  /** Inbound peers evicted since start. */
+  get evictions(): number {
+    return this.#inbound?.evictions ?? 0
+  }
+
+  #makeInboundGuard(): InboundGuard {
+    const init = this.#init
+    const maxInbound = init.maxInbound ?? init.maxConnections
+    return new InboundGuard({
+      limits: {
+        maxInbound,
+        maxPerIp: init.maxInboundPerIp,
+        maxPer24: init.maxInboundPer24 ?? init.maxInboundPerIp,
+        maxPer16: init.maxInboundPer16 ?? maxInbound,
+      },
+      evictionKey: init.evictionKey ?? init.rng.next().toString(36) + init.rng.next().toString(36),
+      isTrusted: (p) => this.#trusted.has(p),
+      isTrustedIp: (ip) => this.#trusted.ips().includes(ip),
+      nowMs: () => init.clock.nowMs(),
+      openInbound: () => this.#openInbound(),
+      evict: (victim) => {
+        this.#log.info(
+          { peer: victim.peerId, netgroup: victim.netgroup, reason: victim.reason },
+          'inbound peer evicted',
+        )
+        this.#emit({ type: 'peer:evicted', ...victim, atMs: init.clock.nowMs() })
+        this.#hangUpQuietly(victim.peerId)
+      },
+      onRefuse: (remoteAddr, d) =>
+        this.#log.debug({ remoteAddr, reason: d.reason, detail: d.detail }, 'inbound refused'),
+    })
+  }
+
+  /** GossipSub's score of a peer (the implementation has getScore; its interface type does not). */
+  #gossipScore(peerId: string): number {
+    const pubsub = this.#host?.services.pubsub as unknown as { getScore?: (p: string) => number } | undefined
+    const score = pubsub?.getScore?.(peerId) ?? 0
+    return Number.isFinite(score) ? score : 0
+  }
+
+  #openInbound(): Array<{
+    peerId: string
+    remoteAddr: string
+    connectedAtMs: number
+    latencyMs: number | null
+  }> {
+    const host = this.#host
+    if (host == null) return []
+    const seen = new Map<
+      string,
+      { peerId: string; remoteAddr: string; connectedAtMs: number; latencyMs: number | null }
+    >()
+    for (const c of host.getConnections()) {
+      const id = c.remotePeer.toString()
+      if (c.direction !== 'inbound' || c.status !== 'open' || seen.has(id)) continue
+      seen.set(id, {
+        peerId: id,
+        remoteAddr: c.remoteAddr.toString(),
+        connectedAtMs: c.timeline.open,
+        latencyMs: this.#latency.get(id) ?? c.rtt ?? null,
+      })
+    }
+    return [...seen.values()]
   }
 
   /** True when bans are saved in the node's database (NetworkInit.banDb) and survive a restart. */
@@ -445,14 +600,22 @@ export class KithNetwork {
     const rtts = conns.map((c) => c.rtt).filter((r): r is number => r != null)
     const pinged = this.#latency.get(peerId.toString())
     if (pinged != null) rtts.push(pinged)
+    const addr = first.remoteAddr.toString()
+    const id = peerId.toString()
+    const relayed = addr.includes('/p2p-circuit')
     return {
-      peerId: peerId.toString(),
+      peerId: id,
       addresses: conns.map((c) => c.remoteAddr.toString()),
       direction: first.direction,
       latencyMs: rtts.length === 0 ? null : Math.min(...rtts),
       protocols: known?.protocols ?? [],
       agentVersion: known?.agentVersion ?? null,
       connectedAtMs: first.timeline.open,
+      netgroup: netgroupOfAddr(addr)?.wide ?? null,
+      trusted: this.#trusted.has(id),
+      relay: relayed ? addr.slice(0, addr.indexOf('/p2p-circuit')) : null,
+      kithScore: this.peerScore(id),
+      gossipScore: this.#gossipScore(id),
     }
   }
 

@@ -33,6 +33,17 @@ export const configSchema = z.strictObject({
   announce: z.array(multiaddrString).max(16),
   /** Peers dialled at start and whenever we have too few connections. */
   bootstrap: z.array(multiaddrString).max(64),
+  /**
+   * Trusted peers (multiaddrs ending in /p2p/<peerId>): always kept connected, redialled first,
+   * never evicted, banned or counted against inbound limits. `kith peers trust` adds more at run
+   * time (saved in the data dir's trusted-peers.json).
+   */
+  trusted: z.array(multiaddrString).max(64),
+  /**
+   * Private network: only nodes holding the data dir's `swarm.key` (libp2p pnet pre-shared key)
+   * can connect. QUIC is off (it cannot carry the protector). `kith init --swarm-key` creates one.
+   */
+  privateNetwork: z.boolean(),
   /** Discover peers on the LAN with mDNS. */
   mdns: z.boolean(),
   logLevel: z.enum(LOG_LEVELS),
@@ -50,6 +61,12 @@ export const configSchema = z.strictObject({
     max: z.number().int().min(1).max(10_000),
     /** Inbound connections allowed from one IP address at once (eclipse resistance). */
     maxInboundPerIp: z.number().int().min(1).max(10_000),
+    /** Inbound connections allowed from one IPv4 /24 (IPv6 /48) at once. */
+    maxInboundPer24: z.number().int().min(1).max(10_000),
+    /** Inbound connections allowed from one IPv4 /16 (IPv6 /32) at once. */
+    maxInboundPer16: z.number().int().min(1).max(10_000),
+    /** Inbound slots; when full, a newcomer evicts an unprotected inbound peer (trusted peers take none). */
+    maxInbound: z.number().int().min(1).max(10_000),
     /** Inbound connection attempts per second accepted from one host before refusing. */
     inboundRatePerHost: z.number().int().min(1).max(100_000),
     /** Dial known peers from the peer store at start, up to this many. */
@@ -150,11 +167,21 @@ export const DEFAULT_CONFIG: KithConfig = {
   ],
   announce: [],
   bootstrap: [],
+  trusted: [],
+  privateNetwork: false,
   mdns: true,
   logLevel: 'info',
   logFile: '',
   api: { enabled: true, host: '127.0.0.1', port: DEFAULT_API_PORT, auth: true },
-  connections: { max: 100, maxInboundPerIp: 8, inboundRatePerHost: 5, redialKnown: 16 },
+  connections: {
+    max: 100,
+    maxInboundPerIp: 8,
+    maxInboundPer24: 8,
+    maxInboundPer16: 16,
+    maxInbound: 80,
+    inboundRatePerHost: 5,
+    redialKnown: 16,
+  },
   dht: { mode: 'auto', allowPrivateAddresses: false },
   metrics: true,
   content: { ...DEFAULT_CONTENT_OPTIONS },

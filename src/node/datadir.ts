@@ -16,6 +16,10 @@ export const DATA_DIR_FILES = {
   /** Written by a running node with an API: `{"url":"http://127.0.0.1:7420","pid":123}`. */
   apiEndpoint: 'api.json',
   lock: 'LOCK',
+  /** Private network pre-shared key (libp2p pnet), when `privateNetwork` is on. */
+  swarmKey: 'swarm.key',
+  /** Peers trusted with `kith peers trust`: `{"version":1,"peers":[multiaddr, …]}`. */
+  trustedPeers: 'trusted-peers.json',
 } as const
 
 export interface DataDirLock {

@@ -8,6 +8,7 @@ import { KithNetwork } from '../net/network.ts'
 import type { TransportFactory } from '../net/host.ts'
 import { loadOrCreateIdentity } from '../net/identity.ts'
 import { networkId } from '../net/protocols.ts'
+import { readSwarmKey } from '../net/peers/swarm-key.ts'
 import { ContentRepo } from '../content/repo.ts'
 import { createNodeContent, type NodeContent } from './content.ts'
 import type { KeyObject } from 'node:crypto'
@@ -25,7 +26,15 @@ import type { Address } from '../chain/types.ts'
 import { InvalidInputError } from '../core/errors.ts'
 import type { KithConfig } from './config.ts'
 import { dataDirPath, ensureDataDir, lockDataDir, writeFileAtomic, type DataDirLock } from './datadir.ts'
-import type { BanInfo, KithNodeApi, NodeEvent, NodeEventListener, NodeStatus, PeerSummary } from './types.ts'
+import type {
+  BanInfo,
+  KithNodeApi,
+  NodeEvent,
+  NodeEventListener,
+  NodeStatus,
+  PeerSummary,
+  TrustedPeerInfo,
+} from './types.ts'
 import { VERSION } from './version.ts'
 
 export interface CreateNodeOptions {
@@ -40,6 +49,9 @@ export interface CreateNodeOptions {
 }
 
 export interface KithNode extends KithNodeApi {
+  trustedPeers(): TrustedPeerInfo[]
+  trust(multiaddr: string): Promise<TrustedPeerInfo>
+  untrust(multiaddrOrPeerId: string): Promise<TrustedPeerInfo>
   readonly config: KithConfig
   readonly dataDir: string
   /** The network service (gossip, host); for the node's own services and tests. */
@@ -112,6 +124,12 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       mdns: config.mdns,
       maxConnections: config.connections.max,
       maxInboundPerIp: config.connections.maxInboundPerIp,
+      maxInboundPer24: config.connections.maxInboundPer24,
+      maxInboundPer16: config.connections.maxInboundPer16,
+      maxInbound: config.connections.maxInbound,
+      trusted: config.trusted,
+      trustedFile: dataDirPath(dataDir, 'trustedPeers'),
+      swarmKey: config.privateNetwork ? await readSwarmKey(dataDirPath(dataDir, 'swarmKey')) : null,
       inboundRatePerHost: config.connections.inboundRatePerHost,
       redialKnown: config.connections.redialKnown,
       dhtMode: config.dht.mode,
@@ -407,6 +425,24 @@ class Node implements KithNode {
 
   bans(): BanInfo[] {
     return this.network.bans()
+  }
+
+  trustedPeers(): TrustedPeerInfo[] {
+    return this.network.trustedPeers().map((t) => ({ ...t, connected: this.#connectedTo(t.peerId) }))
+  }
+
+  async trust(multiaddr: string): Promise<TrustedPeerInfo> {
+    const t = await this.network.trust(multiaddr)
+    return { ...t, connected: this.#connectedTo(t.peerId) }
+  }
+
+  async untrust(multiaddrOrPeerId: string): Promise<TrustedPeerInfo> {
+    const t = await this.network.untrust(multiaddrOrPeerId)
+    return { ...t, connected: this.#connectedTo(t.peerId) }
+  }
+
+  #connectedTo(peerId: string): boolean {
+    return this.#state === 'running' && this.network.peers().some((p) => p.peerId === peerId)
   }
 
   async connect(multiaddr: string, signal?: AbortSignal): Promise<PeerSummary> {

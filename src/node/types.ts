@@ -65,12 +65,32 @@ export interface PeerSummary {
   protocols: string[]
   agentVersion: string | null
   connectedAtMs: number
+  /** IPv4 /16 or IPv6 /32 the peer connects from (the relay's, when relayed), e.g. `ip4:10.1.0.0/16`. */
+  netgroup: string | null
+  /** Trusted (`--trusted`, `kith peers trust`): kept connected, never evicted or banned. */
+  trusted: boolean
+  /** The circuit relay's address when the connection is relayed; null when direct. */
+  relay: string | null
+  /** Kith's ambiguous-offence score: 0 is clean, SCORE_DISCONNECT_THRESHOLD disconnects. */
+  kithScore: number
+  /** GossipSub's peer score (negative: misbehaving in gossip). */
+  gossipScore: number
+}
+
+/** A peer this node trusts. */
+export interface TrustedPeerInfo {
+  peerId: string
+  multiaddr: string
+  /** 'config': from the config or --trusted; 'added': by `kith peers trust` (saved in the data dir). */
+  source: 'config' | 'added'
+  connected: boolean
 }
 
 export type NodeEvent =
   | { type: 'peer:connect'; peerId: string; direction: ConnectionDirection; address: string; atMs: number }
   | { type: 'peer:disconnect'; peerId: string; atMs: number }
   | { type: 'peer:rejected'; peerId: string; reason: string; atMs: number }
+  | { type: 'peer:evicted'; peerId: string; netgroup: string; reason: string; atMs: number }
   | { type: 'peer:banned'; peerId: string; reason: string; detail: string; untilMs: number; atMs: number }
   | SyncProgressEvent
   | { type: 'sync:done'; height: number; atMs: number }
@@ -96,6 +116,15 @@ export interface KithNodeApi {
   disconnect(peerId: string, signal?: AbortSignal): Promise<void>
   /** Peers banned for misbehaviour (or another network), newest first. */
   bans(): BanInfo[]
+  /** Trusted peers, config ones first (absent in API tests that stub only the basics). */
+  trustedPeers?(): TrustedPeerInfo[]
+  /**
+   * Trust a peer: saved in the data dir, ban lifted, dialled and kept connected.
+   * Throws InvalidInputError INVALID_MULTIADDR, TRUSTED_NEEDS_PEER_ID, TOO_MANY_TRUSTED.
+   */
+  trust?(multiaddr: string): Promise<TrustedPeerInfo>
+  /** Stop trusting a peer. Throws NotFoundError TRUSTED_NOT_FOUND, InvalidInputError TRUSTED_FROM_CONFIG. */
+  untrust?(multiaddrOrPeerId: string): Promise<TrustedPeerInfo>
   /** Prometheus text exposition of libp2p's and Kith's metrics. */
   metrics(): Promise<string>
   /** Subscribe to live events; returns the unsubscribe function. */

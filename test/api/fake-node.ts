@@ -44,6 +44,11 @@ export const PEER: PeerSummary = {
   protocols: ['/ipfs/id/1.0.0'],
   agentVersion: 'kith/0.1.0',
   connectedAtMs: 2_000,
+  netgroup: 'ip4:127.0.0.0/16',
+  trusted: false,
+  relay: null,
+  kithScore: 0,
+  gossipScore: 0,
 }
 
 export interface FakeNode extends KithNodeApi {

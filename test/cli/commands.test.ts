@@ -65,7 +65,7 @@ void describe('client commands against a fake node', () => {
     assert.deepEqual(JSON.parse(viaDir.out), [PEER])
     const viaEnv = captureIo({ KITH_DATA_DIR: dataDir })
     assert.equal(await runCli(['peers'], viaEnv), 0)
-    assert.match(viaEnv.out, /^PEER ID +DIR +RTT +ADDRESS$/m)
+    assert.match(viaEnv.out, /^PEER ID +DIR +RTT +NETGROUP +TRUST +RELAY +SCORE +ADDRESS$/m)
     assert.match(viaEnv.out, /^1 peer$/m)
     const bare = captureIo()
     assert.equal(await runCli(['status', '--api', server.url.replace('http://', ''), '--json'], bare), 0)

@@ -37,6 +37,8 @@ export async function loopbackConfig(overrides: TestConfig = {}): Promise<KithCo
     connections: {
       ...DEFAULT_CONFIG.connections,
       maxInboundPerIp: 1000,
+      maxInboundPer24: 1000,
+      maxInboundPer16: 1000,
       inboundRatePerHost: 1000,
       ...overrides.connections,
     },

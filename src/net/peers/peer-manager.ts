@@ -19,12 +19,21 @@ import {
   USER_DIAL_TIMEOUT_MS,
   DHT_WALK_TIMEOUT_MS,
 } from '../constants.ts'
+import { TRUSTED_REDIAL_MIN_INTERVAL_MS } from './constants.ts'
+
+/** What the peer manager needs to know of a trusted peer (src/net/peers/trusted.ts). */
+export interface TrustedTarget {
+  readonly peerId: string
+  readonly multiaddr: string
+}
 
 export interface PeerManagerInit {
   host: KithLibp2p
   bootstrap: string[]
   redialKnown: number
   isBanned: (peerId: string) => boolean
+  /** Trusted peers: dialled first each heartbeat and at once when they drop, ignoring the target. */
+  trusted?: () => readonly TrustedTarget[]
   clock: Clock
   rng: Rng
   logger: Logger
@@ -45,6 +54,11 @@ export class PeerManager {
   }
   #onIdentify = (): void => {
     this.#walk()
+  }
+  /** When trusted peers were last dialled (bounded by MAX_TRUSTED_PEERS entries, pruned on change). */
+  readonly #trustedDialAt = new Map<string, number>()
+  #onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    if (this.#isTrusted(evt.detail.toString())) this.#dialTrusted()
   }
 
   constructor(init: PeerManagerInit) {
@@ -72,6 +86,8 @@ export class PeerManager {
     }
     host.addEventListener('peer:discovery', this.#onDiscovery)
     host.addEventListener('peer:identify', this.#onIdentify)
+    host.addEventListener('peer:disconnect', this.#onDisconnect)
+    await this.trustedChanged()
     this.#timer = setInterval(() => {
       this.#tick()
       this.#walk()
@@ -84,12 +100,56 @@ export class PeerManager {
     this.#abort.abort()
     this.#init.host.removeEventListener('peer:discovery', this.#onDiscovery)
     this.#init.host.removeEventListener('peer:identify', this.#onIdentify)
+    this.#init.host.removeEventListener('peer:disconnect', this.#onDisconnect)
     if (this.#timer != null) clearInterval(this.#timer)
     this.#timer = null
     await Promise.resolve()
   }
 
+  /**
+   * The trusted list changed (or at start): put their addresses in the peer store, tagged so
+   * libp2p's pruner keeps them, and dial those not connected.
+   */
+  async trustedChanged(): Promise<void> {
+    const { host } = this.#init
+    const list = this.#init.trusted?.() ?? []
+    for (const id of [...this.#trustedDialAt.keys()])
+      if (!list.some((t) => t.peerId === id)) this.#trustedDialAt.delete(id)
+    for (const t of list) {
+      try {
+        await host.peerStore.merge(peerIdFromString(t.peerId), {
+          multiaddrs: [multiaddr(t.multiaddr)],
+          tags: { 'kith-trusted': { value: 100 } },
+        })
+      } catch (err) {
+        this.#init.logger.debug({ peer: t.peerId, err: errorMessage(err) }, 'trusted peer not stored')
+      }
+    }
+    this.#trustedDialAt.clear()
+    this.#dialTrusted()
+  }
+
+  #isTrusted(peerId: string): boolean {
+    return (this.#init.trusted?.() ?? []).some((t) => t.peerId === peerId)
+  }
+
+  /** Dial every trusted peer not connected or being dialled, at most once per TRUSTED_REDIAL_MIN_INTERVAL_MS each. */
+  #dialTrusted(): void {
+    if (this.#abort.signal.aborted) return
+    const { host, clock } = this.#init
+    const now = clock.nowMs()
+    for (const t of this.#init.trusted?.() ?? []) {
+      if (this.#dialing.has(t.peerId)) continue
+      if (host.getConnections(peerIdFromString(t.peerId)).length > 0) continue
+      const last = this.#trustedDialAt.get(t.peerId)
+      if (last != null && now - last < TRUSTED_REDIAL_MIN_INTERVAL_MS) continue
+      this.#trustedDialAt.set(t.peerId, now)
+      this.#dial(t.peerId)
+    }
+  }
+
   #tick(maxDials = MAX_DIALS_PER_HEARTBEAT): void {
+    this.#dialTrusted()
     if (this.#ticking || this.#abort.signal.aborted) return
     this.#ticking = true
     this.#plan(maxDials)
