@@ -330,7 +330,10 @@ export class KithNetwork {
   }
 
   /** Ask a connected peer for addresses now (pex); resolves to what was learnt. */
-  async exchangeAddresses(peerIdStr: string, signal?: AbortSignal): Promise<{ received: number; added: number; rateLimited: number }> {
+  async exchangeAddresses(
+    peerIdStr: string,
+    signal?: AbortSignal,
+  ): Promise<{ received: number; added: number; rateLimited: number }> {
     if (this.#pex == null) throw new Error('network not started')
     return await this.#pex.request(peerIdStr, signal)
   }

@@ -297,8 +297,7 @@ export class AddrMan {
     if (newBuckets.length === 0 && triedBuckets.length === 0) return null
     let chance = 1
     for (let draw = 0; draw < MAX_SELECT_DRAWS; draw++) {
-      const useTried =
-        triedBuckets.length > 0 && (newBuckets.length === 0 || rng.next() < 0.5)
+      const useTried = triedBuckets.length > 0 && (newBuckets.length === 0 || rng.next() < 0.5)
       const buckets = useTried ? triedBuckets : newBuckets
       const table = useTried ? this.#tried : this.#new
       const bucket = buckets[rng.int(buckets.length)]!

@@ -7,7 +7,13 @@
 import type { Clock, Rng } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
-import { AddrMan, type AddrCandidate, type AddrInfo, type GoodOutcome, type SelectOptions } from './addrman.ts'
+import {
+  AddrMan,
+  type AddrCandidate,
+  type AddrInfo,
+  type GoodOutcome,
+  type SelectOptions,
+} from './addrman.ts'
 import { AddrStore, type AddrDatabase, type Anchor } from './store.ts'
 
 export interface AddressBookInit {

@@ -102,7 +102,8 @@ export function netgroupOfIp(ip: string): NetGroup | null {
   return { group: `ip6:${first.toString(16)}:${h[1]!.toString(16)}`, routable: true }
 }
 
-const PLAIN_ADDR = /^(\/ip4\/(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\/(tcp|udp)\/(\d{1,5}))(?:\/p2p\/[1-9A-HJ-NP-Za-km-z]+)?$/
+const PLAIN_ADDR =
+  /^(\/ip4\/(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\/(tcp|udp)\/(\d{1,5}))(?:\/p2p\/[1-9A-HJ-NP-Za-km-z]+)?$/
 
 /**
  * Parse a dialable multiaddr: `/ip4|ip6/<ip>/tcp|udp/<port>/...`, optionally ending in

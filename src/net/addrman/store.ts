@@ -62,13 +62,10 @@ export class AddrStore {
   /** The bucketing key; made from `rng` and saved on first use. */
   key(rng: Rng): Uint8Array {
     const row = this.#d.db.prepare("SELECT value FROM net_addrman_meta WHERE name = 'key'").get() as
-      | { value: Uint8Array }
-      | undefined
+      { value: Uint8Array } | undefined
     if (row != null && row.value.length === ADDRMAN_KEY_BYTES) return Uint8Array.from(row.value)
     const key = rng.bytes(ADDRMAN_KEY_BYTES)
-    this.#d.db
-      .prepare("INSERT OR REPLACE INTO net_addrman_meta (name, value) VALUES ('key', ?)")
-      .run(key)
+    this.#d.db.prepare("INSERT OR REPLACE INTO net_addrman_meta (name, value) VALUES ('key', ?)").run(key)
     return key
   }
 
@@ -127,7 +124,9 @@ export class AddrStore {
   setAnchors(anchors: readonly Anchor[]): void {
     this.#d.transaction(() => {
       this.#d.db.exec('DELETE FROM net_anchors')
-      const ins = this.#d.db.prepare('INSERT OR REPLACE INTO net_anchors (peer_id, addr, pos) VALUES (?, ?, ?)')
+      const ins = this.#d.db.prepare(
+        'INSERT OR REPLACE INTO net_anchors (peer_id, addr, pos) VALUES (?, ?, ?)',
+      )
       anchors.forEach((a, i) => ins.run(a.peerId, a.addr, i))
     })
   }

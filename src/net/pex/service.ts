@@ -35,7 +35,12 @@ import {
   PEX_TIMEOUT_MS,
 } from './constants.ts'
 import { addrsHandler } from './handlers/addrs.ts'
-import { decodePexRequest, decodePexResponseBody, encodePexRequest, encodePexResponseBody } from './messages.ts'
+import {
+  decodePexRequest,
+  decodePexResponseBody,
+  encodePexRequest,
+  encodePexResponseBody,
+} from './messages.ts'
 
 export function pexProtocolId(network: string): string {
   return `${protocolPrefix(network)}/pex/1.0.0`
@@ -115,7 +120,9 @@ export class PexService {
   onIdentified(peerId: PeerId, protocols: readonly string[]): void {
     const peer = peerId.toString()
     if (!protocols.includes(this.#protocol) || this.#c.isBlockRelayOnly(peer)) return
-    const conn = this.#c.host.getConnections(peerId).find((x) => x.direction === 'outbound' && x.limits == null)
+    const conn = this.#c.host
+      .getConnections(peerId)
+      .find((x) => x.direction === 'outbound' && x.limits == null)
     if (conn == null || this.#asked.has(conn.id)) return
     this.#asked.add(conn.id)
     if (this.#asked.size > MAX_PEX_ASKED) this.#asked.delete(this.#asked.values().next().value!)
@@ -152,13 +159,21 @@ export class PexService {
       response = decodePexResponseBody(body)
       for (const e of response.peers) peerIdFromString(e.id)
     } catch (err) {
-      this.#judgeRead(peer, err instanceof RpcError ? err : new RpcError('RPC_MALFORMED', 'bad peer id'), timeout)
+      this.#judgeRead(
+        peer,
+        err instanceof RpcError ? err : new RpcError('RPC_MALFORMED', 'bad peer id'),
+        timeout,
+      )
       throw err
     }
     return this.#learn(peer, peerId, response.peers)
   }
 
-  #learn(peer: string, peerId: PeerId, entries: ReadonlyArray<{ id: string; addr: string; seen: number }>): PexResult {
+  #learn(
+    peer: string,
+    peerId: PeerId,
+    entries: ReadonlyArray<{ id: string; addr: string; seen: number }>,
+  ): PexResult {
     const nowMs = this.#c.clock.monotonicMs()
     const accepted: AddrCandidate[] = []
     let rateLimited = 0

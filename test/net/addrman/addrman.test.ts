@@ -69,11 +69,17 @@ describe('AddrMan', () => {
 
   it('never holds more than its slots, and a flood cannot push out live addresses', () => {
     const am = new AddrMan(KEY)
-    const honest = Array.from({ length: 500 }, (_, i) => ({ peerId: `h${i}`, addr: ip4(20 + (i % 50), i % 256, 1, 1) }))
+    const honest = Array.from({ length: 500 }, (_, i) => ({
+      peerId: `h${i}`,
+      addr: ip4(20 + (i % 50), i % 256, 1, 1),
+    }))
     am.add(honest, 'ip4:99.1', NOW)
     const before = honest.filter((h) => am.get(h.peerId) != null).length
     for (let s = 0; s < 100; s++) {
-      const batch = Array.from({ length: 1_000 }, (_, i) => ({ peerId: `x${s}-${i}`, addr: ip4(30, s, i % 256, 1 + (i >> 8)) }))
+      const batch = Array.from({ length: 1_000 }, (_, i) => ({
+        peerId: `x${s}-${i}`,
+        addr: ip4(30, s, i % 256, 1 + (i >> 8)),
+      }))
       am.add(batch, `ip4:30.${s}`, NOW)
     }
     assert.ok(am.size.new <= NEW_BUCKET_COUNT * BUCKET_SIZE)
@@ -154,7 +160,14 @@ describe('AddrMan', () => {
   it('select honours exclude and returns null when nothing is eligible', () => {
     const am = new AddrMan(KEY)
     const rng = seededRng(5)
-    am.add([{ peerId: 'a', addr: ip4(8, 1, 1, 1) }, { peerId: 'b', addr: ip4(8, 2, 1, 1) }], 'dht', NOW)
+    am.add(
+      [
+        { peerId: 'a', addr: ip4(8, 1, 1, 1) },
+        { peerId: 'b', addr: ip4(8, 2, 1, 1) },
+      ],
+      'dht',
+      NOW,
+    )
     assert.equal(am.select(NOW, rng, { exclude: (e) => e.peerId === 'a' })?.peerId, 'b')
     assert.equal(am.select(NOW, rng, { exclude: () => true }), null)
     assert.equal(new AddrMan(KEY).select(NOW, rng), null)
@@ -162,21 +175,32 @@ describe('AddrMan', () => {
 
   it('reload from rows rebuilds the same tables (positions follow from the key)', () => {
     const am = new AddrMan(KEY)
-    for (let i = 0; i < 2_000; i++) am.add([{ peerId: `p${i}`, addr: ip4(50 + (i % 60), i % 256, 3, 3) }], `ip4:${i % 40}.7`, NOW)
+    for (let i = 0; i < 2_000; i++)
+      am.add([{ peerId: `p${i}`, addr: ip4(50 + (i % 60), i % 256, 3, 3) }], `ip4:${i % 40}.7`, NOW)
     for (let i = 0; i < 300; i++) am.good(`p${i}`, NOW)
     am.takeChanges()
     const again = AddrMan.load(KEY, am.all())
     assert.deepEqual(again.size, { ...am.size, collisions: 0 })
     assert.deepEqual(again.takeChanges(), { upserts: [], removed: [] })
     assert.deepEqual(
-      again.all().map((e) => [e.peerId, e.tried]).sort(),
-      am.all().map((e) => [e.peerId, e.tried]).sort(),
+      again
+        .all()
+        .map((e) => [e.peerId, e.tried])
+        .sort(),
+      am
+        .all()
+        .map((e) => [e.peerId, e.tried])
+        .sort(),
     )
   })
 
   it('property: any sequence of operations keeps the tables bounded and consistent', () => {
     const op = fc.oneof(
-      fc.record({ k: fc.constant('add' as const), n: fc.integer({ min: 0, max: 300 }), g: fc.integer({ min: 0, max: 5 }) }),
+      fc.record({
+        k: fc.constant('add' as const),
+        n: fc.integer({ min: 0, max: 300 }),
+        g: fc.integer({ min: 0, max: 5 }),
+      }),
       fc.record({ k: fc.constant('good' as const), n: fc.integer({ min: 0, max: 300 }) }),
       fc.record({ k: fc.constant('attempt' as const), n: fc.integer({ min: 0, max: 300 }) }),
       fc.record({ k: fc.constant('resolve' as const), dt: fc.integer({ min: 0, max: 10 * 60 * 60_000 }) }),
@@ -187,7 +211,8 @@ describe('AddrMan', () => {
         const rng = seededRng(seed)
         let now = NOW
         for (const o of ops) {
-          if (o.k === 'add') am.add([{ peerId: `p${o.n}`, addr: ip4(60 + o.g, o.n % 256, 1, 1) }], `ip4:${o.g}.0`, now)
+          if (o.k === 'add')
+            am.add([{ peerId: `p${o.n}`, addr: ip4(60 + o.g, o.n % 256, 1, 1) }], `ip4:${o.g}.0`, now)
           else if (o.k === 'good') am.good(`p${o.n}`, now)
           else if (o.k === 'attempt') am.attempt(`p${o.n}`, now)
           else {

@@ -147,7 +147,8 @@ export function runEclipse(seed: number, kind: 'bucketed' | 'naive', p: ModelPar
   // The victim's world is the same for both kinds (same seed); the table's own draws differ.
   const world = seededRng(seed * 7919 + 1)
   const honest: AddrCandidate[] = []
-  for (let i = 0; i < p.honestNodes; i++) honest.push({ peerId: `h${i}`, addr: `/ip4/${publicIp(world)}/tcp/7421` })
+  for (let i = 0; i < p.honestNodes; i++)
+    honest.push({ peerId: `h${i}`, addr: `/ip4/${publicIp(world)}/tcp/7421` })
   const up = new Set(honest.filter(() => world.next() < p.honestUp).map((h) => h.peerId))
   const groups: Array<[number, number]> = []
   while (groups.length < p.attackerGroups) groups.push([11 + world.int(80), world.int(256)])

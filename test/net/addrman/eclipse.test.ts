@@ -21,8 +21,12 @@ describe('scenario 2: address flood then restart', () => {
     const n = distribution(naive)
     const params = `attacker /16s ${DEFAULT_MODEL.attackerGroups}, attacker addresses ${DEFAULT_MODEL.attackerAddrs}, honest nodes ${DEFAULT_MODEL.honestNodes}`
     t.diagnostic(`${params}`)
-    t.diagnostic(`bucketed addrman: honest outbound of 8 min ${b.min} median ${b.median} max ${b.max}; seeds per count 0..8 ${JSON.stringify(b.counts)}`)
-    t.diagnostic(`naive table:      honest outbound of 8 min ${n.min} median ${n.median} max ${n.max}; seeds per count 0..8 ${JSON.stringify(n.counts)}`)
+    t.diagnostic(
+      `bucketed addrman: honest outbound of 8 min ${b.min} median ${b.median} max ${b.max}; seeds per count 0..8 ${JSON.stringify(b.counts)}`,
+    )
+    t.diagnostic(
+      `naive table:      honest outbound of 8 min ${n.min} median ${n.median} max ${n.max}; seeds per count 0..8 ${JSON.stringify(n.counts)}`,
+    )
     const worst = bucketed.findIndex((v) => v < 2)
     assert.equal(worst, -1, `seed ${worst + 1} left only ${bucketed[worst]} honest outbound peers`)
     // The comparison must show the defence doing something: the naive table is eclipsed more often.
