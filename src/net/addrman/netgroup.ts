@@ -102,6 +102,8 @@ export function netgroupOfIp(ip: string): NetGroup | null {
   return { group: `ip6:${first.toString(16)}:${h[1]!.toString(16)}`, routable: true }
 }
 
+const UNSPECIFIED: ReadonlySet<string> = new Set(['0.0.0.0', '::', '0:0:0:0:0:0:0:0'])
+
 const PLAIN_ADDR =
   /^(\/ip4\/(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\/(tcp|udp)\/(\d{1,5}))(?:\/p2p\/[1-9A-HJ-NP-Za-km-z]+)?$/
 
@@ -114,6 +116,7 @@ export function parseAddr(address: string): ParsedAddr | null {
   // Fast path for the common plain form (a flood of addresses parses thousands of these).
   const plain = PLAIN_ADDR.exec(address)
   if (plain != null) {
+    if (plain[2] === '0.0.0.0') return null
     const ng = netgroupOfIp(plain[2]!)
     if (ng == null || plain[4] === '0' || Number(plain[4]) > 65_535) return null
     return { addr: plain[1]!, ip: plain[2]!, netgroup: ng }
@@ -127,6 +130,8 @@ export function parseAddr(address: string): ParsedAddr | null {
   if (comps.some((c) => c.name === 'p2p-circuit')) return null
   const first = comps[0]
   if (first == null || (first.name !== 'ip4' && first.name !== 'ip6') || first.value == null) return null
+  // The unspecified address is a listen wildcard, never a dial target.
+  if (UNSPECIFIED.has(first.value)) return null
   const ng = netgroupOfIp(first.value)
   if (ng == null) return null
   const second = comps[1]

@@ -51,6 +51,8 @@ describe('netgroup', () => {
     assert.equal(parseAddr('/dns4/example.com/tcp/7421'), null)
     assert.equal(parseAddr('/ip4/1.2.3.4/tcp/0'), null)
     assert.equal(parseAddr('garbage'), null)
+    assert.equal(parseAddr('/ip4/0.0.0.0/tcp/7421'), null, 'a listen wildcard is no dial target')
+    assert.equal(parseAddr('/ip6/::/tcp/7421'), null)
   })
 })
 
