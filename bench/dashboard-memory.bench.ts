@@ -111,6 +111,11 @@ class LiveStub {
             protocols: ['/kith/hello/1.0.0', '/ipfs/id/1.0.0'],
             agentVersion: 'kith/bench',
             connectedAtMs: Date.now(),
+            netgroup: 'ip4:127.0.0.0/16',
+            trusted: false,
+            relay: null,
+            kithScore: 0,
+            gossipScore: 0,
           })
           this.emit({ type: 'peer:connect', peerId, direction: 'inbound', address, atMs: Date.now() })
         }

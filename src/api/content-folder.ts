@@ -22,7 +22,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { InvalidInputError, KithError } from '../core/errors.ts'
 import type { CidProfileName } from '../content/index.ts'
-import type { ContentAddResult, ContentApi } from '../node/types-content.ts'
+import type { ContentAddResult, ContentApi } from '../content/service-types.ts'
 import {
   FOLDER_UPLOAD_SPOOL_DIR,
   MAX_FOLDER_UPLOAD_FILES,

@@ -70,3 +70,22 @@ export const OFFENCE_WEIGHTS: Readonly<Record<Offence, number>> = {
   unsolicited: 5,
   'rate-limit': 25,
 }
+
+// --- Address manager use by the peer manager (src/net/peers/peer-manager.ts, src/net/addrman/) ---
+
+/** A feeler connection (test one address, then hang up) this often: Bitcoin Core's 2 minutes. */
+export const FEELER_INTERVAL_MS = 2 * 60_000
+/**
+ * Outbound peers that are block-relay-only (no address exchange with them) and saved as anchors,
+ * redialled first after a restart: Bitcoin Core's 2. An attacker who floods the address tables
+ * before a restart still finds these two honest peers back.
+ */
+export const BLOCK_RELAY_ONLY_PEERS = 2
+/** No new block for this many block intervals: the tip is stale, open one extra outbound peer (Core: 30 min = 3 x 10). */
+export const STALE_TIP_INTERVALS = 3
+/** Extra outbound peers a stale tip may add above TARGET_OUTBOUND_PEERS. */
+export const STALE_TIP_EXTRA_PEERS = 1
+/** select() calls per heartbeat when drawing outbound candidates from the address manager. */
+export const MAX_OUTBOUND_DRAWS = 64
+/** The block interval assumed when the network is not told the chain's. */
+export const DEFAULT_BLOCK_INTERVAL_MS = 10_000

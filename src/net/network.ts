@@ -24,6 +24,10 @@ import { InboundGuard } from './peers/inbound-guard.ts'
 import { netgroupOfAddr } from './peers/netgroup.ts'
 import { TrustedPeers, type TrustedPeer } from './peers/trusted.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from './gossip/topics.ts'
+import { AddressBook } from './addrman/book.ts'
+import type { AddrDatabase } from './addrman/store.ts'
+import { parseAddr } from './addrman/netgroup.ts'
+import { PexService, sourceGroup } from './pex/service.ts'
 import { DEFAULT_NAT_OPTIONS, type NatOptions, type NatStatus } from './nat/types.ts'
 import {
   MAX_COOLDOWN_RECORDS,
@@ -92,6 +96,13 @@ export interface NetworkInit {
    * refuses banned peers. Omitted: bans are kept in memory only.
    */
   banDb?: BanDatabase
+  /**
+   * Where the address manager persists (tables `net_addrman`, `net_addrman_meta`, `net_anchors`).
+   * Omitted: the address tables live in memory only.
+   */
+  addrDb?: AddrDatabase
+  /** The chain's block interval, for the stale-tip check. @default DEFAULT_BLOCK_INTERVAL_MS */
+  blockIntervalMs?: number
 }
 
 export interface NetPeer {
@@ -147,6 +158,9 @@ export class KithNetwork {
   #peerManager: PeerManager | null = null
   #inbound: InboundGuard | null = null
   readonly #trusted: TrustedPeers
+  #pex: PexService | null = null
+  /** The address manager (src/net/addrman/): every address learnt, with its source. */
+  readonly addressBook: AddressBook
   /** Lab/test partitions: peers this returns false for are neither dialled nor accepted. */
   #peerFilter: ((peerId: string) => boolean) | null = null
   /** Holds peers to account (src/net/peers/judge.ts). */
@@ -168,6 +182,12 @@ export class KithNetwork {
       init.clock.nowMs(),
     )
     this.#trusted = new TrustedPeers(init.trusted ?? [], init.trustedFile ?? null)
+    this.addressBook = new AddressBook({
+      db: init.addrDb ?? null,
+      clock: init.clock,
+      rng: init.rng,
+      logger: this.#log.child({ component: 'addrman' }),
+    })
   }
 
   get host(): KithLibp2p {
@@ -212,6 +232,26 @@ export class KithNetwork {
       maxInboundStreams: 4,
       maxOutboundStreams: 4,
     })
+    const pex = new PexService({
+      host,
+      network: init.network,
+      book: this.addressBook,
+      judge: this.judge,
+      clock: init.clock,
+      logger: this.#log,
+      isBlockRelayOnly: (p) => this.#peerManager?.isBlockRelayOnly(p) ?? false,
+    })
+    await pex.start()
+    this.#pex = pex
+    host.addEventListener('peer:discovery', (evt) => {
+      // libp2p does not say which module found the peer: mDNS only finds LAN addresses.
+      const addrs = evt.detail.multiaddrs.map((m) => m.toString())
+      const local = addrs.every((a) => parseAddr(a)?.netgroup.routable !== true)
+      this.addressBook.add(
+        addrs.map((addr) => ({ peerId: evt.detail.id.toString(), addr })),
+        local ? 'mdns' : 'dht',
+      )
+    })
     host.addEventListener('peer:identify', (evt) => {
       const peerId = evt.detail.peerId.toString()
       if (host.getConnections(evt.detail.peerId).length > 0) {
@@ -226,6 +266,7 @@ export class KithNetwork {
       }
       if (verdict.keep || this.#trusted.has(peerId)) {
         this.#measureLatency(evt.detail.peerId)
+        this.#learnFromIdentify(evt.detail.peerId, evt.detail.protocols, evt.detail.listenAddrs)
         return
       }
       const { outcome } = this.#bans.ban(
@@ -253,6 +294,7 @@ export class KithNetwork {
     })
     host.addEventListener('peer:disconnect', (evt) => {
       inbound.closed(evt.detail.toString())
+      this.#peerManager?.onDisconnect(evt.detail.toString())
       this.#identified.delete(evt.detail.toString())
       this.#latency.delete(evt.detail.toString())
       this.#emit({ type: 'peer:disconnect', peerId: evt.detail.toString(), atMs: init.clock.nowMs() })
@@ -292,6 +334,8 @@ export class KithNetwork {
       redialKnown: init.redialKnown,
       isBanned: (p) => this.#skipAutoDial(p),
       trusted: () => this.#trusted.list(),
+      book: this.addressBook,
+      ...(init.blockIntervalMs == null ? {} : { blockIntervalMs: init.blockIntervalMs }),
       clock: init.clock,
       rng: init.rng,
       logger: this.#log,
@@ -303,12 +347,65 @@ export class KithNetwork {
   async stop(): Promise<void> {
     await this.#peerManager?.stop()
     this.#peerManager = null
+    await this.#pex?.stop()
+    this.#pex = null
     const host = this.#host
     if (host == null) return
     await host.stop()
     this.#host = null
     this.#gossip = null
     this.#log.info('network stopped')
+  }
+
+  /**
+   * What identify tells the address manager: an outbound Kith peer is good (tried table) at the
+   * address we dialled; an inbound peer's announced listen addresses are heard of (new table),
+   * with the peer's own netgroup as source. Nothing from block-relay-only peers but their
+   * liveness. Then pex asks the peer (once per outbound connection).
+   */
+  #learnFromIdentify(peerId: PeerId, protocols: readonly string[], listenAddrs: readonly Multiaddr[]): void {
+    const host = this.#host
+    if (host == null) return
+    const peer = peerId.toString()
+    const conn = host.getConnections(peerId)[0]
+    if (conn == null) return
+    const source = sourceGroup(conn).group
+    const isKith = protocols.includes(kithProtocols(this.network).hello)
+    if (conn.direction === 'outbound' && conn.limits == null) {
+      this.addressBook.add([{ peerId: peer, addr: conn.remoteAddr.toString() }], source)
+      if (isKith) this.addressBook.good(peer)
+    } else if (!(this.#peerManager?.isBlockRelayOnly(peer) ?? false)) {
+      this.addressBook.add(
+        listenAddrs.map((a) => ({ peerId: peer, addr: a.toString() })),
+        source,
+      )
+    }
+    this.addressBook.connected(peer)
+    this.#pex?.onIdentified(peerId, protocols)
+  }
+
+  /** Ask a connected peer for addresses now (pex); resolves to what was learnt. */
+  async exchangeAddresses(
+    peerIdStr: string,
+    signal?: AbortSignal,
+  ): Promise<{ received: number; added: number; rateLimited: number }> {
+    if (this.#pex == null) throw new Error('network not started')
+    return await this.#pex.request(peerIdStr, signal)
+  }
+
+  /** A new best block arrived: resets the stale-tip check (src/net/peers/peer-planner.ts isTipStale). */
+  noteNewTip(): void {
+    this.#peerManager?.noteNewTip()
+  }
+
+  /** True while the stale-tip check allows one extra outbound peer. */
+  tipStale(): boolean {
+    return this.#peerManager?.tipStale() ?? false
+  }
+
+  /** Whether this peer is one of our block-relay-only outbound peers (no address exchange). */
+  isBlockRelayOnly(peerId: string): boolean {
+    return this.#peerManager?.isBlockRelayOnly(peerId) ?? false
   }
 
   #filteredOut(peerId: string): boolean {

@@ -116,6 +116,8 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       privateKey: identity.privateKey,
       datastore: new SqliteDatastore(db),
       banDb: db,
+      addrDb: db,
+      blockIntervalMs: genesis.params.blockIntervalMs,
       network: netId,
       version,
       listen: config.listen,
@@ -260,13 +262,19 @@ class Node implements KithNode {
       const light = this.config.chain.light
       if (!light) {
         this.chain.start()
-        this.#unsubscribeChain = this.chain.subscribe((e) => this.#emit(e))
+        this.#unsubscribeChain = this.chain.subscribe((e) => {
+          if (e.type === 'chain:head') this.network.noteNewTip()
+          this.#emit(e)
+        })
       }
       await this.network.start()
       if (light) {
         this.#light = new LightNode({ network: this.network, db, genesis, clock, logger })
         await this.#light.start()
-        this.#unsubscribeChain = this.#light.chain.subscribe((e) => this.#emit(e))
+        this.#unsubscribeChain = this.#light.chain.subscribe((e) => {
+          if (e.type === 'chain:head') this.network.noteNewTip()
+          this.#emit(e)
+        })
       } else {
         this.#chainNet = new ChainNet(
           { network: this.network, chain: this.chain, clock, logger },

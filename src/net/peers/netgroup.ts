@@ -98,6 +98,8 @@ function ipv4Kind([a, b]: readonly number[]): AddressKind {
   if (a === 10 || (a === 172 && b! >= 16 && b! <= 31) || (a === 192 && b === 168)) return 'private'
   // Link-local and carrier-grade NAT are not reachable from the internet either.
   if ((a === 169 && b === 254) || (a === 100 && b! >= 64 && b! <= 127)) return 'private'
+  // 0/8 ("this network") and multicast/reserved 224/3 are never a peer's address.
+  if (a === 0 || a! >= 224) return 'private'
   return 'public'
 }
 
@@ -106,5 +108,7 @@ function ipv6Kind(g: readonly number[]): AddressKind {
   const first = g[0]!
   // fc00::/7 unique local, fe80::/10 link-local.
   if ((first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80) return 'private'
+  // The unspecified address and multicast ff00::/8 are never a peer's address.
+  if (g.every((x) => x === 0) || (first & 0xff00) === 0xff00) return 'private'
   return 'public'
 }

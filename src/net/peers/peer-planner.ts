@@ -3,13 +3,20 @@
  * arguments; the peer manager carries the plan out.
  */
 import type { Rng } from '../../core/clock.ts'
+import type { AddrInfo } from '../addrman/addrman.ts'
 import { DIAL_BACKOFF_BASE_MS, DIAL_BACKOFF_MAX_MS } from '../constants.ts'
 
 export interface DialCandidate {
   peerId: string
-  /** Bootstrap and trusted peers are tried before peers learnt from discovery. */
-  priority: 'bootstrap' | 'known'
+  /**
+   * Dial order: anchors (block-relay-only peers saved before a restart) first, then bootstrap
+   * peers, then addresses drawn from the address manager (distinct netgroups), then other peers
+   * of the peer store that the address manager cannot hold (relay-only addresses).
+   */
+  priority: 'anchor' | 'bootstrap' | 'addrman' | 'known'
 }
+
+const PRIORITY_ORDER: ReadonlyArray<DialCandidate['priority']> = ['anchor', 'bootstrap', 'addrman', 'known']
 
 export interface DialFailure {
   failures: number
@@ -38,15 +45,64 @@ export function planDials(input: DialPlanInput): string[] {
     const f = input.failures.get(c.peerId)
     return f == null || f.nextAttemptMs <= input.nowMs
   })
-  const boot = shuffle(
-    eligible.filter((c) => c.priority === 'bootstrap'),
-    input.rng,
+  const ordered = PRIORITY_ORDER.flatMap((p) =>
+    shuffle(
+      eligible.filter((c) => c.priority === p),
+      input.rng,
+    ),
   )
-  const known = shuffle(
-    eligible.filter((c) => c.priority === 'known'),
-    input.rng,
-  )
-  return [...boot, ...known].slice(0, want).map((c) => c.peerId)
+  return ordered.slice(0, want).map((c) => c.peerId)
+}
+
+export interface OutboundDrawInput {
+  /** AddrMan.select bound to the clock and rng (AddressBook.select). */
+  select: (exclude: (e: AddrInfo) => boolean) => AddrInfo | null
+  /** How many addresses to draw. */
+  want: number
+  /** Netgroups of current outbound peers: no second outbound peer from the same /16 (/32). */
+  usedGroups: ReadonlySet<string>
+  /** Peers not to draw (connected, dialling, banned, backing off). */
+  skip: (peerId: string) => boolean
+  /** select() calls at most (each is itself bounded). */
+  maxDraws: number
+}
+
+/**
+ * Addresses for outbound dials, each from a netgroup no outbound peer (nor another pick) is in.
+ * Loopback and private addresses are exempt from the netgroup rule (a devnet on one host).
+ */
+export function drawOutbound(input: OutboundDrawInput): AddrInfo[] {
+  const picks: AddrInfo[] = []
+  const groups = new Set(input.usedGroups)
+  const ids = new Set<string>()
+  for (let i = 0; i < input.maxDraws && picks.length < input.want; i++) {
+    const e = input.select(
+      (x) => ids.has(x.peerId) || (x.routable && groups.has(x.group)) || input.skip(x.peerId),
+    )
+    if (e == null) break
+    picks.push(e)
+    ids.add(e.peerId)
+    if (e.routable) groups.add(e.group)
+  }
+  return picks
+}
+
+export interface StaleTipInput {
+  /** When the last new best block arrived (or when we started). */
+  lastTipMs: number
+  nowMs: number
+  blockIntervalMs: number
+  /** Intervals without a block before the tip counts as stale. */
+  intervals: number
+}
+
+/**
+ * True when no new block arrived for `intervals` block intervals: the peer manager then opens
+ * one extra outbound connection (Bitcoin Core's stale-tip check), in case our peers are hiding
+ * blocks from us.
+ */
+export function isTipStale(input: StaleTipInput): boolean {
+  return input.nowMs - input.lastTipMs > input.intervals * input.blockIntervalMs
 }
 
 /** Exponential backoff after the n-th consecutive failure, capped. */
