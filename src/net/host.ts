@@ -25,6 +25,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { InvalidInputError } from '../core/errors.ts'
 import { kithProtocols } from './protocols.ts'
 import { lanDhtInit, wanDhtInit } from './dht/config.ts'
+import { installDiversityFilter, type FilterableTable } from './dht/diversity.ts'
 import { inboundAllowed } from './peers/network-gate.ts'
 import { GOSSIP_IP_WHITELIST, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
 import { chainScoreParams, GOSSIP_SCORE_THRESHOLDS } from './gossip/score.ts'
@@ -202,6 +203,13 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
     start: false,
   })
   ref.host = libp2p
+  // The WAN table's per-/24 limits (src/net/dht/diversity.ts); it lives as long as the host.
+  installDiversityFilter({
+    table: (libp2p.services.dht as unknown as { routingTable: FilterableTable }).routingTable,
+    self: libp2p.peerId.toMultihash().bytes,
+    ipsOf: (peer) => libp2p.getConnections(peer).flatMap((c) => hostOf(c.remoteAddr.toString()) ?? []),
+    log: init.log.child({ component: 'dht' }),
+  })
   return libp2p
 }
 

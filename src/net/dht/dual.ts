@@ -6,6 +6,7 @@
  */
 import type { KadDHT, QueryEvent } from '@libp2p/kad-dht'
 import type { CID } from 'multiformats/cid'
+import { NetworkError } from '../../core/errors.ts'
 import type { KithLibp2p } from '../host.ts'
 
 export type DhtName = 'wan' | 'lan'
@@ -35,7 +36,8 @@ export async function provideOnAll(
   options: { signal?: AbortSignal } = {},
 ): Promise<DhtName[]> {
   const dhts = usableDhts(host)
-  if (dhts.length === 0) throw new Error('no DHT has a peer to announce to')
+  if (dhts.length === 0)
+    throw new NetworkError('NO_DHT_PEERS', 'no DHT (WAN or LAN) has a peer to announce to')
   const results = await Promise.allSettled(
     dhts.map(async ({ name, dht }) => {
       for await (const _event of dht.provide(cid, options)) {
@@ -47,7 +49,7 @@ export async function provideOnAll(
   const ok = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
   if (ok.length > 0) return ok
   const first = results.find((r) => r.status === 'rejected')
-  throw first?.reason ?? new Error('provide failed')
+  throw first?.reason ?? new NetworkError('PROVIDE_FAILED', 'no DHT took the announcement')
 }
 
 /**
