@@ -95,23 +95,29 @@ it('commonPrefixLength counts equal leading bits', () => {
 })
 
 /** A stand-in for kad-dht's RoutingTable: membership and the two events. */
-class FakeTable extends EventTarget implements FilterableTable {
+class FakeTable implements FilterableTable {
   readonly peers = new Map<string, PeerId>()
+  readonly #listeners = new Map<string, Set<(evt: CustomEvent<PeerId>) => void>>()
   readonly kb = { toIterable: () => [...this.peers.values()].map((peerId) => ({ peerId })) }
+  #emit(type: string, peer: PeerId): void {
+    for (const l of this.#listeners.get(type) ?? []) l(new CustomEvent(type, { detail: peer }))
+  }
   add(peer: PeerId): void {
     this.peers.set(peer.toString(), peer)
-    this.dispatchEvent(new CustomEvent('peer:add', { detail: peer }))
+    this.#emit('peer:add', peer)
   }
   async remove(peer: PeerId): Promise<void> {
     if (!this.peers.delete(peer.toString())) return
-    this.dispatchEvent(new CustomEvent('peer:remove', { detail: peer }))
+    this.#emit('peer:remove', peer)
     await Promise.resolve()
   }
-  override addEventListener(type: string, listener: (evt: CustomEvent<PeerId>) => void): void {
-    super.addEventListener(type, listener as EventListener)
+  addEventListener(type: string, listener: (evt: CustomEvent<PeerId>) => void): void {
+    const set = this.#listeners.get(type) ?? new Set()
+    set.add(listener)
+    this.#listeners.set(type, set)
   }
-  override removeEventListener(type: string, listener: (evt: CustomEvent<PeerId>) => void): void {
-    super.removeEventListener(type, listener as EventListener)
+  removeEventListener(type: string, listener: (evt: CustomEvent<PeerId>) => void): void {
+    this.#listeners.get(type)?.delete(listener)
   }
 }
 
