@@ -1,6 +1,6 @@
 /**
  * Assembles the libp2p v3 host: TCP and WebSockets, Noise, Yamux, identify, ping, the network's
- * Kademlia DHT, GossipSub, bootstrap and mDNS discovery, the connection manager with per-IP
+ * Kademlia DHTs (WAN and LAN, src/net/dht), GossipSub, bootstrap and mDNS discovery, the connection manager with per-IP
  * limits, and Prometheus metrics on the node's own registry.
  */
 import { createHash } from 'node:crypto'
@@ -12,7 +12,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
-import { kadDHT, passthroughMapper, removePrivateAddressesMapper, type KadDHT } from '@libp2p/kad-dht'
+import { kadDHT, type KadDHT } from '@libp2p/kad-dht'
 import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { bootstrap } from '@libp2p/bootstrap'
 import { mdns } from '@libp2p/mdns'
@@ -26,6 +26,8 @@ import { InvalidInputError } from '../core/errors.ts'
 import { kithProtocols } from './protocols.ts'
 import type { InboundGuard } from './peers/inbound-guard.ts'
 import { preSharedKey } from '@libp2p/pnet'
+import { lanDhtInit, wanDhtInit } from './dht/config.ts'
+import { installDiversityFilter, type FilterableTable } from './dht/diversity.ts'
 import { GOSSIP_IP_WHITELIST, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
 import { chainScoreParams, GOSSIP_SCORE_THRESHOLDS } from './gossip/score.ts'
 import type { Logger } from '../core/logger.ts'
@@ -44,7 +46,10 @@ import {
 export type HostServices = {
   identify: Identify
   ping: Ping
+  /** The WAN DHT: public addresses, server once one is confirmed (`dhtMode`). */
   dht: KadDHT
+  /** The LAN DHT: private and loopback addresses only, always a server (src/net/dht/config.ts). */
+  lanDht: KadDHT
   pubsub: GossipSub
   nat: NatService
 }
@@ -168,14 +173,9 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
       identify: identify(),
       // The DHT pings new contacts and we ping after identify for latency: allow both at once.
       ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
-      dht: kadDHT({
-        protocol: protocols.dht,
-        logPrefix: `libp2p:kith-dht`,
-        datastorePrefix: `/kith-dht`,
-        metricsPrefix: 'libp2p_kith_dht',
-        ...(init.dhtMode === 'auto' ? {} : { clientMode: init.dhtMode === 'client' }),
-        peerInfoMapper: init.dhtAllowPrivateAddresses ? passthroughMapper : removePrivateAddressesMapper,
-      }),
+      dht: kadDHT(wanDhtInit(protocols.dht, init.dhtMode, init.dhtAllowPrivateAddresses)),
+      // Kubo's dual DHT: a node with only private addresses is a WAN client, but a LAN server.
+      lanDht: kadDHT(lanDhtInit(protocols.lanDht, { disabled: init.nat.relayOnly })),
       pubsub: gossipsub({
         emitSelf: false,
         // Relayed connections carry a data and time limit; gossip must still flow over them.
@@ -203,6 +203,13 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
       ...natServices(init.nat, init.log, init.network, init.judge),
     },
     start: false,
+  })
+  // The WAN table's per-/24 limits (src/net/dht/diversity.ts); it lives as long as the host.
+  installDiversityFilter({
+    table: (libp2p.services.dht as unknown as { routingTable: FilterableTable }).routingTable,
+    self: libp2p.peerId.toMultihash().bytes,
+    ipsOf: (peer) => libp2p.getConnections(peer).flatMap((c) => hostOf(c.remoteAddr.toString()) ?? []),
+    log: init.log.child({ component: 'dht' }),
   })
   return libp2p
 }

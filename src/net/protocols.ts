@@ -23,13 +23,22 @@ export function protocolPrefix(network: string): string {
 export interface KithProtocols {
   /** Kademlia DHT (`/kith/<net>/kad/1.0.0`): a separate DHT per network. */
   dht: string
+  /** LAN Kademlia DHT (`/kith/<net>/lan/kad/1.0.0`): private and loopback peers, always a server. */
+  lanDht: string
+  /** Stem (`/kith/<net>/stem/1.0.0`): private broadcast of transactions (src/net/stem). */
+  stem: string
   /** Hello: answers the network id and version; its presence in identify marks a Kith node. */
   hello: string
 }
 
 export function kithProtocols(network: string): KithProtocols {
   const p = protocolPrefix(network)
-  return { dht: `${p}/kad/1.0.0`, hello: `${p}/hello/1.0.0` }
+  return {
+    dht: `${p}/kad/1.0.0`,
+    lanDht: `${p}/lan/kad/1.0.0`,
+    stem: `${p}/stem/1.0.0`,
+    hello: `${p}/hello/1.0.0`,
+  }
 }
 
 export function gossipTopic(network: string, name: string): string {

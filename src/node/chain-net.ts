@@ -8,7 +8,7 @@
  *
  * Started after the network, stopped before it.
  */
-import type { Clock } from '../core/clock.ts'
+import { cryptoRng, type Clock, type Rng } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { ChainService } from '../chain/service/chain-service.ts'
 import { fullSyncTarget } from '../chain/service/sync-target.ts'
@@ -16,24 +16,34 @@ import { ChainRelay, type BlockRelayMode } from '../net/gossip/index.ts'
 import type { KithNetwork } from '../net/network.ts'
 import { chainRpcSource, registerRpc, RpcClient, type RpcChainSource } from '../net/rpc/index.ts'
 import { SyncManager, type SyncInit } from '../net/sync/index.ts'
+import { StemRelay, type StemInit } from '../net/stem/index.ts'
+import { TX_TOPIC } from '../net/gossip/topics.ts'
+import { kithProtocols } from '../net/protocols.ts'
 
 export interface ChainNetComponents {
   network: KithNetwork
   chain: ChainService
   clock: Clock
   logger: Logger
+  /** Stem successors and fluff decisions. @default cryptoRng */
+  rng?: Rng
 }
 
 export interface ChainNetInit {
   /** @default 'compact' */
   blockRelay?: BlockRelayMode
   sync?: SyncInit
+  /** Send own transactions through a stem first (src/net/stem). @default false */
+  privateBroadcast?: boolean
+  stem?: StemInit
 }
 
 export class ChainNet {
   readonly rpc: RpcClient
   readonly sync: SyncManager
   readonly relay: ChainRelay
+  /** Private broadcast of own transactions; null when off. */
+  readonly stem: StemRelay | null
   readonly #c: ChainNetComponents
   readonly #source: RpcChainSource
   #unregister: (() => Promise<void>) | null = null
@@ -61,6 +71,24 @@ export class ChainNet {
       },
       init.sync,
     )
+    this.stem =
+      init.privateBroadcast === true
+        ? new StemRelay(
+            {
+              host: network.host,
+              protocol: kithProtocols(network.network).stem,
+              chain,
+              publish: async (data) => {
+                await network.publish(TX_TOPIC, data)
+              },
+              judge: network.judge,
+              clock,
+              rng: components.rng ?? cryptoRng,
+              logger,
+            },
+            init.stem,
+          )
+        : null
     this.relay = new ChainRelay(
       {
         network,
@@ -73,6 +101,7 @@ export class ChainNet {
           const phase = this.sync.state().phase
           return phase === 'headers' || phase === 'bodies'
         },
+        ...(this.stem != null ? { privateBroadcast: this.stem } : {}),
       },
       { blockRelay: init.blockRelay ?? 'compact' },
     )
@@ -88,6 +117,7 @@ export class ChainNet {
       logger,
       onPeerStatus: (peer, status) => this.sync.onPeerStatus(peer, status),
     })
+    await this.stem?.start()
     this.relay.start()
     this.sync.start()
   }
@@ -96,6 +126,7 @@ export class ChainNet {
   async stop(): Promise<void> {
     this.sync.stop()
     this.relay.stop()
+    await this.stem?.stop()
     const unregister = this.#unregister
     this.#unregister = null
     await unregister?.()

@@ -129,6 +129,8 @@ export const configSchema = z.strictObject({
     light: z.boolean(),
     /** How this node announces new blocks: header + transaction ids (compact) or the whole block. */
     blockRelay: z.enum(['compact', 'full']),
+    /** Send own transactions through a Dandelion++ stem before gossip (src/net/stem). */
+    privateBroadcast: z.boolean(),
   }),
   /** Peer-to-peer trading with escrow (docs/CONFIG.md "trade"). */
   trade: z.strictObject({
@@ -186,7 +188,7 @@ export const DEFAULT_CONFIG: KithConfig = {
   metrics: true,
   content: { ...DEFAULT_CONTENT_OPTIONS },
   nat: { ...DEFAULT_NAT_OPTIONS },
-  chain: { mine: false, minerAddress: '', light: false, blockRelay: 'compact' },
+  chain: { mine: false, minerAddress: '', light: false, blockRelay: 'compact', privateBroadcast: true },
   trade: { enabled: false, wallet: '', account: 0 },
 }
 

@@ -277,8 +277,8 @@ class Node implements KithNode {
         })
       } else {
         this.#chainNet = new ChainNet(
-          { network: this.network, chain: this.chain, clock, logger },
-          { blockRelay: this.config.chain.blockRelay },
+          { network: this.network, chain: this.chain, clock, logger, rng: this.#p.rng },
+          { blockRelay: this.config.chain.blockRelay, privateBroadcast: this.config.chain.privateBroadcast },
         )
         await this.#chainNet.start()
       }

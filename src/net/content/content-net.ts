@@ -23,6 +23,7 @@ import {
 } from '../../content/constants.ts'
 import type { PeerJudge } from '../peers/judge.ts'
 import type { KithLibp2p } from '../host.ts'
+import { findProvidersOnAll, provideOnAll, usableDhts } from '../dht/dual.ts'
 import { startBitswap, type BitswapMessageEvent, type KithBitswap, type PresenceEvent } from './bitswap.ts'
 import { ContentPeerScores, RecentSet } from './scores.ts'
 import { PROVIDER_DIAL_TIMEOUT_MS } from './constants.ts'
@@ -38,10 +39,9 @@ export interface ContentNetComponents {
   logger: Logger
 }
 
-/** Peers in the DHT routing table, or null when unknown (the table is not on the KadDHT interface). */
-function dhtTableSize(host: KithLibp2p): number | null {
-  const table = (host.services.dht as unknown as { routingTable?: { size?: number } }).routingTable
-  return table?.size ?? null
+/** Whether either DHT (WAN or LAN) has a peer to ask: with none, a lookup could only time out. */
+function noDhtPeers(host: KithLibp2p): boolean {
+  return usableDhts(host).length === 0
 }
 
 const mhKey = (digestCode: number, digest: Uint8Array): string =>
@@ -279,7 +279,7 @@ export class ContentNet implements ContentNetwork {
     const host = this.#c.host()
     if (host.getPeers().length === 0)
       return new ContentError('NO_PEERS', 'no connected peers to announce to', {})
-    if (dhtTableSize(host) === 0) {
+    if (noDhtPeers(host)) {
       return new ContentError(
         'NO_DHT_PEERS',
         'no DHT server among the connected peers (a private network without a LAN DHT?)',
@@ -289,13 +289,13 @@ export class ContentNet implements ContentNetwork {
     return null
   }
 
-  /** Announce `cid` on the DHT. Throws when no peer is connected to announce to. */
+  /** Announce `cid` on the WAN and LAN DHTs (each with a peer). Throws when no peer is connected to announce to. */
   async provide(cid: CID, signal?: AbortSignal): Promise<void> {
     const host = this.#c.host()
     const cannot = this.cannotProvide()
     if (cannot != null) throw cannot
     const s = AbortSignal.any([AbortSignal.timeout(PROVIDE_TIMEOUT_MS), ...(signal != null ? [signal] : [])])
-    await host.contentRouting.provide(cid, { signal: s })
+    await provideOnAll(host, cid, { signal: s })
   }
 
   async cancelProvide(cid: CID): Promise<void> {
@@ -306,7 +306,7 @@ export class ContentNet implements ContentNetwork {
   }
 
   /**
-   * Who provides `cid` according to the DHT (not counting ourselves), whether each can be dialled
+   * Who provides `cid` according to the WAN and LAN DHTs (not counting ourselves), whether each can be dialled
    * now, and whether another peer returned our own record.
    */
   async findProviders(
@@ -321,11 +321,11 @@ export class ContentNet implements ContentNetwork {
     ])
     const found = new Map<string, { id: PeerId; addresses: string[] }>()
     let selfRecordFound = false
-    // With no peers, or no DHT server among them, there is nobody to ask: answer now rather
-    // than after the lookup timeout. (The routing table is not on the KadDHT interface.)
-    if (host.getPeers().length === 0 || dhtTableSize(host) === 0) return { providers: [], selfRecordFound }
+    // With no peers, or no DHT server among them (WAN or LAN), there is nobody to ask: answer
+    // now rather than after the lookup timeout.
+    if (host.getPeers().length === 0 || noDhtPeers(host)) return { providers: [], selfRecordFound }
     try {
-      for await (const event of host.services.dht.findProviders(cid, { signal: s })) {
+      for await (const event of findProvidersOnAll(host, cid, { signal: s })) {
         if (event.name !== 'PROVIDER' && event.name !== 'PEER_RESPONSE') continue
         for (const p of event.providers) {
           if (p.id.equals(self)) {
@@ -362,7 +362,7 @@ export class ContentNet implements ContentNetwork {
   }
 
   /**
-   * Dial the providers the DHT names for `root` (bitswap then sends them our want-list);
+   * Dial the providers the WAN and LAN DHTs name for `root` (bitswap then sends them our want-list);
    * `onDialled` hears of each one now connected. Ends at the lookup timeout or the signal.
    */
   async dialProviders(
@@ -378,21 +378,24 @@ export class ContentNet implements ContentNetwork {
     const seen = new Set<string>()
     const s = AbortSignal.any([options.signal, AbortSignal.timeout(options.lookupTimeoutMs)])
     try {
-      for await (const provider of host.contentRouting.findProviders(root, { signal: s })) {
-        const id = provider.id.toString()
-        if (provider.id.equals(host.peerId) || seen.has(id)) continue
-        if (this.scores.isExcluded(id, this.#c.clock.nowMs())) continue
-        seen.add(id)
-        options.onFound?.()
-        if (host.getConnections(provider.id).length === 0) {
-          if (provider.multiaddrs.length > 0)
-            await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-          void host
-            .dial(provider.id, { signal: options.signal })
-            .then(() => options.onDialled?.(id))
-            .catch((err: unknown) => {
-              this.#log.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
-            })
+      for await (const event of findProvidersOnAll(host, root, { signal: s })) {
+        if (event.name !== 'PROVIDER') continue
+        for (const provider of event.providers) {
+          const id = provider.id.toString()
+          if (provider.id.equals(host.peerId) || seen.has(id)) continue
+          if (this.scores.isExcluded(id, this.#c.clock.nowMs())) continue
+          seen.add(id)
+          options.onFound?.()
+          if (host.getConnections(provider.id).length === 0) {
+            if (provider.multiaddrs.length > 0)
+              await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+            void host
+              .dial(provider.id, { signal: options.signal })
+              .then(() => options.onDialled?.(id))
+              .catch((err: unknown) => {
+                this.#log.debug({ peer: id, err: errorMessage(err) }, 'provider dial failed')
+              })
+          }
         }
         if (seen.size >= MAX_PROVIDERS_PER_CID) break
       }

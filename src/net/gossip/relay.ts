@@ -7,7 +7,7 @@
  */
 import { encodeTx } from '../../chain/codec.ts'
 import type { ChainEvent } from '../../chain/service/types.ts'
-import type { BlockHeader } from '../../chain/types.ts'
+import type { BlockHeader, SignedTx } from '../../chain/types.ts'
 import type { Clock } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -35,6 +35,16 @@ export interface ChainRelayComponents {
   onUnknownParent?: (peer: string, header: BlockHeader) => void
   /** While true (initial sync), blocks that become head are not announced: peers have them. */
   syncing?: () => boolean
+  /** Private broadcast (src/net/stem): sends own transactions on a stem instead of gossip. */
+  privateBroadcast?: {
+    /** True when it sends `tx` itself; the relay then does not gossip it. */
+    takes(id: string, tx: SignedTx): boolean
+    /**
+     * A transaction seen on gossip: its embargo is over. True when it was under embargo here
+     * (it came by stem, so it is in our mempool): accept it once so GossipSub forwards it.
+     */
+    seen(data: Uint8Array): boolean
+  }
 }
 
 export interface ChainRelayInit {
@@ -136,6 +146,8 @@ export class ChainRelay {
   }
 
   #onTx(m: GossipInbound): GossipVerdict {
+    // [ACCEPT] a transaction we hold under a stem embargo: forwarded, though already in our mempool
+    if (this.#c.privateBroadcast?.seen(m.data) === true) return 'accept'
     const outcome = validateGossipTx(m.data, {
       chain: this.#c.chain,
       remember: (id) => this.#fromGossip.add(id),
@@ -201,6 +213,7 @@ export class ChainRelay {
     const tx = this.#c.chain.mempoolPool.get(id)?.tx
     if (tx === undefined) return
     this.#stats.txsPublished++
+    if (this.#c.privateBroadcast?.takes(id, tx) === true) return
     this.#publish(TX_TOPIC, encodeTx(tx), id)
   }
 
