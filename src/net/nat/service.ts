@@ -16,6 +16,7 @@ import type {
   Upgrader,
 } from '@libp2p/interface'
 import type { TransportManager } from '@libp2p/interface-internal'
+import { systemClock, type Clock } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
 import { relayServerInit } from './relay-limits.ts'
 import { HolePuncher } from './punch.ts'
@@ -47,6 +48,8 @@ export interface NatServiceInit {
   network: string
   /** Gateway discovery; a fake in unit tests. */
   finder?: GatewayFinder
+  /** Timers and timeout signals. @default systemClock */
+  clock?: Clock
 }
 
 export interface NatService {
@@ -91,6 +94,7 @@ class DefaultNatService implements NatService, Startable {
       log: this.#init.log,
       libp2pLog: this.#c.logger.forComponent('kith:nat:punch'),
       randomInt: (n) => randomInt(n),
+      ...(this.#init.clock != null ? { clock: this.#init.clock } : {}),
     })
     await this.#puncher.start()
     this.#c.events.addEventListener('connection:open', this.#onOpen)
@@ -134,6 +138,7 @@ class DefaultNatService implements NatService, Startable {
       allowPrivateAddresses: options.allowPrivateAddresses,
       log,
       ...(this.#init.finder != null ? { finder: this.#init.finder } : {}),
+      ...(this.#init.clock != null ? { clock: this.#init.clock } : {}),
       onChange: () => this.#applyMappings(),
     })
     this.#mapper = mapper
@@ -189,7 +194,7 @@ class DefaultNatService implements NatService, Startable {
   async #restore(peer: PeerId): Promise<void> {
     const key = peer.toString()
     this.#restoring.add(key)
-    const signal = AbortSignal.timeout(RELAY_RESTORE_TIMEOUT_MS)
+    const signal = (this.#init.clock ?? systemClock).timeoutSignal(RELAY_RESTORE_TIMEOUT_MS)
     try {
       // The peer's other reservations, as identify told us; failing that, fresh ones from the DHT.
       const dialled = await this.#dialCircuits(peer, signal)
