@@ -3,7 +3,11 @@ import { systemClock, type Clock } from './clock.ts'
 import { AbortError } from './errors.ts'
 
 /** Combine an optional caller signal with a timeout on `clock`. */
-export function withTimeout(timeoutMs: number, signal?: AbortSignal, clock: Clock = systemClock): AbortSignal {
+export function withTimeout(
+  timeoutMs: number,
+  signal?: AbortSignal,
+  clock: Clock = systemClock,
+): AbortSignal {
   const timeout = clock.timeoutSignal(timeoutMs)
   return signal == null ? timeout : AbortSignal.any([signal, timeout])
 }

@@ -198,11 +198,15 @@ export class PortMapper {
   ): Promise<void> {
     for (const t of targets) {
       await gateway
-        .unmap(t.internalPort, { signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, undefined, this.#clock()) })
+        .unmap(t.internalPort, {
+          signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, undefined, this.#clock()),
+        })
         .catch((err: unknown) => this.#init.log.debug({ err: errorText(err), method }, 'unmap failed'))
     }
     // nat-port-mapper 4.0.5's NAT-PMP stop() fails with "Socket is already bound"; the unmap above did the work.
-    await gateway.stop({ signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, undefined, this.#clock()) }).catch(() => {})
+    await gateway
+      .stop({ signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, undefined, this.#clock()) })
+      .catch(() => {})
   }
 
   #settle(state: PortMappingState, reason: string | null): void {

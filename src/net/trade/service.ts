@@ -123,7 +123,8 @@ export class ChatService extends EventTarget {
     this.#offReady = host.onPeerReady((peer, protocols) => {
       void this.#onPeerReady(peer, protocols)
     })
-    if (this.#retryMs > 0) this.#timer = this.#c.clock.setInterval(() => void this.retryOutbox(), this.#retryMs)
+    if (this.#retryMs > 0)
+      this.#timer = this.#c.clock.setInterval(() => void this.retryOutbox(), this.#retryMs)
   }
 
   async stop(): Promise<void> {
@@ -221,12 +222,9 @@ export class ChatService extends EventTarget {
     }
     if (taken.length > 0) {
       const remove = this.#proof('remove', taken)
-      await this.#request(
-        peer,
-        tradeMailboxProtocol(network),
-        { remove: encodeProof(remove) },
-        signal,
-      ).catch(() => {})
+      await this.#request(peer, tradeMailboxProtocol(network), { remove: encodeProof(remove) }, signal).catch(
+        () => {},
+      )
     }
     return stored
   }
