@@ -49,6 +49,8 @@ async function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<
   await new Promise<void>((resolve, reject) => {
     const onAbort = (): void => {
       clock.clearTimeout(handle)
+      // The caller's own abort reason, as node:timers/promises' setTimeout rejects with it.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       reject(signal?.reason)
     }
     const handle = clock.setTimeout(() => {

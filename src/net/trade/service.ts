@@ -181,7 +181,7 @@ export class ChatService extends EventTarget {
 
   /** Asks `peer` for envelopes held for our key, stores them, acks them to their senders, frees them. */
   async fetchMailbox(peer: string, signal?: AbortSignal): Promise<number> {
-    const { network, host } = this.#c
+    const { network } = this.#c
     const proof = this.#proof('fetch', [])
     const reply = await this.#request(
       peer,
@@ -259,7 +259,7 @@ export class ChatService extends EventTarget {
 
   /** Direct delivery; true when the recipient's signed ack came back (the outbox row is gone). */
   async #deliver(entry: OutboxEntry, signal?: AbortSignal): Promise<boolean> {
-    const { store, host, network } = this.#c
+    const { store, network } = this.#c
     if (entry.peer === null) return false
     store.noteAttempt(entry.id, entry.recipient)
     try {
