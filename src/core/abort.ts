@@ -37,3 +37,23 @@ export async function waitFor<T>(
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * Settle with `promise`, or reject as soon as `signal` aborts, for libraries that take a signal
+ * but do not honour it (nat-port-mapper's NAT-PMP requests run to their own timeout). The
+ * abandoned promise's outcome is ignored.
+ */
+export async function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  throwIfAborted(signal)
+  let onAbort = (): void => {}
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }))
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  promise.catch(() => {})
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}

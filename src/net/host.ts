@@ -30,6 +30,7 @@ import { chainScoreParams, GOSSIP_SCORE_THRESHOLDS } from './gossip/score.ts'
 import type { Logger } from '../core/logger.ts'
 import type { NatOptions } from './nat/types.ts'
 import type { NatService } from './nat/service.ts'
+import type { PeerJudge } from './peers/judge.ts'
 import {
   natListenAddrs,
   natServices,
@@ -67,6 +68,8 @@ export interface HostInit {
   metricsRegistry: Registry | null
   /** Banned peers are refused on dial and after the inbound handshake. */
   isBanned: (peerId: string) => boolean
+  /** Holds peers to account on Kith's own protocols inside libp2p services (hole punching). */
+  judge?: PeerJudge
   logger?: ComponentLogger
   /** NAT traversal: port mapping, relays, hole punching, relay-only mode. */
   nat: NatOptions
@@ -198,7 +201,7 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
         }),
         scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
       }),
-      ...natServices(init.nat, init.log, init.network),
+      ...natServices(init.nat, init.log, init.network, init.judge),
     },
     start: false,
   })

@@ -164,6 +164,7 @@ export class KithNetwork {
       dhtAllowPrivateAddresses: init.dhtAllowPrivateAddresses,
       metricsRegistry: init.metricsRegistry,
       isBanned: (p) => this.isBanned(p) || this.#filteredOut(p),
+      judge: this.judge,
       nat: init.nat ?? { ...DEFAULT_NAT_OPTIONS, portMapping: false },
       log: this.#log.child({ component: 'nat' }),
       ...(init.wrapTcp == null ? {} : { wrapTcp: init.wrapTcp }),

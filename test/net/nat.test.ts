@@ -418,7 +418,36 @@ describe('PortMapper', () => {
     assert.equal(silent.state, 'unavailable')
     assert.match(silent.reason ?? '', /upnp: no gateway answered/)
   })
+
+  it('abandons a mapping attempt when stopped while the router never answers (shutdown does not wait)', async () => {
+    // nat-port-mapper's NAT-PMP requests ignore their abort signal: a gateway whose map never settles.
+    const mute = fakeGateway({ externalHost: '8.8.4.4' })
+    mute.map = (internalPort, internalHost) => {
+      mute.calls.push(`map ${internalHost}:${internalPort}`)
+      return new Promise<PortMapping>(() => {})
+    }
+    const upnp = fakeGateway({ externalHost: '8.8.4.4' })
+    const m = new PortMapper({
+      gatewayIp: '10.0.0.1',
+      allowPrivateAddresses: false,
+      log: silentLogger(),
+      finder: finder(mute, upnp),
+    })
+    const started = m.start(targets)
+    await waitUntil(() => mute.calls.length > 0)
+    m.abort()
+    await started
+    await m.stop()
+    assert.equal(m.state, 'off')
+    assert.deepEqual(m.ports, [])
+    assert.deepEqual(upnp.calls, [], 'UPnP is not tried after stop')
+    assert.deepEqual(mute.calls, ['map 10.0.0.5:7421'], 'nothing was mapped, so nothing is unmapped')
+  })
 })
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve))
+}
 
 describe('hole-punch messages', () => {
   const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)

@@ -8,6 +8,7 @@ import { autoNATv2 } from '@libp2p/autonat-v2'
 import { dcutr } from '@libp2p/dcutr'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from '../../core/logger.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import { natService, type NatComponents, type NatService } from './service.ts'
 import { isRelayed } from './reachability.ts'
 import type { NatOptions } from './types.ts'
@@ -59,8 +60,13 @@ export interface NatServiceFactories {
   dcutr?: ReturnType<typeof dcutr>
 }
 
-export function natServices(nat: NatOptions, log: Logger, network: string): NatServiceFactories {
-  const nat_ = natService({ options: nat, log, network })
+export function natServices(
+  nat: NatOptions,
+  log: Logger,
+  network: string,
+  judge?: PeerJudge,
+): NatServiceFactories {
+  const nat_ = natService({ options: nat, log, network, ...(judge != null ? { judge } : {}) })
   // AutoNAT and DCUtR both reveal our addresses to peers (dial-back requests, hole-punch address
   // exchange): never in relay-only mode.
   if (nat.relayOnly) return { nat: nat_ }

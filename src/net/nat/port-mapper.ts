@@ -7,7 +7,7 @@
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper'
 import { systemClock, type Clock, type TimerHandle } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
-import { withTimeout } from '../../core/abort.ts'
+import { raceSignal, withTimeout } from '../../core/abort.ts'
 import { NetworkError } from '../../core/errors.ts'
 import {
   MAX_MAPPED_PORTS,
@@ -104,7 +104,13 @@ export class PortMapper {
     const tried: Array<{ method: MappedPort['method']; get: () => Promise<Gateway | null> }> = []
     const gw = this.#init.gatewayIp
     if (gw != null) tried.push({ method: 'nat-pmp', get: () => Promise.resolve(this.#finder.pmp(gw)) })
-    tried.push({ method: 'upnp', get: () => this.#finder.upnp(this.#signal()) })
+    tried.push({
+      method: 'upnp',
+      get: () => {
+        const signal = this.#signal()
+        return raceSignal(this.#finder.upnp(signal), signal)
+      },
+    })
     let answered = false
     for (const { method, get } of tried) {
       if (this.#stopped) return
@@ -116,6 +122,11 @@ export class PortMapper {
           continue
         }
         const ports = await this.#mapAll(gateway, method, wanted)
+        if (this.#stopped) {
+          // stop() ran while the router was answering: take the mappings straight back down.
+          await this.#release(gateway, ports, method)
+          return
+        }
         this.#active = { gateway, method }
         this.#ports = ports
         this.#schedule()
@@ -123,7 +134,8 @@ export class PortMapper {
       } catch (err) {
         answered ||= gateway != null && !/timed? ?out|abort/i.test(errorText(err))
         errors.push(`${method}: ${errorText(err)}`)
-        if (gateway != null) await this.#release(gateway, wanted, method)
+        // After abort() the router never answered in time; any mapping it made expires with its TTL.
+        if (gateway != null && !this.#stopped) await this.#release(gateway, wanted, method)
       }
     }
     this.#settle(answered ? 'refused' : 'unavailable', errors.join('; '))
@@ -136,12 +148,16 @@ export class PortMapper {
   ): Promise<MappedPort[]> {
     const out: MappedPort[] = []
     for (const t of targets) {
-      const m = await gateway.map(t.internalPort, t.internalHost, {
-        protocol: 'tcp',
-        ttl: requestTtl(method),
-        autoRefresh: false,
-        signal: this.#signal(),
-      })
+      const signal = this.#signal()
+      const m = await raceSignal(
+        gateway.map(t.internalPort, t.internalHost, {
+          protocol: 'tcp',
+          ttl: requestTtl(method),
+          autoRefresh: false,
+          signal,
+        }),
+        signal,
+      )
       if (isPrivateAddress(m.externalHost) && !this.#init.allowPrivateAddresses) {
         throw new DoubleNatError(m.externalHost)
       }
@@ -179,6 +195,12 @@ export class PortMapper {
     }
   }
 
+  /** Abandon a mapping attempt in flight, so a shutdown does not wait for a router that never answers. */
+  abort(): void {
+    this.#stopped = true
+    this.#controller.abort()
+  }
+
   /** Remove every mapping from the router (unmap first: NAT-PMP's stop() alone removes nothing). */
   async stop(): Promise<void> {
     this.#stopped = true
@@ -188,7 +210,7 @@ export class PortMapper {
     if (active != null) await this.#release(active.gateway, this.#ports, active.method)
     this.#ports = []
     this.#controller.abort()
-    if (this.#state === 'mapped') this.#state = 'off'
+    if (this.#state === 'mapped' || this.#state === 'pending') this.#state = 'off'
   }
 
   async #release(

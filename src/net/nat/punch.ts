@@ -17,6 +17,7 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { systemClock, type Clock } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
 import { NetworkError } from '../../core/errors.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import {
   MAX_CONCURRENT_PUNCHES,
   MAX_PUNCH_ROUNDS,
@@ -48,6 +49,8 @@ export interface HolePuncherInit {
   randomInt: (n: number) => number
   /** Timeouts, the round-trip measurement and the half-RTT wait. @default systemClock */
   clock?: Clock
+  /** Told about peers whose hole-punch messages are malformed or oversized (provably faulty). */
+  judge?: PeerJudge
 }
 
 /** [REJECT] a candidate must be an IPv4 address and a port in the punch range. */
@@ -158,6 +161,7 @@ export class HolePuncher {
       await stream.close({ signal })
       return ip
     } catch (err) {
+      judgeMessageFault(this.#init.judge, relay, err)
       stream.abort(err as Error)
       throw err
     }
@@ -202,6 +206,7 @@ export class HolePuncher {
       await lp.write(encode({ sync: true }), { signal })
       await stream.close({ signal })
     } catch (err) {
+      judgeMessageFault(this.#init.judge, relayed.remotePeer.toString(), err)
       stream.abort(err as Error)
       throw err
     }
@@ -232,7 +237,13 @@ export class HolePuncher {
         throw new NetworkError('PUNCH_CROSSED', 'both ends started a punch; ours goes ahead')
       }
       const lp = lpStream(stream, { maxDataLength: MAX_PUNCH_MESSAGE_BYTES })
-      const theirs = parseCandidate((await lp.read({ signal })).subarray())
+      let theirs: PunchCandidate
+      try {
+        theirs = parseCandidate((await lp.read({ signal })).subarray())
+      } catch (err) {
+        judgeMessageFault(this.#init.judge, peer, err)
+        throw err
+      }
       const own = this.#ownCandidate(await this.#observedIp(relay, signal))
       await lp.write(encode(own), { signal })
       await lp.read({ signal })
@@ -293,4 +304,18 @@ async function connectOnce(localPort: number, to: PunchCandidate, signal: AbortS
       resolve(socket)
     })
   })
+}
+
+/**
+ * Judge the sender of a bad hole-punch message, as every other protocol does: a malformed message
+ * (PUNCH_MALFORMED) or one over MAX_PUNCH_MESSAGE_BYTES (the length-prefix reader's
+ * InvalidDataLengthError) is provably faulty. Timeouts and failed punches are not the peer's fault.
+ */
+function judgeMessageFault(judge: PeerJudge | undefined, peer: string, err: unknown): void {
+  if (judge == null) return
+  if (err instanceof NetworkError && err.code === 'PUNCH_MALFORMED') {
+    judge.misbehaved(peer, 'malformed-message', 'PUNCH_MALFORMED')
+  } else if ((err as { name?: unknown } | null)?.name === 'InvalidDataLengthError') {
+    judge.misbehaved(peer, 'oversized-message', 'PUNCH_TOO_LARGE')
+  }
 }

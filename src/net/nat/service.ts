@@ -19,6 +19,7 @@ import type { TransportManager } from '@libp2p/interface-internal'
 import { systemClock, type Clock } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
 import { relayServerInit } from './relay-limits.ts'
+import type { PeerJudge } from '../peers/judge.ts'
 import { HolePuncher } from './punch.ts'
 import { RELAY_RESTORE_TIMEOUT_MS } from './constants.ts'
 import { PortMapper, type GatewayFinder, type PortTarget } from './port-mapper.ts'
@@ -50,6 +51,8 @@ export interface NatServiceInit {
   finder?: GatewayFinder
   /** Timers and timeout signals. @default systemClock */
   clock?: Clock
+  /** Peers that send malformed or oversized hole-punch messages are judged like on every protocol. */
+  judge?: PeerJudge
 }
 
 export interface NatService {
@@ -95,6 +98,7 @@ class DefaultNatService implements NatService, Startable {
       libp2pLog: this.#c.logger.forComponent('kith:nat:punch'),
       randomInt: (n) => randomInt(n),
       ...(this.#init.clock != null ? { clock: this.#init.clock } : {}),
+      ...(this.#init.judge != null ? { judge: this.#init.judge } : {}),
     })
     await this.#puncher.start()
     this.#c.events.addEventListener('connection:open', this.#onOpen)
@@ -114,6 +118,7 @@ class DefaultNatService implements NatService, Startable {
     this.#stopping = true
     this.#c.events.removeEventListener('self:peer:update', this.#onUpdate)
     this.#c.events.removeEventListener('connection:close', this.#onClose)
+    this.#mapper?.abort()
     await this.#mapping
     await this.#mapper?.stop()
     this.#mapper = null

@@ -348,13 +348,20 @@ export function decodeBody(bytes: Uint8Array): ChatBody {
   } catch {
     throw malformed('body is not valid dag-cbor')
   }
+  let body: ChatBody
   if (typeof v === 'object' && v !== null && 'text' in v) {
     const m = asMap(v, ['text'], 'body')
     if (typeof m.text !== 'string') throw malformed('text must be a string')
-    return checkBody({ text: m.text })
+    body = checkBody({ text: m.text })
+  } else {
+    const m = asMap(v, ['attachment', 'name', 'size'], 'body')
+    body = checkBody({ attachment: m.attachment as string, name: m.name as string, size: m.size as number })
   }
-  const m = asMap(v, ['attachment', 'name', 'size'], 'body')
-  return checkBody({ attachment: m.attachment as string, name: m.name as string, size: m.size as number })
+  // [REJECT] the body is canonical: the decoder replaces bytes that are not UTF-8 with U+FFFD, so
+  // without this the reader would see a text other than the one the sender signed and sealed
+  if (!equalBytes(encodeBody(body), bytes))
+    throw malformed('body is not the canonical encoding (text not UTF-8?)')
+  return body
 }
 
 // ---- acks and mailbox proofs -------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import { cryptoRng } from '../../../src/core/clock.ts'
 import {
   chatIdentityFromSeed,
   chatMessageId,
+  decodeBody,
   decodeEnvelope,
+  encodeBody,
   edPublicToX25519,
   edSeedToX25519,
   encodeEnvelope,
@@ -212,6 +214,13 @@ describe('chat envelope', () => {
       code(() => decodeEnvelope(new Uint8Array([1, 2, 3]))),
       'CHAT_MALFORMED',
     )
+    // {text: "\x80ello"}: a text string that is not UTF-8 (found by the fuzzer) is refused, not
+    // shown with a replacement character in place of what was sealed.
+    assert.equal(
+      code(() => decodeBody(Uint8Array.from(Buffer.from('a1647465787465806c6c6c6f', 'hex')))),
+      'CHAT_MALFORMED',
+    )
+    assert.deepEqual(decodeBody(encodeBody({ text: 'héllo' })), { text: 'héllo' })
   })
 
   it('ignores a replay and a stale seq', () => {
