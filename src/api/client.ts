@@ -3,6 +3,7 @@
  * for any route, plus named shortcuts. Responses are validated against the route's schema;
  * error answers throw ApiError with the server's code and HTTP status.
  */
+import { systemClock, type Clock } from '../core/clock.ts'
 import { KithError } from '../core/errors.ts'
 import type { BanInfo, NodeEvent, NodeStatus, PeerSummary, SyncState } from '../node/types.ts'
 import { CLIENT_TIMEOUT_SLACK_MS, MAX_RESPONSE_BYTES, MAX_SSE_LINE_BYTES } from './constants.ts'
@@ -25,6 +26,8 @@ export interface ApiClientOptions {
   token?: string | null
   /** @default globalThis.fetch */
   fetch?: typeof fetch
+  /** Request time bounds. @default systemClock */
+  clock?: Clock
 }
 
 export interface ApiClient {
@@ -87,6 +90,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   const base = options.url.replace(/\/+$/, '')
   const doFetch = options.fetch ?? globalThis.fetch
   const token = options.token ?? null
+  const clock = options.clock ?? systemClock
 
   async function request(
     def: RouteDefinition,
@@ -98,7 +102,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     const headers: Record<string, string> = {}
     if (def.auth && token != null) headers.authorization = `Bearer ${token}`
     if (def.body != null) headers['content-type'] = 'application/json'
-    const bound = AbortSignal.timeout(def.timeoutMs + CLIENT_TIMEOUT_SLACK_MS)
+    const bound = clock.timeoutSignal(def.timeoutMs + CLIENT_TIMEOUT_SLACK_MS)
     const init: RequestInit = {
       method: def.method,
       headers,

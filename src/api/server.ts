@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { fastify, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { z } from 'zod'
 import { InvalidInputError, KithError, NetworkError, errorMessage } from '../core/errors.ts'
+import { systemClock, type Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { KithNodeApi } from '../node/types.ts'
 import {
@@ -57,6 +58,8 @@ export interface ApiServerOptions {
   dataDir?: string | null
   /** Folder of the built dashboard served at `/`. @default static.ts DASHBOARD_DIST_DIR */
   dashboardDir?: string
+  /** Route time bounds and the event stream's heartbeat. @default systemClock */
+  clock?: Clock
 }
 
 export interface ApiServer {
@@ -104,6 +107,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 7420
   const log = options.logger.child({ component: 'api' })
+  const clock = options.clock ?? systemClock
   const streams = new Set<SseChannel>()
   // Aborted by stop(): in-flight handlers (a 30 s dial) end at once instead of holding shutdown.
   const closing = new AbortController()
@@ -164,9 +168,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       },
       handler:
         def.response.kind === 'sse'
-          ? (_request, reply) => openStream(reply, options.node, streams, log)
+          ? (_request, reply) => openStream(reply, options.node, streams, log, clock)
           : async (request, reply) =>
-              serve(table, id as RequestRouteId, def, request, reply, options.node, closing.signal),
+              serve(table, id as RequestRouteId, def, request, reply, options.node, closing.signal, clock),
     })
   }
 
@@ -176,6 +180,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     token: options.token,
     dataDir: options.dataDir ?? null,
     logger: log,
+    clock,
   })
   registerDashboard(app, options.dashboardDir == null ? {} : { dir: options.dashboardDir })
 
@@ -219,12 +224,13 @@ async function serve(
   reply: FastifyReply,
   node: KithNodeApi,
   closing: AbortSignal,
+  clock: Clock,
 ): Promise<void> {
   const req = {
     params: parseField(def.params, request.params, 'path', def.fieldCodes),
     body: def.body == null ? undefined : parseField(def.body, request.body, 'body', def.fieldCodes),
   }
-  const timeout = AbortSignal.timeout(def.timeoutMs)
+  const timeout = clock.timeoutSignal(def.timeoutMs)
   const clientGone = new AbortController()
   const onClose = (): void => {
     if (!reply.raw.writableFinished) clientGone.abort()
@@ -317,7 +323,13 @@ function tokensEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b)
 }
 
-function openStream(reply: FastifyReply, node: KithNodeApi, streams: Set<SseChannel>, log: Logger): void {
+function openStream(
+  reply: FastifyReply,
+  node: KithNodeApi,
+  streams: Set<SseChannel>,
+  log: Logger,
+  clock: Clock,
+): void {
   if (streams.size >= MAX_SSE_CLIENTS) {
     throw new KithError('TOO_MANY_STREAMS', `at most ${MAX_SSE_CLIENTS} event streams may be open at once`)
   }
@@ -330,14 +342,15 @@ function openStream(reply: FastifyReply, node: KithNodeApi, streams: Set<SseChan
     'x-accel-buffering': 'no',
   })
   let unsubscribe = (): void => {}
-  const heartbeat = setInterval(() => channel.comment('heartbeat'), SSE_HEARTBEAT_INTERVAL_MS)
-  heartbeat.unref()
+  const heartbeat = clock.setInterval(() => channel.comment('heartbeat'), SSE_HEARTBEAT_INTERVAL_MS, {
+    unref: true,
+  })
   const channel = new SseChannel(
     { write: (chunk) => res.write(chunk), onceDrain: (l) => res.once('drain', l), end: () => res.end() },
     MAX_SSE_BUFFERED_EVENTS,
     (reason) => {
       unsubscribe()
-      clearInterval(heartbeat)
+      clock.clearInterval(heartbeat)
       streams.delete(channel)
       if (reason === 'slow-client') log.warn('dropped an event-stream client that stopped reading')
     },

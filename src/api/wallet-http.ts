@@ -12,7 +12,7 @@ import { z } from 'zod'
 import { formatAmount, parseAmount } from '../chain/amount.ts'
 import { ChainError } from '../chain/errors.ts'
 import { MAX_MEMO_BYTES } from '../chain/constants.ts'
-import { cryptoRng, systemClock } from '../core/clock.ts'
+import { cryptoRng, systemClock, type Clock } from '../core/clock.ts'
 import { InvalidInputError, KithError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { KithNodeApi } from '../node/types.ts'
@@ -26,6 +26,8 @@ export interface WalletHttpOptions {
   /** The node's data dir (wallets in `<dataDir>/wallets/`); null: no wallet routes work. */
   dataDir: string | null
   logger: Logger
+  /** The wallets' clock and the send bound. @default systemClock */
+  clock?: Clock
 }
 
 const nameParam = z.strictObject({ name: z.string().min(1).max(64) })
@@ -107,7 +109,7 @@ export function registerWalletHttp(app: FastifyInstance, options: WalletHttpOpti
         `GET ${API_PREFIX}/wallets`,
       )({
         dataDir: options.dataDir!,
-        clock: systemClock,
+        clock: options.clock ?? systemClock,
         rng: cryptoRng,
       })
       const wallets = (await service.list()).map((w) => ({
@@ -128,7 +130,7 @@ export function registerWalletHttp(app: FastifyInstance, options: WalletHttpOpti
         `POST ${API_PREFIX}/wallets/:name/send`,
       )({
         dataDir: options.dataDir!,
-        clock: systemClock,
+        clock: options.clock ?? systemClock,
         rng: cryptoRng,
       })
       const { name } = parse(nameParam, request.params)
@@ -138,7 +140,7 @@ export function registerWalletHttp(app: FastifyInstance, options: WalletHttpOpti
         service,
         name,
         body,
-        AbortSignal.timeout(WALLET_SEND_TIMEOUT_MS),
+        (options.clock ?? systemClock).timeoutSignal(WALLET_SEND_TIMEOUT_MS),
       )
       await reply.code(202).type('application/json; charset=utf-8').send(result)
     } catch (err) {

@@ -290,7 +290,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         logLevel: KithConfig['logLevel']
         json?: boolean
       }) => {
-        const { runDevnet } = await import('../lab/devnet.ts')
+        const { runDevnet } = await import('../lab/index.ts')
         setExit(await runDevnet({ ...o, json: o.json === true, io }))
       },
     )

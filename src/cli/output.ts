@@ -1,6 +1,7 @@
 /** How the CLI prints: human-readable by default, JSON with --json; errors as one line. */
 import { CommanderError } from 'commander'
 import { ApiError } from '../api/errors.ts'
+import type { Clock } from '../core/clock.ts'
 import { InvalidInputError, KithError, errorMessage } from '../core/errors.ts'
 import { isBroken } from '../core/logger.ts'
 import { formatContentEvent } from './commands/content-format.ts'
@@ -12,6 +13,8 @@ export interface CliIo {
   stdout(text: string): void
   stderr(text: string): void
   env: NodeJS.ProcessEnv
+  /** Deadlines and poll waits (`kith stop`, `kith send --wait`). @default systemClock */
+  clock?: Clock
 }
 
 /** The process's own streams; a reader that went away (EPIPE) drops the output instead of crashing. */

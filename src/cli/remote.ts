@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path'
 import { createApiClient, type ApiClient } from '../api/client.ts'
+import { systemClock } from '../core/clock.ts'
 import { InvalidInputError, KithError } from '../core/errors.ts'
 import { DEFAULT_CONFIG } from '../node/config.ts'
 import { isProcessAlive, readApiEndpoint, readApiToken } from '../node/datadir.ts'
@@ -197,14 +198,15 @@ export async function stopCommand(io: CliIo, opts: RemoteOptions & { waitMs?: st
   const client = await connectToNode(opts, io.env)
   const { pid } = await client.call('shutdown', { params: {}, body: undefined })
   const local = isLoopbackUrl(client.url)
-  const deadline = Date.now() + waitMs
+  const clock = io.clock ?? systemClock
+  const deadline = clock.nowMs() + waitMs
   for (;;) {
     if (local ? !isProcessAlive(pid) : !(await answers(client))) break
-    if (Date.now() > deadline)
+    if (clock.nowMs() > deadline)
       throw new KithError('STOP_TIMEOUT', `the node (pid ${pid}) is still running after ${waitMs} ms`, {
         pid,
       })
-    await new Promise((r) => setTimeout(r, STOP_POLL_MS))
+    await clock.sleep(STOP_POLL_MS)
   }
   if (opts.json === true) printJson(io, { stopped: true, pid })
   else io.stdout(`stopped the node at ${client.url} (pid ${pid})\n`)

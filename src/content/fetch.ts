@@ -88,7 +88,7 @@ export function networkBlocks(
     ])
     discovery ??= net.dialProviders(root, { signal: outer, lookupTimeoutMs: lookupMs })
     const limitMs = arrived === 0 ? lookupMs : Math.max(FETCH_STALL_TIMEOUT_MS, lookupMs)
-    const timeout = AbortSignal.timeout(limitMs)
+    const timeout = c.clock.timeoutSignal(limitMs)
     try {
       const bytes = await net.want(cid, { signal: AbortSignal.any([outer, timeout]) })
       arrived++
@@ -172,7 +172,10 @@ class DagFetch {
   async run(root: CID, segments: string[]): Promise<DagFetchResult> {
     const lookupMs = this.#options.lookupTimeoutMs ?? PROVIDER_LOOKUP_TIMEOUT_MS
     const stallMs = this.#options.stallTimeoutMs ?? FETCH_STALL_TIMEOUT_MS
-    const watchdog = setInterval(() => this.#watch(root, lookupMs, stallMs), Math.min(250, lookupMs / 4))
+    const watchdog = this.#c.clock.setInterval(
+      () => this.#watch(root, lookupMs, stallMs),
+      Math.min(250, lookupMs / 4),
+    )
     this.#rootLocal = this.#c.blocks.has(root)
     const discovery = this.#rootLocal ? Promise.resolve() : this.#discover(root, lookupMs)
     const unwatch = this.#net.watch({
@@ -201,7 +204,7 @@ class DagFetch {
       throw err
     } finally {
       unwatch()
-      clearInterval(watchdog)
+      this.#c.clock.clearInterval(watchdog)
       this.#ctl.abort()
       await discovery
     }
@@ -354,7 +357,7 @@ class DagFetch {
         const signal = AbortSignal.any([
           this.#signal,
           state.gone.signal,
-          AbortSignal.timeout(BLOCK_FROM_PEER_TIMEOUT_MS),
+          this.#c.clock.timeoutSignal(BLOCK_FROM_PEER_TIMEOUT_MS),
         ])
         const block = await this.#net.wantFrom(cid, key, { signal })
         if (block != null) {
@@ -382,7 +385,7 @@ class DagFetch {
       .connectedPeers()
       .filter((p) => !this.#serving.has(p) && !this.#dontHave.has(`${p}/${target.toString()}`))
       .slice(0, MAX_PRESENCE_PROBES)
-    const signal = AbortSignal.any([this.#signal, AbortSignal.timeout(PRESENCE_PROBE_TIMEOUT_MS)])
+    const signal = AbortSignal.any([this.#signal, this.#c.clock.timeoutSignal(PRESENCE_PROBE_TIMEOUT_MS)])
     await Promise.allSettled(
       peers.map(async (peer) => {
         if (await this.#net.probe(target, peer, { signal })) this.#addServing(peer)

@@ -7,7 +7,7 @@ import { lstat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import type { ReadableStorage } from 'ipfs-unixfs-exporter'
-import type { Clock } from '../core/clock.ts'
+import type { Clock, TimerHandle } from '../core/clock.ts'
 import { NotFoundError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import {
@@ -113,7 +113,7 @@ export class ContentService implements ContentApi {
   readonly #slots = new Slots(MAX_CONCURRENT_FETCHES)
   readonly #provideIntervalMs: number
   #activeFetches = 0
-  #timer: NodeJS.Timeout | null = null
+  #timer: TimerHandle | null = null
   #nextRoundMs: number | null = null
   #round: Promise<void> | null = null
   readonly #stopping = new AbortController()
@@ -135,7 +135,7 @@ export class ContentService implements ContentApi {
 
   async stop(): Promise<void> {
     this.#stopping.abort(new ContentError('STORE_CLOSED', 'the node is stopping', {}))
-    if (this.#timer != null) clearTimeout(this.#timer)
+    this.#init.clock.clearTimeout(this.#timer)
     this.#timer = null
     this.#nextRoundMs = null
     await this.#round
@@ -145,13 +145,16 @@ export class ContentService implements ContentApi {
   #schedule(delayMs: number): void {
     if (this.#stopping.signal.aborted) return
     this.#nextRoundMs = this.#init.clock.nowMs() + delayMs
-    this.#timer = setTimeout(() => {
-      this.#round = this.#provideRound().finally(() => {
-        this.#round = null
-        this.#schedule(PROVIDE_CHECK_INTERVAL_MS)
-      })
-    }, delayMs)
-    this.#timer.unref()
+    this.#timer = this.#init.clock.setTimeout(
+      () => {
+        this.#round = this.#provideRound().finally(() => {
+          this.#round = null
+          this.#schedule(PROVIDE_CHECK_INTERVAL_MS)
+        })
+      },
+      delayMs,
+      { unref: true },
+    )
   }
 
   /** Re-announce every record whose last announcement is older than the interval. */

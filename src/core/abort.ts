@@ -1,9 +1,14 @@
 /** Abort helpers: every async operation takes an AbortSignal and passes it on. */
+import { systemClock, type Clock } from './clock.ts'
 import { AbortError } from './errors.ts'
 
-/** Combine an optional caller signal with a timeout. */
-export function withTimeout(timeoutMs: number, signal?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs)
+/** Combine an optional caller signal with a timeout on `clock`. */
+export function withTimeout(
+  timeoutMs: number,
+  signal?: AbortSignal,
+  clock: Clock = systemClock,
+): AbortSignal {
+  const timeout = clock.timeoutSignal(timeoutMs)
   return signal == null ? timeout : AbortSignal.any([signal, timeout])
 }
 

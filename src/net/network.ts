@@ -648,7 +648,7 @@ export class KithNetwork {
     const host = this.#host
     if (host == null) return
     host.services.ping
-      .ping(peerId, { signal: AbortSignal.timeout(USER_DIAL_TIMEOUT_MS) })
+      .ping(peerId, { signal: this.#init.clock.timeoutSignal(USER_DIAL_TIMEOUT_MS) })
       .then((rtt) => {
         if (host.getConnections(peerId).length > 0) this.#latency.set(peerId.toString(), rtt)
       })
@@ -738,7 +738,7 @@ export class KithNetwork {
       )
     }
     const s = AbortSignal.any([
-      AbortSignal.timeout(USER_DIAL_TIMEOUT_MS),
+      this.#init.clock.timeoutSignal(USER_DIAL_TIMEOUT_MS),
       ...(signal != null ? [signal] : []),
     ])
     let conn: Connection

@@ -11,18 +11,19 @@ import { networkId } from '../net/protocols.ts'
 import { readSwarmKey } from '../net/peers/swarm-key.ts'
 import { ContentRepo } from '../content/repo.ts'
 import { createNodeContent, type NodeContent } from './content.ts'
-import type { KeyObject } from 'node:crypto'
-import { passphraseFromEnv, walletService } from '../wallet/index.ts'
+import { authorityKey, minerAddress } from '../wallet/index.ts'
 import { ChainService, Miner, loadGenesis, type ChainApi } from '../chain/service/index.ts'
 import type { Genesis } from '../chain/genesis.ts'
-import { LightNode } from '../net/light/light-node.ts'
+import type { LightNode } from '../net/light/light-node.ts'
 import type { SyncManager } from '../net/sync/index.ts'
-import { ChainNet } from './chain-net.ts'
+import type { ChainNet } from './chain-net.ts'
+import type { ChainMode } from './chain-mode.ts'
+import { fullChainMode } from './chain-full.ts'
+import { lightChainMode } from './chain-light.ts'
+import { Lifecycle, type LifecyclePart } from './lifecycle.ts'
 import { NodeTrade } from './trade.ts'
 import type { TradeApi } from '../trade/service/types.ts'
 import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
-import { parseAddress } from '../chain/address.ts'
-import type { Address } from '../chain/types.ts'
 import { InvalidInputError } from '../core/errors.ts'
 import type { KithConfig } from './config.ts'
 import { dataDirPath, ensureDataDir, lockDataDir, writeFileAtomic, type DataDirLock } from './datadir.ts'
@@ -64,6 +65,8 @@ export interface KithNode extends KithNodeApi {
   readonly chainNet: ChainNet | null
   /** Light node: header chain, proofs client, sync (null before start and on a full node). */
   readonly light: LightNode | null
+  /** The parts in start order (stop runs them in reverse), e.g. ['data dir lock', …, 'network', …]. */
+  readonly startOrder: readonly string[]
   /** Start the host, listen, dial known and bootstrap peers. Throws LISTEN_FAILED on a port in use. */
   start(): Promise<void>
   /** Stop in reverse order: network (connections closed), storage flushed and closed, lock released. Idempotent. */
@@ -171,6 +174,9 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
   }
 }
 
+/** Lock, content store, database: opened by createNode, closed last by stop. */
+const OPENED_BY_CREATE_NODE = 3
+
 interface NodeParts {
   config: KithConfig
   dataDir: string
@@ -198,15 +204,13 @@ class Node implements KithNode {
   readonly content: NodeContent
   readonly #p: NodeParts
   readonly #listeners = new Set<NodeEventListener>()
+  readonly #mode: ChainMode
+  /** The one start/stop order (docs/ARCHITECTURE.md "Start and stop order"). */
+  readonly #life: Lifecycle
   #startedAtMs = 0
   #state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created'
-  #unsubscribeNet: (() => void) | null = null
-  #unsubscribeChain: (() => void) | null = null
   #miner: Miner | null = null
   #solver: PowSolver | null = null
-  #chainNet: ChainNet | null = null
-  #light: LightNode | null = null
-  #unsubscribeSync: (() => void) | null = null
   #trade: NodeTrade | null = null
 
   constructor(parts: NodeParts) {
@@ -215,6 +219,7 @@ class Node implements KithNode {
     this.dataDir = parts.dataDir
     this.peerId = parts.identityPeerId
     this.network = parts.network
+    const emit = (e: NodeEvent): void => this.#emit(e)
     this.content = createNodeContent({
       repo: parts.contentRepo,
       network: parts.network,
@@ -222,21 +227,88 @@ class Node implements KithNode {
       options: parts.config.content,
       clock: parts.clock,
       logger: parts.logger,
-      emit: (e) => this.#emit(e),
+      emit,
     })
     this.chain = parts.chain
+    const { network, clock, logger, db, genesis, rng } = parts
+    // A new best block also tells the peer manager the tip is not stale (src/net/addrman).
+    const chainEmit = (e: NodeEvent): void => {
+      if (e.type === 'chain:head') network.noteNewTip()
+      emit(e)
+    }
+    this.#mode = parts.config.chain.light
+      ? lightChainMode({ network, db, genesis, clock, logger, emit: chainEmit })
+      : fullChainMode(
+          { network, chain: parts.chain, clock, logger, rng, emit: chainEmit },
+          {
+            blockRelay: parts.config.chain.blockRelay,
+            privateBroadcast: parts.config.chain.privateBroadcast,
+          },
+        )
+    this.#life = new Lifecycle(this.#parts(emit), { opened: OPENED_BY_CREATE_NODE, log: logger })
+  }
+
+  /**
+   * Dependency order; stop runs it backwards. The first OPENED_BY_CREATE_NODE parts were opened
+   * by createNode and are closed even if start never ran.
+   */
+  #parts(emit: (e: NodeEvent) => void): LifecyclePart[] {
+    const { network, content } = this
+    const { db, lock } = this.#p
+    let offNet: (() => void) | null = null
+    let offSync: (() => void) | null = null
+    return [
+      { name: 'data dir lock', stop: async () => await lock.release() },
+      { name: 'content store', stop: async () => await content.close() },
+      { name: 'database', stop: () => db.close() },
+      {
+        name: 'network events',
+        start: () => void (offNet = network.subscribe(emit)),
+        stop: () => offNet?.(),
+      },
+      this.#mode.local,
+      { name: 'network', start: async () => await network.start(), stop: async () => await network.stop() },
+      this.#mode.onNetwork,
+      {
+        name: 'sync events',
+        start: () => void (offSync = this.#mode.sync()?.subscribe(emit) ?? null),
+        stop: () => offSync?.(),
+      },
+      { name: 'content', start: async () => await content.start(), stop: async () => await content.stop() },
+      ...(this.config.trade.enabled
+        ? [
+            {
+              name: 'trade',
+              start: async () => await this.#startTrade(),
+              stop: async () => await this.#trade?.stop(),
+            },
+          ]
+        : []),
+      ...(this.config.chain.mine
+        ? [
+            {
+              name: 'miner',
+              start: async () => await this.#startMiner(),
+              stop: async () => {
+                await this.#miner?.stop()
+                await this.#solver?.close()
+              },
+            },
+          ]
+        : []),
+    ]
   }
 
   get ledger(): ChainApi {
-    return this.light?.ledger ?? this.chain
+    return this.#mode.ledger() ?? this.chain
   }
 
   get chainNet(): ChainNet | null {
-    return this.#chainNet
+    return this.#mode.chainNet()
   }
 
   get light(): LightNode | null {
-    return this.#light
+    return this.#mode.light()
   }
 
   /** Trading (null unless `trade.enabled`; started after the chain is on the network). */
@@ -249,59 +321,20 @@ class Node implements KithNode {
     return this.#trade
   }
 
+  /** The start order, part by part (stop is the reverse); for docs and tests. */
+  get startOrder(): string[] {
+    return this.#life.order
+  }
+
   #sync(): SyncManager | null {
-    return this.#chainNet?.sync ?? this.#light?.sync ?? null
+    return this.#mode.sync()
   }
 
   async start(): Promise<void> {
     if (this.#state !== 'created') throw new Error(`cannot start a node that is ${this.#state}`)
     this.#state = 'starting'
-    this.#unsubscribeNet = this.network.subscribe((e) => this.#emit(e))
     try {
-      const { clock, logger, db, genesis } = this.#p
-      const light = this.config.chain.light
-      if (!light) {
-        this.chain.start()
-        this.#unsubscribeChain = this.chain.subscribe((e) => {
-          if (e.type === 'chain:head') this.network.noteNewTip()
-          this.#emit(e)
-        })
-      }
-      await this.network.start()
-      if (light) {
-        this.#light = new LightNode({ network: this.network, db, genesis, clock, logger })
-        await this.#light.start()
-        this.#unsubscribeChain = this.#light.chain.subscribe((e) => {
-          if (e.type === 'chain:head') this.network.noteNewTip()
-          this.#emit(e)
-        })
-      } else {
-        this.#chainNet = new ChainNet(
-          { network: this.network, chain: this.chain, clock, logger, rng: this.#p.rng },
-          { blockRelay: this.config.chain.blockRelay, privateBroadcast: this.config.chain.privateBroadcast },
-        )
-        await this.#chainNet.start()
-      }
-      this.#unsubscribeSync = this.#sync()?.subscribe((e) => this.#emit(e)) ?? null
-      await this.content.start()
-      if (this.config.trade.enabled) {
-        const { dataDir } = this
-        this.#trade = new NodeTrade(
-          {
-            network: this.network,
-            chain: this.chain,
-            db,
-            dataDir,
-            clock,
-            rng: this.#p.rng,
-            logger,
-            emit: (e) => this.#emit(e),
-          },
-          this.config.trade,
-        )
-        await this.#trade.start()
-      }
-      if (this.config.chain.mine) await this.#startMiner()
+      await this.#life.start()
     } catch (err) {
       await this.stop()
       throw err
@@ -313,97 +346,39 @@ class Node implements KithNode {
   async stop(): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') return
     this.#state = 'stopping'
-    const log = this.#p.logger
-    try {
-      await this.#miner?.stop()
-      await this.#solver?.close()
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'miner stop failed')
-    }
-    await this.#trade?.stop()
-    try {
-      await this.content.stop()
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'content stop failed')
-    }
-    this.#unsubscribeSync?.()
-    try {
-      await this.#chainNet?.stop()
-      await this.#light?.stop()
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'chain network stop failed')
-    }
-    try {
-      await this.network.stop()
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'network stop failed')
-    }
-    this.#unsubscribeNet?.()
-    this.#unsubscribeChain?.()
-    this.chain.stop()
-    try {
-      this.#p.db.close()
-    } catch (err) {
-      log.error({ err: (err as Error).message }, 'database close failed')
-    }
-    await this.content.close().catch((err: unknown) => {
-      log.error({ err: (err as Error).message }, 'content store close failed')
-    })
-    await this.#p.lock.release()
+    await this.#life.stop()
     this.#state = 'stopped'
   }
 
+  async #startTrade(): Promise<void> {
+    const { db, clock, rng, logger } = this.#p
+    this.#trade = new NodeTrade(
+      {
+        network: this.network,
+        chain: this.chain,
+        db,
+        dataDir: this.dataDir,
+        clock,
+        rng,
+        logger,
+        emit: (e) => this.#emit(e),
+      },
+      this.config.trade,
+    )
+    await this.#trade.start()
+  }
+
   async #startMiner(): Promise<void> {
-    const minerAddress = await this.#minerAddress()
-    const poaKey = this.chain.params.engine.type === 'poa' ? await this.#authorityKey() : undefined
+    const wallets = { dataDir: this.dataDir, clock: this.#p.clock }
+    const address = await minerAddress(this.config.chain.minerAddress, wallets)
+    const engine = this.chain.params.engine
+    const poaKey = engine.type === 'poa' ? await authorityKey(engine.authorities, wallets) : undefined
     this.#solver = new WorkerPowSolver()
     this.#miner = new Miner(
       { chain: this.chain, solver: this.#solver, clock: this.#p.clock, logger: this.#p.logger },
-      { minerAddress, ...(poaKey === undefined ? {} : { poaKey }) },
+      { minerAddress: address, ...(poaKey === undefined ? {} : { poaKey }) },
     )
     this.#miner.start()
-  }
-
-  /**
-   * PoA: the key of the first wallet whose account 0 is a genesis authority, unlocked with
-   * KITH_WALLET_PASSPHRASE (a daemon has no terminal to prompt on).
-   */
-  async #authorityKey(): Promise<KeyObject> {
-    const engine = this.chain.params.engine
-    if (engine.type !== 'poa') throw new Error('not a PoA network')
-    const authorities = new Set(engine.authorities.map((a) => Buffer.from(a).toString('hex')))
-    const passphrase = passphraseFromEnv()
-    const wallets = walletService()({ dataDir: this.dataDir, clock: this.#p.clock, rng: cryptoRng })
-    for (const w of await wallets.list()) {
-      if (passphrase === undefined) break
-      const unlocked = await wallets.unlock(w.name, passphrase).catch(() => null)
-      const keys = unlocked?.keys(0)
-      if (keys !== undefined && authorities.has(Buffer.from(keys.publicKeyRaw).toString('hex')))
-        return keys.privateKey
-      unlocked?.lock()
-    }
-    throw new InvalidInputError(
-      'POA_KEY_REQUIRED',
-      'sealing blocks on this PoA network needs a wallet whose first account is a genesis authority, unlocked with KITH_WALLET_PASSPHRASE',
-    )
-  }
-
-  /** `chain.minerAddress`, else the first address of the first wallet in the data dir. */
-  async #minerAddress(): Promise<Address> {
-    if (this.config.chain.minerAddress !== '') return parseAddress(this.config.chain.minerAddress)
-    const wallets = await walletService()({
-      dataDir: this.dataDir,
-      clock: this.#p.clock,
-      rng: cryptoRng,
-    }).list()
-    const first = wallets.find((w) => w.addresses.length > 0)?.addresses[0]
-    if (first === undefined) {
-      throw new InvalidInputError(
-        'MINER_ADDRESS_REQUIRED',
-        'mining needs an address for the rewards: pass --miner-address kith1… or create a wallet first ("kith wallet create")',
-      )
-    }
-    return parseAddress(first)
   }
 
   status(): NodeStatus {

@@ -137,7 +137,7 @@ describe('content over HTTP and the CLI', () => {
     assert.deepEqual(Buffer.concat(chunks), Buffer.from(big))
   })
 
-  it('says where a malformed CID is malformed, and names a missing path', async () => {
+  it('says where a malformed CID is malformed; a missing path is PATH_NOT_FOUND', async () => {
     const bad = await fetch(`${server.url}/ipfs/bafyb!ad`)
     assert.equal(bad.status, 400)
     const body = (await bad.json()) as { error: { code: string; message: string } }
@@ -146,7 +146,7 @@ describe('content over HTTP and the CLI', () => {
 
     const missing = await fetch(`${server.url}/ipfs/${folderCid}/nope.txt`)
     assert.equal(missing.status, 404)
-    assert.match(((await missing.json()) as { error: { message: string } }).error.message, /nope\.txt/)
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'PATH_NOT_FOUND')
   })
 
   it('serves every gateway answer sandboxed away from the dashboard origin', async () => {
@@ -355,7 +355,7 @@ describe('content over HTTP and the CLI', () => {
     assert.equal(await readFile(join(out, 'readme.txt'), 'utf8'), text)
     const again = await run('get', folderCid, '-o', out)
     assert.notEqual(again.code, 0)
-    assert.match(again.err, /exists/)
+    assert.match(again.err, /\[OUTPUT_EXISTS\]/)
     assert.equal((await run('get', folderCid, '-o', out, '--force')).code, 0)
 
     assert.match((await run('pin', 'ls')).out, new RegExp(cid))

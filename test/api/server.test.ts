@@ -219,7 +219,6 @@ void describe('API server with a fake node', () => {
       assert.equal(res.status, c.status)
       assert.equal(res.body.error.code, c.code)
       assert.equal(res.body.error.field, c.field)
-      if (c.field != null) assert.match(res.body.error.message, new RegExp(c.field))
     })
   }
 
@@ -347,7 +346,7 @@ void describe('API bounds', () => {
       })
       await assert.rejects(
         server.start(),
-        (err: KithError) => err.code === 'API_LISTEN_FAILED' && /in use/.test(err.message),
+        (err: KithError) => err.code === 'API_LISTEN_FAILED' && err.meta.port === port,
       )
     } finally {
       blocker.close()

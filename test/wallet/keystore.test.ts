@@ -133,7 +133,8 @@ void describe('keystore format', () => {
             code === 'KEYSTORE_CORRUPT' || err instanceof TypeError,
             `byte ${i} ^ ${mask}: ${String(err)}`,
           )
-          if (code === 'KEYSTORE_CORRUPT') assert.match((err as Error).message, /alice\.json/u)
+          if (code === 'KEYSTORE_CORRUPT')
+            assert.equal((err as { meta?: { file?: string } }).meta?.file, 'alice.json')
           rejected++
           continue
         }

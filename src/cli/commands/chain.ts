@@ -12,6 +12,7 @@ import { encodeTx } from '../../chain/codec.ts'
 import { MAX_MEMO_BYTES } from '../../chain/constants.ts'
 import { parseAddress } from '../../chain/address.ts'
 import { ChainError } from '../../chain/errors.ts'
+import { systemClock } from '../../core/clock.ts'
 import { InvalidInputError, KithError } from '../../core/errors.ts'
 import { resolvePassphrase } from '../../wallet/index.ts'
 import { printJson, type CliIo } from '../output.ts'
@@ -207,7 +208,8 @@ async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFla
     if (o.json === true) return printJson(io, submitted)
     return io.stdout(`submitted ${submitted.id}\n`)
   }
-  const deadline = Date.now() + Number(o.waitMs)
+  const clock = io.clock ?? systemClock
+  const deadline = clock.nowMs() + Number(o.waitMs)
   const bar = new StepBar(io, o.json === true, 'send |{bar}| {value}/{total} confirmations | {where}')
   try {
     for (;;) {
@@ -222,7 +224,7 @@ async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFla
           `sent ${formatAmount(amount)} KITH to ${to}: ${t.id} in block ${t.height}${depth}\n${provenLine(t.proven)}`,
         )
       }
-      if (Date.now() > deadline)
+      if (clock.nowMs() > deadline)
         throw new KithError(
           'TX_NOT_CONFIRMED',
           t.status === 'confirmed'
@@ -230,7 +232,7 @@ async function sendCommand(io: CliIo, to: string, amountText: string, o: SendFla
             : `transaction ${submitted.id} is accepted but not in a block after ${o.waitMs} ms (still pending)`,
           { id: submitted.id },
         )
-      await new Promise((r) => setTimeout(r, SEND_POLL_MS))
+      await clock.sleep(SEND_POLL_MS)
     }
   } finally {
     bar.stop()

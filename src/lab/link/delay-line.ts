@@ -3,7 +3,7 @@
  * at its arrival time, lost datagrams are never delivered. Bounded: past MAX_QUEUED_BYTES push()
  * returns false (the item is still queued) and `onDrain` fires once the queue is below the bound.
  */
-import { systemClock, type Clock } from '../../core/clock.ts'
+import { systemClock, type Clock, type TimerHandle } from '../../core/clock.ts'
 import { MAX_QUEUED_BYTES } from './constants.ts'
 import type { LinkModel } from './model.ts'
 
@@ -13,8 +13,8 @@ export interface Timers {
 }
 
 const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+  clearTimeout: (h) => systemClock.clearTimeout(h as TimerHandle),
 }
 
 export interface DelayLineInit<T> {

@@ -2,6 +2,7 @@
  * `/kith-lab/bulk/1.0.0`: the sender writes N bytes and closes its side; the receiver counts them
  * and answers with one byte. Measures what a connection (direct or relayed) carries; lab only.
  */
+import { systemClock } from '../../core/clock.ts'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { KithLibp2p } from '../../net/host.ts'
 
@@ -18,7 +19,7 @@ export async function handleBulk(host: KithLibp2p): Promise<void> {
       let received = 0
       for await (const chunk of stream) received += chunk.byteLength
       stream.send(new Uint8Array([received > 0 ? 1 : 0]))
-      await stream.close({ signal: AbortSignal.timeout(BULK_TIMEOUT_MS) })
+      await stream.close({ signal: systemClock.timeoutSignal(BULK_TIMEOUT_MS) })
     },
     { runOnLimitedConnection: true, maxInboundStreams: 4 },
   )
@@ -26,8 +27,8 @@ export async function handleBulk(host: KithLibp2p): Promise<void> {
 
 /** Send `bytes` over `conn`; resolves with the time until the receiver acknowledged, in ms. */
 export async function sendBulk(conn: Connection, bytes: number): Promise<number> {
-  const signal = AbortSignal.timeout(BULK_TIMEOUT_MS)
-  const started = performance.now()
+  const signal = systemClock.timeoutSignal(BULK_TIMEOUT_MS)
+  const started = systemClock.monotonicMs()
   const stream = await conn.newStream(BULK_PROTOCOL, { signal, runOnLimitedConnection: true })
   const chunk = new Uint8Array(CHUNK_BYTES)
   try {
@@ -37,7 +38,7 @@ export async function sendBulk(conn: Connection, bytes: number): Promise<number>
     }
     await stream.close({ signal })
     for await (const ack of stream) if (ack.byteLength > 0) break
-    return performance.now() - started
+    return systemClock.monotonicMs() - started
   } catch (err) {
     stream.abort(err as Error)
     throw err

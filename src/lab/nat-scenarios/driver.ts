@@ -2,6 +2,7 @@
  * The test side of node.ts: starts a driven Kith node inside a lab namespace and talks to it.
  * Every wait is bounded (a hang guard, not a synchronisation); failures carry the node's stderr.
  */
+import { systemClock } from '../../core/clock.ts'
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
@@ -68,9 +69,9 @@ export class ScenarioNode {
         if (hit != null) return finish(() => resolve(hit))
         if (this.#exited) finish(() => reject(this.#error('exited')))
       }
-      const timer = setTimeout(() => finish(() => reject(this.#error('timed out'))), timeoutMs)
+      const timer = systemClock.setTimeout(() => finish(() => reject(this.#error('timed out'))), timeoutMs)
       const finish = (f: () => void): void => {
-        clearTimeout(timer)
+        systemClock.clearTimeout(timer)
         this.#waiters.delete(check)
         f()
       }
@@ -101,12 +102,12 @@ export class ScenarioNode {
     check: (s: StatusReply) => boolean,
     timeoutMs = SCENARIO_STEP_TIMEOUT_MS,
   ): Promise<StatusReply> {
-    const deadline = Date.now() + timeoutMs
+    const deadline = systemClock.nowMs() + timeoutMs
     let last: StatusReply | null = null
-    while (Date.now() < deadline) {
+    while (systemClock.nowMs() < deadline) {
       last = await this.status()
       if (check(last)) return last
-      await new Promise((r) => setTimeout(r, STATUS_POLL_MS))
+      await systemClock.sleep(STATUS_POLL_MS)
     }
     throw new Error(
       `${this.name}: ${what} did not happen; last status ${JSON.stringify(last)}; stderr ${this.#stderr.slice(0, 2000)}`,
@@ -118,9 +119,9 @@ export class ScenarioNode {
     if (this.#exited) return
     const exited = once(this.process, 'exit')
     this.process.stdin!.write(JSON.stringify({ id: 0, cmd: 'stop' }) + '\n')
-    const timer = setTimeout(() => this.process.kill('SIGKILL'), SCENARIO_STEP_TIMEOUT_MS)
+    const timer = systemClock.setTimeout(() => this.process.kill('SIGKILL'), SCENARIO_STEP_TIMEOUT_MS)
     await exited
-    clearTimeout(timer)
+    systemClock.clearTimeout(timer)
   }
 
   #error(why: string): Error {
@@ -150,10 +151,10 @@ export async function eventually(
   check: () => Promise<boolean>,
   timeoutMs = SCENARIO_STEP_TIMEOUT_MS,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
+  const deadline = systemClock.nowMs() + timeoutMs
+  while (systemClock.nowMs() < deadline) {
     if (await check()) return
-    await new Promise((r) => setTimeout(r, STATUS_POLL_MS))
+    await systemClock.sleep(STATUS_POLL_MS)
   }
   throw new Error(`${what} did not happen within ${timeoutMs} ms`)
 }

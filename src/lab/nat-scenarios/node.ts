@@ -7,6 +7,7 @@
  * Commands: status | dial {addr} | subscribe {topic} | publish {topic, data} | mesh {topic} |
  * peerAddrs {peer} | send {peer, bytes} | hangup {peer} | put {bytes} | fetch {cid} | stop.
  */
+import { systemClock } from '../../core/clock.ts'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -44,7 +45,7 @@ async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
     case 'status':
       return { status: node.status(), connections: connectionsOf(net.host.getConnections()) }
     case 'dial': {
-      const peer = await net.connect(c.addr, AbortSignal.timeout(15_000))
+      const peer = await net.connect(c.addr, systemClock.timeoutSignal(15_000))
       return { peer: peer.peerId, connections: connectionsOf(net.host.getConnections()) }
     }
     case 'subscribe':
@@ -68,7 +69,7 @@ async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
       return { ms, relayed: conn.remoteAddr.toString().includes('/p2p-circuit') }
     }
     case 'hangup':
-      await net.disconnect(c.peer, AbortSignal.timeout(15_000))
+      await net.disconnect(c.peer, systemClock.timeoutSignal(15_000))
       return { connections: connectionsOf(net.host.getConnections()) }
     case 'put': {
       // Random bytes: no two chunks alike, so every block has to cross the network.
@@ -77,7 +78,7 @@ async function run(c: ScenarioCommand): Promise<Record<string, unknown>> {
       return { cid: added.cid }
     }
     case 'fetch': {
-      const r = await content().fetch(c.cid, { signal: AbortSignal.timeout(60_000) })
+      const r = await content().fetch(c.cid, { signal: systemClock.timeoutSignal(60_000) })
       return { bytes: r.bytes, fetchedBytes: r.fetchedBytes, peers: r.peers, ms: r.elapsedMs }
     }
     case 'stop':

@@ -3,6 +3,7 @@
  * inside a host's namespace to ask the router for a mapping; Kith's own port mapping goes through
  * src/net.
  */
+import { systemClock, type TimerHandle } from '../../core/clock.ts'
 import { createSocket } from 'node:dgram'
 import { AbortError, NetworkError } from '../../core/errors.ts'
 import {
@@ -37,11 +38,11 @@ export async function natPmpRequest(
   try {
     return await new Promise<NatPmpResponse>((resolve, reject) => {
       let attempt = 0
-      let timer: NodeJS.Timeout | undefined
+      let timer: TimerHandle | undefined
       const onAbort = (): void => reject(new AbortError(undefined, { cause: opts.signal?.reason }))
       opts.signal?.addEventListener('abort', onAbort, { once: true })
       const finish = (): void => {
-        clearTimeout(timer)
+        systemClock.clearTimeout(timer)
         opts.signal?.removeEventListener('abort', onAbort)
       }
       socket.on('message', (msg, rinfo) => {
@@ -75,7 +76,7 @@ export async function natPmpRequest(
         }
         const wait = CLIENT_INITIAL_RETRY_MS * 2 ** attempt++
         socket.send(payload, port, gateway)
-        timer = setTimeout(send, wait)
+        timer = systemClock.setTimeout(send, wait)
       }
       if (opts.signal?.aborted === true) onAbort()
       else send()

@@ -3,7 +3,7 @@
  * decisions of state.ts (installs and removes DNAT rules, one request at a time, in order), and
  * expires mappings on a timer. stop() removes every rule and the chain.
  */
-import { cryptoRng, systemClock, type Clock, type Rng } from '../../core/clock.ts'
+import { cryptoRng, systemClock, type Clock, type Rng, type TimerHandle } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import { MAX_LIFETIME_S } from './constants.ts'
 import type { DnatRules } from './iptables.ts'
@@ -39,7 +39,7 @@ export class MappingTable {
   readonly rng: Rng
   readonly #onEvent: ((event: TableEvent) => void) | undefined
   #state: NatPmpState
-  #timer: NodeJS.Timeout | undefined
+  #timer: TimerHandle | undefined
   #running = false
   /** Requests and expiries run one at a time, so iptables sees the same order as the state. */
   #queue: Promise<unknown> = Promise.resolve()
@@ -88,7 +88,7 @@ export class MappingTable {
 
   async stop(): Promise<void> {
     this.#running = false
-    clearTimeout(this.#timer)
+    this.clock.clearTimeout(this.#timer)
     await this.#queue
     const all = this.#state.mappings
     this.#state = { ...this.#state, mappings: [] }
@@ -106,18 +106,18 @@ export class MappingTable {
 
   /** Arm one timer for the earliest expiry. */
   #schedule(): void {
-    clearTimeout(this.#timer)
+    this.clock.clearTimeout(this.#timer)
     if (!this.#running) return
     const { nextExpiryMs } = expire(this.#state, this.clock.nowMs())
     if (nextExpiryMs == null) return
-    this.#timer = setTimeout(
+    this.#timer = this.clock.setTimeout(
       () => {
         this.transact((state, nowMs) => ({ ...expire(state, nowMs), result: undefined })).catch(
           (err: unknown) => this.#onEvent?.({ type: 'error', message: errorMessage(err) }),
         )
       },
       Math.max(0, nextExpiryMs - this.clock.nowMs()),
+      { unref: true },
     )
-    this.#timer.unref()
   }
 }

@@ -2,6 +2,7 @@
  * Builds a planned topology for real and hands back a handle: addresses, commands and processes
  * inside the namespaces, and destroy(). Nothing touches the root namespace.
  */
+import { systemClock } from '../../core/clock.ts'
 import type { ChildProcess, SpawnOptions } from 'node:child_process'
 import { once } from 'node:events'
 import { labAvailable } from './available.ts'
@@ -152,7 +153,9 @@ class LabTopology implements Topology {
       c.kill('SIGTERM')
       await exited
     })
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, KILL_GRACE_MS).unref())
+    const grace = new Promise<void>((resolve) =>
+      systemClock.setTimeout(resolve, KILL_GRACE_MS, { unref: true }),
+    )
     await Promise.race([Promise.all(exits), grace])
     destroyNamespacesSync(this.plan.namespaces)
     unregisterCleanup(this.prefix)

@@ -170,7 +170,7 @@ export class ChainRelay {
         chain: this.#c.chain,
         rpc: this.#c.rpc,
         nowMs: this.#c.clock.nowMs(),
-        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(COMPACT_FETCH_TIMEOUT_MS)]),
+        signal: AbortSignal.any([abort.signal, this.#c.clock.timeoutSignal(COMPACT_FETCH_TIMEOUT_MS)]),
         remember: (id) => this.#fromGossip.add(id),
         forget: (id) => this.#fromGossip.delete(id),
         stats: this.#stats,

@@ -5,6 +5,7 @@
  * reason, logged once, and the node carries on through relays.
  */
 import { pmpNat, upnpNat, type Gateway } from '@achingbrain/nat-port-mapper'
+import { systemClock, type Clock, type TimerHandle } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
 import { raceSignal, withTimeout } from '../../core/abort.ts'
 import { NetworkError } from '../../core/errors.ts'
@@ -51,6 +52,8 @@ export interface PortMapperInit {
   log: Logger
   finder?: GatewayFinder
   nowMs?: () => number
+  /** Renewal timer, request timeouts and (without `nowMs`) expiry times. @default systemClock */
+  clock?: Clock
   /** Called after every change of state or mapped ports. */
   onChange?: (mapper: PortMapper) => void
 }
@@ -72,7 +75,7 @@ export class PortMapper {
   #reason: string | null = null
   #ports: MappedPort[] = []
   #active: Active | null = null
-  #timer: ReturnType<typeof setTimeout> | null = null
+  #timer: TimerHandle | null = null
   #stopped = false
   readonly #controller = new AbortController()
 
@@ -173,8 +176,7 @@ export class PortMapper {
 
   #schedule(): void {
     const delay = renewDelayMs(PORT_MAPPING_TTL_MS, PORT_MAPPING_RENEW_FRACTION, MIN_PORT_MAPPING_RENEW_MS)
-    this.#timer = setTimeout(() => void this.renew(), delay)
-    this.#timer.unref()
+    this.#timer = this.#clock().setTimeout(() => void this.renew(), delay, { unref: true })
   }
 
   /** Renew every mapping now (called by the timer halfway through the lifetime). */
@@ -202,7 +204,7 @@ export class PortMapper {
   /** Remove every mapping from the router (unmap first: NAT-PMP's stop() alone removes nothing). */
   async stop(): Promise<void> {
     this.#stopped = true
-    if (this.#timer != null) clearTimeout(this.#timer)
+    this.#clock().clearTimeout(this.#timer)
     const active = this.#active
     this.#active = null
     if (active != null) await this.#release(active.gateway, this.#ports, active.method)
@@ -218,11 +220,15 @@ export class PortMapper {
   ): Promise<void> {
     for (const t of targets) {
       await gateway
-        .unmap(t.internalPort, { signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS) })
+        .unmap(t.internalPort, {
+          signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, undefined, this.#clock()),
+        })
         .catch((err: unknown) => this.#init.log.debug({ err: errorText(err), method }, 'unmap failed'))
     }
     // nat-port-mapper 4.0.5's NAT-PMP stop() fails with "Socket is already bound"; the unmap above did the work.
-    await gateway.stop({ signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS) }).catch(() => {})
+    await gateway
+      .stop({ signal: withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, undefined, this.#clock()) })
+      .catch(() => {})
   }
 
   #settle(state: PortMappingState, reason: string | null): void {
@@ -242,11 +248,15 @@ export class PortMapper {
   }
 
   #signal(): AbortSignal {
-    return withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, this.#controller.signal)
+    return withTimeout(PORT_MAPPING_REQUEST_TIMEOUT_MS, this.#controller.signal, this.#clock())
   }
 
   #now(): number {
-    return this.#init.nowMs?.() ?? Date.now()
+    return this.#init.nowMs?.() ?? this.#clock().nowMs()
+  }
+
+  #clock(): Clock {
+    return this.#init.clock ?? systemClock
   }
 }
 

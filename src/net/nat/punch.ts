@@ -14,6 +14,7 @@ import { connect, type Socket } from 'node:net'
 import { lpStream } from '@libp2p/utils'
 import type { Connection, Logger as Libp2pLogger, Stream, Upgrader } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { systemClock, type Clock } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
 import { NetworkError } from '../../core/errors.ts'
 import type { PeerJudge } from '../peers/judge.ts'
@@ -46,6 +47,8 @@ export interface HolePuncherInit {
   libp2pLog: Libp2pLogger
   /** A random integer in [0, n). */
   randomInt: (n: number) => number
+  /** Timeouts, the round-trip measurement and the half-RTT wait. @default systemClock */
+  clock?: Clock
   /** Told about peers whose hole-punch messages are malformed or oversized (provably faulty). */
   judge?: PeerJudge
 }
@@ -89,6 +92,10 @@ export class HolePuncher {
     this.#init = init
   }
 
+  #clock(): Clock {
+    return this.#init.clock ?? systemClock
+  }
+
   async start(): Promise<void> {
     const { registrar, protocols } = this.#init
     await registrar.handle(protocols.observe, (stream, conn) => this.#answerObserve(stream, conn), {
@@ -126,7 +133,7 @@ export class HolePuncher {
   }
 
   async #answerObserve(stream: Stream, conn: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(PUNCH_TIMEOUT_MS)
+    const signal = this.#clock().timeoutSignal(PUNCH_TIMEOUT_MS)
     try {
       const ip = ipOf(conn.remoteAddr.toString())
       if (ip == null || conn.remoteAddr.toString().includes('/p2p-circuit'))
@@ -182,7 +189,7 @@ export class HolePuncher {
   }
 
   async #initiate(relayed: Connection, relay: string): Promise<void> {
-    const signal = AbortSignal.timeout(PUNCH_TIMEOUT_MS)
+    const signal = this.#clock().timeoutSignal(PUNCH_TIMEOUT_MS)
     const own = this.#ownCandidate(await this.#observedIp(relay, signal))
     const stream = await relayed.newStream(this.#init.protocols.punch, {
       signal,
@@ -192,10 +199,10 @@ export class HolePuncher {
     let rttMs: number
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_PUNCH_MESSAGE_BYTES })
-      const sent = performance.now()
+      const sent = this.#clock().monotonicMs()
       await lp.write(encode(own), { signal })
       theirs = parseCandidate((await lp.read({ signal })).subarray())
-      rttMs = performance.now() - sent
+      rttMs = this.#clock().monotonicMs() - sent
       await lp.write(encode({ sync: true }), { signal })
       await stream.close({ signal })
     } catch (err) {
@@ -204,8 +211,8 @@ export class HolePuncher {
       throw err
     }
     // The sync reaches B half a round trip from now: dial then, so both SYNs leave together.
-    await new Promise((r) => setTimeout(r, rttMs / 2))
-    const socket = await simultaneousOpen(own.port, theirs, signal)
+    await this.#clock().sleep(rttMs / 2)
+    const socket = await simultaneousOpen(own.port, theirs, signal, this.#clock())
     const maConn = punchedConnection(socket, 'outbound', this.#init.libp2pLog, relayed.remotePeer.toString())
     const direct = await this.#init.upgrader.upgradeOutbound(maConn, { signal })
     if (!direct.remotePeer.equals(relayed.remotePeer)) {
@@ -220,7 +227,7 @@ export class HolePuncher {
   }
 
   async #respond(stream: Stream, relayed: Connection): Promise<void> {
-    const signal = AbortSignal.timeout(PUNCH_TIMEOUT_MS)
+    const signal = this.#clock().timeoutSignal(PUNCH_TIMEOUT_MS)
     const relay = relayOf(relayed.remoteAddr.toString())
     try {
       if (relay == null)
@@ -241,7 +248,7 @@ export class HolePuncher {
       await lp.write(encode(own), { signal })
       await lp.read({ signal })
       await stream.close({ signal })
-      const socket = await simultaneousOpen(own.port, theirs, signal)
+      const socket = await simultaneousOpen(own.port, theirs, signal, this.#clock())
       const maConn = punchedConnection(socket, 'inbound', this.#init.libp2pLog)
       await this.#init.upgrader.upgradeInbound(maConn, { signal })
     } catch (err) {
@@ -259,14 +266,19 @@ export class HolePuncher {
  * Connect from `localPort` to the peer's predicted address, retrying a few times: the first SYN
  * may reach the far NAT before the peer's own SYN opened it, and be dropped there.
  */
-async function simultaneousOpen(localPort: number, to: PunchCandidate, signal: AbortSignal): Promise<Socket> {
+async function simultaneousOpen(
+  localPort: number,
+  to: PunchCandidate,
+  signal: AbortSignal,
+  clock: Clock,
+): Promise<Socket> {
   let last: Error = new Error('no attempt')
   for (let i = 0; i < MAX_PUNCH_CONNECT_ATTEMPTS && !signal.aborted; i++) {
     try {
       return await connectOnce(localPort, to, signal)
     } catch (err) {
       last = err as Error
-      await new Promise((r) => setTimeout(r, PUNCH_RETRY_MS))
+      await clock.sleep(PUNCH_RETRY_MS)
     }
   }
   throw new NetworkError('PUNCH_FAILED', `simultaneous open to ${to.ip}:${to.port} failed: ${last.message}`)

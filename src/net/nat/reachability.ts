@@ -3,7 +3,6 @@
  * takes. The NAT service feeds in what libp2p's address manager and the port mapper know, and
  * carries out the answer.
  */
-import { isIPv4 } from 'node:net'
 import { MAX_RELAY_RESTORES } from './constants.ts'
 import type { MappedPort, NatMappingType, NatOptions, PortMappingState, Reachability } from './types.ts'
 
@@ -25,6 +24,11 @@ export interface ReachabilityVerdict {
   reason: string
   mappingType: NatMappingType
 }
+
+/** A dotted-quad IPv4 address, as `node:net`'s isIPv4 accepts it (no leading zeros); pure, no socket module. */
+const IPV4_OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
+const IPV4 = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`)
+const isIPv4 = (ip: string): boolean => IPV4.test(ip)
 
 /** RFC 1918, loopback, link-local, CGNAT (RFC 6598) and unspecified IPv4; IPv6 ULA/link-local/loopback. */
 export function isPrivateAddress(ip: string): boolean {

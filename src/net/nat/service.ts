@@ -16,6 +16,7 @@ import type {
   Upgrader,
 } from '@libp2p/interface'
 import type { TransportManager } from '@libp2p/interface-internal'
+import { systemClock, type Clock } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
 import { relayServerInit } from './relay-limits.ts'
 import type { PeerJudge } from '../peers/judge.ts'
@@ -48,6 +49,8 @@ export interface NatServiceInit {
   network: string
   /** Gateway discovery; a fake in unit tests. */
   finder?: GatewayFinder
+  /** Timers and timeout signals. @default systemClock */
+  clock?: Clock
   /** Peers that send malformed or oversized hole-punch messages are judged like on every protocol. */
   judge?: PeerJudge
 }
@@ -94,6 +97,7 @@ class DefaultNatService implements NatService, Startable {
       log: this.#init.log,
       libp2pLog: this.#c.logger.forComponent('kith:nat:punch'),
       randomInt: (n) => randomInt(n),
+      ...(this.#init.clock != null ? { clock: this.#init.clock } : {}),
       ...(this.#init.judge != null ? { judge: this.#init.judge } : {}),
     })
     await this.#puncher.start()
@@ -139,6 +143,7 @@ class DefaultNatService implements NatService, Startable {
       allowPrivateAddresses: options.allowPrivateAddresses,
       log,
       ...(this.#init.finder != null ? { finder: this.#init.finder } : {}),
+      ...(this.#init.clock != null ? { clock: this.#init.clock } : {}),
       onChange: () => this.#applyMappings(),
     })
     this.#mapper = mapper
@@ -194,7 +199,7 @@ class DefaultNatService implements NatService, Startable {
   async #restore(peer: PeerId): Promise<void> {
     const key = peer.toString()
     this.#restoring.add(key)
-    const signal = AbortSignal.timeout(RELAY_RESTORE_TIMEOUT_MS)
+    const signal = (this.#init.clock ?? systemClock).timeoutSignal(RELAY_RESTORE_TIMEOUT_MS)
     try {
       // The peer's other reservations, as identify told us; failing that, fresh ones from the DHT.
       const dialled = await this.#dialCircuits(peer, signal)

@@ -134,7 +134,7 @@ export class PexService {
   /** Ask `peer` for addresses and add them to the book. Throws RpcError on failure. */
   async request(peer: string, signal?: AbortSignal): Promise<PexResult> {
     const peerId = peerIdFromString(peer)
-    const timeout = AbortSignal.timeout(PEX_TIMEOUT_MS)
+    const timeout = this.#c.clock.timeoutSignal(PEX_TIMEOUT_MS)
     const s = signal == null ? timeout : AbortSignal.any([timeout, signal])
     const stream = await this.#c.host.dialProtocol(peerId, this.#protocol, { signal: s })
     const lp = lpStream(stream, {
@@ -200,7 +200,7 @@ export class PexService {
 
   readonly #serve: StreamHandler = async (stream, connection) => {
     const peer = connection.remotePeer.toString()
-    const signal = AbortSignal.timeout(PEX_TIMEOUT_MS)
+    const signal = this.#c.clock.timeoutSignal(PEX_TIMEOUT_MS)
     try {
       const lp = lpStream(stream, {
         maxDataLength: MAX_PEX_REQUEST_BYTES,

@@ -13,7 +13,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { encodeTx } from '../../chain/codec.ts'
 import type { SignedTx } from '../../chain/types.ts'
-import type { Clock, Rng } from '../../core/clock.ts'
+import type { Clock, Rng, TimerHandle } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { KithLibp2p } from '../host.ts'
@@ -97,7 +97,7 @@ export class StemRelay {
   /** Ids that arrived over the stem: the relay must not gossip them (this service decides). */
   readonly #inbound = new RecentSet(MAX_STEM_PENDING)
   /** Embargoes by sha256 of the encoded transaction (the bytes gossip carries). */
-  readonly #pending = new Map<string, { data: Uint8Array; timer: ReturnType<typeof setTimeout> }>()
+  readonly #pending = new Map<string, { data: Uint8Array; timer: TimerHandle }>()
   readonly #stats: StemStats = {
     ownStemmed: 0,
     ownFluffedAtOnce: 0,
@@ -133,7 +133,7 @@ export class StemRelay {
   async stop(): Promise<void> {
     if (!this.#running) return
     this.#running = false
-    for (const p of this.#pending.values()) clearTimeout(p.timer)
+    for (const p of this.#pending.values()) this.#c.clock.clearTimeout(p.timer)
     this.#pending.clear()
     await this.#c.host.unhandle(this.#c.protocol).catch(() => {})
   }
@@ -170,7 +170,7 @@ export class StemRelay {
     const key = keyOf(data)
     const p = this.#pending.get(key)
     if (p == null) return false
-    clearTimeout(p.timer)
+    this.#c.clock.clearTimeout(p.timer)
     this.#pending.delete(key)
     return true
   }
@@ -232,13 +232,16 @@ export class StemRelay {
     if (this.#pending.size >= MAX_STEM_PENDING) return
     const delayMs =
       embargoDeadlineMs(this.#c.clock.nowMs(), this.#c.rng, this.#params) - this.#c.clock.nowMs()
-    const timer = setTimeout(() => {
-      this.#pending.delete(key)
-      if (!this.#running) return
-      this.#stats.embargoFluffs++
-      this.#fluff(data)
-    }, delayMs)
-    timer.unref?.()
+    const timer = this.#c.clock.setTimeout(
+      () => {
+        this.#pending.delete(key)
+        if (!this.#running) return
+        this.#stats.embargoFluffs++
+        this.#fluff(data)
+      },
+      delayMs,
+      { unref: true },
+    )
     this.#pending.set(key, { data, timer })
   }
 
@@ -249,7 +252,7 @@ export class StemRelay {
   }
 
   async #send(to: string, data: Uint8Array): Promise<void> {
-    const signal = AbortSignal.timeout(STEM_HOP_TIMEOUT_MS)
+    const signal = this.#c.clock.timeoutSignal(STEM_HOP_TIMEOUT_MS)
     const stream = await this.#c.host.dialProtocol(peerIdFromString(to), this.#c.protocol, {
       signal,
       runOnLimitedConnection: true,
@@ -271,7 +274,7 @@ export class StemRelay {
 
   async #onStream(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const signal = AbortSignal.timeout(STEM_HOP_TIMEOUT_MS)
+    const signal = this.#c.clock.timeoutSignal(STEM_HOP_TIMEOUT_MS)
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_STEM_MESSAGE_BYTES })
       const reply = async (status: StemStatus): Promise<void> => {

@@ -10,7 +10,7 @@
  * a request past its deadline → judge.penalise('timeout'), the ids go to another peer and the
  * slow peer is benched for a while (never banned for it).
  */
-import type { Clock } from '../../core/clock.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
 import { KithError, errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import { blockId } from '../../chain/codec.ts'
@@ -139,9 +139,9 @@ export class SyncManager {
   #scheduled = false
   #running = false
   #unsubscribe: (() => void) | null = null
-  #wake: ReturnType<typeof setTimeout> | null = null
+  #wake: TimerHandle | null = null
   #wakeAtMs = 0
-  #refresh: ReturnType<typeof setInterval> | null = null
+  #refresh: TimerHandle | null = null
   #phase: SyncPhase = 'idle'
   #lastProgressMs = 0
   #rate: { atMs: number; height: number }[] = []
@@ -176,10 +176,13 @@ export class SyncManager {
     this.#unsubscribe = this.#c.network.subscribe((e) => this.#onNetEvent(e))
     for (const p of this.#c.network.peers()) this.#handshake(p.peerId)
     if (this.#statusRefreshMs > 0) {
-      this.#refresh = setInterval(() => {
-        for (const p of this.#c.network.peers()) this.#handshake(p.peerId)
-      }, this.#statusRefreshMs)
-      this.#refresh.unref()
+      this.#refresh = this.#c.clock.setInterval(
+        () => {
+          for (const p of this.#c.network.peers()) this.#handshake(p.peerId)
+        },
+        this.#statusRefreshMs,
+        { unref: true },
+      )
     }
     this.#log.debug({ mode: this.#c.target.mode }, 'sync started')
   }
@@ -189,9 +192,9 @@ export class SyncManager {
     this.#running = false
     this.#unsubscribe?.()
     this.#unsubscribe = null
-    if (this.#wake !== null) clearTimeout(this.#wake)
+    this.#c.clock.clearTimeout(this.#wake)
     this.#wake = null
-    if (this.#refresh !== null) clearInterval(this.#refresh)
+    this.#c.clock.clearInterval(this.#refresh)
     this.#refresh = null
     this.#headerFetch?.abort()
     for (const r of this.#requests.values()) r.ac.abort()
@@ -268,7 +271,7 @@ export class SyncManager {
     this.#statusBusy.add(peer)
     void (async () => {
       try {
-        const s = await this.#c.rpc.status(peer, AbortSignal.timeout(this.#statusTimeoutMs))
+        const s = await this.#c.rpc.status(peer, this.#c.clock.timeoutSignal(this.#statusTimeoutMs))
         if (!this.#running) return
         this.#planner.setPeer(peer, { totalWork: s.totalWork, height: s.height, servesBodies: !s.light })
       } catch (err) {
@@ -317,9 +320,9 @@ export class SyncManager {
   #schedule(now: number): void {
     const next = this.#planner.nextWakeMs(now)
     if (next === null || (this.#wake !== null && this.#wakeAtMs <= next)) return
-    if (this.#wake !== null) clearTimeout(this.#wake)
+    this.#c.clock.clearTimeout(this.#wake)
     this.#wakeAtMs = next
-    this.#wake = setTimeout(
+    this.#wake = this.#c.clock.setTimeout(
       () => {
         this.#wake = null
         this.#kick()
@@ -350,7 +353,12 @@ export class SyncManager {
       const locator = this.#locator()
       const pending = askers.map((p) => this.#askHeaders(p, locator, all.signal))
       // The first useful answer starts a short grace period for the others (cross-check), then the rest are cut.
-      await firstThenGrace(pending, (r) => (r?.headers.length ?? 0) > 0, HEADER_CROSSCHECK_GRACE_MS)
+      await firstThenGrace(
+        pending,
+        (r) => (r?.headers.length ?? 0) > 0,
+        HEADER_CROSSCHECK_GRACE_MS,
+        this.#c.clock,
+      )
       all.abort()
       const results = (await Promise.all(pending)).filter((r) => r !== null)
       if (!this.#running || generation !== this.#generation) return
@@ -374,7 +382,7 @@ export class SyncManager {
     locator: readonly string[],
     cut: AbortSignal,
   ): Promise<HeaderCandidate<BlockHeader> | null> {
-    const timeout = AbortSignal.timeout(this.#headerTimeoutMs)
+    const timeout = this.#c.clock.timeoutSignal(this.#headerTimeoutMs)
     let headers: BlockHeader[]
     try {
       headers = await this.#c.rpc.headers(
@@ -644,17 +652,18 @@ async function firstThenGrace<T>(
   promises: readonly Promise<T>[],
   useful: (r: T) => boolean,
   graceMs: number,
+  clock: Clock,
 ): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | null = null
+  let timer: TimerHandle | null = null
   const firstUseful = new Promise<void>((resolve) => {
     for (const p of promises)
       void p.then((r) => {
-        if (useful(r) && timer === null) timer = setTimeout(resolve, graceMs)
+        if (useful(r) && timer === null) timer = clock.setTimeout(resolve, graceMs)
       })
   })
   try {
     await Promise.race([Promise.all(promises), firstUseful])
   } finally {
-    if (timer !== null) clearTimeout(timer)
+    clock.clearTimeout(timer)
   }
 }

@@ -9,7 +9,7 @@
  */
 import { DecodeError } from '../../chain/errors.ts'
 import type { Address } from '../../chain/types.ts'
-import type { Clock } from '../../core/clock.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
 import type { Logger } from '../../core/logger.ts'
 import {
   OfferValidationError,
@@ -157,7 +157,7 @@ export class OfferRelay {
   readonly #logged = new Set<string>()
   readonly #stats: OfferRelayStats = { offersAdded: 0, cancels: 0, published: 0, ignored: 0, rejected: 0 }
   #leave: (() => void) | null = null
-  #timer: ReturnType<typeof setTimeout> | null = null
+  #timer: TimerHandle | null = null
   /** The earliest expiry in the book as far as this relay knows (Infinity: none). */
   #nextExpiryMs = Number.POSITIVE_INFINITY
 
@@ -179,7 +179,7 @@ export class OfferRelay {
   }
 
   stop(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#c.clock.clearTimeout(this.#timer)
     this.#timer = null
     this.#nextExpiryMs = Number.POSITIVE_INFINITY
     this.#leave?.()
@@ -267,13 +267,12 @@ export class OfferRelay {
   }
 
   #arm(): void {
-    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#c.clock.clearTimeout(this.#timer)
     const waitMs = Math.min(
       Math.max(0, this.#nextExpiryMs - this.#c.clock.nowMs()),
       this.#init.expireIntervalMs,
     )
-    this.#timer = setTimeout(() => this.#sweep(), waitMs)
-    this.#timer.unref()
+    this.#timer = this.#c.clock.setTimeout(() => this.#sweep(), waitMs, { unref: true })
   }
 
   #sweep(): void {

@@ -6,7 +6,7 @@
  * transaction and then acknowledged with a signature over its id; `chat:message` fires once per
  * stored message.
  */
-import type { Clock, Rng } from '../../core/clock.ts'
+import type { Clock, Rng, TimerHandle } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import {
@@ -29,6 +29,7 @@ import { ChatError, chatReject, isChatError } from '../../trade/chat/errors.ts'
 import { checkEnvelopeHeader, receiveEnvelope, type TradeDirectory } from '../../trade/chat/rules.ts'
 import type { ChatStore, OutboxEntry } from '../../trade/store/chat-store.ts'
 import {
+  CHAT_TIMEOUT_MS,
   DEFAULT_DEPOSIT_PEERS,
   DEFAULT_OUTBOX_RETRY_MS,
   MAILBOX_PROOF_NONCE_BYTES,
@@ -85,7 +86,7 @@ export class ChatService extends EventTarget {
   readonly #limits: { maxPerRecipient: number; maxTotal: number; ttlMs: number }
   readonly #log: Logger
   readonly #nonces = new Map<string, number>()
-  #timer: ReturnType<typeof setInterval> | undefined
+  #timer: TimerHandle | undefined
   #offReady: (() => void) | undefined
   #retrying: Promise<void> | undefined
 
@@ -104,24 +105,30 @@ export class ChatService extends EventTarget {
 
   readonly [Symbol.toStringTag] = 'kith/trade-chat'
 
+  /** One request frame to `peer`, bounded by CHAT_TIMEOUT_MS on the service's clock. */
+  async #request(peer: string, protocol: string, request: Frame, signal?: AbortSignal): Promise<unknown> {
+    return await requestFrame(this.#c.host, peer, protocol, request, signal, CHAT_TIMEOUT_MS, this.#c.clock)
+  }
+
   async start(): Promise<void> {
     const { host, network } = this.#c
     await host.handle(
       tradeChatProtocol(network),
-      serveFrames((p, r) => this.#serveChat(p, r), this.#log),
+      serveFrames((p, r) => this.#serveChat(p, r), this.#log, CHAT_TIMEOUT_MS, this.#c.clock),
     )
     await host.handle(
       tradeMailboxProtocol(network),
-      serveFrames((p, r) => this.#serveMailbox(p, r), this.#log),
+      serveFrames((p, r) => this.#serveMailbox(p, r), this.#log, CHAT_TIMEOUT_MS, this.#c.clock),
     )
     this.#offReady = host.onPeerReady((peer, protocols) => {
       void this.#onPeerReady(peer, protocols)
     })
-    if (this.#retryMs > 0) this.#timer = setInterval(() => void this.retryOutbox(), this.#retryMs)
+    if (this.#retryMs > 0)
+      this.#timer = this.#c.clock.setInterval(() => void this.retryOutbox(), this.#retryMs)
   }
 
   async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer)
+    this.#c.clock.clearInterval(this.#timer)
     this.#offReady?.()
     await this.#retrying
     await this.#c.host.unhandle(tradeChatProtocol(this.#c.network)).catch(() => {})
@@ -174,10 +181,9 @@ export class ChatService extends EventTarget {
 
   /** Asks `peer` for envelopes held for our key, stores them, acks them to their senders, frees them. */
   async fetchMailbox(peer: string, signal?: AbortSignal): Promise<number> {
-    const { network, host } = this.#c
+    const { network } = this.#c
     const proof = this.#proof('fetch', [])
-    const reply = await requestFrame(
-      host,
+    const reply = await this.#request(
       peer,
       tradeMailboxProtocol(network),
       { fetch: encodeProof(proof) },
@@ -216,13 +222,9 @@ export class ChatService extends EventTarget {
     }
     if (taken.length > 0) {
       const remove = this.#proof('remove', taken)
-      await requestFrame(
-        host,
-        peer,
-        tradeMailboxProtocol(network),
-        { remove: encodeProof(remove) },
-        signal,
-      ).catch(() => {})
+      await this.#request(peer, tradeMailboxProtocol(network), { remove: encodeProof(remove) }, signal).catch(
+        () => {},
+      )
     }
     return stored
   }
@@ -257,12 +259,11 @@ export class ChatService extends EventTarget {
 
   /** Direct delivery; true when the recipient's signed ack came back (the outbox row is gone). */
   async #deliver(entry: OutboxEntry, signal?: AbortSignal): Promise<boolean> {
-    const { store, host, network } = this.#c
+    const { store, network } = this.#c
     if (entry.peer === null) return false
     store.noteAttempt(entry.id, entry.recipient)
     try {
-      const reply = await requestFrame(
-        host,
+      const reply = await this.#request(
         entry.peer,
         tradeChatProtocol(network),
         { deliver: entry.envelope },
@@ -308,8 +309,7 @@ export class ChatService extends EventTarget {
     await Promise.all(
       holders.map(async (p) => {
         try {
-          const reply = await requestFrame(
-            host,
+          const reply = await this.#request(
             p,
             tradeMailboxProtocol(network),
             {
@@ -333,7 +333,7 @@ export class ChatService extends EventTarget {
     if (peer === undefined) return
     const signature = signChatAck(this.#c.network, id, this.#c.identity)
     try {
-      await requestFrame(this.#c.host, peer, tradeChatProtocol(this.#c.network), {
+      await this.#request(peer, tradeChatProtocol(this.#c.network), {
         receipt: { id, key: this.#c.identity.publicKey, signature },
       })
     } catch (err) {

@@ -12,7 +12,7 @@ import { addressFromPublicKey } from '../../chain/address.ts'
 import { equalBytes } from '../../chain/codec.ts'
 import { DecodeError } from '../../chain/errors.ts'
 import type { Address } from '../../chain/types.ts'
-import type { Clock } from '../../core/clock.ts'
+import { systemClock, type Clock } from '../../core/clock.ts'
 import { errorMessage, NetworkError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import {
@@ -143,7 +143,7 @@ export async function registerTake(
   const timeoutMs = opts.timeoutMs ?? TAKE_TIMEOUT_MS
   const stream: StreamHandler = async (s, connection) => {
     const peer = connection.remotePeer.toString()
-    const signal = AbortSignal.timeout(timeoutMs)
+    const signal = opts.clock.timeoutSignal(timeoutMs)
     try {
       const lp = lpStream(s, {
         maxDataLength: MAX_TAKE_BYTES,
@@ -224,9 +224,9 @@ export async function requestTake(
   network: string,
   peer: string,
   take: TakeRequest,
-  opts: { signal?: AbortSignal; timeoutMs?: number } = {},
+  opts: { signal?: AbortSignal; timeoutMs?: number; clock?: Clock } = {},
 ): Promise<TakeReply> {
-  const timeout = AbortSignal.timeout(opts.timeoutMs ?? TAKE_TIMEOUT_MS)
+  const timeout = (opts.clock ?? systemClock).timeoutSignal(opts.timeoutMs ?? TAKE_TIMEOUT_MS)
   const signal = opts.signal === undefined ? timeout : AbortSignal.any([timeout, opts.signal])
   let stream: Stream | undefined
   try {

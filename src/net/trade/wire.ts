@@ -4,6 +4,7 @@
  */
 import type { Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
+import { systemClock, type Clock } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import { ChatError } from '../../trade/chat/errors.ts'
@@ -37,9 +38,10 @@ export function serveFrames(
   handler: (peer: string, request: unknown) => Promise<Frame> | Frame,
   log: Logger,
   timeoutMs = CHAT_TIMEOUT_MS,
+  clock: Clock = systemClock,
 ): ChatStreamHandler {
   return async (stream: Stream, peer: string) => {
-    const signal = AbortSignal.timeout(timeoutMs)
+    const signal = clock.timeoutSignal(timeoutMs)
     try {
       const lp = lpStream(stream, {
         maxDataLength: MAX_CHAT_REQUEST_BYTES,
@@ -69,8 +71,9 @@ export async function requestFrame(
   request: Frame,
   signal?: AbortSignal,
   timeoutMs = CHAT_TIMEOUT_MS,
+  clock: Clock = systemClock,
 ): Promise<unknown> {
-  const timeout = AbortSignal.timeout(timeoutMs)
+  const timeout = clock.timeoutSignal(timeoutMs)
   const s = signal == null ? timeout : AbortSignal.any([timeout, signal])
   const stream = await host.dialProtocol(peer, protocol, s)
   try {
