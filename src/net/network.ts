@@ -469,7 +469,14 @@ export class KithNetwork {
         atMs: nowMs,
       })
     }
-    this.#hangUpQuietly(peerId)
+    // After the current task: when the offence is a gossip message, GossipSub records the
+    // rejection (its P4 penalty) once our validator returns; then its cached score is dropped
+    // (GossipBus.refreshScore) so the hang-up retains the now negative score. Before, a peer
+    // whose score was positive was forgotten on hang-up and came back un-graylisted.
+    setImmediate(() => {
+      this.#gossip?.refreshScore(peerId)
+      this.#hangUpQuietly(peerId)
+    })
   }
 
   /**

@@ -101,6 +101,18 @@ export class GossipBus {
   }
 
   /** Publish on a gossip topic (short name). Returns the number of peers it was sent to. */
+  /**
+   * Drop GossipSub's cached score of `peerId` so the next read recomputes it. GossipSub caches
+   * scores for a heartbeat and does not refresh them on a rejected message; a peer hung up
+   * within that heartbeat is forgotten if its stale score is positive (it only retains
+   * non-positive ones), and comes back un-graylisted. Call before hanging up a misbehaving peer.
+   * Reaches into `@libp2p/gossipsub`'s PeerScore (`score.scoreCache`); a no-op if that changes.
+   */
+  refreshScore(peerId: string): void {
+    const score = (this.#host.services.pubsub as unknown as { score?: { scoreCache?: unknown } }).score
+    if (score?.scoreCache instanceof Map) score.scoreCache.delete(peerId)
+  }
+
   async publish(name: string, data: Uint8Array): Promise<number> {
     const res = await this.#host.services.pubsub.publish(this.topic(name), data)
     return res.recipients.length
