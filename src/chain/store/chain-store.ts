@@ -287,8 +287,17 @@ export class ChainStore {
   }
 
   getBlock(id: string): Block | null {
+    const bytes = this.getBlockBytes(id)
+    return bytes === null ? null : decodeBlock(bytes)
+  }
+
+  /**
+   * The block's canonical encoding as stored (what `putBlock` wrote with encodeBlock), not
+   * decoded: what the rpc server sends as it is.
+   */
+  getBlockBytes(id: string): Uint8Array | null {
     const row = this.#s.getBlock.get(id) as { block: Uint8Array } | undefined
-    return row === undefined ? null : decodeBlock(row.block)
+    return row === undefined ? null : row.block
   }
 
   hasBlock(id: string): boolean {
