@@ -11,13 +11,13 @@ import { verifyBytes } from '../keys.ts'
  */
 export interface VerifyRequest {
   readonly id: number
-  readonly lengths: Uint32Array
-  readonly data: Uint8Array
+  readonly lengths: Uint32Array<ArrayBuffer>
+  readonly data: Uint8Array<ArrayBuffer>
 }
 
 export interface VerifyResponse {
   readonly id: number
-  readonly ok: Uint8Array
+  readonly ok: Uint8Array<ArrayBuffer>
 }
 
 /** Packs a batch into the one-buffer form (`verifyPacked` reads it back). */
@@ -48,7 +48,7 @@ export function packBatch(
 }
 
 /** One verdict byte per packed entry (1 = the signature verifies). */
-export function verifyPacked(req: VerifyRequest): Uint8Array {
+export function verifyPacked(req: VerifyRequest): Uint8Array<ArrayBuffer> {
   const n = req.lengths.length / 3
   const ok = new Uint8Array(n)
   const { data, lengths } = req
