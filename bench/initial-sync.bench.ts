@@ -146,7 +146,7 @@ function validationRate(encoded: readonly Uint8Array[]): { ms: number; blocksPer
   return { ms, blocksPerSecond: (encoded.length * 1000) / ms }
 }
 
-/** The peer's chain, served from memory: headers decoded once, bodies decoded per request. */
+/** The peer's chain, served from memory: headers decoded once, bodies as their stored bytes. */
 function memorySource(encoded: readonly Uint8Array[], network: string): RpcChainSource {
   const headers = encoded.map((b) => decodeBlock(b).header)
   const ids = headers.map((h) => blockId(h).toString())
@@ -171,6 +171,11 @@ function memorySource(encoded: readonly Uint8Array[], network: string): RpcChain
     block: (id) => {
       const h = index.get(id)
       return h === undefined || h === 0 ? null : decodeBlock(encoded[h - 1]!)
+    },
+    // As a full node's store does: the canonical bytes, sent as they are.
+    blockBytes: (id) => {
+      const h = index.get(id)
+      return h === undefined || h === 0 ? null : encoded[h - 1]!
     },
     tx: () => null,
     accountProof: () => null,

@@ -4,6 +4,10 @@
 export const STARTUP_RUNS = 15
 /** Warm-up start-ups per implementation before timing (module loading and JIT are not start-up). */
 export const STARTUP_WARMUP_RUNS = 1
+/** Cold start-ups (a fresh process each) per implementation: a process costs ~1 s, 9 keep the run short. */
+export const COLD_STARTUP_RUNS = 9
+/** A cold start that has not printed it listens within this long has hung (a normal one takes ~1-3 s). */
+export const COLD_STARTUP_TIMEOUT_MS = 60_000
 
 /** Connections the memory bench puts on the target node (issue 2 asks for 50). */
 export const MEMORY_CONNECTIONS = 50

@@ -265,8 +265,29 @@ export function encodePoaSigningPayload(h: BlockHeader): Uint8Array {
   return dagCbor.encode(headerToCbor({ ...h, consensus: { ...h.consensus, signature: new Uint8Array(0) } }))
 }
 
+// The two map keys of a block, in dag-cbor order (shorter first).
+const TXS_KEY = dagCbor.encode('txs')
+const HEADER_KEY = dagCbor.encode('header')
+
+/**
+ * Canonical bytes of a block: {txs, header} in dag-cbor key order, assembled from the memoised
+ * encodings of its transactions and header (the same bytes dagCbor.encode gives; a block that
+ * was just decoded or validated has them all, so storing it encodes nothing again).
+ */
 export function encodeBlock(b: Block): Uint8Array {
-  return dagCbor.encode({ header: headerToCbor(b.header), txs: b.transactions.map(txToCbor) })
+  const txs = b.transactions.map(encodeTx)
+  const head = cborArrayHead(txs.length)
+  const header = encodeHeader(b.header)
+  let size = 1 + TXS_KEY.length + head.length + HEADER_KEY.length + header.length
+  for (const t of txs) size += t.length
+  const out = new Uint8Array(size)
+  out[0] = 0xa2
+  let at = 1
+  for (const part of [TXS_KEY, head, ...txs, HEADER_KEY, header]) {
+    out.set(part, at)
+    at += part.length
+  }
+  return out
 }
 
 /** Encoded size of a block without building the whole buffer twice. */
@@ -618,9 +639,6 @@ export function decodeBlock(bytes: Uint8Array): Block {
     })
   return block
 }
-
-const TXS_KEY = dagCbor.encode('txs')
-const HEADER_KEY = dagCbor.encode('header')
 
 /**
  * Compares `bytes` piece by piece with the canonical encoding of `block`: {txs, header} in

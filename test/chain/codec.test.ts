@@ -132,6 +132,8 @@ void describe('canonical encoding', () => {
         const bytes = encodeBlock(block)
         assert.deepEqual(decodeBlock(bytes), block)
         assert.equal(blockSizeBytes(block), bytes.length)
+        // Assembled from memoised parts, yet exactly what dag-cbor itself encodes.
+        assert.deepEqual(bytes, dagCbor.encode(dagCbor.decode(bytes)))
       }),
       { numRuns: 50 },
     )

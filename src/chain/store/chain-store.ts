@@ -101,6 +101,7 @@ export class ChainStore {
     | 'setMeta'
     | 'putBlock'
     | 'getBlock'
+    | 'hasBlock'
     | 'getHeaderRow'
     | 'markInvalid'
     | 'putMain'
@@ -139,6 +140,7 @@ export class ChainStore {
         'INSERT OR IGNORE INTO chain_blocks (id, parent, height, header, block, total_work) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       getBlock: p('SELECT block FROM chain_blocks WHERE id = ?'),
+      hasBlock: p('SELECT 1 FROM chain_blocks WHERE id = ?'),
       getHeaderRow: p('SELECT header, total_work, invalid FROM chain_blocks WHERE id = ?'),
       markInvalid: p('UPDATE chain_blocks SET invalid = 1 WHERE id = ?'),
       putMain: p('INSERT OR REPLACE INTO chain_main (height, id) VALUES (?, ?)'),
@@ -287,12 +289,21 @@ export class ChainStore {
   }
 
   getBlock(id: string): Block | null {
+    const bytes = this.getBlockBytes(id)
+    return bytes === null ? null : decodeBlock(bytes)
+  }
+
+  /**
+   * The block's canonical encoding as stored (what `putBlock` wrote with encodeBlock), not
+   * decoded: what the rpc server sends as it is.
+   */
+  getBlockBytes(id: string): Uint8Array | null {
     const row = this.#s.getBlock.get(id) as { block: Uint8Array } | undefined
-    return row === undefined ? null : decodeBlock(row.block)
+    return row === undefined ? null : row.block
   }
 
   hasBlock(id: string): boolean {
-    return this.#s.getBlock.get(id) !== undefined
+    return this.#s.hasBlock.get(id) !== undefined
   }
 
   /** Id of the main-chain block at `height`, or null above the head. */
@@ -331,7 +342,8 @@ export class ChainStore {
   ): void {
     const id = blockId(block.header).toString()
     this.#db.transaction(() => {
-      this.putBlock(block, totalWork)
+      // Usually stored already, when fork choice attached it: not encoded a second time then.
+      if (this.#s.hasBlock.get(id) === undefined) this.putBlock(block, totalWork)
       this.#s.putUndo.run(id, encodeUndo(undo))
       for (const [key] of undo.accounts) this.#writeAccount(key, getAccountByKey(after, key))
       for (const [key] of undo.escrows) this.#writeEscrow(key, getEscrowByKey(after, key))

@@ -40,6 +40,8 @@ export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {
     },
     headersAfter: (locator, max) => headersAfter(chain, locator, max),
     block: (id): Block | null => chain.store.getBlock(id),
+    // Stored bytes are canonical (the store wrote them with encodeBlock): served as they are.
+    blockBytes: (id): Uint8Array | null => chain.store.getBlockBytes(id),
     tx: (id): SignedTx | null => {
       const pending = chain.mempoolPool.get(id)
       if (pending !== undefined) return pending.tx

@@ -13,7 +13,6 @@ import {
   decodeBlock,
   decodeHeader,
   decodeTx,
-  encodeBlock,
   encodeHeader,
   encodeTx,
   parseTxId,
@@ -107,6 +106,12 @@ export interface RpcResponses {
   'escrow-proof': EscrowProofResponse | null
 }
 
+/**
+ * What a server's handler answers, before encoding: the decoded responses, except that blocks
+ * are already their canonical encodings (served from the store as they are).
+ */
+export type RpcReplies = Omit<RpcResponses, 'blocks'> & { blocks: readonly Uint8Array[] }
+
 export interface RpcSpec<N extends RpcName> {
   readonly name: N
   /** Whole exchange, on both sides. */
@@ -121,7 +126,7 @@ export interface RpcSpec<N extends RpcName> {
   encodeRequest(req: RpcRequests[N]): Uint8Array
   /** Throws RpcError RPC_MALFORMED / RPC_TOO_LARGE. */
   decodeRequest(bytes: Uint8Array): RpcRequests[N]
-  encodeResponse(res: RpcResponses[N]): { body: unknown; trailers: Uint8Array[] }
+  encodeResponse(res: RpcReplies[N]): { body: unknown; trailers: Uint8Array[] }
   /** Frames following a result body; throws when the request does not allow that many. */
   trailerCount(body: unknown, req: RpcRequests[N]): number
   /** Throws RpcError RPC_MALFORMED / RPC_TOO_LARGE / RPC_INVALID_RESPONSE (see `invalid`). */
@@ -262,8 +267,7 @@ const blocks: RpcSpec<'blocks'> = {
     // Overflow rule: stop before the byte budget (always sending the first); the client asks again.
     const trailers: Uint8Array[] = []
     let total = 0
-    for (const b of res) {
-      const enc = encodeBlock(b)
+    for (const enc of res) {
       if (trailers.length > 0 && total + enc.length > MAX_BLOCKS_RESPONSE_BYTES) break
       trailers.push(enc)
       total += enc.length

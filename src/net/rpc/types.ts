@@ -54,6 +54,12 @@ export interface RpcChainSource {
    */
   headersAfter(locator: readonly string[], max: number): BlockHeader[]
   block(id: string): Block | null
+  /**
+   * The block's canonical encoding (`encodeBlock`), e.g. the bytes a store holds, which the
+   * blocks handler sends as they are instead of decoding and re-encoding them. The requester
+   * decodes and checks every block as before. Without this method the handler encodes `block(id)`.
+   */
+  blockBytes?(id: string): Uint8Array | null
   /** A transfer from the mempool or the main chain. */
   tx(id: string): SignedTx | null
   /** Proof of the account against the head's state root; null when not served (light node). */

@@ -158,7 +158,7 @@ describe('rpc responses', () => {
   })
 
   it('the server never sends more blocks than fit the response budget, but always the first', () => {
-    const { body, trailers } = RPC_SPECS.blocks.encodeResponse(chain.blocks.slice(1))
+    const { body, trailers } = RPC_SPECS.blocks.encodeResponse(chain.blocks.slice(1).map(encodeBlock))
     assert.deepEqual(body, { count: 3 })
     assert.equal(trailers.length, 3)
   })

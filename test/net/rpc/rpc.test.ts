@@ -206,6 +206,62 @@ describe('chain rpc: round trips', () => {
     assert.deepEqual(encodeBlock(got[1]!), encodeBlock(served.built.blocks[1]!))
   })
 
+  it('blocks: served as the stored bytes, without decoding them (block() is never called)', async () => {
+    const all = ids()
+    const stored = served.h.chain.store.getBlockBytes(all[2]!)
+    assert.ok(stored !== null)
+    assert.deepEqual(stored, encodeBlock(served.built.blocks[2]!))
+    const q = await pair({
+      source: {
+        ...source,
+        block: () => {
+          throw new Error('a stored block was decoded to be served')
+        },
+      },
+    })
+    try {
+      const got = await q.rpc.blocks(q.server.peerId.toString(), [all[2]!, all[4]!])
+      assert.deepEqual(
+        got.map((b) => encodeBlock(b)),
+        [stored, encodeBlock(served.built.blocks[4]!)],
+      )
+    } finally {
+      await q.stop()
+    }
+  })
+
+  it('blocks: a source without stored bytes has its blocks encoded', async () => {
+    const decodedOnly = Object.fromEntries(
+      Object.entries(source).filter(([k]) => k !== 'blockBytes'),
+    ) as unknown as RpcChainSource
+    const q = await pair({ source: decodedOnly })
+    try {
+      const got = await q.rpc.blocks(q.server.peerId.toString(), [ids()[3]!])
+      assert.deepEqual(got.map(encodeBlock), [encodeBlock(served.built.blocks[3]!)])
+    } finally {
+      await q.stop()
+    }
+  })
+
+  it('blocks: stored bytes are still checked by the requester (another block, junk)', async () => {
+    const all = ids()
+    const cases = [
+      { id: 'another block', bytes: encodeBlock(served.built.blocks[5]!), code: 'RPC_INVALID_RESPONSE' },
+      { id: 'not a block', bytes: dagCbor.encode({ not: 'a block' }), code: 'RPC_MALFORMED' },
+    ]
+    for (const c of cases) {
+      const q = await pair({ source: { ...source, blockBytes: () => c.bytes } })
+      try {
+        const peer = q.server.peerId.toString()
+        await assert.rejects(q.rpc.blocks(peer, [all[1]!]), { code: c.code }, c.id)
+        assert.equal(q.clientJudge.verdicts.length, 1, c.id)
+        assert.equal(q.clientJudge.verdicts[0]!.kind, 'misbehaved', c.id)
+      } finally {
+        await q.stop()
+      }
+    }
+  })
+
   it('blocks: more ids than one request holds are fetched in several', async () => {
     const all = ids()
     // 36 distinct ids: the 6 mined blocks spread among 30 unknown ones, so three requests.
@@ -401,6 +457,9 @@ describe('chain rpc: peers held to account', () => {
     const failing: RpcChainSource = {
       ...source,
       block: () => {
+        throw new Error('disk on fire')
+      },
+      blockBytes: () => {
         throw new Error('disk on fire')
       },
     }

@@ -1,5 +1,5 @@
 /** What every message handler gets, and the shape of one: `handle(peer, request) -> reply`. */
-import type { RpcRequests, RpcResponses } from '../messages.ts'
+import type { RpcReplies, RpcRequests } from '../messages.ts'
 import type { RpcName } from '../protocols.ts'
 import type { RpcChainSource, StatusMessage } from '../types.ts'
 
@@ -13,7 +13,7 @@ export interface HandlerContext {
 
 /** Answers one decoded request. Throws RpcError to send an error response (see server.ts). */
 export interface RpcHandler<N extends RpcName> {
-  handle(peer: string, request: RpcRequests[N]): RpcResponses[N] | Promise<RpcResponses[N]>
+  handle(peer: string, request: RpcRequests[N]): RpcReplies[N] | Promise<RpcReplies[N]>
 }
 
 /** One handler per protocol; the compiler checks none is missing. */
