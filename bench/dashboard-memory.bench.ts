@@ -114,6 +114,7 @@ class LiveStub {
             netgroup: 'ip4:127.0.0.0/16',
             trusted: false,
             relay: null,
+            relayType: 'full',
             kithScore: 0,
             gossipScore: 0,
           })

@@ -131,6 +131,7 @@ export const peerSummarySchema = z.strictObject({
   netgroup: z.string().nullable(),
   trusted: z.boolean(),
   relay: z.string().nullable(),
+  relayType: z.enum(['full', 'block-relay-only']),
   kithScore: z.number(),
   gossipScore: z.number(),
 })

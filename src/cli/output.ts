@@ -160,7 +160,7 @@ function formatNat(n: NonNullable<NodeStatus['nat']>): Array<[string, string]> {
 
 export function formatPeers(peers: PeerSummary[]): string {
   if (peers.length === 0) return 'no peers connected\n'
-  const header = ['PEER ID', 'DIR', 'RTT', 'NETGROUP', 'TRUST', 'RELAY', 'SCORE', 'ADDRESS']
+  const header = ['PEER ID', 'DIR', 'RTT', 'NETGROUP', 'TRUST', 'RELAY', 'RELAYS', 'SCORE', 'ADDRESS']
   const rows = peers.map((p) => [
     p.peerId,
     p.direction === 'inbound' ? 'in' : 'out',
@@ -168,6 +168,7 @@ export function formatPeers(peers: PeerSummary[]): string {
     p.netgroup?.replace(/^ip[46]:/, '') ?? '-',
     p.trusted ? 'trusted' : '-',
     p.relay == null ? 'direct' : 'relayed',
+    p.relayType === 'block-relay-only' ? 'blocks' : 'all',
     p.kithScore.toFixed(1),
     p.addresses[0] ?? '-',
   ])

@@ -118,6 +118,8 @@ export interface NetPeer {
   trusted: boolean
   /** The relay's address when the connection is relayed (circuit relay v2); null when direct. */
   relay: string | null
+  /** 'block-relay-only': one of our outbound anchors that relays blocks only (no address exchange). */
+  relayType: 'full' | 'block-relay-only'
   /** Kith's ambiguous-offence score (0: nothing held against it). */
   kithScore: number
   /** GossipSub's score of the peer (negative: misbehaving in gossip). */
@@ -718,6 +720,7 @@ export class KithNetwork {
       netgroup: netgroupOfAddr(addr)?.wide ?? null,
       trusted: this.#trusted.has(id),
       relay: relayed ? addr.slice(0, addr.indexOf('/p2p-circuit')) : null,
+      relayType: this.isBlockRelayOnly(id) ? 'block-relay-only' : 'full',
       kithScore: this.peerScore(id),
       gossipScore: this.#gossipScore(id),
     }

@@ -71,6 +71,8 @@ export interface PeerSummary {
   trusted: boolean
   /** The circuit relay's address when the connection is relayed; null when direct. */
   relay: string | null
+  /** 'block-relay-only': an outbound anchor we exchange blocks with but no addresses (src/net/addrman). */
+  relayType: 'full' | 'block-relay-only'
   /** Kith's ambiguous-offence score: 0 is clean, SCORE_DISCONNECT_THRESHOLD disconnects. */
   kithScore: number
   /** GossipSub's peer score (negative: misbehaving in gossip). */

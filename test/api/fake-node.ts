@@ -47,6 +47,7 @@ export const PEER: PeerSummary = {
   netgroup: 'ip4:127.0.0.0/16',
   trusted: false,
   relay: null,
+  relayType: 'full',
   kithScore: 0,
   gossipScore: 0,
 }

@@ -85,10 +85,10 @@ describe('peer exchange (real nodes on loopback)', () => {
     await until(
       'a dialled its anchors as block-relay-only peers',
       () =>
-        ids.every(
-          (id) =>
-            a.peers().some((p) => p.peerId === id && p.direction === 'outbound') &&
-            a.network.isBlockRelayOnly(id),
+        ids.every((id) =>
+          a
+            .peers()
+            .some((p) => p.peerId === id && p.direction === 'outbound' && p.relayType === 'block-relay-only'),
         ),
       { nodes: [a], timeoutMs: 30_000 },
     )

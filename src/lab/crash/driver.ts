@@ -13,7 +13,7 @@ import { cp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { seededRng } from '../../core/clock.ts'
+import { seededRng, systemClock } from '../../core/clock.ts'
 import { CHILD_TIMEOUT_MS, MAX_CHILD_STDERR_BYTES } from './constants.ts'
 import { installStepCounter } from './killpoints.ts'
 import type { ScenarioName, Snapshot } from './scenario.ts'
@@ -84,7 +84,7 @@ async function runChild(
   child.stderr.on('data', (d: Buffer) => {
     if (out.stderr.length < MAX_CHILD_STDERR_BYTES) out.stderr += d.toString()
   })
-  const guard = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS)
+  const guard = systemClock.setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS)
   createInterface({ input: child.stdout }).on('line', (line) => {
     const [word, arg] = line.split(' ')
     if (word === 'DONE') out.acked = Number(arg) + 1
@@ -95,7 +95,7 @@ async function runChild(
     }
   })
   const [code] = (await once(child, 'exit')) as [number | null]
-  clearTimeout(guard)
+  systemClock.clearTimeout(guard)
   out.exitCode = code
   return out
 }
@@ -133,7 +133,7 @@ export function judgeSnapshot(
 
 /** Runs one scenario until `kills` SIGKILLs were survived (or judged). */
 export async function runCrashScenario(options: CrashRunOptions): Promise<CrashRunResult> {
-  const t0 = performance.now()
+  const t0 = systemClock.monotonicMs()
   const { scenario: name, seed, workDir } = options
   const log = options.log ?? (() => {})
   const scenario = scenarioByName(name)
@@ -234,6 +234,6 @@ export async function runCrashScenario(options: CrashRunOptions): Promise<CrashR
     leftovers,
     opsCovered: new Set(records.filter((r) => r.killed).map((r) => r.acked)).size,
     records,
-    durationMs: Math.round(performance.now() - t0),
+    durationMs: Math.round(systemClock.monotonicMs() - t0),
   }
 }

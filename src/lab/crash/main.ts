@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { systemClock } from '../../core/clock.ts'
 import { DEFAULT_CRASH_RUNS } from './constants.ts'
 import { runCrashScenario, type CrashRunResult } from './driver.ts'
 import { SCENARIO_NAMES, type ScenarioName } from './scenario.ts'
@@ -42,7 +43,7 @@ const names: ScenarioName[] =
       : fail(`unknown scenario ${values.scenario}`)
 const runs = Number(values.runs)
 if (!Number.isSafeInteger(runs) || runs < 1) fail(`--runs must be a positive integer, not ${values.runs}`)
-const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed)
+const seed = values.seed === undefined ? systemClock.nowMs() % 2 ** 31 : Number(values.seed)
 if (!Number.isSafeInteger(seed)) fail(`--seed must be an integer, not ${values.seed}`)
 process.stderr.write(`crash runs: seed ${seed} (replay with --seed ${seed}), ${runs} kills per scenario\n`)
 
