@@ -19,9 +19,7 @@
  * KITH_BENCH_LIVE_MS sets the duration (default 10 minutes; a shorter run for a quick check).
  * Prints one JSON object. Skips (prints `{ skipped }`) when chromium is missing.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { addressFromPublicKey } from '../src/chain/address.ts'
 import { createApiServer, type ApiServer } from '../src/api/server.ts'
@@ -30,6 +28,7 @@ import type { Transaction } from '../src/chain/types.ts'
 import { silentLogger } from '../src/core/logger.ts'
 import type { KithNodeApi, NodeEvent, NodeEventListener, NodeStatus, PeerSummary } from '../src/node/types.ts'
 import { CHROMIUM_ARGS, buildDashboard, findChromium } from '../test/web/helpers.ts'
+import { writeBlankDashboard } from './lib/blank-page.ts'
 import { log, ratio, round } from './lib/stats.ts'
 
 const LIVE_MS = Number(process.env.KITH_BENCH_LIVE_MS ?? 10 * 60_000)
@@ -255,10 +254,7 @@ async function main(): Promise<void> {
     return
   }
   buildDashboard()
-  const blankDir = await mkdtemp(join(tmpdir(), 'kith-blank-mem-'))
-  await writeFile(join(blankDir, 'index.html'), '<!doctype html><title>blank</title><body></body>')
-  await writeFile(join(blankDir, 'app.js'), '')
-  await writeFile(join(blankDir, 'app.css'), '')
+  const blankDir = await writeBlankDashboard('kith-blank-mem-')
   const stub = new LiveStub()
   const servers: ApiServer[] = []
   let browser: Browser | null = null

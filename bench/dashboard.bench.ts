@@ -11,9 +11,7 @@
  *
  * Prints one JSON object. Skips (prints `{ skipped }`) when chromium is missing.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFile, rm } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
 import { chromium, type Browser } from 'playwright-core'
 import { createApiServer, type ApiServer } from '../src/api/server.ts'
@@ -22,6 +20,7 @@ import type { ChainApi } from '../src/chain/service/types.ts'
 import { silentLogger } from '../src/core/logger.ts'
 import type { KithNodeApi, NodeStatus } from '../src/node/types.ts'
 import { CHROMIUM_ARGS, buildDashboard, findChromium } from '../test/web/helpers.ts'
+import { writeBlankDashboard } from './lib/blank-page.ts'
 import { log, median, ratio, round } from './lib/stats.ts'
 
 const BLOCKS = 1_000
@@ -134,10 +133,7 @@ async function main(): Promise<void> {
     return
   }
   buildDashboard()
-  const blankDir = await mkdtemp(join(tmpdir(), 'kith-blank-'))
-  await writeFile(join(blankDir, 'index.html'), '<!doctype html><title>blank</title><body></body>')
-  await writeFile(join(blankDir, 'app.js'), '')
-  await writeFile(join(blankDir, 'app.css'), '')
+  const blankDir = await writeBlankDashboard('kith-blank-')
   const servers: ApiServer[] = []
   let browser: Browser | null = null
   try {

@@ -25,7 +25,8 @@ import type { PeerJudge } from '../peers/judge.ts'
 import type { KithLibp2p } from '../host.ts'
 import { findProvidersOnAll, provideOnAll, usableDhts } from '../dht/dual.ts'
 import { startBitswap, type BitswapMessageEvent, type KithBitswap, type PresenceEvent } from './bitswap.ts'
-import { ContentPeerScores, RecentSet } from './scores.ts'
+import { RecentSet } from '../../core/recent-set.ts'
+import { ContentPeerScores } from './scores.ts'
 import { PROVIDER_DIAL_TIMEOUT_MS } from './constants.ts'
 
 export interface ContentNetComponents {

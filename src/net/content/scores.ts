@@ -46,23 +46,3 @@ export class ContentPeerScores {
     return -(this.#entries.get(peerId)?.badBlocks ?? 0)
   }
 }
-
-/** A bounded insertion-ordered set of keys (oldest evicted). */
-export class RecentSet {
-  readonly #keys = new Set<string>()
-  readonly #max: number
-
-  constructor(max: number) {
-    this.#max = max
-  }
-
-  add(key: string): void {
-    if (this.#keys.has(key)) this.#keys.delete(key)
-    this.#keys.add(key)
-    if (this.#keys.size > this.#max) this.#keys.delete(this.#keys.values().next().value!)
-  }
-
-  has(key: string): boolean {
-    return this.#keys.has(key)
-  }
-}

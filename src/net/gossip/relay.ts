@@ -23,6 +23,7 @@ import { BLOCK_TOPIC, TX_TOPIC } from './topics.ts'
 import type { ChainRelayStats, GossipOutcome, RelayChain, RelayNetwork, RelayRpc } from './types.ts'
 import { validateGossipBlock } from './validate-block.ts'
 import { validateGossipTx } from './validate-tx.ts'
+import { RecentSet } from '../../core/recent-set.ts'
 
 export interface ChainRelayComponents {
   network: RelayNetwork
@@ -53,26 +54,6 @@ export interface ChainRelayInit {
    * @default 'compact'
    */
   blockRelay?: BlockRelayMode
-}
-
-/** A Set that forgets its oldest member past `max`. */
-class RecentSet {
-  readonly #max: number
-  readonly #items = new Set<string>()
-  constructor(max: number) {
-    this.#max = max
-  }
-  has(v: string): boolean {
-    return this.#items.has(v)
-  }
-  delete(v: string): void {
-    this.#items.delete(v)
-  }
-  add(v: string): void {
-    this.#items.delete(v)
-    this.#items.add(v)
-    if (this.#items.size > this.#max) this.#items.delete(this.#items.values().next().value!)
-  }
 }
 
 function zeroStats(): ChainRelayStats {

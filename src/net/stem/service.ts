@@ -36,6 +36,7 @@ import {
   STEM_RATE_PER_SECOND,
 } from './constants.ts'
 import { currentEpoch, embargoDeadlineMs, stemAction, type StemEpoch, type StemParams } from './plan.ts'
+import { RecentSet } from '../../core/recent-set.ts'
 
 /** The one-byte answer to a stem request (docs/PROTOCOLS.md "Stem"). */
 export const STEM_STATUS = { accepted: 0, duplicate: 1, ignored: 2, rejected: 3, rateLimited: 4 } as const
@@ -64,23 +65,6 @@ export interface StemStats {
   embargoFluffs: number
   hopFailures: number
   requestsRefused: number
-}
-
-/** A Set that forgets its oldest member past `max`. */
-class RecentSet {
-  readonly #max: number
-  readonly #items = new Set<string>()
-  constructor(max: number) {
-    this.#max = max
-  }
-  has(v: string): boolean {
-    return this.#items.has(v)
-  }
-  add(v: string): void {
-    this.#items.delete(v)
-    this.#items.add(v)
-    if (this.#items.size > this.#max) this.#items.delete(this.#items.values().next().value!)
-  }
 }
 
 const keyOf = (data: Uint8Array): string => createHash('sha256').update(data).digest('base64')
