@@ -20,7 +20,12 @@ import { registerContentCommands } from './commands/content.ts'
 import { registerWalletCommands } from './commands/wallet.ts'
 import { registerTradeCommands } from './commands/trade.ts'
 import { registerOpenCommand } from './commands/open.ts'
-import { registerPeerTrustCommands, trustedCommand, writeSwarmKeyFile } from './commands/peers.ts'
+import {
+  readSwarmKeySource,
+  registerPeerTrustCommands,
+  trustedCommand,
+  writeSwarmKeyFile,
+} from './commands/peers.ts'
 import { exitCodeFor, printError, printJson, processIo, type CliIo } from './output.ts'
 import {
   connectCommand,
@@ -110,6 +115,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           await import('../node/setup.ts')
         // Checked before anything is written: a bad file leaves no half-made data dir behind.
         const genesis = o.genesis == null ? null : await readGenesisSource(o.genesis)
+        const givenKey = typeof o.swarmKey === 'string' ? await readSwarmKeySource(o.swarmKey) : null
         const network = o.network ?? genesis?.genesis.params.networkName
         const persist: ConfigOverrides = {
           ...(network == null ? {} : { network }),
@@ -121,10 +127,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         })
         const result = await initDataDir(config, persist)
         const installed = genesis == null ? null : await installGenesis(result.dataDir, genesis)
-        const swarmKey =
-          o.swarmKey == null
-            ? null
-            : await writeSwarmKeyFile(result.dataDir, typeof o.swarmKey === 'string' ? o.swarmKey : null)
+        const swarmKey = o.swarmKey == null ? null : await writeSwarmKeyFile(result.dataDir, givenKey)
         if (o.json === true)
           printJson(io, {
             ...result,

@@ -70,4 +70,19 @@ void describe('kith init --genesis', () => {
     assert.equal(codeOf(io.err), 'GENESIS_FILE_UNREADABLE')
     await assert.rejects(readFile(join(dataDir, 'config.json')), { code: 'ENOENT' })
   })
+
+  for (const c of [
+    { id: 'missing', write: false },
+    { id: 'not a swarm key', write: true },
+  ]) {
+    void it(`a ${c.id} --swarm-key file fails before any data dir is made (SWARM_KEY_INVALID, exit 2)`, async () => {
+      const dataDir = join(base, `never-key-${c.write ? 'junk' : 'missing'}`)
+      const keyFile = join(base, `swarm-${c.write ? 'junk' : 'missing'}.key`)
+      if (c.write) await writeFile(keyFile, 'not a key\n')
+      const io = captureIo()
+      assert.equal(await runCli(['init', '--data-dir', dataDir, '--swarm-key', keyFile, '--json'], io), 2)
+      assert.equal(codeOf(io.err), 'SWARM_KEY_INVALID')
+      await assert.rejects(readFile(join(dataDir, 'config.json')), { code: 'ENOENT' })
+    })
+  }
 })

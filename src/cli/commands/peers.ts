@@ -3,13 +3,12 @@
  * API (saved by the node in its data dir's trusted-peers.json). `kith init --swarm-key` writes a
  * private network's key (see writeSwarmKeyFile).
  */
-import { copyFile, writeFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Command } from 'commander'
-import { DataDirError, errorMessage } from '../../core/errors.ts'
+import { DataDirError, InvalidInputError, errorMessage } from '../../core/errors.ts'
 import type { TrustedPeerInfo } from '../../node/types.ts'
 import { generateSwarmKey, isSwarmKey } from '../../net/peers/swarm-key.ts'
-import { readFile } from 'node:fs/promises'
 import { printJson, type CliIo } from '../output.ts'
 import { connectToNode, type RemoteOptions } from '../remote.ts'
 
@@ -64,33 +63,40 @@ export function formatTrusted(list: readonly TrustedPeerInfo[]): string {
 }
 
 /**
- * `kith init --swarm-key [file]`: copy the network's key into the data dir, or with no file
- * create a new one. Refuses to overwrite a different key (SWARM_KEY_EXISTS). Returns the path.
+ * `kith init --swarm-key <file>`: read and check the network's key before anything is written,
+ * so a bad file leaves no half-made data dir behind. Throws InvalidInputError SWARM_KEY_INVALID
+ * naming the file.
  */
-export async function writeSwarmKeyFile(dataDir: string, from: string | null): Promise<string> {
-  const target = join(dataDir, 'swarm.key')
+export async function readSwarmKeySource(from: string): Promise<string> {
   let text: string
-  if (from == null) {
-    text = generateSwarmKey()
-  } else {
-    try {
-      text = await readFile(from, 'utf8')
-    } catch (err) {
-      throw new DataDirError('SWARM_KEY_INVALID', `cannot read ${from}: ${errorMessage(err)}`, { file: from })
-    }
-    if (!isSwarmKey(text))
-      throw new DataDirError('SWARM_KEY_INVALID', `${from} is not a swarm key`, { file: from })
+  try {
+    text = await readFile(from, 'utf8')
+  } catch (err) {
+    throw new InvalidInputError('SWARM_KEY_INVALID', `cannot read ${from}: ${errorMessage(err)}`, {
+      file: from,
+    })
   }
+  if (!isSwarmKey(text))
+    throw new InvalidInputError('SWARM_KEY_INVALID', `${from} is not a swarm key`, { file: from })
+  return text
+}
+
+/**
+ * `kith init --swarm-key [file]`: put the key read by readSwarmKeySource (null: create a new one)
+ * in the data dir, mode 0600. Refuses to overwrite a different key (SWARM_KEY_EXISTS); the same
+ * key again is a no-op. Returns the path.
+ */
+export async function writeSwarmKeyFile(dataDir: string, given: string | null): Promise<string> {
+  const target = join(dataDir, 'swarm.key')
   const existing = await readFile(target, 'utf8').catch(() => null)
   if (existing != null) {
-    if (from != null && existing.trim() === text.trim()) return target
+    if (given != null && existing.trim() === given.trim()) return target
     throw new DataDirError(
       'SWARM_KEY_EXISTS',
       `${target} already exists; remove it first to replace this node's network key`,
       { file: target },
     )
   }
-  if (from == null) await writeFile(target, text, { mode: 0o600, flag: 'wx' })
-  else await copyFile(from, target)
+  await writeFile(target, given ?? generateSwarmKey(), { mode: 0o600, flag: 'wx' })
   return target
 }
