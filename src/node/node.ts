@@ -235,7 +235,7 @@ class Node implements KithNode {
     this.#mode = parts.config.chain.light
       ? lightChainMode({ network, db, genesis, clock, logger, emit: chainEmit })
       : fullChainMode(
-          { network, chain: parts.chain, clock, logger, rng, emit: chainEmit },
+          { network, chain: parts.chain, db, clock, logger, rng, emit: chainEmit },
           {
             blockRelay: parts.config.chain.blockRelay,
             privateBroadcast: parts.config.chain.privateBroadcast,

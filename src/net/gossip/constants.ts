@@ -25,3 +25,11 @@ export const MAX_FULL_ANNOUNCEMENT_BYTES = MAX_GOSSIP_MESSAGE_BYTES - 4_096
 
 /** Fetching the missing transfers, or the full block, from the announcer gives up after this. */
 export const COMPACT_FETCH_TIMEOUT_MS = 5_000
+
+/**
+ * Own transactions remembered for re-announcing (table `net_own_txs`); one per pending own
+ * transfer, and the mempool holds at most one sender's window (64 nonces) per account, so 1,024
+ * covers sixteen busy accounts. Overflow rule: forget the oldest (it is still in the mempool and
+ * gossiped once; it only loses its re-announcement after a restart).
+ */
+export const MAX_OWN_TXS = 1_024
