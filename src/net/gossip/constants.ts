@@ -33,3 +33,10 @@ export const COMPACT_FETCH_TIMEOUT_MS = 5_000
  * gossiped once; it only loses its re-announcement after a restart).
  */
 export const MAX_OWN_TXS = 1_024
+
+/**
+ * Own pending transactions are re-announced this long after a peer joins the tx topic: its
+ * subscription arrives before GossipSub has a stream to send it anything (published at once,
+ * the copy reached nobody on loopback). Joins within the delay share one re-announcement.
+ */
+export const REANNOUNCE_DELAY_MS = 1_000

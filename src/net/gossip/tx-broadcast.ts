@@ -17,7 +17,7 @@ import type { SignedTx } from '../../chain/types.ts'
 import type { Clock } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
-import { MAX_OWN_TXS } from './constants.ts'
+import { MAX_OWN_TXS, REANNOUNCE_DELAY_MS } from './constants.ts'
 import { TX_TOPIC } from './topics.ts'
 
 /** What the broadcast needs of the gossip bus (GossipBus satisfies it). */
@@ -25,6 +25,8 @@ export interface TxBroadcastGossip {
   publish(name: string, data: Uint8Array): Promise<number>
   /** Calls `listener` each time a peer subscribes to the topic (short name); returns the unsubscribe. */
   onJoin(name: string, listener: () => void): () => void
+  /** Peers known to be subscribed to the topic (short name). */
+  topicPeers(name: string): number
 }
 
 export interface TxBroadcastComponents {
@@ -52,7 +54,7 @@ export class TxBroadcast {
   readonly #own = new Map<string, number>()
   readonly #s: Record<'put' | 'del', StatementSync> | null
   #off: (() => void) | null = null
-  #queued = false
+  #timer: ReturnType<Clock['setTimeout']> | null = null
   #sent = 0
 
   constructor(components: TxBroadcastComponents) {
@@ -98,16 +100,22 @@ export class TxBroadcast {
     return await this.#c.gossip.publish(TX_TOPIC, encodeTx(tx))
   }
 
-  /** Re-announce now, and each time a peer joins the tx topic. */
+  /**
+   * Re-announce now if the tx topic has peers, and each time a peer joins it. Never to nobody:
+   * GossipSub ids messages by content, so a copy published to zero peers would make the next
+   * one a duplicate it drops.
+   */
   start(): void {
     if (this.#off !== null || this.#c.pending === null) return
     this.#off = this.#c.gossip.onJoin(TX_TOPIC, () => this.#schedule())
-    this.#schedule()
+    if (this.#c.gossip.topicPeers(TX_TOPIC) > 0) this.#schedule()
   }
 
   stop(): void {
     this.#off?.()
     this.#off = null
+    if (this.#timer !== null) this.#c.clock.clearTimeout(this.#timer)
+    this.#timer = null
   }
 
   /**
@@ -134,14 +142,16 @@ export class TxBroadcast {
     return n
   }
 
-  /** Several peers joining at once re-announce once. */
+  /**
+   * After REANNOUNCE_DELAY_MS: a joining peer's subscription arrives before GossipSub has a
+   * stream to send it anything. Several peers joining at once re-announce once.
+   */
   #schedule(): void {
-    if (this.#queued) return
-    this.#queued = true
-    queueMicrotask(() => {
-      this.#queued = false
+    if (this.#timer !== null) return
+    this.#timer = this.#c.clock.setTimeout(() => {
+      this.#timer = null
       if (this.#off !== null) this.reannounce()
-    })
+    }, REANNOUNCE_DELAY_MS)
   }
 
   #remember(id: string): void {

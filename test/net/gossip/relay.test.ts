@@ -96,7 +96,7 @@ async function rig(init: ChainRelayInit = {}, syncing?: () => boolean): Promise<
   relay.start()
   // Own transactions go out through TxBroadcast, called by the chain service (not the relay).
   const broadcast = new TxBroadcast({
-    gossip: { publish: network.publish, onJoin: () => () => {} },
+    gossip: { publish: network.publish, onJoin: () => () => {}, topicPeers: () => 0 },
     pending: (id) => h.chain.mempoolPool.get(id)?.tx,
     clock: h.clock,
     logger: createLogger('silent'),
