@@ -1,9 +1,8 @@
 /**
  * Assembles the libp2p v3 host: TCP and WebSockets, Noise, Yamux, identify, ping, the network's
- * Kademlia DHTs (WAN and LAN, src/net/dht), GossipSub, bootstrap and mDNS discovery, the connection manager with per-IP
+ * Kademlia DHTs (WAN and LAN, src/net/dht), GossipSub (src/net/gossip/service.ts), bootstrap and mDNS discovery, the connection manager with per-IP
  * limits, and Prometheus metrics on the node's own registry.
  */
-import { createHash } from 'node:crypto'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
@@ -13,7 +12,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
 import { kadDHT, type KadDHT } from '@libp2p/kad-dht'
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import type { GossipSub } from '@libp2p/gossipsub'
 import { bootstrap } from '@libp2p/bootstrap'
 import { mdns } from '@libp2p/mdns'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
@@ -26,10 +25,10 @@ import { InvalidInputError } from '../core/errors.ts'
 import { kithProtocols } from './protocols.ts'
 import type { InboundGuard } from './peers/inbound-guard.ts'
 import { preSharedKey } from '@libp2p/pnet'
-import { lanDhtInit, wanDhtInit } from './dht/config.ts'
+import { lanDhtInit, wanDhtInit, type DhtOptions } from './dht/config.ts'
 import { installDiversityFilter, type FilterableTable } from './dht/diversity.ts'
-import { GOSSIP_IP_WHITELIST, MAX_GOSSIP_MESSAGE_BYTES } from './constants.ts'
-import { chainScoreParams, GOSSIP_SCORE_THRESHOLDS } from './gossip/score.ts'
+import { gossipService } from './gossip/service.ts'
+import type { ConnectionOptions } from './peers/admission.ts'
 import type { Logger } from '../core/logger.ts'
 import type { NatOptions } from './nat/types.ts'
 import type { NatService } from './nat/service.ts'
@@ -65,16 +64,15 @@ export interface HostInit {
   announce: string[]
   bootstrap: string[]
   mdns: boolean
-  maxConnections: number
+  /** Config `connections`: `max` and `inboundRatePerHost` go to libp2p's connection manager. */
+  connections: ConnectionOptions
   /** Inbound admission: per-IP, per-/24 and per-/16 limits, slots and eviction (src/net/peers/inbound-guard.ts). */
   inbound: InboundGuard
   /** IP addresses always allowed by libp2p's own connection limits (trusted peers). */
   allowIps: string[]
   /** Private network: libp2p pnet pre-shared key (swarm.key contents); null for the open network. */
   swarmKey: Uint8Array | null
-  inboundRatePerHost: number
-  dhtMode: 'auto' | 'server' | 'client'
-  dhtAllowPrivateAddresses: boolean
+  dht: DhtOptions
   /** Registry libp2p's metrics go to; null disables metrics. */
   metricsRegistry: Registry | null
   /** Banned peers are refused on dial and after the inbound handshake. */
@@ -143,8 +141,8 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
     streamMuxers: [yamux()],
     peerDiscovery,
     connectionManager: {
-      maxConnections: init.maxConnections,
-      inboundConnectionThreshold: init.inboundRatePerHost,
+      maxConnections: init.connections.max,
+      inboundConnectionThreshold: init.connections.inboundRatePerHost,
       allow: init.allowIps.map((ip) => `/${ip.includes(':') ? 'ip6' : 'ip4'}/${ip}`),
     },
     connectionGater: {
@@ -173,33 +171,10 @@ export async function createHost(init: HostInit): Promise<KithLibp2p> {
       identify: identify(),
       // The DHT pings new contacts and we ping after identify for latency: allow both at once.
       ping: ping({ maxOutboundStreams: 4, maxInboundStreams: 4 }),
-      dht: kadDHT(wanDhtInit(protocols.dht, init.dhtMode, init.dhtAllowPrivateAddresses)),
+      dht: kadDHT(wanDhtInit(protocols.dht, init.dht.mode, init.dht.allowPrivateAddresses)),
       // Kubo's dual DHT: a node with only private addresses is a WAN client, but a LAN server.
       lanDht: kadDHT(lanDhtInit(protocols.lanDht, { disabled: init.nat.relayOnly })),
-      pubsub: gossipsub({
-        emitSelf: false,
-        // Relayed connections carry a data and time limit; gossip must still flow over them.
-        runOnLimitedConnection: true,
-        allowPublishToZeroTopicPeers: true,
-        maxInboundDataLength: MAX_GOSSIP_MESSAGE_BYTES,
-        // Message id = hash of topic and content, not publisher + sequence number: the same
-        // transaction or block published by two nodes is one message, seen and validated once.
-        msgIdFn: (msg) =>
-          createHash('sha256')
-            .update(msg.topic)
-            .update(new Uint8Array([0]))
-            .update(msg.data)
-            .digest(),
-        ignoreDuplicatePublishError: true,
-        // GossipSub penalises more than 10 peers sharing one IP (Sybil defence). Loopback cannot
-        // be presented by a remote attacker, and without this a devnet of 12+ nodes on
-        // 127.0.0.1 scores every peer below the graylist and never forms a mesh.
-        // Chain topics: invalid deliveries, first deliveries, thresholds (src/net/gossip/score.ts).
-        scoreParams: chainScoreParams(init.network, {
-          IPColocationFactorWhitelist: new Set(GOSSIP_IP_WHITELIST),
-        }),
-        scoreThresholds: GOSSIP_SCORE_THRESHOLDS,
-      }),
+      pubsub: gossipService(init.network),
       ...natServices(init.nat, init.log, init.network, init.judge),
     },
     start: false,

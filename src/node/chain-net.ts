@@ -2,13 +2,17 @@
  * The full chain on the network, wired in one place (the light node's counterpart is
  * src/net/light/light-node.ts):
  *
- *   ChainService <- ChainRelay (tx and block gossip, validated before forwarding; compact blocks)
+ *   ChainService <- ChainRelay (tx and block gossip: validators decide, the relay admits and
+ *                   imports; compact blocks)
  *                <- SyncManager (headers first, bodies in parallel) <- RpcClient -> peers
+ *   ChainService.submitTx -> TxBroadcast (own transactions: stem or gossip; re-announced)
  *   rpc server: chainRpcSource (status, headers, blocks, txs, account and tx proofs)
  *
- * Started after the network, stopped before it.
+ * Built with the node (the host exists before it starts); started after the network, stopped
+ * before it.
  */
 import { cryptoRng, type Clock, type Rng } from '../core/clock.ts'
+import type { SignedTx } from '../chain/types.ts'
 import type { Logger } from '../core/logger.ts'
 import type { ChainService } from '../chain/service/chain-service.ts'
 import { fullSyncTarget } from '../chain/service/sync-target.ts'
@@ -18,11 +22,16 @@ import { chainRpcSource, registerRpc, RpcClient, type RpcChainSource } from '../
 import { SyncManager, type SyncInit } from '../net/sync/index.ts'
 import { StemRelay, type StemInit } from '../net/stem/index.ts'
 import { TX_TOPIC } from '../net/gossip/topics.ts'
+import { TxBroadcast } from '../net/gossip/tx-broadcast.ts'
 import { kithProtocols } from '../net/protocols.ts'
+import type { Database } from '../store/sqlite.ts'
+import { errorMessage } from '../core/errors.ts'
 
 export interface ChainNetComponents {
   network: KithNetwork
   chain: ChainService
+  /** Where own transaction ids persist for re-announcing (table `net_own_txs`); omitted: memory. */
+  db?: Database
   clock: Clock
   logger: Logger
   /** Stem successors and fluff decisions. @default cryptoRng */
@@ -44,6 +53,8 @@ export class ChainNet {
   readonly relay: ChainRelay
   /** Private broadcast of own transactions; null when off. */
   readonly stem: StemRelay | null
+  /** Sends own transactions (the chain service's TxSender) and re-announces pending ones. */
+  readonly broadcast: TxBroadcast
   readonly #c: ChainNetComponents
   readonly #source: RpcChainSource
   #unregister: (() => Promise<void>) | null = null
@@ -89,6 +100,14 @@ export class ChainNet {
             init.stem,
           )
         : null
+    this.broadcast = new TxBroadcast({
+      gossip: network.gossip,
+      stem: this.stem,
+      pending: (id) => chain.mempoolPool.get(id)?.tx,
+      db: components.db ?? null,
+      clock,
+      logger,
+    })
     this.relay = new ChainRelay(
       {
         network,
@@ -119,12 +138,26 @@ export class ChainNet {
     })
     await this.stem?.start()
     this.relay.start()
+    this.broadcast.start()
     this.sync.start()
+  }
+
+  /** The chain service's TxSender: own transactions through the broadcast, failures logged. */
+  sender(): { send(tx: SignedTx): void } {
+    const log = this.#c.logger
+    return {
+      send: (tx) => {
+        this.broadcast.send(tx).catch((err: unknown) => {
+          log.debug({ err: errorMessage(err) }, 'own transaction not published')
+        })
+      },
+    }
   }
 
   /** Reverse order. */
   async stop(): Promise<void> {
     this.sync.stop()
+    this.broadcast.stop()
     this.relay.stop()
     await this.stem?.stop()
     const unregister = this.#unregister

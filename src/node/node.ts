@@ -115,37 +115,33 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
     const netId = networkId(config.network, genesis.hash)
     const chain = new ChainService({ db, genesis, clock, logger })
     const registry = config.metrics ? new Registry() : null
-    const network = new KithNetwork({
-      privateKey: identity.privateKey,
-      datastore: new SqliteDatastore(db),
-      banDb: db,
-      addrDb: db,
-      blockIntervalMs: genesis.params.blockIntervalMs,
-      network: netId,
-      version,
-      listen: config.listen,
-      announce: config.announce,
-      bootstrap: config.bootstrap,
-      mdns: config.mdns,
-      maxConnections: config.connections.max,
-      maxInboundPerIp: config.connections.maxInboundPerIp,
-      maxInboundPer24: config.connections.maxInboundPer24,
-      maxInboundPer16: config.connections.maxInboundPer16,
-      maxInbound: config.connections.maxInbound,
-      trusted: config.trusted,
-      trustedFile: dataDirPath(dataDir, 'trustedPeers'),
-      swarmKey: config.privateNetwork ? await readSwarmKey(dataDirPath(dataDir, 'swarmKey')) : null,
-      inboundRatePerHost: config.connections.inboundRatePerHost,
-      redialKnown: config.connections.redialKnown,
-      dhtMode: config.dht.mode,
-      dhtAllowPrivateAddresses: config.dht.allowPrivateAddresses,
-      nat: config.nat,
-      metricsRegistry: registry,
-      ...(options.wrapTcp == null ? {} : { wrapTcp: options.wrapTcp }),
-      logger,
-      clock,
-      rng,
-    })
+    const network = await KithNetwork.create(
+      {
+        privateKey: identity.privateKey,
+        datastore: new SqliteDatastore(db),
+        db,
+        metricsRegistry: registry,
+        logger,
+        clock,
+        rng,
+      },
+      {
+        network: netId,
+        version,
+        listen: config.listen,
+        announce: config.announce,
+        bootstrap: config.bootstrap,
+        mdns: config.mdns,
+        connections: config.connections,
+        dht: config.dht,
+        nat: config.nat,
+        trusted: config.trusted,
+        trustedFile: dataDirPath(dataDir, 'trustedPeers'),
+        swarmKey: config.privateNetwork ? await readSwarmKey(dataDirPath(dataDir, 'swarmKey')) : null,
+        blockIntervalMs: genesis.params.blockIntervalMs,
+        ...(options.wrapTcp == null ? {} : { wrapTcp: options.wrapTcp }),
+      },
+    )
     if (registry != null) registerNodeMetrics(registry, network, { version, network: netId })
     const contentRepo = new ContentRepo(dataDir, {
       quotaBytes: config.content.quotaBytes,
@@ -239,7 +235,7 @@ class Node implements KithNode {
     this.#mode = parts.config.chain.light
       ? lightChainMode({ network, db, genesis, clock, logger, emit: chainEmit })
       : fullChainMode(
-          { network, chain: parts.chain, clock, logger, rng, emit: chainEmit },
+          { network, chain: parts.chain, db, clock, logger, rng, emit: chainEmit },
           {
             blockRelay: parts.config.chain.blockRelay,
             privateBroadcast: parts.config.chain.privateBroadcast,

@@ -12,13 +12,11 @@
  */
 import type { KeyObject } from 'node:crypto'
 import { addressFromPublicKey } from '../chain/address.ts'
-import { encodeTx } from '../chain/codec.ts'
 import { signBytes } from '../chain/keys.ts'
 import type { ChainService } from '../chain/service/chain-service.ts'
 import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
-import { TX_TOPIC } from '../net/gossip/index.ts'
 import type { KithNetwork } from '../net/network.ts'
 import { gossipTopic } from '../net/protocols.ts'
 import {
@@ -197,16 +195,13 @@ export class NodeTrade {
   /**
    * Our stored offers go out again when a peer joins the offer topic (the first one after a
    * restart carries them to the network; GossipSub's seen cache drops repeats within its TTL)
-   * and every OFFER_REPUBLISH_INTERVAL_MS for peers that joined later. The same goes for the
-   * trade account's transactions still in the mempool when a peer joins the tx topic: a node
-   * killed right after it submitted a step (before gossip carried it out) gets it back from its
-   * mempool journal at restart, but the chain relay announces only new submissions, so no
-   * miner would ever see it and the trade would stay "pending" for good.
+   * and every OFFER_REPUBLISH_INTERVAL_MS for peers that joined later. The trade account's
+   * transactions still pending after a restart are re-announced by TxBroadcast, like every own
+   * transaction (src/net/gossip/tx-broadcast.ts).
    */
   #republishOnJoin(svc: TradeService): void {
     const { network } = this.#c
     const offerTopic = gossipTopic(network.network, OFFER_TOPIC)
-    const txTopic = gossipTopic(network.network, TX_TOPIC)
     let queued = false
     const republish = (): void => {
       if (queued) return
@@ -218,47 +213,18 @@ export class NodeTrade {
         })
       })
     }
-    let txQueued = false
-    const announce = (): void => {
-      if (txQueued) return
-      txQueued = true
-      queueMicrotask(() => {
-        txQueued = false
-        this.#announcePending(svc.address)
-      })
-    }
     const pubsub = network.host.services.pubsub
     const onChange = (
       e: CustomEvent<{ subscriptions: Array<{ topic: string; subscribe: boolean }> }>,
     ): void => {
       if (e.detail.subscriptions.some((s) => s.topic === offerTopic && s.subscribe)) republish()
-      if (e.detail.subscriptions.some((s) => s.topic === txTopic && s.subscribe)) announce()
     }
     pubsub.addEventListener('subscription-change', onChange)
     this.#stops.push(() => pubsub.removeEventListener('subscription-change', onChange))
-    const timer = setInterval(() => {
-      republish()
-      announce()
-    }, OFFER_REPUBLISH_INTERVAL_MS)
+    const timer = setInterval(() => republish(), OFFER_REPUBLISH_INTERVAL_MS)
     timer.unref()
     this.#stops.push(() => clearInterval(timer))
     if (network.topicPeers(OFFER_TOPIC) > 0) republish()
-    if (network.topicPeers(TX_TOPIC) > 0) announce()
-  }
-
-  /** Publishes the mempool transactions signed by `address` on the tx topic; how many. */
-  #announcePending(address: string): number {
-    const { chain, network } = this.#c
-    let n = 0
-    // Bounded by the mempool's own size limit.
-    for (const { tx } of chain.mempool()) {
-      if (addressFromPublicKey(tx.senderKey) !== address) continue
-      network.publish(TX_TOPIC, encodeTx(tx)).catch((err: unknown) => {
-        this.#log.debug({ err: errorMessage(err) }, 'pending tx announce failed')
-      })
-      n++
-    }
-    return n
   }
 
   /** Reverse order; the wallet's seed is forgotten. */

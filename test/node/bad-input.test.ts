@@ -168,9 +168,15 @@ describe('configuration errors name the option, the value and what is allowed', 
     assert.equal(sources.network, 'environment')
   })
 
-  it('rejects a malformed bootstrap multiaddr at start with INVALID_MULTIADDR naming the option', async () => {
+  it('rejects a malformed bootstrap multiaddr before anything listens with INVALID_MULTIADDR naming the option', async () => {
     const config = await loopbackConfig({ bootstrap: ['/ip4/1.2.3.4/tcp/notaport'] })
-    const node = await createNode({ config, logger: silentLogger() })
-    await assert.rejects(node.start(), withMeta('INVALID_MULTIADDR', { option: 'bootstrap' }))
+    // The host is built by createNode (issue 16), so the bad address fails there, and the data
+    // dir is released for the next try.
+    await assert.rejects(
+      createNode({ config, logger: silentLogger() }),
+      withMeta('INVALID_MULTIADDR', { option: 'bootstrap' }),
+    )
+    const again = await createNode({ config: { ...config, bootstrap: [] }, logger: silentLogger() })
+    await again.stop()
   })
 })

@@ -42,6 +42,7 @@ import type {
   ImportResult,
   SubmitResult,
   TxInfo,
+  TxSender,
 } from './types.ts'
 
 export interface ChainServiceInit {
@@ -76,6 +77,7 @@ export class ChainService implements ChainApi {
   #state: LedgerState
   #sweep: ReturnType<typeof setInterval> | null = null
   #mining = false
+  #sender: TxSender | null = null
 
   constructor(components: ChainComponents, init: ChainServiceInit = {}) {
     this.#c = components
@@ -250,7 +252,23 @@ export class ChainService implements ChainApi {
     return this.submitTx(decodeSignedTx(bytes))
   }
 
+  /** Where own transactions go once admitted (the full node's TxBroadcast); null: nowhere. */
+  setSender(sender: TxSender | null): void {
+    this.#sender = sender
+  }
+
+  /**
+   * An own transaction (API, wallet, trade): admitted and journalled like a peer's, then sent
+   * to the network through the TxSender. Throws ChainError with the rule's code.
+   */
   submitTx(tx: SignedTx): SubmitResult {
+    const res = this.admitTx(tx)
+    this.#sender?.send(tx)
+    return res
+  }
+
+  /** A peer's transaction (gossip, stem): admitted and journalled, not sent (it is forwarded). */
+  admitTx(tx: SignedTx): SubmitResult {
     const now = this.#c.clock.nowMs()
     const res = this.#mempool.add(tx, this.view(), now)
     this.store.journalAdd(tx, now)

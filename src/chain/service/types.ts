@@ -5,6 +5,15 @@
 import type { EscrowRecord } from '../../trade/escrow/types.ts'
 import type { Address, Block, Transaction, SignedTx } from '../types.ts'
 
+/**
+ * Sends the node's own transactions to the network (src/net/gossip/tx-broadcast.ts on a full
+ * node). The chain service calls it explicitly for each local submission; a peer's transaction
+ * (admitTx) is never sent: GossipSub or the stem forwards it.
+ */
+export interface TxSender {
+  send(tx: SignedTx): void
+}
+
 export interface ChainHead {
   readonly id: string
   readonly height: number

@@ -14,6 +14,14 @@ import {
 import type { PeerInfo } from '@libp2p/interface'
 import { MAX_LAN_DHT_INBOUND_STREAMS } from './constants.ts'
 
+/** Config `dht` (docs/CONFIG.md), passed to the host as it is. */
+export interface DhtOptions {
+  /** auto: server once a public address is confirmed, client before. */
+  readonly mode: 'auto' | 'server' | 'client'
+  /** Keep private and loopback addresses in the WAN routing table (LANs, devnets, tests). */
+  readonly allowPrivateAddresses: boolean
+}
+
 export function wanDhtInit(
   protocol: string,
   mode: 'auto' | 'server' | 'client',

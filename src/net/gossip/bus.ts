@@ -1,7 +1,8 @@
 /**
  * The gossip bus: GossipSub topics on this network by short name, one validator per topic that
  * returns a verdict, publish, and the mesh and subscriber counts. No chain knowledge: the chain
- * relay (relay.ts) and any new service register their topics here through KithNetwork.
+ * relay (relay.ts) and any new service register their topics here (`network.gossip`, or
+ * KithNetwork's delegating methods).
  */
 import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { errorMessage } from '../../core/errors.ts'
@@ -100,7 +101,31 @@ export class GossipBus {
     })
   }
 
-  /** Publish on a gossip topic (short name). Returns the number of peers it was sent to. */
+  /** Calls `listener` each time a peer subscribes to the topic (short name); returns the unsubscribe. */
+  onJoin(name: string, listener: () => void): () => void {
+    const topic = this.topic(name)
+    const pubsub = this.#host.services.pubsub
+    const onChange = (
+      e: CustomEvent<{ subscriptions: Array<{ topic: string; subscribe: boolean }> }>,
+    ): void => {
+      if (e.detail.subscriptions.some((s) => s.topic === topic && s.subscribe)) listener()
+    }
+    pubsub.addEventListener('subscription-change', onChange)
+    return () => pubsub.removeEventListener('subscription-change', onChange)
+  }
+
+  /**
+   * Tell `listener` who relayed each accepted message on these topics (short names) to us
+   * (the inbound guard protects recent block and transaction relayers from eviction).
+   */
+  onDelivered(names: readonly string[], listener: (peer: string, name: string) => void): void {
+    const byTopic = new Map(names.map((n) => [this.topic(n), n]))
+    this.#host.services.pubsub.addEventListener('gossipsub:message', (evt) => {
+      const name = byTopic.get(evt.detail.msg.topic)
+      if (name != null) listener(evt.detail.propagationSource.toString(), name)
+    })
+  }
+
   /**
    * Drop GossipSub's cached score of `peerId` so the next read recomputes it. GossipSub caches
    * scores for a heartbeat and does not refresh them on a rejected message; a peer hung up
@@ -113,6 +138,7 @@ export class GossipBus {
     if (score?.scoreCache instanceof Map) score.scoreCache.delete(peerId)
   }
 
+  /** Publish on a gossip topic (short name). Returns the number of peers it was sent to. */
   async publish(name: string, data: Uint8Array): Promise<number> {
     const res = await this.#host.services.pubsub.publish(this.topic(name), data)
     return res.recipients.length

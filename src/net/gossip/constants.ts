@@ -25,3 +25,18 @@ export const MAX_FULL_ANNOUNCEMENT_BYTES = MAX_GOSSIP_MESSAGE_BYTES - 4_096
 
 /** Fetching the missing transfers, or the full block, from the announcer gives up after this. */
 export const COMPACT_FETCH_TIMEOUT_MS = 5_000
+
+/**
+ * Own transactions remembered for re-announcing (table `net_own_txs`); one per pending own
+ * transfer, and the mempool holds at most one sender's window (64 nonces) per account, so 1,024
+ * covers sixteen busy accounts. Overflow rule: forget the oldest (it is still in the mempool and
+ * gossiped once; it only loses its re-announcement after a restart).
+ */
+export const MAX_OWN_TXS = 1_024
+
+/**
+ * Own pending transactions are re-announced this long after a peer joins the tx topic: its
+ * subscription arrives before GossipSub has a stream to send it anything (published at once,
+ * the copy reached nobody on loopback). Joins within the delay share one re-announcement.
+ */
+export const REANNOUNCE_DELAY_MS = 1_000

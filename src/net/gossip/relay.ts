@@ -1,13 +1,16 @@
 /**
- * ChainRelay: puts the chain on GossipSub. Subscribes the transaction and block topics,
- * validates every message before GossipSub forwards it (validate-tx.ts, validate-block.ts),
- * carries out the verdicts (reject blames the sender through the PeerJudge, each reason logged
- * once per peer), and publishes what happened here: transfers submitted locally and blocks
- * that became head locally (mined here), as full or compact announcements.
+ * ChainRelay: puts the chain on GossipSub. Subscribes the transaction and block topics and,
+ * before GossipSub forwards a message, asks its validator for a decision (validate-tx.ts,
+ * validate-block.ts) and carries it out: an accepted transaction is admitted to the mempool, an
+ * accepted block imported (what they say is the final verdict), a rejected message blames the
+ * sender through the PeerJudge (each reason logged once per peer). It announces the blocks that
+ * became head here (mined here) as full or compact blocks. Own transactions are sent by
+ * TxBroadcast (tx-broadcast.ts), not here.
+ *
+ *   gossip message -> validator: decision -> relay: admitTx / importBlockOutcome -> verdict
  */
-import { encodeTx } from '../../chain/codec.ts'
 import type { ChainEvent } from '../../chain/service/types.ts'
-import type { BlockHeader, SignedTx } from '../../chain/types.ts'
+import type { Block, BlockHeader } from '../../chain/types.ts'
 import type { Clock } from '../../core/clock.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -21,8 +24,8 @@ import {
 import { encodeBlockAnnouncement, type BlockRelayMode } from './messages.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from './topics.ts'
 import type { ChainRelayStats, GossipOutcome, RelayChain, RelayNetwork, RelayRpc } from './types.ts'
-import { validateGossipBlock } from './validate-block.ts'
-import { validateGossipTx } from './validate-tx.ts'
+import { importBlockOutcome, validateGossipBlock } from './validate-block.ts'
+import { admitTx, validateGossipTx } from './validate-tx.ts'
 import { RecentSet } from '../../core/recent-set.ts'
 
 export interface ChainRelayComponents {
@@ -36,10 +39,8 @@ export interface ChainRelayComponents {
   onUnknownParent?: (peer: string, header: BlockHeader) => void
   /** While true (initial sync), blocks that become head are not announced: peers have them. */
   syncing?: () => boolean
-  /** Private broadcast (src/net/stem): sends own transactions on a stem instead of gossip. */
+  /** Private broadcast (src/net/stem): own and stemmed transactions under an embargo. */
   privateBroadcast?: {
-    /** True when it sends `tx` itself; the relay then does not gossip it. */
-    takes(id: string, tx: SignedTx): boolean
     /**
      * A transaction seen on gossip: its embargo is over. True when it was under embargo here
      * (it came by stem, so it is in our mempool): accept it once so GossipSub forwards it.
@@ -59,7 +60,6 @@ export interface ChainRelayInit {
 function zeroStats(): ChainRelayStats {
   return {
     txsReceived: 0,
-    txsPublished: 0,
     blocksReceivedFull: 0,
     blocksReceivedCompact: 0,
     blocksRebuiltFromMempool: 0,
@@ -79,7 +79,7 @@ export class ChainRelay {
   readonly #c: ChainRelayComponents
   readonly #log: Logger
   readonly #stats = zeroStats()
-  /** Ids that arrived by gossip: not published again as local. */
+  /** Ids of blocks that arrived by gossip: not announced again as local when they become head. */
   readonly #fromGossip = new RecentSet(MAX_RECENT_GOSSIP_IDS)
   /** (peer, reason) already logged. */
   readonly #logged = new RecentSet(MAX_LOGGED_REASONS)
@@ -129,11 +129,9 @@ export class ChainRelay {
   #onTx(m: GossipInbound): GossipVerdict {
     // [ACCEPT] a transaction we hold under a stem embargo: forwarded, though already in our mempool
     if (this.#c.privateBroadcast?.seen(m.data) === true) return 'accept'
-    const outcome = validateGossipTx(m.data, {
-      chain: this.#c.chain,
-      remember: (id) => this.#fromGossip.add(id),
-      forget: (id) => this.#fromGossip.delete(id),
-    })
+    const decision = validateGossipTx(m.data, { mempool: this.#c.chain.mempoolPool })
+    if (decision.verdict !== 'accept') return this.#carryOut(m.peer, decision)
+    const outcome = admitTx(this.#c.chain, decision.tx)
     if (outcome.verdict === 'accept') this.#stats.txsReceived++
     return this.#carryOut(m.peer, outcome)
   }
@@ -146,23 +144,30 @@ export class ChainRelay {
     if (this.#inFlight >= MAX_BLOCKS_IN_FLIGHT)
       return this.#carryOut(m.peer, { verdict: 'ignore', reason: 'BLOCKS_IN_FLIGHT' })
     this.#inFlight++
+    let outcome: GossipOutcome
     try {
-      const outcome = await validateGossipBlock(m.peer, m.data, {
+      const decision = await validateGossipBlock(m.peer, m.data, {
         chain: this.#c.chain,
         rpc: this.#c.rpc,
         nowMs: this.#c.clock.nowMs(),
         signal: AbortSignal.any([abort.signal, this.#c.clock.timeoutSignal(COMPACT_FETCH_TIMEOUT_MS)]),
-        remember: (id) => this.#fromGossip.add(id),
-        forget: (id) => this.#fromGossip.delete(id),
         stats: this.#stats,
         log: this.#log,
       })
-      if (outcome.verdict === 'ignore' && outcome.unknownParent !== undefined)
-        this.#c.onUnknownParent?.(m.peer, outcome.unknownParent)
-      return this.#carryOut(m.peer, outcome)
+      outcome = decision.verdict === 'accept' ? this.#import(decision.id, decision.block) : decision
     } finally {
       this.#inFlight--
     }
+    if (outcome.verdict === 'ignore' && outcome.unknownParent !== undefined)
+      this.#c.onUnknownParent?.(m.peer, outcome.unknownParent)
+    return this.#carryOut(m.peer, outcome)
+  }
+
+  /** Imports an accepted block (null: already held, forward only); remembered so it is not announced as ours. */
+  #import(id: string, block: Block | null): GossipOutcome {
+    if (block === null) return { verdict: 'accept' }
+    this.#fromGossip.add(id)
+    return importBlockOutcome(this.#c.chain, id, block, () => this.#fromGossip.delete(id))
   }
 
   /** Blames the sender of a rejected message and logs each (peer, reason) once. */
@@ -185,17 +190,7 @@ export class ChainRelay {
 
   #onChainEvent(e: ChainEvent): void {
     if (this.#abort === null) return
-    if (e.type === 'tx:accepted') this.#publishTx(e.id)
-    else if (e.type === 'chain:head') this.#publishBlock(e.id)
-  }
-
-  #publishTx(id: string): void {
-    if (this.#fromGossip.has(id)) return
-    const tx = this.#c.chain.mempoolPool.get(id)?.tx
-    if (tx === undefined) return
-    this.#stats.txsPublished++
-    if (this.#c.privateBroadcast?.takes(id, tx) === true) return
-    this.#publish(TX_TOPIC, encodeTx(tx), id)
+    if (e.type === 'chain:head') this.#publishBlock(e.id)
   }
 
   #publishBlock(id: string): void {

@@ -15,7 +15,8 @@ export interface RelayChain {
   readonly engine: ConsensusEngine
   readonly forkChoice: Pick<ForkChoice, 'has' | 'get' | 'headerContext'>
   readonly mempoolPool: Pick<Mempool, 'has' | 'get'>
-  submitTx(tx: SignedTx): SubmitResult
+  /** A peer's transaction: admitted to the mempool (never sent again as our own). */
+  admitTx(tx: SignedTx): SubmitResult
   importBlock(block: Block): ImportResult
   block(idOrHeight: string): BlockInfo | null
   subscribe(listener: (e: ChainEvent) => void): () => void
@@ -25,9 +26,8 @@ export type RelayNetwork = Pick<KithNetwork, 'onGossip' | 'setTopicValidator' | 
 
 export type RelayRpc = Pick<RpcClientApi, 'txs' | 'blocks'>
 
-/** A validator's decision, with what the service needs to carry it out. */
-export type GossipOutcome =
-  | { readonly verdict: 'accept' }
+/** Why a message is dropped: quietly (ignore) or blaming the sender (reject). */
+export type GossipRefusal =
   | {
       readonly verdict: 'ignore'
       /** A ChainError code, or a relay reason such as BLOCK_UNKNOWN_PARENT. */
@@ -37,11 +37,13 @@ export type GossipOutcome =
     }
   | { readonly verdict: 'reject'; readonly what: Misbehaviour; readonly code: string }
 
+/** What happened to a message, for the relay to carry out (forward, drop, blame). */
+export type GossipOutcome = { readonly verdict: 'accept' } | GossipRefusal
+
 /** Counters of the relay (ChainRelay.stats()). */
 export interface ChainRelayStats {
   /** Transfers from gossip admitted to the mempool. */
   txsReceived: number
-  txsPublished: number
   /** Block announcements received (decoded), by kind. */
   blocksReceivedFull: number
   blocksReceivedCompact: number

@@ -1,9 +1,10 @@
 /**
  * The block topic's validator. Rules, in the order of docs/PROTOCOLS.md "Gossip"; a compact
  * announcement is checked as far as it can be (header, transactions root) before anything is
- * fetched, then rebuilt from the mempool, completed from the announcer, and imported like a
- * full block. Importing is the validation: a block that passes is connected (or kept on a side
- * branch) before GossipSub forwards it.
+ * fetched, then rebuilt from the mempool, completed from the announcer. It only decides: a block
+ * to import comes back in the decision (`{ verdict: 'accept', block }`) and the relay carries
+ * out the import with `importBlockOutcome`, whose rules finish the validation: a block that
+ * passes is connected (or kept on a side branch) before GossipSub forwards it.
  */
 import { blockId, txId } from '../../chain/codec.ts'
 import { checkCompactTxRoot, rebuildCompact, type CompactBlock } from '../../chain/compact.ts'
@@ -12,7 +13,7 @@ import { validateHeader } from '../../chain/validation.ts'
 import { errorMessage } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import { decodeBlockAnnouncement, type BlockAnnouncement } from './messages.ts'
-import type { ChainRelayStats, GossipOutcome, RelayChain, RelayRpc } from './types.ts'
+import type { ChainRelayStats, GossipOutcome, GossipRefusal, RelayChain, RelayRpc } from './types.ts'
 import { outcomeOfError } from './verdicts.ts'
 
 export interface BlockCheckContext {
@@ -21,19 +22,22 @@ export interface BlockCheckContext {
   readonly nowMs: number
   /** Bounds the fetches from the announcer (timeout, relay stopping). */
   readonly signal: AbortSignal
-  /** Called with the id before import, so the relay does not announce it again as local. */
-  readonly remember: (id: string) => void
-  /** Called when the import failed. */
-  readonly forget: (id: string) => void
   readonly stats: ChainRelayStats
   readonly log: Logger
 }
+
+/**
+ * A block to import (`block`), one already held and valid to forward (`block: null`), or why
+ * not.
+ */
+export type BlockDecision =
+  { readonly verdict: 'accept'; readonly id: string; readonly block: Block | null } | GossipRefusal
 
 export async function validateGossipBlock(
   peer: string,
   data: Uint8Array,
   ctx: BlockCheckContext,
-): Promise<GossipOutcome> {
+): Promise<BlockDecision> {
   let ann: BlockAnnouncement
   try {
     // [REJECT] the message is a known kind followed by one canonical block or compact block (DECODE_*)
@@ -45,7 +49,7 @@ export async function validateGossipBlock(
   else ctx.stats.blocksReceivedCompact++
   const header = ann.kind === 'full' ? ann.block.header : ann.compact.header
   const id = blockId(header).toString()
-  if (ctx.chain.forkChoice.has(id)) return knownBlock(id, ctx)
+  if (ctx.chain.forkChoice.has(id)) return knownBlock(id, ctx.chain)
   let block: Block
   if (ann.kind === 'full') {
     block = ann.block
@@ -56,7 +60,7 @@ export async function validateGossipBlock(
     if (got === null) return { verdict: 'ignore', reason: 'BLOCK_UNAVAILABLE' }
     block = got
   }
-  return importGossipBlock(id, block, ctx)
+  return { verdict: 'accept', id, block }
 }
 
 /**
@@ -64,18 +68,18 @@ export async function validateGossipBlock(
  * is the first gossip copy of a block that reached us another way (sync, a compact fetch): it is
  * forwarded, or peers that hear only through us would wait for their next status refresh.
  */
-function knownBlock(id: string, ctx: BlockCheckContext): GossipOutcome {
-  const node = ctx.chain.forkChoice.get(id)
+function knownBlock(id: string, chain: Pick<RelayChain, 'forkChoice'>): BlockDecision {
+  const node = chain.forkChoice.get(id)
   // [IGNORE] a block already marked invalid: its first sender was judged then, and a branch
   // refused for forking below the reorg limit is marked invalid too without being provably bad
   // [IGNORE] an orphan we hold without its parent: nothing checked yet (BLOCK_DUPLICATE)
   if (node === undefined || node.invalid) return { verdict: 'ignore', reason: 'BLOCK_DUPLICATE' }
   // [ACCEPT] a block we hold and found valid: forward it
-  return { verdict: 'accept' }
+  return { verdict: 'accept', id, block: null }
 }
 
 /** Compact announcements: what can be checked before fetching anything. */
-function checkCompactEarly(c: CompactBlock, ctx: BlockCheckContext): GossipOutcome | null {
+function checkCompactEarly(c: CompactBlock, ctx: BlockCheckContext): GossipRefusal | null {
   const { chain } = ctx
   // [REJECT] only genesis has no parent (BLOCK_PARENT)
   if (c.header.parent === null) return { verdict: 'reject', what: 'invalid-block', code: 'BLOCK_PARENT' }
@@ -144,19 +148,30 @@ async function fetchQuietly<T>(
   }
 }
 
-function importGossipBlock(id: string, block: Block, ctx: BlockCheckContext): GossipOutcome {
-  ctx.remember(id)
+/**
+ * Carries out an accepted decision: imports the block; what the import says is the outcome.
+ * `onRefused` runs when the import threw (the block was not stored).
+ */
+export function importBlockOutcome(
+  chain: Pick<RelayChain, 'importBlock' | 'forkChoice'>,
+  id: string,
+  block: Block,
+  onRefused?: () => void,
+): GossipOutcome {
   let status
   try {
     // [REJECT]/[IGNORE] the block passes import: body shape, coinbase, transactions root, header
     // rules against a known parent, and, when fork choice connects it, the state transition
     // (BLOCK_*, TX_*; a branch forking below the reorg limit: REORG_TOO_DEEP, ignored)
-    status = ctx.chain.importBlock(block).status
+    status = chain.importBlock(block).status
   } catch (err) {
-    ctx.forget(id)
+    onRefused?.()
     return outcomeOfError(err, 'invalid-block')
   }
-  if (status === 'duplicate') return knownBlock(id, ctx)
+  if (status === 'duplicate') {
+    const known = knownBlock(id, chain)
+    return known.verdict === 'accept' ? { verdict: 'accept' } : known
+  }
   // [IGNORE] the parent is known; an orphan is held by the chain and the sync manager fetches its ancestors
   if (status === 'orphan')
     return { verdict: 'ignore', reason: 'BLOCK_UNKNOWN_PARENT', unknownParent: block.header }

@@ -19,7 +19,7 @@
 import type { Clock } from '../../core/clock.ts'
 import { withTimeout } from '../../core/abort.ts'
 import { addressFromPublicKey, parseAddress } from '../../chain/address.ts'
-import { decodeSignedTx, encodeTx, parseTxId, txId } from '../../chain/codec.ts'
+import { decodeSignedTx, parseTxId, txId } from '../../chain/codec.ts'
 import type { LightChain } from '../../chain/light/light-chain.ts'
 import type {
   AccountInfo,
@@ -38,8 +38,8 @@ import type { LightClient } from './light-client.ts'
 export interface LightChainApiComponents {
   chain: LightChain
   client: Pick<LightClient, 'account' | 'tx' | 'escrow'>
-  /** Publishes canonical transaction bytes on the transaction gossip topic. */
-  publishTx: (bytes: Uint8Array, signal?: AbortSignal) => Promise<unknown>
+  /** Sends an own transaction to the network (TxBroadcast, src/net/gossip/tx-broadcast.ts). */
+  broadcast: { send(tx: SignedTx): Promise<unknown> }
   clock: Clock
 }
 
@@ -121,7 +121,8 @@ export class LightChainApi implements ChainApi {
   async submitTx(tx: SignedTx, signal?: AbortSignal): Promise<SubmitResult> {
     validateSignedTx(tx, this.#c.chain.params)
     const id = txId(tx).toString()
-    await this.#c.publishTx(encodeTx(tx), signal)
+    signal?.throwIfAborted()
+    await this.#c.broadcast.send(tx)
     this.#sent.delete(id)
     this.#sent.set(id, { tx, sender: addressFromPublicKey(tx.senderKey), addedMs: this.#c.clock.nowMs() })
     // Overflow rule: forget the oldest sent transfer.

@@ -1,7 +1,7 @@
 /**
- * A light node on the chain gossip topics. Transactions: publish only (what `kith send` signs
- * goes out on the tx topic; a light node cannot check nonce and balance, so it relays nobody
- * else's). Blocks: every announcement (full or compact) carries the header, which is checked and
+ * A light node on the chain gossip topics. Transactions: it does not subscribe (a light node
+ * cannot check nonce and balance, so it relays nobody else's); its own go out through
+ * TxBroadcast (src/net/gossip/tx-broadcast.ts). Blocks: every announcement (full or compact) carries the header, which is checked and
  * added to the header chain at once, so a light node follows new heads without waiting for the
  * next status round. It never forwards a block: it cannot check the body.
  *
@@ -15,7 +15,7 @@ import { ChainError } from '../../chain/errors.ts'
 import type { LightChain } from '../../chain/light/light-chain.ts'
 import type { BlockHeader } from '../../chain/types.ts'
 import { decodeBlockAnnouncement } from '../gossip/messages.ts'
-import { BLOCK_TOPIC, TX_TOPIC } from '../gossip/topics.ts'
+import { BLOCK_TOPIC } from '../gossip/topics.ts'
 import type { GossipInbound, GossipVerdict, KithNetwork } from '../network.ts'
 
 export interface LightGossipComponents {
@@ -52,11 +52,6 @@ export class LightGossip {
       // The host may already be stopped.
       this.#log.debug({ err: errorMessage(err) }, 'block topic validator not removed')
     }
-  }
-
-  /** Publishes canonical transaction bytes on the tx topic (LightChainApi's publishTx). */
-  async publishTx(bytes: Uint8Array): Promise<number> {
-    return await this.#c.network.publish(TX_TOPIC, bytes)
   }
 
   /** The block-topic validator: takes the header, never forwards. */

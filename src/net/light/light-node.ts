@@ -22,12 +22,21 @@ import { FullPeers } from './full-peers.ts'
 import { LightChainApi, type LightChainApiInit } from './light-chain-api.ts'
 import { LightClient, type LightClientInit } from './light-client.ts'
 import { LightGossip } from './light-gossip.ts'
+import { TxBroadcast } from '../gossip/tx-broadcast.ts'
 
 export interface LightNodeComponents {
   /** Started before `LightNode.start()`, stopped after `LightNode.stop()`. */
   network: Pick<
     KithNetwork,
-    'network' | 'host' | 'judge' | 'subscribe' | 'peers' | 'onGossip' | 'setTopicValidator' | 'publish'
+    | 'network'
+    | 'host'
+    | 'judge'
+    | 'subscribe'
+    | 'peers'
+    | 'onGossip'
+    | 'setTopicValidator'
+    | 'publish'
+    | 'gossip'
   >
   /** The node's SQLite database (closed by the node after `stop()`). */
   db: LightDatabase
@@ -50,6 +59,8 @@ export class LightNode {
   readonly peers: FullPeers
   readonly client: LightClient
   readonly gossip: LightGossip
+  /** Sends own transactions (LightChainApi.submitTx calls it). */
+  readonly broadcast: TxBroadcast
   /** What the API serves (node.ledger). */
   readonly ledger: LightChainApi
   readonly #c: LightNodeComponents
@@ -95,11 +106,13 @@ export class LightNode {
       onUnknownParent: (peer, header) => this.sync.onUnknownParent(peer, header),
       logger,
     })
+    // Nothing pending is kept here (no mempool), so nothing is re-announced.
+    this.broadcast = new TxBroadcast({ gossip: network.gossip, pending: null, clock, logger })
     this.ledger = new LightChainApi(
       {
         chain: this.chain,
         client: this.client,
-        publishTx: async (b) => await this.gossip.publishTx(b),
+        broadcast: this.broadcast,
         clock,
       },
       init.ledger,

@@ -1,6 +1,6 @@
 /**
  * How the network layer holds peers to account (contract shared by gossip, rpc, sync and the
- * light client; KithNetwork implements it).
+ * light client; PeerDiscipline in discipline.ts implements it, exposed as `network.judge`).
  *
  * Two kinds of fault, as Bitcoin Core has done since 2024:
  * - provably invalid data (a block or transaction that fails a consensus rule, a malformed or

@@ -19,7 +19,7 @@ import type { Logger } from '../../core/logger.ts'
 import type { KithLibp2p } from '../host.ts'
 import type { PeerJudge } from '../peers/judge.ts'
 import type { RelayChain } from '../gossip/types.ts'
-import { validateGossipTx } from '../gossip/validate-tx.ts'
+import { admitTx, validateGossipTx } from '../gossip/validate-tx.ts'
 import { RateLimiter } from '../rpc/rate-limit.ts'
 import {
   MAX_STEM_INBOUND_STREAMS,
@@ -282,11 +282,9 @@ export class StemRelay {
       }
       // [REJECT]/[IGNORE] the gossip transaction rules, in order (validate-tx.ts): one canonical
       // encoding, a signed kind, not a duplicate, admitted by the mempool
-      const outcome = validateGossipTx(data, {
-        chain: this.#c.chain,
-        remember: (id) => this.#inbound.add(id),
-        forget: () => {},
-      })
+      const decision = validateGossipTx(data, { mempool: this.#c.chain.mempoolPool })
+      if (decision.verdict === 'accept') this.#inbound.add(decision.id)
+      const outcome = decision.verdict === 'accept' ? admitTx(this.#c.chain, decision.tx) : decision
       if (outcome.verdict === 'reject') {
         // answer first: the judge may ban and hang up at once
         await reply(STEM_STATUS.rejected).catch(() => {})

@@ -16,6 +16,7 @@ import { createLogger } from '../../../src/core/logger.ts'
 import type { Misbehaviour } from '../../../src/net/peers/judge.ts'
 import type { GossipInbound, GossipValidator, GossipVerdict } from '../../../src/net/network.ts'
 import { ChainRelay, type ChainRelayInit } from '../../../src/net/gossip/relay.ts'
+import { TxBroadcast } from '../../../src/net/gossip/tx-broadcast.ts'
 import { decodeBlockAnnouncement, encodeBlockAnnouncement } from '../../../src/net/gossip/messages.ts'
 import { BLOCK_TOPIC, TX_TOPIC } from '../../../src/net/gossip/topics.ts'
 import type { RelayNetwork, RelayRpc } from '../../../src/net/gossip/types.ts'
@@ -93,6 +94,14 @@ async function rig(init: ChainRelayInit = {}, syncing?: () => boolean): Promise<
     init,
   )
   relay.start()
+  // Own transactions go out through TxBroadcast, called by the chain service (not the relay).
+  const broadcast = new TxBroadcast({
+    gossip: { publish: network.publish, onJoin: () => () => {}, topicPeers: () => 0 },
+    pending: (id) => h.chain.mempoolPool.get(id)?.tx,
+    clock: h.clock,
+    logger: createLogger('silent'),
+  })
+  h.chain.setSender({ send: (tx) => void broadcast.send(tx) })
   return {
     h,
     model: testChain(),

@@ -51,12 +51,15 @@ function api(
   const ledger = new LightChainApi({
     chain,
     client,
-    publishTx:
-      opts.publish ??
-      (async (b) => {
-        published.push(b)
-        return await Promise.resolve(1)
-      }),
+    broadcast: {
+      send:
+        opts.publish === undefined
+          ? async (tx) => {
+              published.push(encodeTx(tx))
+              return await Promise.resolve(1)
+            }
+          : async (tx) => await opts.publish!(encodeTx(tx)),
+    },
     clock: new ManualClock(1_000),
   })
   return { ledger, published }

@@ -84,12 +84,4 @@ describe('LightGossip', () => {
     assert.equal(l.chain.head().height, 2)
     await l.close()
   })
-
-  it('publishes transactions on the tx topic', async () => {
-    const l = await lightChainAt(0)
-    const h = harness(l.chain)
-    assert.equal(await h.gossip.publishTx(new Uint8Array([1])), 1)
-    assert.equal(h.published.length, 1)
-    await l.close()
-  })
 })
