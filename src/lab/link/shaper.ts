@@ -8,7 +8,7 @@ import { seededRng, type Rng } from '../../core/clock.ts'
 import type { CreateNodeOptions, KithNode } from '../../node/index.ts'
 import { shapeIncoming, shapeTransport } from './libp2p.ts'
 
-/** An undirected topology edge [a, b], a < b. */
+/** A topology edge [a, b]; undirected for latency (edgeKey), the lab keeps it as [dialler, target]. */
 export type Edge = readonly [number, number]
 
 type WrapTcp = NonNullable<CreateNodeOptions['wrapTcp']>

@@ -39,3 +39,7 @@ export const LAB_CONTENT_FETCHERS = 5
 export const LAB_CONTENT_FETCH_MS = 60_000
 /** Jitter added to each link's one-way latency, uniform in [0, this). */
 export const LAB_LINK_JITTER_MS = 2
+/** Topology dials in flight at once: 800 Noise handshakes at once over 100+ ms links time out. */
+export const LAB_DIAL_BATCH = 40
+/** Rounds of redialling the links that failed before the connect wait decides. */
+export const LAB_DIAL_ROUNDS = 3

@@ -29,6 +29,8 @@ import {
   LAB_FUNDED_BALANCE,
   LAB_GENESIS_INTERVAL_MS,
   LAB_LINK_JITTER_MS,
+  LAB_DIAL_BATCH,
+  LAB_DIAL_ROUNDS,
   LAB_MAX_WAIT_MS,
 } from './constants.ts'
 import type { LabScenario } from './scenario.ts'
@@ -52,7 +54,10 @@ export const minerKey = (i: number): LabKey => labKey(2_000_000 + i)
 
 export type NodeRole = 'honest' | 'invalid' | 'silent'
 
-/** Each node dials `outbound` distinct random others; the union of the links, as sorted edges. */
+/**
+ * Each node dials `outbound` distinct random others; the union of the links, each as
+ * [dialler, target] (a node's outbound count stays what Kith's peer manager keeps).
+ */
 export function randomTopology(size: number, outbound: number, rng: Rng): Edge[] {
   const seen = new Set<string>()
   const edges: Edge[] = []
@@ -67,7 +72,8 @@ export function randomTopology(size: number, outbound: number, rng: Rng): Edge[]
       const key = `${a}-${b}`
       if (seen.has(key)) continue
       seen.add(key)
-      edges.push([a, b])
+      // Kept as [dialler, target]: each node dials exactly its own outbound links, as a real one.
+      edges.push([i, j])
       dialled++
     }
   }
@@ -351,16 +357,24 @@ export class LabNet {
     const wanted = dialled.filter(
       ([a, b]) => !this.#attacking || (this.roles[a] === 'honest' && this.roles[b] === 'honest'),
     )
-    const missing = dialled.filter(([a, b]) => !this.#isConnected(a, b))
-    await Promise.all(
-      missing.map(async ([a, b]) => {
-        const addr = this.#tcpAddr(b)
-        // A simultaneous dial from the other side may win; the wait below decides.
-        await this.node(a)
-          .connect(addr)
-          .catch(() => {})
-      }),
-    )
+    // Hundreds of Noise handshakes at once over slow links time out on one thread: dial in
+    // bounded batches, and redial what failed for a few rounds.
+    for (let round = 0; round < LAB_DIAL_ROUNDS; round++) {
+      const missing = dialled.filter(
+        ([a, b]) => this.nodes[a] != null && this.nodes[b] != null && !this.#isConnected(a, b),
+      )
+      if (missing.length === 0) break
+      for (let k = 0; k < missing.length; k += LAB_DIAL_BATCH)
+        await Promise.all(
+          missing.slice(k, k + LAB_DIAL_BATCH).map(async ([a, b]) => {
+            if (this.nodes[a] == null || this.nodes[b] == null || this.#isConnected(a, b)) return
+            // A simultaneous dial from the other side may win; the wait below decides.
+            await this.node(a)
+              .connect(this.#tcpAddr(b))
+              .catch(() => {})
+          }),
+        )
+    }
     const missingNow = (): Edge[] =>
       wanted.filter(([a, b]) => this.nodes[a] != null && this.nodes[b] != null && !this.#isConnected(a, b))
     await this.waitFor(
