@@ -298,6 +298,22 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       },
     )
 
+  program
+    .command('lab')
+    .description('the network lab')
+    .command('run <scenario>')
+    .description('run a scenario file on real in-process nodes and print the measured JSON (docs/LAB.md)')
+    .option('--out <file>', 'also write the JSON result here')
+    .action(async (scenario: string, o: { out?: string }) => {
+      const { labRunCommand } = await import('../lab/index.ts')
+      setExit(
+        await labRunCommand(scenario, o.out === undefined ? {} : { out: o.out }, {
+          stdout: (t) => io.stdout(t),
+          stderr: (t) => io.stderr(t),
+        }),
+      )
+    })
+
   return program
 }
 

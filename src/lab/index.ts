@@ -4,3 +4,4 @@
  * lazily (`kith devnet`), and lint refuses any other path into src/lab from src/cli.
  */
 export { runDevnet, type DevnetOptions } from './devnet.ts'
+export { labRunCommand, type LabRunIo } from './run/main.ts'

@@ -81,6 +81,16 @@ export class Miner {
     this.#c.chain.setMining(false)
   }
 
+  /**
+   * One block on the current head without the mining loop (the network lab schedules who mines
+   * when); null when the head moved while sealing.
+   */
+  async mineOnce(signal: AbortSignal = new AbortController().signal): Promise<MinedBlock | null> {
+    const mined = await this.#mineOne(signal)
+    if (mined !== null) this.#mined++
+    return mined
+  }
+
   async #run(): Promise<void> {
     while (this.#running) {
       const round = new AbortController()
