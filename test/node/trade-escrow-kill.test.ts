@@ -390,3 +390,71 @@ void describe('a node that dies between two writes of a take', () => {
     assert.equal((await net.trade('seller').trade(id)).state, 'accepted')
   })
 })
+
+void describe("a seller-taker that dies between the maker's yes and its own record", () => {
+  void it("re-asks the maker after restart (TAKE_REPLAYED is the maker's yes), opens the escrow, and the trade goes on", async () => {
+    // The buyer makes a buy offer; the seller takes it, so the seller opens the escrow.
+    const offer = await net
+      .trade('buyer')
+      .createOffer({ ...net.sellOfferRequest(WINDOW_BLOCKS), side: 'buy' })
+    await net.until('the seller sees the buy offer', () =>
+      net
+        .trade('seller')
+        .offers()
+        .some((o) => o.id === offer.id),
+    )
+    const restore = refuseWrites('seller', 'UPDATE')
+    try {
+      // The maker said yes and recorded it; the seller's record of the yes never reached its disk.
+      await assert.rejects(net.trade('seller').take(offer.id, { amount: AMOUNT }))
+    } finally {
+      restore()
+    }
+    const id = (await net.trade('buyer').trades()).find((t) => t.offerId === offer.id)!.id
+    // Nothing was opened before the kill: the seller's node had not written the yes down.
+    assert.equal((await net.trade('buyer').trade(id)).escrowId, null)
+    await net.restart('seller')
+    const restarted = await net.trade('seller').trade(id)
+    assert.ok(restarted.phase === 'taking' || restarted.pendingTx?.kind === 'escrow-open', restarted.phase)
+    await net.untilPending('seller', id, 'escrow-open')
+    await net.mine('seller')
+    await net.untilPending('buyer', id, 'escrow-accept')
+    await net.mine('buyer')
+    assert.equal((await net.trade('seller').trade(id)).state, 'accepted')
+    assert.equal((await net.trade('buyer').trade(id)).state, 'accepted')
+  })
+
+  void it('a seller-taker whose maker never recorded the take fails the trade on re-asking, opening nothing', async () => {
+    const offer = await net
+      .trade('buyer')
+      .createOffer({ ...net.sellOfferRequest(WINDOW_BLOCKS), side: 'buy' })
+    await net.until('the seller sees the buy offer', () =>
+      net
+        .trade('seller')
+        .offers()
+        .some((o) => o.id === offer.id),
+    )
+    // The maker withdraws the offer while the seller's node is down with its take in 'taking'.
+    const restoreMaker = refuseWrites('buyer', 'INSERT')
+    const restoreTaker = refuseWrites('seller', 'UPDATE')
+    let id = ''
+    try {
+      await assert.rejects(net.trade('seller').take(offer.id, { amount: AMOUNT }))
+      id = (await net.trade('seller').trades()).find((t) => t.offerId === offer.id)!.id
+    } finally {
+      restoreTaker()
+      restoreMaker()
+    }
+    await net.stopNode('seller')
+    await net.trade('buyer').cancelOffer(offer.id)
+    await net.startNode('seller')
+    await net.untilAsync(
+      'the seller gave the take up',
+      async () => (await net.trade('seller').trade(id)).phase === 'failed',
+    )
+    const t = await net.trade('seller').trade(id)
+    assert.equal(t.error?.code, 'TAKE_UNKNOWN_OFFER')
+    assert.equal(t.escrowId, null)
+    assert.equal(t.pendingTx, null)
+  })
+})

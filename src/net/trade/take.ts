@@ -74,6 +74,13 @@ export function takeHandler(ctx: TakeHandlerContext): {
 } {
   return {
     handle(peer, take) {
+      // [IGNORE] the take has not opened a trade here already (TAKE_REPLAYED): the trade id is
+      // the hash of the signed take, so a known id is this very take, already accepted. Checked
+      // first, for the taker's own peer (from any other peer the take rules reject it,
+      // TAKE_PEER_ID): a seller-taker that crashed before it wrote our yes down
+      // asks again and must learn the yes even once the offer is gone or the take is stale.
+      if (take.takerPeerId === peer && ctx.taken?.(take) === true)
+        return refused('TAKE_REPLAYED', 'this take already opened a trade')
       const offer = ctx.offer(take.offerId)
       // [IGNORE] the offer is in our book (TAKE_UNKNOWN_OFFER): it may have expired or been taken
       if (offer === undefined) return refused('TAKE_UNKNOWN_OFFER', 'no such offer here')
@@ -92,9 +99,6 @@ export function takeHandler(ctx: TakeHandlerContext): {
         if (!(err instanceof TakeValidationError)) throw err
         return refused(err.code, err.message, err.verdict === 'reject' ? err.code : undefined)
       }
-      // [IGNORE] the take has not opened a trade here already (TAKE_REPLAYED): a signed take
-      // replayed within MAX_TAKE_AGE_MS would otherwise be answered "accepted" a second time
-      if (ctx.taken?.(take) === true) return refused('TAKE_REPLAYED', 'this take already opened a trade')
       return {
         reply: { accepted: true, offerId: take.offerId, amount: take.amount },
         accepted: { offer, take },

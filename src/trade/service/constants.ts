@@ -24,3 +24,9 @@ export const DEFAULT_BUYER_DEPOSIT_BPS = 1_500
 export const TERMS_DOMAIN = 'kith/trade-terms/1'
 /** Reputation reads are cached per head height; this many addresses at most. */
 export const MAX_REPUTATION_CACHE = 1_024
+/**
+ * A seller-taker whose record still says 'taking' after a restart re-sends its signed take this
+ * often while the maker's node cannot be reached (besides on every head change); the maker's
+ * answer (accepted, TAKE_REPLAYED, or a refusal) ends the retries.
+ */
+export const TAKE_REASK_INTERVAL_MS = 15_000

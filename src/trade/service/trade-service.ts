@@ -16,7 +16,7 @@ import { addressFromPublicKey } from '../../chain/address.ts'
 import { equalBytes } from '../../chain/codec.ts'
 import type { ChainEvent } from '../../chain/service/types.ts'
 import type { Address } from '../../chain/types.ts'
-import type { Clock } from '../../core/clock.ts'
+import type { Clock, TimerHandle } from '../../core/clock.ts'
 import { errorMessage, InvalidInputError, KithError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import { OFFER_VERSION } from '../offers/constants.ts'
@@ -39,6 +39,7 @@ import {
   MAX_CHAT_READ,
   MAX_REPUTATION_CACHE,
   MAX_STORED_TRADES,
+  TAKE_REASK_INTERVAL_MS,
 } from './constants.ts'
 import { TakeRefusedError, TradeInputError, TradeNotFoundError, TradeUnavailableError } from './errors.ts'
 import { escrowMismatch, openActionFor, partiesOf, tradeIdOf } from './terms.ts'
@@ -116,6 +117,10 @@ export class TradeService implements TradeApi {
   /** Arbiter: trade id -> chat members of a disputed escrow naming us (bounded by MAX_ACTIVE_TRADES). */
   readonly #arbitrated = new Map<string, { key: Uint8Array; peerId?: string }[]>()
   readonly #arbitratedEscrow = new Map<string, string>()
+  /** Trades with a take request in flight (the first ask, or a seller-taker's re-ask). */
+  readonly #asking = new Set<string>()
+  readonly #reasks = new Set<Promise<void>>()
+  #reaskTimer: TimerHandle | undefined
   #repHeight = -1
   #unsubscribe: Array<() => void> = []
   #work: Promise<void> = Promise.resolve()
@@ -157,7 +162,10 @@ export class TradeService implements TradeApi {
     this.#running = false
     for (const u of this.#unsubscribe) u()
     this.#unsubscribe = []
+    this.#c.clock.clearTimeout(this.#reaskTimer)
+    this.#reaskTimer = undefined
     await this.#work
+    await Promise.all(this.#reasks)
   }
 
   /** Resolves once every state change seen so far has been reconciled (tests, benches). */
@@ -368,6 +376,7 @@ export class TradeService implements TradeApi {
     const r = this.#newRecord(offer, take, false, 'taking')
     this.#save(r)
     let reply
+    this.#asking.add(r.id)
     try {
       reply = await this.#c.net.requestTake(offer.makerPeerId, take, signal)
     } catch (err) {
@@ -378,6 +387,8 @@ export class TradeService implements TradeApi {
         {},
         { cause: err },
       )
+    } finally {
+      this.#asking.delete(r.id)
     }
     if (!reply.accepted) {
       this.#fail(r, reply.code, reply.message)
@@ -385,11 +396,68 @@ export class TradeService implements TradeApi {
         code: reply.code,
       })
     }
-    // A reconciliation during the request may have found the escrow already.
-    if (r.phase === 'taking') r.phase = 'awaiting-escrow'
-    this.#save(r)
+    this.#takeAccepted(r)
     if (r.role === 'seller') await this.#open(r)
     return await this.trade(r.id)
+  }
+
+  /**
+   * The maker said yes: 'taking' becomes 'awaiting-escrow' (a reconciliation during the request
+   * may have found the escrow already). Written before it is believed: a write that fails leaves
+   * the record as the disk has it, 'taking', as after a kill at this instant.
+   */
+  #takeAccepted(r: TradeRecord): void {
+    const next: TradeRecord = { ...r, phase: r.phase === 'taking' ? 'awaiting-escrow' : r.phase }
+    this.#save(next)
+    Object.assign(r, next)
+  }
+
+  /**
+   * Seller-taker recovery: a seller whose record says 'taking' (killed between the maker's reply
+   * and its own record of it, or before the reply came) cannot adopt an escrow, as a buyer does,
+   * because the escrow is its own to open. It sends the same signed take again. The maker's
+   * "accepted", or TAKE_REPLAYED (the maker holds a record of exactly this trade: the trade id is
+   * the hash of our signed take, and a maker records only takes it accepts), is the yes: the
+   * record moves to 'awaiting-escrow' and the next reconciliation opens the escrow. Any other
+   * refusal is the maker's no (it never recorded the take, or no longer would): the trade fails
+   * with that code and nothing is locked. An unreachable maker is asked again on the next head
+   * change and every TAKE_REASK_INTERVAL_MS. One request per trade at a time.
+   */
+  #reask(r: TradeRecord): void {
+    if (this.#asking.has(r.id) || r.take === null || !this.#running) return
+    this.#asking.add(r.id)
+    const take = r.take
+    const run = async (): Promise<void> => {
+      let reply
+      try {
+        reply = await this.#c.net.requestTake(r.offer.makerPeerId, take)
+      } catch (err) {
+        this.#log.info({ trade: r.id, err: errorMessage(err) }, 'the maker could not be asked again')
+        this.#reaskLater()
+        return
+      }
+      if (!this.#running || r.phase !== 'taking') return
+      if (reply.accepted || reply.code === 'TAKE_REPLAYED') {
+        this.#takeAccepted(r)
+        this.#log.info({ trade: r.id }, 'the maker confirmed the take; opening the escrow')
+        this.#schedule()
+      } else this.#fail(r, reply.code, reply.message)
+    }
+    const p = run()
+      .catch((err: unknown) => this.#log.warn({ trade: r.id, err: errorMessage(err) }, 'take re-ask failed'))
+      .finally(() => {
+        this.#asking.delete(r.id)
+        this.#reasks.delete(p)
+      })
+    this.#reasks.add(p)
+  }
+
+  #reaskLater(): void {
+    if (this.#reaskTimer !== undefined || !this.#running) return
+    this.#reaskTimer = this.#c.clock.setTimeout(() => {
+      this.#reaskTimer = undefined
+      this.#schedule()
+    }, TAKE_REASK_INTERVAL_MS)
   }
 
   /**
@@ -524,9 +592,11 @@ export class TradeService implements TradeApi {
   /**
    * Buyer: the seller's escrow-open, found on chain by the terms hash, also while the record
    * still says 'taking' (a node killed between the maker's yes and writing it down: an escrow
-   * bound to our signed take is the maker's yes). Seller: open it (again), once the maker said yes.
+   * bound to our signed take is the maker's yes). Seller: open it (again), once the maker said
+   * yes; a seller-taker still 'taking' asks the maker again first (#reask).
    */
   async #findEscrow(r: TradeRecord): Promise<void> {
+    if (r.phase === 'taking' && r.role === 'seller' && !r.maker) return this.#reask(r)
     if (r.phase !== 'awaiting-escrow' && !(r.phase === 'taking' && r.role === 'buyer')) return
     if (r.role === 'seller') return await this.#open(r)
     const hash = Buffer.from(r.id, 'hex')
