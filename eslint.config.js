@@ -203,12 +203,15 @@ export default tseslint.config(
   },
   { files: PURE_NET, rules: pure(['node', 'api', 'cli', 'lab']) },
   {
-    // The lab's NAT scenario nodes speak a lab protocol over libp2p streams; lab only, never production.
+    // The lab's NAT scenario nodes speak a lab protocol over libp2p streams, and the attack lab's
+    // attacker is a plain libp2p node (no Kith code); lab only, never production.
     files: ['src/lab/**'],
     ignores: [
       'src/lab/nat-scenarios/bulk.ts',
       'src/lab/nat-scenarios/node.ts',
       'src/lab/nat-scenarios/protocol.ts',
+      'src/lab/attack/attacker.ts',
+      'src/lab/attack/scenario.ts',
     ],
     rules: restrict([], libp2p, 'only src/net imports libp2p (docs/ARCHITECTURE.md)'),
   },

@@ -12,6 +12,7 @@ import { sha256, sha512 } from 'multiformats/hashes/sha2'
 import type { MultihashHasher } from 'multiformats/hashes/interface'
 import { ContentError } from '../../content/errors.ts'
 import { MAX_BLOCK_SIZE_BYTES, MAX_WANTLIST_ENTRIES_PER_PEER } from '../../content/constants.ts'
+import { BITSWAP_MAX_INBOUND_STREAMS, BITSWAP_MAX_OUTBOUND_STREAMS } from './constants.ts'
 
 /** One block in a received bitswap message: CID prefix and data. */
 export interface ReceivedBlock {
@@ -21,7 +22,7 @@ export interface ReceivedBlock {
 
 export interface BitswapMessageEvent {
   peer: PeerId
-  message: { blocks: ReceivedBlock[] }
+  message: { blocks: ReceivedBlock[]; wantlist?: { entries: readonly unknown[] } }
 }
 
 export interface PresenceEvent {
@@ -116,6 +117,9 @@ export async function startBitswap(
   withBitswap(helia, {
     maxWantlistSize: MAX_WANTLIST_ENTRIES_PER_PEER,
     maxIncomingMessageSize: Math.max(BITSWAP_MAX_MESSAGE_BYTES, 4 * 1024 * 1024),
+    // The package's default is 1,024 streams, each buffering up to a whole message.
+    maxInboundStreams: BITSWAP_MAX_INBOUND_STREAMS,
+    maxOutboundStreams: BITSWAP_MAX_OUTBOUND_STREAMS,
     ...options,
   })
   const started = mixin as { start(h: unknown): Promise<void> } | null

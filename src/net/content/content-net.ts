@@ -27,7 +27,8 @@ import { findProvidersOnAll, provideOnAll, usableDhts } from '../dht/dual.ts'
 import { startBitswap, type BitswapMessageEvent, type KithBitswap, type PresenceEvent } from './bitswap.ts'
 import { RecentSet } from '../../core/recent-set.ts'
 import { ContentPeerScores } from './scores.ts'
-import { PROVIDER_DIAL_TIMEOUT_MS } from './constants.ts'
+import { BITSWAP_WANT_RATE, MAX_WANT_RATE_PEERS, PROVIDER_DIAL_TIMEOUT_MS } from './constants.ts'
+import { takeToken, type Bucket } from '../rpc/rate-limit.ts'
 
 export interface ContentNetComponents {
   /** Late-bound: the host exists once the network has started. */
@@ -115,6 +116,8 @@ export class ContentNet implements ContentNetwork {
   readonly #log: Logger
   readonly scores = new ContentPeerScores()
   readonly #recentWants = new RecentSet(MAX_RECENT_WANTS)
+  /** Want-list entry budget per peer (least recently seen first in iteration order). */
+  readonly #wantBuckets = new Map<string, Bucket>()
   #bitswap: KithBitswap | null = null
   #stopBitswap: (() => Promise<void>) | null = null
 
@@ -129,7 +132,10 @@ export class ContentNet implements ContentNetwork {
 
   async start(): Promise<void> {
     const { bitswap, stop } = await startBitswap(this.#c.host(), this.#c.blocks)
-    bitswap.network.addEventListener('bitswap:message', (evt) => this.#checkBlocks(evt.detail))
+    bitswap.network.addEventListener('bitswap:message', (evt) => {
+      this.#checkWantRate(evt.detail)
+      this.#checkBlocks(evt.detail)
+    })
     this.#bitswap = bitswap
     this.#stopBitswap = stop
   }
@@ -145,6 +151,25 @@ export class ContentNet implements ContentNetwork {
     if (this.#bitswap == null)
       throw new ContentError('STORE_CLOSED', 'the content network is not running', {})
     return this.#bitswap
+  }
+
+  /**
+   * [SCORE] want-list entries past the peer's budget (BITSWAP_WANT_RATE): a flood of want-lists,
+   * penalised `rate-limit` once per message, so a flooder is disconnected after a few messages.
+   * @helia/bitswap has already truncated its want-list to MAX_WANTLIST_ENTRIES_PER_PEER.
+   */
+  #checkWantRate(event: BitswapMessageEvent): void {
+    const entries = event.message.wantlist?.entries.length ?? 0
+    if (entries === 0) return
+    const peer = event.peer.toString()
+    const r = takeToken(this.#wantBuckets.get(peer), BITSWAP_WANT_RATE, this.#c.clock.monotonicMs(), entries)
+    this.#wantBuckets.delete(peer)
+    this.#wantBuckets.set(peer, r.bucket)
+    if (this.#wantBuckets.size > MAX_WANT_RATE_PEERS) {
+      const oldest = this.#wantBuckets.keys().next()
+      if (oldest.done !== true) this.#wantBuckets.delete(oldest.value)
+    }
+    if (!r.allowed) this.#c.judge.penalise(peer, 'rate-limit', 'BITSWAP_WANT_RATE')
   }
 
   /** [SCORE] a block that hashes to no CID we asked for recently is garbage or an attack. */
