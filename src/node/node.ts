@@ -21,7 +21,7 @@ import type { ChainMode } from './chain-mode.ts'
 import { fullChainMode } from './chain-full.ts'
 import { lightChainMode } from './chain-light.ts'
 import { Lifecycle, type LifecyclePart } from './lifecycle.ts'
-import { NodeTrade } from './trade.ts'
+import { NodeTrade, lightProofChain } from './trade.ts'
 import type { TradeApi } from '../trade/service/types.ts'
 import { WorkerPowSolver, type PowSolver } from '../chain/worker/pow-solver.ts'
 import { InvalidInputError } from '../core/errors.ts'
@@ -103,13 +103,6 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
         'LIGHT_CANNOT_MINE',
         'a light node keeps no account state and cannot build blocks: drop --mine or --light',
         { option: 'chain.light' },
-      )
-    }
-    if (config.chain.light && config.trade.enabled) {
-      throw new InvalidInputError(
-        'TRADE_NEEDS_FULL_NODE',
-        'trading follows escrows in the state tree: a light node cannot trade; drop --light or --trade-wallet',
-        { option: 'trade.enabled' },
       )
     }
     const netId = networkId(config.network, genesis.hash)
@@ -348,10 +341,15 @@ class Node implements KithNode {
 
   async #startTrade(): Promise<void> {
     const { db, clock, rng, logger } = this.#p
+    const light = this.#mode.light()
     this.#trade = new NodeTrade(
       {
         network: this.network,
-        chain: this.chain,
+        // A light node trades on its header chain and proofs (its ledger is the LightChainApi).
+        chain:
+          light === null
+            ? { kind: 'full', chain: this.chain }
+            : { kind: 'light', chain: lightProofChain(light) },
         db,
         dataDir: this.dataDir,
         clock,

@@ -9,14 +9,19 @@
  *
  * The trade account is one wallet account unlocked at start (config `trade.wallet`, passphrase
  * from KITH_WALLET_PASSPHRASE). Started after the chain is on the network, stopped before it.
+ * The chain is a full node's ChainService (chainLedger, balances and the mempool at hand) or a
+ * light node's header chain and proofs (proofLedger: nonces and escrows by proof, submission on
+ * the tx topic; see src/trade/service/ledger.ts for what a light node cannot know).
  */
 import type { KeyObject } from 'node:crypto'
 import { addressFromPublicKey } from '../chain/address.ts'
 import { signBytes } from '../chain/keys.ts'
 import type { ChainService } from '../chain/service/chain-service.ts'
+import type { Address, SignedTx } from '../chain/types.ts'
 import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
+import type { LightNode } from '../net/light/light-node.ts'
 import type { KithNetwork } from '../net/network.ts'
 import { gossipTopic } from '../net/protocols.ts'
 import {
@@ -34,11 +39,14 @@ import { edSeedToX25519, type ChatBody, type ChatIdentity, type ChatMessage } fr
 import { OrderBook } from '../trade/offers/order-book.ts'
 import {
   chainLedger,
+  proofLedger,
   tradeIdOf,
+  type ProofChain,
   TradeService,
   type ChatMessageView,
   type TradeChatPort,
   type TradeEvent,
+  type TradeLedger,
   type TradeNet,
   type TradeSigner,
 } from '../trade/service/index.ts'
@@ -47,9 +55,53 @@ import { TradeStore } from '../trade/store/trade-store.ts'
 import { passphraseFromEnv, walletService, type UnlockedWallet } from '../wallet/index.ts'
 import type { KithConfig } from './config.ts'
 
+/** The chain the trade service runs on: a full node's chain service or a light node's proofs. */
+export type TradeChain = { kind: 'full'; chain: ChainService } | { kind: 'light'; chain: ProofChain }
+
+/** What the node wiring needs of either chain: the ledger port, balances when known, our pending txs. */
+interface TradeChainParts {
+  ledger: TradeLedger
+  balanceOf: (a: Address) => bigint | undefined
+  /** Transactions of ours still waiting in a mempool (a light node keeps none: none). */
+  pending: () => SignedTx[]
+}
+
+function chainParts(c: TradeChain): TradeChainParts {
+  if (c.kind === 'light')
+    return { ledger: proofLedger(c.chain), balanceOf: () => undefined, pending: () => [] }
+  const chain = c.chain
+  return {
+    ledger: chainLedger(chain),
+    balanceOf: (a) => {
+      try {
+        return chain.account(a).balance
+      } catch {
+        return undefined
+      }
+    },
+    // Bounded by the mempool's own size limit.
+    pending: () => chain.mempool().map((m) => m.tx),
+  }
+}
+
+/** A light node as the proof ledger sees it: its header chain's head and events, its proof-backed api. */
+export function lightProofChain(light: Pick<LightNode, 'chain' | 'ledger'>): ProofChain {
+  const { chain, ledger } = light
+  return {
+    params: chain.params,
+    head: () => chain.head(),
+    subscribe: (listener) => chain.subscribe(listener),
+    account: async (a) => await ledger.account(a),
+    submitTx: async (tx) => await ledger.submitTx(tx),
+    submitTxBytes: async (b) => await ledger.submitTxBytes(b),
+    tx: async (id) => await ledger.tx(id),
+    escrow: async (id) => await ledger.escrow(id),
+  }
+}
+
 export interface NodeTradeComponents {
   network: KithNetwork
-  chain: ChainService
+  chain: TradeChain
   db: Database
   dataDir: string
   clock: Clock
@@ -62,6 +114,7 @@ export class NodeTrade {
   readonly #c: NodeTradeComponents
   readonly #options: KithConfig['trade']
   readonly #log: Logger
+  readonly #parts: TradeChainParts
   #service: TradeService | null = null
   #wallet: UnlockedWallet | null = null
   #stops: Array<() => void | Promise<void>> = []
@@ -70,6 +123,7 @@ export class NodeTrade {
     this.#c = components
     this.#options = options
     this.#log = components.logger.child({ component: 'node-trade' })
+    this.#parts = chainParts(components.chain)
   }
 
   /** The running service (null before start or when trading is off). */
@@ -78,17 +132,11 @@ export class NodeTrade {
   }
 
   async start(): Promise<void> {
-    const { network, chain, clock, logger, db } = this.#c
+    const { network, clock, logger, db } = this.#c
     const { wallet, signer } = await this.#unlock()
     this.#wallet = wallet
     const book = new OrderBook()
-    const balanceOf = (a: Parameters<typeof chain.account>[0]): bigint | undefined => {
-      try {
-        return chain.account(a).balance
-      } catch {
-        return undefined
-      }
-    }
+    const { ledger, balanceOf } = this.#parts
     const relay = new OfferRelay(
       { gossip: fromKithNetwork(network), book, balanceOf, judge: network.judge, clock, logger },
       { networkId: network.network },
@@ -127,7 +175,7 @@ export class NodeTrade {
     )
     service = new TradeService(
       {
-        ledger: chainLedger(chain),
+        ledger,
         net,
         chat: chatPort(chat, chatStore),
         store: new TradeStore(db),

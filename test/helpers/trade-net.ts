@@ -21,7 +21,7 @@ import { buildBlockTemplate } from '../../src/chain/transition.ts'
 import type { Address } from '../../src/chain/types.ts'
 import { cryptoRng, seededRng, systemClock } from '../../src/core/clock.ts'
 import { silentLogger } from '../../src/core/logger.ts'
-import { createNode, type KithNode } from '../../src/node/index.ts'
+import { createNode, DEFAULT_CONFIG, type KithNode } from '../../src/node/index.ts'
 import type { CreateOfferRequest, TradeService, TradeView } from '../../src/trade/service/index.ts'
 import { generateMnemonic, walletService, type AccountKeys } from '../../src/wallet/index.ts'
 import { genesisFile, INTERVAL_MS, testKey } from '../chain/helpers.ts'
@@ -45,6 +45,8 @@ export interface TradeParty {
   readonly publicKey: Uint8Array
   node: KithNode
   running: boolean
+  /** A light node (header chain and proofs), not a full one. */
+  readonly light: boolean
 }
 
 export class TradeTestNet {
@@ -62,7 +64,7 @@ export class TradeTestNet {
   /** One node per name, each funded, trading on, connected to every other. */
   static async start(
     names: readonly string[],
-    opts: { seed?: number; warmChildren?: boolean } = {},
+    opts: { seed?: number; warmChildren?: boolean; light?: readonly string[] } = {},
   ): Promise<TradeTestNet> {
     process.env.KITH_WALLET_PASSPHRASE = TRADE_NET_PASSPHRASE
     const dirs: string[] = []
@@ -92,7 +94,10 @@ export class TradeTestNet {
     // Children for spawnChild load their modules while the nodes start.
     if (opts.warmChildren === true) net.#topUpSpares()
     try {
-      for (const a of accounts) parties.push({ ...a, node: await startTradeNode(a.dir), running: true })
+      for (const a of accounts) {
+        const light = opts.light?.includes(a.name) === true
+        parties.push({ ...a, light, node: await startTradeNode(a.dir, { light }), running: true })
+      }
       await net.connectAll({ mesh: true })
     } catch (err) {
       await net.stop()
@@ -168,7 +173,7 @@ export class TradeTestNet {
   /** Starts a stopped party again on the same data dir and reconnects it. */
   async startNode(name: string, opts: { connect?: readonly string[] } = {}): Promise<KithNode> {
     const p = this.party(name)
-    p.node = await startTradeNode(p.dir)
+    p.node = await startTradeNode(p.dir, { light: p.light })
     p.running = true
     const to = opts.connect ?? this.parties.filter((x) => x !== p).map((x) => x.name)
     for (const n of to) {
@@ -251,7 +256,7 @@ export class TradeTestNet {
       const id = this.mineBlock(on)
       height = this.node(on).chain.head().height
       await this.until(`every node at height ${height}`, () =>
-        this.parties.every((p) => !p.running || p.node.chain.head().id === id),
+        this.parties.every((p) => !p.running || headId(p) === id),
       )
     }
     await Promise.all(
@@ -389,8 +394,13 @@ export class TradeTestNet {
   }
 }
 
+/** The party's head: a light node's header chain, else its chain service. */
+export function headId(p: TradeParty): string {
+  return p.node.light?.chain.head().id ?? p.node.chain.head().id
+}
+
 /** A trade node on `dataDir` (a harness party's, or a child process's after a kill). */
-export async function startTradeNode(dataDir: string): Promise<KithNode> {
+export async function startTradeNode(dataDir: string, opts: { light?: boolean } = {}): Promise<KithNode> {
   const config = await loopbackConfig({
     dataDir,
     network: 'tradenet',
@@ -398,6 +408,7 @@ export async function startTradeNode(dataDir: string): Promise<KithNode> {
     bootstrap: [],
     metrics: false,
     dht: { mode: 'client' },
+    ...(opts.light === true ? { chain: { ...DEFAULT_CONFIG.chain, light: true } } : {}),
   })
   const node = await createNode({
     config: { ...config, trade: { enabled: true, wallet: 'default', account: 0 } },

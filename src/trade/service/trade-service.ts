@@ -582,8 +582,14 @@ export class TradeService implements TradeApi {
   async #reconcile(): Promise<void> {
     for (const r of [...this.#trades.values()]) {
       if (r.phase === 'failed' || r.take === null) continue
-      if (r.escrowId === null) await this.#findEscrow(r)
-      if (r.escrowId !== null) await this.#follow(r)
+      try {
+        if (r.escrowId === null) await this.#findEscrow(r)
+        if (r.escrowId !== null) await this.#follow(r)
+      } catch (err) {
+        // One trade's read failing (a light node with no full peer to prove it) skips that trade
+        // until the next head, not every trade after it.
+        this.#log.info({ trade: r.id, err: errorMessage(err) }, 'trade not reconciled this time')
+      }
     }
     await this.#observeArbitrated()
     this.#c.store.prune(MAX_STORED_TRADES)

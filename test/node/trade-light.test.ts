@@ -1,0 +1,90 @@
+/**
+ * A light node trades (issue 10): the seller runs a light node (header chain and proofs, no
+ * state, no mempool) and sells to a buyer on a full node, through release. Its nonces come from
+ * account proofs, its escrow steps go out on the tx topic, the escrow's state it follows is the
+ * one a full peer proves against its own headers, and the coins that arrive are checked by proof.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { CreateOfferRequest } from '../../src/trade/service/index.ts'
+import { TRADE_NET_FEE, TradeTestNet } from '../helpers/trade-net.ts'
+
+const AMOUNT = 25_000n
+const FEE = TRADE_NET_FEE
+const WINDOW_BLOCKS = 50
+
+const OFFER: CreateOfferRequest = {
+  side: 'sell',
+  minAmount: 1_000n,
+  maxAmount: 100_000n,
+  price: 3n,
+  currency: 'EUR',
+  paymentMethods: ['sepa'],
+  paymentWindowBlocks: WINDOW_BLOCKS,
+  releaseWindowBlocks: WINDOW_BLOCKS,
+  disputeWindowBlocks: WINDOW_BLOCKS,
+}
+
+let net: TradeTestNet
+before(async () => {
+  net = await TradeTestNet.start(['seller', 'buyer'], { seed: 1_300, light: ['seller'] })
+})
+after(async () => await net.stop())
+
+/** Waits for the full node's mempool to hold the light seller's `kind` (it came by gossip), mines it. */
+async function mineFromLight(kind: string): Promise<void> {
+  await net.until(`the full node has the light node's ${kind}`, () =>
+    net
+      .node('buyer')
+      .chain.mempool()
+      .some((m) => m.tx.kind === kind),
+  )
+  await net.mine('buyer')
+}
+
+void describe('a light node trading with a full node', () => {
+  void it('sells through release: escrow state and the coins that arrive are proven to the light node', async () => {
+    const seller = net.trade('seller')
+    const buyer = net.trade('buyer')
+    assert.ok(net.node('seller').light !== null, 'the seller runs a light node')
+    const sellerAddress = net.party('seller').address
+    const buyerAddress = net.party('buyer').address
+    const start = { seller: net.balance('seller', 'buyer'), buyer: net.balance('buyer') }
+
+    const offer = await seller.createOffer(OFFER)
+    await net.until('the buyer sees the offer', () => buyer.offers().some((o) => o.id === offer.id))
+    const id = (await buyer.take(offer.id, { amount: AMOUNT })).id
+
+    await net.untilPending('seller', id, 'escrow-open')
+    await mineFromLight('escrow-open')
+    await net.untilPending('buyer', id, 'escrow-accept')
+    await net.mine('buyer')
+    const accepted = await net.untilState('seller', id, 'accepted')
+    // The light node's view of the escrow is the one a full peer proved.
+    const proven = (accepted.escrow as { proven?: { peer: string; height: number } } | null)?.proven
+    assert.equal(proven?.peer, net.node('buyer').peerId)
+
+    await buyer.step(id, 'paid')
+    await net.mine('buyer')
+    await net.untilState('seller', id, 'paid')
+    // The proof-backed check refuses what the chain would: a refund of a paid escrow before its deadline.
+    await assert.rejects(seller.step(id, 'refund'), { code: 'ESCROW_TOO_EARLY' })
+
+    await seller.step(id, 'release')
+    await mineFromLight('escrow-release')
+    await net.untilState('seller', id, 'released')
+    await net.untilState('buyer', id, 'released')
+
+    // The full node's ledger: open + release fees for the seller, accept + paid for the buyer.
+    assert.equal(net.balance('seller', 'buyer') - start.seller, -AMOUNT - 2n * FEE)
+    assert.equal(net.balance('buyer') - start.buyer, AMOUNT - 2n * FEE)
+    // The light node sees the same balances, each proven by a full peer against its own headers.
+    const ledger = net.node('seller').ledger
+    const b = await ledger.account(buyerAddress)
+    const s = await ledger.account(sellerAddress)
+    assert.equal(b.balance, net.balance('buyer'))
+    assert.equal(s.balance, net.balance('seller', 'buyer'))
+    assert.equal(b.proven?.peer, net.node('buyer').peerId)
+    assert.equal(s.nextNonce, s.nonce, 'no step of the seller is left pending')
+  })
+})
