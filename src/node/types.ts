@@ -4,6 +4,7 @@
  */
 import type { ChainApi, ChainEvent } from '../chain/service/types.ts'
 import type { NatStatus } from '../net/nat/index.ts'
+import type { NetPeer } from '../net/network.ts'
 import type { SyncState } from '../net/sync/types.ts'
 import type { ContentApi, ContentEvent } from '../content/service-types.ts'
 import type { TradeApi, TradeEvent } from '../trade/service/types.ts'
@@ -54,30 +55,8 @@ export interface BanInfo {
 
 export type ConnectionDirection = 'inbound' | 'outbound'
 
-export interface PeerSummary {
-  peerId: string
-  /** Remote addresses of the open connections to this peer. */
-  addresses: string[]
-  direction: ConnectionDirection
-  /** Last measured round-trip time, or null if not measured yet. */
-  latencyMs: number | null
-  /** Protocols the peer announced through identify. */
-  protocols: string[]
-  agentVersion: string | null
-  connectedAtMs: number
-  /** IPv4 /16 or IPv6 /32 the peer connects from (the relay's, when relayed), e.g. `ip4:10.1.0.0/16`. */
-  netgroup: string | null
-  /** Trusted (`--trusted`, `kith peers trust`): kept connected, never evicted or banned. */
-  trusted: boolean
-  /** The circuit relay's address when the connection is relayed; null when direct. */
-  relay: string | null
-  /** 'block-relay-only': an outbound anchor we exchange blocks with but no addresses (src/net/addrman). */
-  relayType: 'full' | 'block-relay-only'
-  /** Kith's ambiguous-offence score: 0 is clean, SCORE_DISCONNECT_THRESHOLD disconnects. */
-  kithScore: number
-  /** GossipSub's peer score (negative: misbehaving in gossip). */
-  gossipScore: number
-}
+/** One connected peer as `kith peers` and `GET /api/v1/peers` show it: the network's own view. */
+export type PeerSummary = NetPeer
 
 /** A peer this node trusts. */
 export interface TrustedPeerInfo {
