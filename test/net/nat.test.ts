@@ -71,6 +71,14 @@ describe('reachability', () => {
       reason: /not yet verified/,
     },
     {
+      // libp2p marks transport addresses in the IANA special-purpose ranges (here TEST-NET-1, the
+      // address of a container's eth0) verified without any dial-back, as it does RFC 1918 ones.
+      id: 'a documentation-range address libp2p calls verified is not public',
+      input: { options: auto, addresses: [tcp('192.0.2.2', 'transport', true)], mapping: noMapping },
+      want: 'private',
+      reason: /only private addresses/,
+    },
+    {
       id: 'public IP verified by AutoNAT',
       input: { options: auto, addresses: [tcp('8.8.4.4', 'observed', true)], mapping: noMapping },
       want: 'public',
@@ -167,6 +175,12 @@ describe('reachability', () => {
       'fd00::1',
       'fe80::1',
       '::1',
+      '192.0.2.2',
+      '198.51.100.7',
+      '203.0.113.9',
+      '198.18.0.1',
+      '240.0.0.1',
+      '255.255.255.255',
     ])
       assert.equal(isPrivateAddress(ip), true, ip)
     for (const ip of ['8.8.8.8', '172.32.0.1', '172.15.0.1', '100.128.0.1', '2001:db8::1'])

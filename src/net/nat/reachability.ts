@@ -30,19 +30,44 @@ const IPV4_OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)'
 const IPV4 = new RegExp(`^${IPV4_OCTET}(\\.${IPV4_OCTET}){3}$`)
 const isIPv4 = (ip: string): boolean => IPV4.test(ip)
 
-/** RFC 1918, loopback, link-local, CGNAT (RFC 6598) and unspecified IPv4; IPv6 ULA/link-local/loopback. */
+/**
+ * IPv4 ranges that are not globally routable: RFC 1918, loopback, link-local, CGNAT (RFC 6598),
+ * unspecified, and the rest of the IANA special-purpose registry (documentation TEST-NETs,
+ * benchmarking, reserved). The same list as libp2p's `isPrivate`, which marks transport addresses
+ * in it "verified" without a dial-back: a range missing here made such an address count as public.
+ */
+const NON_PUBLIC_IPV4: ReadonlyArray<readonly [base: string, prefix: number]> = [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.0.2.0', 24],
+  ['192.31.196.0', 24],
+  ['192.52.193.0', 24],
+  ['192.88.99.0', 24],
+  ['192.168.0.0', 16],
+  ['192.175.48.0', 24],
+  ['198.18.0.0', 15],
+  ['198.51.100.0', 24],
+  ['203.0.113.0', 24],
+  ['240.0.0.0', 4],
+]
+
+const ipv4ToInt = (ip: string): number => ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0)
+
+const NON_PUBLIC_IPV4_MASKS = NON_PUBLIC_IPV4.map(([base, prefix]) => {
+  const size = 2 ** (32 - prefix)
+  return { start: ipv4ToInt(base), size }
+})
+
+/** Not globally routable: the IPv4 ranges above; IPv6 ULA, link-local, loopback and unspecified. */
 export function isPrivateAddress(ip: string): boolean {
   if (isIPv4(ip)) {
-    const [a = 0, b = 0] = ip.split('.').map(Number)
-    return (
-      a === 10 ||
-      a === 127 ||
-      a === 0 ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 169 && b === 254) ||
-      (a === 100 && b >= 64 && b <= 127)
-    )
+    const n = ipv4ToInt(ip)
+    return NON_PUBLIC_IPV4_MASKS.some((r) => n >= r.start && n < r.start + r.size)
   }
   const lower = ip.toLowerCase()
   return lower === '::1' || lower === '::' || /^f[cd]/.test(lower) || lower.startsWith('fe80')
