@@ -145,16 +145,27 @@ async function writeEntry(
   throwIfAborted(options.signal)
   if (entry.type === 'directory') {
     await mkdir(dest)
+    // Names come from the network. Besides traversal ('/', '..'), a repeated name would write a
+    // second entry through the first one (a symlink to anywhere), and a NUL cuts the path short.
+    const seen = new Set<string>()
     for await (const child of entry.entries({ signal: options.signal })) {
-      if (child.name.includes('/') || child.name === '.' || child.name === '..' || child.name === '') {
+      const unsafe =
+        child.name.includes('/') ||
+        child.name.includes('\0') ||
+        child.name === '.' ||
+        child.name === '..' ||
+        child.name === '' ||
+        seen.has(child.name)
+      if (unsafe) {
         throw new ContentError(
           'INVALID_PATH',
-          `directory ${entry.cid.toString()} has an unsafe entry name ${JSON.stringify(child.name)}`,
+          `directory ${entry.cid.toString()} has an unsafe entry name ${JSON.stringify(child.name)}${seen.has(child.name) ? ' (repeated)' : ''}`,
           {
             name: child.name,
           },
         )
       }
+      seen.add(child.name)
       const resolved = await exporter(child.cid, blockstore, { signal: options.signal })
       await writeEntry(blockstore, resolved, join(dest, child.name), options)
     }
@@ -165,7 +176,7 @@ async function writeEntry(
     return
   }
   if (entry.type === 'object') {
-    await writeFile(dest, entry.node)
+    await writeFile(dest, entry.node, { flag: 'wx' }) // never through an existing path or link
     return
   }
   await pipeline(

@@ -20,6 +20,11 @@ import {
   resolveContentPath,
   CID_PROFILE_NAMES,
 } from '../../src/content/index.ts'
+import * as dagCbor from '@ipld/dag-cbor'
+import * as dagPb from '@ipld/dag-pb'
+import { UnixFS } from 'ipfs-unixfs'
+import { CID } from 'multiformats/cid'
+import { sha256 } from 'multiformats/hashes/sha2'
 import { bytesFor, collect, openStore, tempDir } from './helpers.ts'
 
 /** Every path under `root` with its kind and bytes (or link target), for byte-identical comparison. */
@@ -149,4 +154,61 @@ void test('a failed export leaves no target and no temp dir', async (t) => {
     code: 'BLOCK_NOT_FOUND',
   })
   assert.deepEqual(readdirSync(outDir), [])
+})
+
+/** A dag-pb directory with the given (name, cid) links, stored; its CID. */
+async function putDirectory(
+  store: ReturnType<typeof openStore>,
+  links: Array<{ name: string; cid: CID }>,
+): Promise<CID> {
+  const node = dagPb.prepare({
+    Data: new UnixFS({ type: 'directory' }).marshal(),
+    Links: links.map((l) => ({ Name: l.name, Hash: l.cid })),
+  })
+  const bytes = dagPb.encode(node)
+  const cid = CID.createV1(dagPb.code, await sha256.digest(bytes))
+  await store.put(cid, bytes)
+  return cid
+}
+
+async function putNode(
+  store: ReturnType<typeof openStore>,
+  codec: { code: number; encode: (v: never) => Uint8Array },
+  value: unknown,
+): Promise<CID> {
+  const bytes = codec.encode(value as never)
+  const cid = CID.createV1(codec.code, await sha256.digest(bytes))
+  await store.put(cid, bytes)
+  return cid
+}
+
+void test('an export refuses a directory whose entries would write outside the target', async (t) => {
+  const dir = tempDir(t)
+  const outside = join(dir, 'outside.txt')
+  const store = openStore(t)
+  const link = await putNode(
+    store,
+    dagPb,
+    dagPb.prepare({
+      Data: new UnixFS({ type: 'symlink', data: new TextEncoder().encode(outside) }).marshal(),
+    }),
+  )
+  const object = await putNode(store, dagCbor, { written: 'through the link' })
+  const cases: Array<{ id: string; links: Array<{ name: string; cid: CID }> }> = [
+    {
+      id: 'a symlink then an entry of the same name',
+      links: [
+        { name: 'x', cid: link },
+        { name: 'x', cid: object },
+      ],
+    },
+    { id: 'a NUL in a name', links: [{ name: 'a\u0000b', cid: object }] },
+  ]
+  for (const c of cases) {
+    const root = await putDirectory(store, c.links)
+    const out = join(dir, `out-${cases.indexOf(c)}`)
+    await assert.rejects(exportToPath(store, root.toString(), out), { code: 'INVALID_PATH' }, c.id)
+    assert.equal(existsSync(outside), false, `${c.id}: nothing written outside the target`)
+    assert.equal(existsSync(out), false, `${c.id}: no half-written target`)
+  }
 })
