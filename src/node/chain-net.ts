@@ -103,7 +103,7 @@ export class ChainNet {
     this.broadcast = new TxBroadcast({
       gossip: network.gossip,
       stem: this.stem,
-      pending: (id) => chain.mempoolPool.get(id)?.tx,
+      pending: (id) => chain.pendingTx(id),
       db: components.db ?? null,
       clock,
       logger,
