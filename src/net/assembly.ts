@@ -61,7 +61,7 @@ interface PeerRules {
 
 type Emit = (e: NetEvent) => void
 
-/** Builds the host and the parts around it, in four steps, and wires them to each other. */
+/** Steps 1-3, then the peer events that tie the parts together; step 4 (the handlers) runs at start. */
 export async function assemble(c: NetworkComponents, init: NetworkInit, log: Logger): Promise<Assembly> {
   const listeners = new Set<(e: NetEvent) => void>()
   const emit = eventEmitter(listeners, log)

@@ -3,7 +3,8 @@
  * plans, `revertBlock`/`applyBlock` execute, the store persists each step atomically, and the
  * mempool follows every connected and disconnected block (nothing lost across a reorg: what a
  * disconnected block held is re-admitted, or reported with `tx:removed`). Time comes from the
- * Clock component; mining runs in miner.ts.
+ * Clock component; mining runs in miner.ts. Fork choice, the store, the mempool and the state stay
+ * private: everything else reads them through the ChainReader port (reader.ts) it implements.
  */
 import type { Clock } from '../../core/clock.ts'
 import { KithError, NotFoundError } from '../../core/errors.ts'
