@@ -220,11 +220,11 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
   const ids = txs.map((tx) => txId(tx).toString())
   const nodes = side.net.nodes
   for (const tx of txs) nodes[at]!.chain.submitTx(tx)
-  const has = (n: KithNode): boolean => ids.every((id) => n.chain.mempoolPool.has(id))
+  const has = (n: KithNode): boolean => ids.every((id) => n.chain.pendingTx(id) !== undefined)
   if (await untilAll(nodes, () => nodes.every(has), MAX_FILL_WAIT_MS)) return 0
   const lagging = nodes.filter((n) => !has(n))
   for (const n of lagging) {
-    const missing = ids.filter((id) => !n.chain.mempoolPool.has(id)).length
+    const missing = ids.filter((id) => n.chain.pendingTx(id) === undefined).length
     const i = nodes.indexOf(n)
     const peers = n.network.host.getPeers().length
     log(
@@ -233,7 +233,7 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
   }
   for (const n of lagging) {
     for (const [k, tx] of txs.entries()) {
-      if (n.chain.mempoolPool.has(ids[k]!)) continue
+      if (n.chain.pendingTx(ids[k]!) !== undefined) continue
       try {
         n.chain.submitTx(tx)
       } catch (err) {
@@ -249,20 +249,20 @@ async function fill(side: Side, at: number, txs: ReturnType<typeof roundTransfer
 function buildBlock(node: KithNode, source: number): Block {
   const chain = node.chain
   const p = chain.params
-  const parent = chain.forkChoice.head
-  const ctx = chain.forkChoice.headerContext(parent.id)!
+  const { node: parent, state } = chain.tip()
+  const ctx = chain.headerContext(parent.id)!
   const timestampMs = Math.max(
     Date.now(),
     parent.header.timestampMs + p.blockIntervalMs,
     medianTimePast(ctx.recentTimestampsMs) + 1,
   )
-  const tpl = buildBlockTemplate(chain.state, {
+  const tpl = buildBlockTemplate(state, {
     params: p,
     parent: parent.header,
     timestampMs,
     miner: minerKey(source).address,
     consensus: { engine: 'pow', bits: expectedBits(p, parent.header), nonce: 0 },
-    candidates: chain.mempoolPool.select(chain.view()),
+    candidates: chain.blockCandidates(),
   })
   return { ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! }
 }

@@ -116,8 +116,15 @@ export function parseGenesis(json: unknown): Genesis {
   const parsed = GenesisSchema.safeParse(json)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    // The fields at fault, for callers and tests to branch on (an unknown key names itself).
+    const fields = parsed.error.issues.flatMap((i) =>
+      i.code === 'unrecognized_keys'
+        ? i.keys.map((k) => [...i.path, k].join('.'))
+        : [i.path.join('.') || '(root)'],
+    )
     throw new GenesisError('GENESIS_INVALID', `genesis file is invalid: ${problems.join('; ')}`, {
       problems: problems.length,
+      fields: fields.join(','),
     })
   }
   return buildGenesis(parsed.data)
@@ -134,13 +141,16 @@ function engineParams(f: GenesisFile): EngineParams {
       throw new GenesisError(
         'GENESIS_INVALID',
         'engine.initialBits must encode a non-zero target no easier than engine.powLimitBits',
+        { fields: 'engine.initialBits' },
       )
     }
     return e
   }
   const keys = e.authorities.map((h) => Uint8Array.from(Buffer.from(h, 'hex')))
   if (new Set(e.authorities).size !== keys.length)
-    throw new GenesisError('GENESIS_INVALID', 'engine.authorities lists a key twice')
+    throw new GenesisError('GENESIS_INVALID', 'engine.authorities lists a key twice', {
+      fields: 'engine.authorities',
+    })
   return { type: 'poa', authorities: keys, outOfTurnDelayMs: e.outOfTurnDelayMs }
 }
 
@@ -148,7 +158,7 @@ function buildGenesis(f: GenesisFile): Genesis {
   const engine = engineParams(f)
   const allocations: [Address, bigint][] = f.allocations.map((a) => [a.address, BigInt(a.amount)])
   if (new Set(allocations.map(([a]) => a)).size !== allocations.length) {
-    throw new GenesisError('GENESIS_INVALID', 'allocations list an address twice')
+    throw new GenesisError('GENESIS_INVALID', 'allocations list an address twice', { fields: 'allocations' })
   }
   const schedule = {
     initialReward: BigInt(f.params.blockReward),
@@ -160,6 +170,7 @@ function buildGenesis(f: GenesisFile): Genesis {
     throw new GenesisError(
       'GENESIS_SUPPLY',
       `allocations plus all rewards (${maxSupply}) exceed the supply cap ${MAX_SUPPLY}`,
+      { fields: 'allocations' },
     )
   }
   const canonical = {

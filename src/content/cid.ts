@@ -57,14 +57,37 @@ const BASES_BY_PREFIX: ReadonlyMap<string, BaseInfo> = (() => {
   return map
 })()
 
+/** What was wrong with a CID string, stable for callers and tests to branch on (the message says it in words). */
+export type CidProblem =
+  | 'empty'
+  | 'too-long'
+  | 'bad-character'
+  | 'v0-length'
+  | 'v0-not-base58'
+  | 'unknown-multibase'
+  | 'no-data'
+  | 'bad-encoding'
+  | 'varint-truncated'
+  | 'varint-not-minimal'
+  | 'varint-too-long'
+  | 'unsupported-version'
+  | 'unknown-codec'
+  | 'unknown-hash'
+  | 'digest-truncated'
+  | 'trailing-bytes'
+  | 'digest-length'
+  | 'undecodable'
+
 const invalid = (
   input: string,
+  problem: CidProblem,
   reason: string,
   position: number | null,
   extra: Record<string, string | number> = {},
 ): InvalidCidError =>
   new InvalidCidError(`invalid CID "${shorten(input)}": ${reason}`, {
     input: shorten(input),
+    problem,
     reason,
     position,
     ...extra,
@@ -76,9 +99,9 @@ function shorten(text: string): string {
 
 /** Parse a CID string (CIDv0 base58 `Qm...`, or multibase CIDv1). Throws INVALID_CID saying where. */
 export function parseCid(input: string): CID {
-  if (input.length === 0) throw invalid(input, 'empty string', 0)
+  if (input.length === 0) throw invalid(input, 'empty', 'empty string', 0)
   if (input.length > MAX_CID_STRING_LENGTH) {
-    throw invalid(input, `longer than ${MAX_CID_STRING_LENGTH} characters`, MAX_CID_STRING_LENGTH)
+    throw invalid(input, 'too-long', `longer than ${MAX_CID_STRING_LENGTH} characters`, MAX_CID_STRING_LENGTH)
   }
   const bytes = input.startsWith('Qm') ? decodeV0Text(input) : decodeMultibaseText(input)
   return decodeCidBytes(input, bytes)
@@ -88,10 +111,16 @@ function checkAlphabet(input: string, start: number, base: BaseInfo): void {
   for (let i = start; i < input.length; i++) {
     const ch = input[i] ?? ''
     if (!base.alphabet.includes(ch)) {
-      throw invalid(input, `character ${JSON.stringify(ch)} at position ${i} is not valid ${base.name}`, i, {
-        character: ch,
-        base: base.name,
-      })
+      throw invalid(
+        input,
+        'bad-character',
+        `character ${JSON.stringify(ch)} at position ${i} is not valid ${base.name}`,
+        i,
+        {
+          character: ch,
+          base: base.name,
+        },
+      )
     }
   }
 }
@@ -103,6 +132,7 @@ function decodeV0Text(input: string): Uint8Array {
   if (input.length !== 46)
     throw invalid(
       input,
+      'v0-length',
       `a CIDv0 ("Qm...") is 46 characters, this one is ${input.length}`,
       Math.min(input.length, 46),
     )
@@ -116,18 +146,19 @@ function decodeMultibaseText(input: string): Uint8Array {
     const known = [...BASES_BY_PREFIX.entries()].map(([p, b]) => `${p} (${b.name})`).join(', ')
     throw invalid(
       input,
+      'unknown-multibase',
       `unknown multibase prefix ${JSON.stringify(prefix)} at position 0; expected one of ${known}`,
       0,
       { character: prefix },
     )
   }
   if (input.length === 1)
-    throw invalid(input, `nothing after the multibase prefix ${JSON.stringify(prefix)}`, 1)
+    throw invalid(input, 'no-data', `nothing after the multibase prefix ${JSON.stringify(prefix)}`, 1)
   checkAlphabet(input, 1, base)
   try {
     return base.decode(input)
   } catch (err) {
-    throw invalid(input, `not valid ${base.name}: ${(err as Error).message}`, null)
+    throw invalid(input, 'bad-encoding', `not valid ${base.name}: ${(err as Error).message}`, null)
   }
 }
 
@@ -137,17 +168,25 @@ function readVarint(input: string, bytes: Uint8Array, offset: number, what: stri
   for (let i = 0; i < 9; i++) {
     const byte = bytes[offset + i]
     if (byte === undefined)
-      throw invalid(input, `${what} varint at byte ${offset} is truncated`, null, { byteOffset: offset })
+      throw invalid(input, 'varint-truncated', `${what} varint at byte ${offset} is truncated`, null, {
+        byteOffset: offset,
+      })
     value += (byte & 0x7f) * 2 ** (7 * i)
     if ((byte & 0x80) === 0) {
       if (i > 0 && byte === 0)
-        throw invalid(input, `${what} varint at byte ${offset} is not minimally encoded`, null, {
-          byteOffset: offset,
-        })
+        throw invalid(
+          input,
+          'varint-not-minimal',
+          `${what} varint at byte ${offset} is not minimally encoded`,
+          null,
+          {
+            byteOffset: offset,
+          },
+        )
       return [value, offset + i + 1]
     }
   }
-  throw invalid(input, `${what} varint at byte ${offset} is longer than 9 bytes`, null, {
+  throw invalid(input, 'varint-too-long', `${what} varint at byte ${offset} is longer than 9 bytes`, null, {
     byteOffset: offset,
   })
 }
@@ -156,41 +195,60 @@ function decodeCidBytes(input: string, bytes: Uint8Array): CID {
   let offset = 0
   const isV0 = bytes[0] === 0x12 && bytes[1] === 0x20
   if (isV0 && !input.startsWith('Qm') && !input.startsWith('z')) {
-    throw invalid(input, 'a CIDv0 must be written in base58btc ("Qm...")', 0)
+    throw invalid(input, 'v0-not-base58', 'a CIDv0 must be written in base58btc ("Qm...")', 0)
   }
   if (!isV0) {
     const [version, afterVersion] = readVarint(input, bytes, 0, 'version')
     if (version !== 1)
-      throw invalid(input, `unsupported CID version ${version} (expected 1, or a "Qm..." CIDv0)`, null, {
-        version,
-      })
+      throw invalid(
+        input,
+        'unsupported-version',
+        `unsupported CID version ${version} (expected 1, or a "Qm..." CIDv0)`,
+        null,
+        {
+          version,
+        },
+      )
     const [codec, afterCodec] = readVarint(input, bytes, afterVersion, 'codec')
     if (!KNOWN_CODECS.has(codec))
-      throw invalid(input, `unknown codec 0x${codec.toString(16)}`, null, { codec })
+      throw invalid(input, 'unknown-codec', `unknown codec 0x${codec.toString(16)}`, null, { codec })
     offset = afterCodec
   }
   const mhStart = offset
   const [hashCode, afterCode] = readVarint(input, bytes, offset, 'multihash code')
   const hash = KNOWN_HASHES.get(hashCode)
   if (hash == null)
-    throw invalid(input, `unknown multihash function 0x${hashCode.toString(16)}`, null, { hashCode })
+    throw invalid(input, 'unknown-hash', `unknown multihash function 0x${hashCode.toString(16)}`, null, {
+      hashCode,
+    })
   const [digestLength, digestStart] = readVarint(input, bytes, afterCode, 'multihash length')
   const actual = bytes.length - digestStart
   if (actual < digestLength)
-    throw invalid(input, `digest is truncated: header says ${digestLength} bytes, ${actual} present`, null)
+    throw invalid(
+      input,
+      'digest-truncated',
+      `digest is truncated: header says ${digestLength} bytes, ${actual} present`,
+      null,
+    )
   if (actual > digestLength)
     throw invalid(
       input,
+      'trailing-bytes',
       `${actual - digestLength} trailing bytes after the ${digestLength}-byte digest`,
       null,
     )
   if (hash.digestBytes !== 0 && digestLength !== hash.digestBytes) {
-    throw invalid(input, `${hash.name} digest must be ${hash.digestBytes} bytes, not ${digestLength}`, null)
+    throw invalid(
+      input,
+      'digest-length',
+      `${hash.name} digest must be ${hash.digestBytes} bytes, not ${digestLength}`,
+      null,
+    )
   }
   try {
     return CID.decode(bytes)
   } catch (err) {
-    throw invalid(input, (err as Error).message, null, { byteOffset: mhStart })
+    throw invalid(input, 'undecodable', (err as Error).message, null, { byteOffset: mhStart })
   }
 }
 

@@ -8,37 +8,33 @@
  *   gossip/   GossipBus (topics, validators, publish, mesh); GossipSub's settings (service.ts)
  *   addrman/, pex/   the address manager and peer exchange
  *
- * Everything is built by `KithNetwork.create`, before anything listens; `start` only starts.
+ * Everything is built by `KithNetwork.create` (the steps are in assembly.ts), before anything
+ * listens; `start` registers the protocol handlers, listens and starts the peer manager.
  */
 import type { PeerId, PrivateKey } from '@libp2p/interface'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Datastore } from 'interface-datastore'
 import type { Registry } from 'prom-client'
 import type { Clock, Rng } from '../core/clock.ts'
 import { InvalidInputError, NetworkError, NotFoundError, errorMessage } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
-import { AddressBook } from './addrman/book.ts'
+import type { AddressBook } from './addrman/book.ts'
 import type { AddrDatabase } from './addrman/store.ts'
+import { assemble, registerHandlers, type Assembly } from './assembly.ts'
 import { USER_DIAL_TIMEOUT_MS } from './constants.ts'
 import type { DhtOptions } from './dht/config.ts'
-import { GossipBus, type GossipMessage, type GossipValidator } from './gossip/bus.ts'
-import { BLOCK_TOPIC, TX_TOPIC } from './gossip/topics.ts'
-import { createHost, hostOf, type KithLibp2p, type TransportFactory } from './host.ts'
+import type { GossipBus, GossipMessage, GossipValidator } from './gossip/bus.ts'
+import { hostOf, type KithLibp2p, type TransportFactory } from './host.ts'
 import { describeListenFailure } from './listen-error.ts'
-import { DEFAULT_NAT_OPTIONS, type NatOptions, type NatStatus } from './nat/types.ts'
-import { inboundGuard, type ConnectionOptions } from './peers/admission.ts'
+import type { NatOptions, NatStatus } from './nat/types.ts'
+import type { ConnectionOptions } from './peers/admission.ts'
 import type { BanDatabase, BanRecord } from './peers/bans.ts'
-import { PeerBook, type NetPeer } from './peers/book.ts'
-import { PeerDiscipline } from './peers/discipline.ts'
-import type { InboundGuard } from './peers/inbound-guard.ts'
+import type { NetPeer } from './peers/book.ts'
 import type { Misbehaviour, PeerJudge } from './peers/judge.ts'
-import { PeerManager } from './peers/peer-manager.ts'
-import { TrustedPeers, type TrustedPeer } from './peers/trusted.ts'
-import { watchPeers, type PeerEvent } from './peers/watch.ts'
-import { PexService } from './pex/service.ts'
-import { gossipTopic, kithProtocols } from './protocols.ts'
-import { helloHandler } from './rpc/hello.ts'
+import type { TrustedPeer } from './peers/trusted.ts'
+import type { PeerEvent } from './peers/watch.ts'
+import { gossipTopic } from './protocols.ts'
 
 export type { BanRecord } from './peers/bans.ts'
 export type { NetPeer } from './peers/book.ts'
@@ -103,181 +99,6 @@ export type NetEvent =
       atMs: number
     }
 
-/** Everything `assemble` builds; the network only holds it. */
-interface Assembly {
-  readonly host: KithLibp2p
-  readonly discipline: PeerDiscipline
-  readonly trusted: TrustedPeers
-  readonly inbound: InboundGuard
-  readonly book: PeerBook
-  readonly gossip: GossipBus
-  readonly addressBook: AddressBook
-  readonly pex: PexService
-  readonly peerManager: PeerManager
-  readonly listeners: Set<(e: NetEvent) => void>
-  /** Lab/test partitions: peers `allow` returns false for are neither dialled nor accepted. */
-  readonly filter: { allow: ((peerId: string) => boolean) | null }
-}
-
-/**
- * Builds the host and the parts around it, and wires them to each other. The host needs the
- * bans and the inbound guard; they hang up through the host: the closures below read `host`,
- * which is set before any of them can run (nothing runs before `start`).
- */
-async function assemble(c: NetworkComponents, init: NetworkInit, log: Logger): Promise<Assembly> {
-  const { clock, rng } = c
-  const listeners = new Set<(e: NetEvent) => void>()
-  const emit = (e: NetEvent): void => {
-    for (const l of listeners) {
-      try {
-        l(e)
-      } catch (err) {
-        log.error({ err: errorMessage(err) }, 'event listener failed')
-      }
-    }
-  }
-  const filter: Assembly['filter'] = { allow: null }
-  let host: KithLibp2p | null = null
-  let gossip: GossipBus | null = null
-  let book: PeerBook | null = null
-  const hangUp = (peerId: string): void => hangUpQuietly(host, peerId)
-  const trusted = new TrustedPeers(init.trusted ?? [], init.trustedFile ?? null)
-  const isTrusted = (p: string): boolean => trusted.has(p)
-  const discipline = new PeerDiscipline({
-    banDb: c.db ?? null,
-    selfId: peerIdFromPrivateKey(c.privateKey).toString(),
-    isTrusted,
-    hangUp,
-    beforeBanHangUp: (p) => gossip?.refreshScore(p),
-    onBanned: (r, atMs) => {
-      emit({
-        type: 'peer:banned',
-        peerId: r.peerId,
-        reason: r.reason,
-        detail: r.detail,
-        untilMs: r.untilMs,
-        atMs,
-      })
-    },
-    clock,
-    logger: log,
-  })
-  const inbound = inboundGuard(
-    init.connections,
-    {
-      isTrusted,
-      trustedIps: () => trusted.ips(),
-      nowMs: () => clock.nowMs(),
-      openInbound: () => book?.openInbound() ?? [],
-      evict: (victim) => {
-        emit({ type: 'peer:evicted', ...victim, atMs: clock.nowMs() })
-        hangUp(victim.peerId)
-      },
-      rng,
-      log,
-    },
-    init.evictionKey,
-  )
-  const libp2p = await createHost({
-    privateKey: c.privateKey,
-    datastore: c.datastore,
-    metricsRegistry: c.metricsRegistry,
-    network: init.network,
-    version: init.version,
-    listen: init.listen,
-    announce: init.announce,
-    bootstrap: init.bootstrap,
-    mdns: init.mdns,
-    connections: init.connections,
-    dht: init.dht,
-    nat: init.nat ?? { ...DEFAULT_NAT_OPTIONS, portMapping: false },
-    inbound,
-    allowIps: trusted.ips(),
-    swarmKey: init.swarmKey ?? null,
-    isBanned: (p) => discipline.isBanned(p) || (filter.allow != null && !filter.allow(p)),
-    judge: discipline,
-    log: log.child({ component: 'nat' }),
-    ...(init.wrapTcp == null ? {} : { wrapTcp: init.wrapTcp }),
-  })
-  host = libp2p
-  const addressBook = new AddressBook({
-    db: c.db ?? null,
-    clock,
-    rng,
-    logger: log.child({ component: 'addrman' }),
-  })
-  const peerManager = new PeerManager({
-    host: libp2p,
-    bootstrap: init.bootstrap,
-    redialKnown: init.connections.redialKnown,
-    isBanned: (p) => discipline.skipAutoDial(p),
-    trusted: () => trusted.list(),
-    book: addressBook,
-    ...(init.blockIntervalMs == null ? {} : { blockIntervalMs: init.blockIntervalMs }),
-    clock,
-    rng,
-    logger: log,
-  })
-  book = new PeerBook(libp2p, clock, {
-    isTrusted,
-    isBlockRelayOnly: (p) => peerManager.isBlockRelayOnly(p),
-    kithScore: (p) => discipline.score(p),
-  })
-  gossip = new GossipBus(libp2p, init.network, log)
-  // Accepted gossip: recent block and transaction relayers are protected from eviction.
-  gossip.onDelivered([BLOCK_TOPIC, TX_TOPIC], (peer, name) =>
-    inbound.noteRelay(peer, name === BLOCK_TOPIC ? 'block' : 'tx'),
-  )
-  const pex = new PexService({
-    host: libp2p,
-    network: init.network,
-    book: addressBook,
-    judge: discipline,
-    clock,
-    logger: log,
-    isBlockRelayOnly: (p) => peerManager.isBlockRelayOnly(p),
-  })
-  watchPeers({
-    host: libp2p,
-    network: init.network,
-    book,
-    discipline,
-    isTrusted,
-    inbound,
-    addressBook,
-    peerManager,
-    pex,
-    emit,
-    clock,
-    log,
-  })
-  return {
-    host: libp2p,
-    discipline,
-    trusted,
-    inbound,
-    book,
-    gossip,
-    addressBook,
-    pex,
-    peerManager,
-    listeners,
-    filter,
-  }
-}
-
-function hangUpQuietly(host: KithLibp2p | null, peerIdStr: string): void {
-  if (host == null) return
-  let peerId: PeerId
-  try {
-    peerId = peerIdFromString(peerIdStr)
-  } catch {
-    return
-  }
-  if (host.getConnections(peerId).length === 0) return
-  void host.hangUp(peerId).catch(() => {})
-}
-
 /** Throws INVALID_PEER_ID with a message that says what a peer id looks like. */
 function parsePeerId(peerIdStr: string): PeerId {
   try {
@@ -334,13 +155,8 @@ export class KithNetwork {
 
   /** Hello and pex handlers, then listen (LISTEN_FAILED), then the peer manager dials. */
   async start(): Promise<void> {
-    const { host, pex, peerManager } = this.#a
-    const network = this.network
-    await host.handle(kithProtocols(network).hello, helloHandler({ network, version: this.#init.version }), {
-      maxInboundStreams: 4,
-      maxOutboundStreams: 4,
-    })
-    await pex.start()
+    const { host, peerManager } = this.#a
+    await registerHandlers(this.#a, this.#init)
     try {
       await host.start()
     } catch (err) {

@@ -19,7 +19,7 @@ import { fullSyncTarget } from '../chain/service/sync-target.ts'
 import { ChainRelay, type BlockRelayMode } from '../net/gossip/index.ts'
 import type { KithNetwork } from '../net/network.ts'
 import { chainRpcSource, registerRpc, RpcClient, type RpcChainSource } from '../net/rpc/index.ts'
-import { SyncManager, type SyncInit } from '../net/sync/index.ts'
+import { syncService, type SyncInit, type SyncManager } from '../net/sync/index.ts'
 import { StemRelay, type StemInit } from '../net/stem/index.ts'
 import { TX_TOPIC } from '../net/gossip/topics.ts'
 import { TxBroadcast } from '../net/gossip/tx-broadcast.ts'
@@ -71,17 +71,14 @@ export class ChainNet {
       logger,
       localStatus: () => source.status(),
     })
-    this.sync = new SyncManager(
-      {
-        network,
-        rpc: this.rpc,
-        target: fullSyncTarget(chain, { clock }),
-        judge: network.judge,
-        clock,
-        logger,
-      },
-      init.sync,
-    )
+    this.sync = syncService(init.sync)({
+      network,
+      rpc: this.rpc,
+      target: fullSyncTarget(chain, { clock }),
+      judge: network.judge,
+      clock,
+      logger,
+    })
     this.stem =
       init.privateBroadcast === true
         ? new StemRelay(
@@ -103,7 +100,7 @@ export class ChainNet {
     this.broadcast = new TxBroadcast({
       gossip: network.gossip,
       stem: this.stem,
-      pending: (id) => chain.mempoolPool.get(id)?.tx,
+      pending: (id) => chain.pendingTx(id),
       db: components.db ?? null,
       clock,
       logger,

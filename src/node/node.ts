@@ -12,7 +12,7 @@ import { readSwarmKey } from '../net/peers/swarm-key.ts'
 import { ContentRepo } from '../content/repo.ts'
 import { createNodeContent, type NodeContent } from './content.ts'
 import { authorityKey, minerAddress } from '../wallet/index.ts'
-import { ChainService, Miner, loadGenesis, type ChainApi } from '../chain/service/index.ts'
+import { chainService, Miner, loadGenesis, type ChainApi, type ChainService } from '../chain/service/index.ts'
 import type { Genesis } from '../chain/genesis.ts'
 import type { LightNode } from '../net/light/light-node.ts'
 import type { SyncManager } from '../net/sync/index.ts'
@@ -106,7 +106,7 @@ export async function createNode(options: CreateNodeOptions): Promise<KithNode> 
       )
     }
     const netId = networkId(config.network, genesis.hash)
-    const chain = new ChainService({ db, genesis, clock, logger })
+    const chain = chainService()({ db, genesis, clock, logger })
     const registry = config.metrics ? new Registry() : null
     const network = await KithNetwork.create(
       {

@@ -9,7 +9,7 @@ import { afterEach, describe, it } from 'node:test'
 import { txId } from '../../src/chain/codec.ts'
 import type { Block, SignedTx } from '../../src/chain/types.ts'
 import { escrowOpen, escrowStep, testChain, testKey, type TestChain } from './helpers.ts'
-import { harness, type Harness } from './service-helpers.ts'
+import { harness, rowCount, type Harness } from './service-helpers.ts'
 
 const [k1, k2, k3, k4, k5] = [1, 2, 3, 4, 5].map(testKey) as [
   ReturnType<typeof testKey>,
@@ -38,7 +38,7 @@ function ids(h: Harness, who: { address: string }): string[] {
 }
 
 function partyRows(h: Harness): number {
-  return h.chain.store.counts().chain_escrow_parties!
+  return rowCount(h, 'chain_escrow_parties')
 }
 
 describe('escrow party index', () => {

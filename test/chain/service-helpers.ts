@@ -49,3 +49,9 @@ export async function harness(genesis: Genesis = parseGenesis(genesisFile())): P
   }
   return h
 }
+
+/** Rows in one of the chain store's tables, read straight from the database file. */
+export function rowCount(h: Pick<Harness, 'db'>, table: string): number {
+  const row = h.db.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }
+  return row.n
+}

@@ -15,7 +15,7 @@ import type { ChainEvent } from '../../src/chain/service/types.ts'
 import { loadGenesis } from '../../src/chain/service/genesis-file.ts'
 import { writeFileAtomic } from '../../src/node/datadir.ts'
 import { genesisFile, TestChain, testKey, transfer } from './helpers.ts'
-import { harness, type Harness } from './service-helpers.ts'
+import { harness, rowCount, type Harness } from './service-helpers.ts'
 
 const alice = testKey(1)
 const bob = testKey(2)
@@ -48,7 +48,7 @@ void describe('chain service', () => {
     const before = h.chain.head()
     const again = h.restart()
     assert.equal(again.head().id, before.id)
-    assert.deepEqual(stateRoot(again.state), before.stateRoot)
+    assert.deepEqual(stateRoot(again.tip().state), before.stateRoot)
     assert.equal(again.block('1')?.main, true)
     assert.equal(again.tx(txId(tx).toString())?.status, 'confirmed')
     assert.equal(h.db.integrityCheck(), 'ok')
@@ -91,7 +91,7 @@ void describe('chain service', () => {
       h.chain.importBlock(b)
     }
     assert.equal(h.chain.head().height, 10)
-    assert.equal(h.chain.store.counts().chain_undo, 4)
+    assert.equal(rowCount(h, 'chain_undo'), 4)
     // A restart still resumes the head, and a 3-deep reorganisation is still possible.
     const again = h.restart()
     assert.equal(again.head().height, 10)
@@ -191,7 +191,7 @@ void describe('chain service', () => {
       },
     ]
     for (const c of cases) assert.throws(() => h.chain.importBlock(c.block), { code: c.code }, c.id)
-    assert.equal(h.chain.store.counts().chain_blocks, 1)
+    assert.equal(rowCount(h, 'chain_blocks'), 1)
     assert.equal(h.chain.importBlock(good).status, 'head')
   })
 

@@ -16,7 +16,7 @@ import { InlinePowSolver } from '../../src/chain/worker/pow-solver.ts'
 import { openDatabase } from '../../src/store/sqlite.ts'
 import { blockId } from '../../src/chain/codec.ts'
 import { expectedBits, solvePow } from '../../src/chain/consensus/index.ts'
-import { buildBlockTemplate, revertBlock } from '../../src/chain/transition.ts'
+import { buildBlockTemplate, decodeUndo, revertBlock } from '../../src/chain/transition.ts'
 import { medianTimePast } from '../../src/chain/validation.ts'
 import { testKey, transfer } from './helpers.ts'
 
@@ -34,14 +34,16 @@ miner.start()
 process.stdout.write(`READY ${chain.head().height}\n`)
 /** Every so often a rival branch of two blocks replaces the head: a one-block reorganisation. */
 function rivalReorg(): void {
-  const head = chain.forkChoice.head
+  const { node: head, state: headState } = chain.tip()
   if (head.parentId === null) return
-  const undo = chain.store.getUndo(head.id)
-  if (undo === null) return
-  let state = revertBlock(chain.state, undo)
+  // The head's undo data, read from the store's table (the chain service keeps its store private).
+  const row = db.db.prepare('SELECT undo FROM chain_undo WHERE id = ?').get(head.id) as
+    { undo: Uint8Array } | undefined
+  if (row === undefined) return
+  let state = revertBlock(headState, decodeUndo(row.undo))
   let parentId = head.parentId
   for (let n = 0; n < 2; n++) {
-    const ctx = chain.forkChoice.headerContext(parentId)!
+    const ctx = chain.headerContext(parentId)!
     const tpl = buildBlockTemplate(state, {
       params: genesis.params,
       parent: ctx.parent,

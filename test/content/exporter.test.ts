@@ -100,11 +100,10 @@ void test('a missing path names the missing segment and its parent', async (t) =
   const { cid } = await importPath(store, join(dir, 'src'))
   await assert.rejects(
     resolveContentPath(store, `${cid.toString()}/sub/nope/c.bin`),
-    (err: { code: string; meta: Record<string, unknown>; message: string }) => {
+    (err: { code: string; meta: Record<string, unknown> }) => {
       assert.equal(err.code, 'PATH_NOT_FOUND')
       assert.equal(err.meta.segment, 'nope')
       assert.equal(err.meta.parent, `${cid.toString()}/sub`)
-      assert.match(err.message, /"nope" not found/)
       return true
     },
   )

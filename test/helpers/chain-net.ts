@@ -510,7 +510,7 @@ export class ChainTestNet {
     const head = ref.head()
     const expected = this.#allocations + rewardsUpTo(this.#params, head.height)
     for (const [i, n] of this.nodes.entries()) {
-      const supply = totalBalance(n.chain.state)
+      const supply = totalBalance(n.chain.tip().state)
       if (supply !== expected) throw new Error(`node ${i}: supply ${supply}, expected ${expected}`)
     }
     const count = new Map<string, number>()
@@ -530,7 +530,12 @@ export class ChainTestNet {
       if (pending.length > 0)
         throw new Error(`transfer ${s.id} is confirmed but still pending at nodes ${pending.join(',')}`)
     }
-    return { height: head.height, headId: head.id, supply: totalBalance(ref.state), transactions: count.size }
+    return {
+      height: head.height,
+      headId: head.id,
+      supply: totalBalance(ref.tip().state),
+      transactions: count.size,
+    }
   }
 
   async stop(): Promise<void> {

@@ -109,8 +109,9 @@ export async function removeDirs(dirs: string[]): Promise<void> {
  */
 export function mineOn(node: KithNode, candidates: TransferTx[] = []): Block {
   const chain = node.chain
-  const parent = chain.forkChoice.head.header
-  const tpl = buildBlockTemplate(chain.state, {
+  const { node: head, state } = chain.tip()
+  const parent = head.header
+  const tpl = buildBlockTemplate(state, {
     params: chain.params,
     parent,
     timestampMs: parent.timestampMs + INTERVAL_MS,

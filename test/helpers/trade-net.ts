@@ -237,14 +237,15 @@ export class TradeTestNet {
   /** One block on `on`'s head with its mempool, imported there only (it relays it); the new head id. */
   mineBlock(on: string): string {
     const chain = this.node(on).chain
-    const parent = chain.forkChoice.head.header
-    const tpl = buildBlockTemplate(chain.state, {
+    const { node, state } = chain.tip()
+    const parent = node.header
+    const tpl = buildBlockTemplate(state, {
       params: chain.params,
       parent,
       timestampMs: parent.timestampMs + INTERVAL_MS,
       miner: testKey(9).address,
       consensus: { engine: 'pow', bits: expectedBits(chain.params, parent), nonce: 0 },
-      candidates: chain.mempoolPool.select(chain.view()),
+      candidates: chain.blockCandidates(),
     })
     chain.importBlock({ ...tpl.block, header: solvePow(tpl.block.header, 0, 1_000_000)! })
     return chain.head().id

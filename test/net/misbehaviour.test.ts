@@ -133,8 +133,9 @@ describe('misbehaviour (real nodes on loopback)', () => {
     // The honest peer was never dropped: its next transfer and block are taken.
     const tx = transfer(testKey(1), testKey(7).address)
     await honest.network.publish(TX_TOPIC, encodeTx(tx))
-    await until('the honest transfer is in the victim mempool', () =>
-      victim.chain.mempoolPool.has(txId(tx).toString()),
+    await until(
+      'the honest transfer is in the victim mempool',
+      () => victim.chain.pendingTx(txId(tx).toString()) !== undefined,
     )
     const next = mineOn(honest)
     honest.chain.importBlock(next)

@@ -63,7 +63,7 @@ void describe('own pending transactions', () => {
       b = await nodeAt(dirB)
       await b.connect(tcpAddr(a))
       const peerB = b
-      await until('the transfer in the peer mempool', () => peerB.chain.mempoolPool.has(id), {
+      await until('the transfer in the peer mempool', () => peerB.chain.pendingTx(id) !== undefined, {
         nodes: [a, b],
         timeoutMs: 20_000,
       })

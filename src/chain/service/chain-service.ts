@@ -3,7 +3,8 @@
  * plans, `revertBlock`/`applyBlock` execute, the store persists each step atomically, and the
  * mempool follows every connected and disconnected block (nothing lost across a reorg: what a
  * disconnected block held is re-admitted, or reported with `tx:removed`). Time comes from the
- * Clock component; mining runs in miner.ts.
+ * Clock component; mining runs in miner.ts. Fork choice, the store, the mempool and the state stay
+ * private: everything else reads them through the ChainReader port (reader.ts) it implements.
  */
 import type { Clock } from '../../core/clock.ts'
 import { KithError, NotFoundError } from '../../core/errors.ts'
@@ -19,7 +20,7 @@ import type { ChainParams } from '../params.ts'
 import { getAccount, getEscrow, type LedgerState } from '../state.ts'
 import { applyEscrowTx } from '../../trade/escrow/machine.ts'
 import { senderAddress } from '../tx.ts'
-import { ChainStore, type ChainDatabase } from '../store/chain-store.ts'
+import { ChainStore, type ChainDatabase, type TxLocation } from '../store/chain-store.ts'
 import { applyBlock, escrowIdOf, revertBlock, validateBlockShape } from '../transition.ts'
 import type { Block, EscrowTx, SignedTx } from '../types.ts'
 import { validateEscrowTx, validateHeader } from '../validation.ts'
@@ -31,6 +32,7 @@ import {
   MEMPOOL_SWEEP_INTERVAL_MS,
   FORK_CHOICE_PRUNE_INTERVAL_BLOCKS,
 } from './constants.ts'
+import type { ChainReader, ChainTip, HeaderContext, KnownHeader } from './reader.ts'
 import type {
   AccountInfo,
   BlockInfo,
@@ -60,7 +62,7 @@ export interface ChainComponents {
 
 export type ChainEventListener = (e: ChainEvent) => void
 
-export class ChainService implements ChainApi {
+export class ChainService implements ChainApi, ChainReader {
   readonly params: ChainParams
   readonly engine: ConsensusEngine
   readonly #c: ChainComponents
@@ -71,8 +73,8 @@ export class ChainService implements ChainApi {
   readonly #orphanBodies = new Map<string, Block>()
   /** Blocks just imported, so connecting them skips decoding them back from the store. */
   readonly #recentBodies = new Map<string, Block>()
-  #store: ChainStore | null = null
-  #forkChoice: ForkChoice | null = null
+  #openedStore: ChainStore | null = null
+  #openedForkChoice: ForkChoice | null = null
   #mempool: Mempool
   #state: LedgerState
   #sweep: ReturnType<typeof setInterval> | null = null
@@ -97,7 +99,7 @@ export class ChainService implements ChainApi {
   start(): void {
     const { genesis } = this.#c
     const opened = ChainStore.open(this.#c.db, genesis)
-    this.#store = opened.store
+    this.#openedStore = opened.store
     this.#state = opened.state
     const fc = new ForkChoice(genesis.block.header, this.engine, { maxReorgDepth: this.params.maxReorgDepth })
     for (const h of opened.headers) {
@@ -109,7 +111,7 @@ export class ChainService implements ChainApi {
         fc.setHead(r.plan.newTip.id)
     }
     fc.setHead(opened.headId)
-    this.#forkChoice = fc
+    this.#openedForkChoice = fc
     this.#mempool = new Mempool(this.params, this.#init.mempool)
     // A crash between the steps of a reorg leaves a lighter head than the best stored tip: finish it.
     this.#resumeBest()
@@ -125,7 +127,7 @@ export class ChainService implements ChainApi {
    * maxReorgDepth (a branch refused before the restart): such a branch is marked invalid again.
    */
   #resumeBest(): void {
-    const fc = this.forkChoice
+    const fc = this.#fc
     for (let best = fc.bestTip(); best.id !== fc.head.id; best = fc.bestTip()) {
       const plan = fc.planTo(best)
       if (plan.disconnect.length <= this.params.maxReorgDepth) {
@@ -151,31 +153,64 @@ export class ChainService implements ChainApi {
     this.#mining = on
   }
 
-  get state(): LedgerState {
-    return this.#state
-  }
-
-  get mempoolPool(): Mempool {
-    return this.#mempool
-  }
-
-  get forkChoice(): ForkChoice {
-    if (this.#forkChoice === null)
+  get #fc(): ForkChoice {
+    if (this.#openedForkChoice === null)
       throw new KithError('CHAIN_NOT_STARTED', 'the chain service is not started')
-    return this.#forkChoice
+    return this.#openedForkChoice
   }
 
-  get store(): ChainStore {
-    if (this.#store === null) throw new KithError('CHAIN_NOT_STARTED', 'the chain service is not started')
-    return this.#store
+  get #store(): ChainStore {
+    if (this.#openedStore === null)
+      throw new KithError('CHAIN_NOT_STARTED', 'the chain service is not started')
+    return this.#openedStore
   }
 
-  view(): StateView {
+  tip(): ChainTip {
+    return { node: this.#fc.head, state: this.#state }
+  }
+
+  knows(id: string): boolean {
+    return this.#fc.has(id)
+  }
+
+  header(id: string): KnownHeader | undefined {
+    return this.#fc.get(id)
+  }
+
+  headerContext(parentId: string): HeaderContext | undefined {
+    return this.#fc.headerContext(parentId)
+  }
+
+  mainAt(height: number): string | null {
+    return this.#store.mainAt(height)
+  }
+
+  storedBlock(id: string): Block | null {
+    return this.#store.getBlock(id)
+  }
+
+  storedBlockBytes(id: string): Uint8Array | null {
+    return this.#store.getBlockBytes(id)
+  }
+
+  txLocation(id: string): TxLocation | null {
+    return this.#store.getTxLocation(id)
+  }
+
+  pendingTx(id: string): SignedTx | undefined {
+    return this.#mempool.get(id)?.tx
+  }
+
+  blockCandidates(): Iterable<SignedTx> {
+    return this.#mempool.select(this.#view())
+  }
+
+  #view(): StateView {
     const state = this.#state
     return {
       account: (a) => getAccount(state, a),
       escrow: (id) => getEscrow(state, id),
-      nextHeight: this.forkChoice.head.header.height + 1,
+      nextHeight: this.#fc.head.header.height + 1,
     }
   }
 
@@ -193,7 +228,7 @@ export class ChainService implements ChainApi {
   escrowsOf(address: string): EscrowInfo[] {
     const a = parseAddress(address)
     const out: EscrowInfo[] = []
-    for (const id of this.store.escrowIdsOf(a, MAX_ESCROWS_LISTED)) {
+    for (const id of this.#store.escrowIdsOf(a, MAX_ESCROWS_LISTED)) {
       const r = getEscrow(this.#state, parseTxId(id))
       if (r !== undefined) out.push({ ...r, id })
     }
@@ -208,12 +243,12 @@ export class ChainService implements ChainApi {
     validateEscrowTx(tx, this.params)
     applyEscrowTx(getEscrow(this.#state, escrowIdOf(tx)), tx, {
       sender: senderAddress(tx),
-      height: this.forkChoice.head.header.height + 1,
+      height: this.#fc.head.header.height + 1,
     })
   }
 
   head(): ChainHead {
-    const n = this.forkChoice.head
+    const n = this.#fc.head
     return {
       id: n.id,
       height: n.header.height,
@@ -270,17 +305,17 @@ export class ChainService implements ChainApi {
   /** A peer's transaction (gossip, stem): admitted and journalled, not sent (it is forwarded). */
   admitTx(tx: SignedTx): SubmitResult {
     const now = this.#c.clock.nowMs()
-    const res = this.#mempool.add(tx, this.view(), now)
-    this.store.journalAdd(tx, now)
+    const res = this.#mempool.add(tx, this.#view(), now)
+    this.#store.journalAdd(tx, now)
     this.#removed(res.removed)
     this.#emit({ type: 'tx:accepted', id: res.entry.id, atMs: now })
     return { id: res.entry.id, status: res.status }
   }
 
   tx(id: string): TxInfo | null {
-    const loc = this.store.getTxLocation(id)
+    const loc = this.#store.getTxLocation(id)
     if (loc !== null) {
-      const tx = this.store.getBlock(loc.blockId)?.transactions[loc.index]
+      const tx = this.#store.getBlock(loc.blockId)?.transactions[loc.index]
       if (tx !== undefined) {
         return {
           id,
@@ -289,7 +324,7 @@ export class ChainService implements ChainApi {
           blockId: loc.blockId,
           height: loc.height,
           index: loc.index,
-          confirmations: this.forkChoice.head.header.height - loc.height + 1,
+          confirmations: this.#fc.head.header.height - loc.height + 1,
         }
       }
     }
@@ -298,12 +333,12 @@ export class ChainService implements ChainApi {
   }
 
   block(idOrHeight: string): BlockInfo | null {
-    const id = /^\d{1,15}$/.test(idOrHeight) ? this.store.mainAt(Number(idOrHeight)) : idOrHeight
+    const id = /^\d{1,15}$/.test(idOrHeight) ? this.#store.mainAt(Number(idOrHeight)) : idOrHeight
     if (id === null) return null
-    const block = this.store.getBlock(id)
+    const block = this.#store.getBlock(id)
     if (block === null) return null
-    const main = this.store.mainAt(block.header.height) === id
-    const confirmations = main ? this.forkChoice.head.header.height - block.header.height + 1 : 0
+    const main = this.#store.mainAt(block.header.height) === id
+    const confirmations = main ? this.#fc.head.header.height - block.header.height + 1 : 0
     return { id, block, main, confirmations }
   }
 
@@ -322,7 +357,7 @@ export class ChainService implements ChainApi {
    * that breaks a rule.
    */
   importBlock(block: Block): ImportResult {
-    const fc = this.forkChoice
+    const fc = this.#fc
     const id = blockId(block.header).toString()
     if (fc.has(id)) return { status: 'duplicate', id }
     validateBlockShape(block, this.params)
@@ -358,7 +393,7 @@ export class ChainService implements ChainApi {
       const body = a === id ? block : this.#orphanBodies.get(a)
       this.#orphanBodies.delete(a)
       if (body !== undefined) {
-        this.store.putBlock(body, fc.get(a)!.totalWork)
+        this.#store.putBlock(body, fc.get(a)!.totalWork)
         this.#remember(a, body)
       }
     }
@@ -398,7 +433,7 @@ export class ChainService implements ChainApi {
   }
 
   #body(id: string): Block | null {
-    return this.#recentBodies.get(id) ?? this.store.getBlock(id)
+    return this.#recentBodies.get(id) ?? this.#store.getBlock(id)
   }
 
   /**
@@ -406,7 +441,7 @@ export class ChainService implements ChainApi {
    * followed. Returns the first block that failed to connect, with the rule it broke.
    */
   #carryOut(first: ReorgPlan): { id: string; err: ChainError } | null {
-    const fc = this.forkChoice
+    const fc = this.#fc
     const oldHead = fc.head
     const disconnected: Block[] = []
     let firstFailure: { id: string; err: ChainError } | null = null
@@ -417,7 +452,7 @@ export class ChainService implements ChainApi {
       if (failed === null) break
       this.#log.warn({ id: failed.node.id, code: failed.err.code }, 'block failed to connect; marked invalid')
       firstFailure ??= { id: failed.node.id, err: failed.err }
-      this.store.markInvalid(failed.node.id)
+      this.#store.markInvalid(failed.node.id)
       plan = fc.markInvalid(failed.node.id).plan
     }
     this.#readmit(disconnected)
@@ -439,7 +474,7 @@ export class ChainService implements ChainApi {
 
   #disconnect(node: TreeNode): Block {
     const block = this.#body(node.id)
-    const undo = this.store.getUndo(node.id)
+    const undo = this.#store.getUndo(node.id)
     if (block === null || undo === null || node.parentId === null) {
       throw new ChainError(
         'BLOCK_UNKNOWN',
@@ -448,14 +483,14 @@ export class ChainService implements ChainApi {
       )
     }
     const before = revertBlock(this.#state, undo)
-    this.store.disconnect(block, undo, this.#c.clock.nowMs())
+    this.#store.disconnect(block, undo, this.#c.clock.nowMs())
     this.#state = before
-    this.forkChoice.setHead(node.parentId)
+    this.#fc.setHead(node.parentId)
     return block
   }
 
   #connectAll(nodes: readonly TreeNode[]): { node: TreeNode; err: ChainError } | null {
-    const fc = this.forkChoice
+    const fc = this.#fc
     for (const node of nodes) {
       const block = this.#body(node.id)
       const ctx = node.parentId === null ? undefined : fc.headerContext(node.parentId)
@@ -475,12 +510,12 @@ export class ChainService implements ChainApi {
         throw err
       }
       // Undo data one block deeper than any allowed reorganisation is no longer needed.
-      this.store.connect(block, node.totalWork, applied.undo, applied.state, this.params.maxReorgDepth + 1)
+      this.#store.connect(block, node.totalWork, applied.undo, applied.state, this.params.maxReorgDepth + 1)
       if (block.header.height % FORK_CHOICE_PRUNE_INTERVAL_BLOCKS === 0) fc.prune()
       this.#state = applied.state
       fc.setHead(node.id)
       // 'included' entries left the journal inside the connect transaction; stale ones go now.
-      this.#removed(this.#mempool.blockConnected(block, this.view()))
+      this.#removed(this.#mempool.blockConnected(block, this.#view()))
     }
     return null
   }
@@ -491,30 +526,30 @@ export class ChainService implements ChainApi {
     const now = this.#c.clock.nowMs()
     const gone: string[] = []
     for (const block of [...disconnected].reverse()) {
-      const { readmitted, refused } = this.#mempool.blockDisconnected(block, this.view(), now)
+      const { readmitted, refused } = this.#mempool.blockDisconnected(block, this.#view(), now)
       for (const r of readmitted) this.#removed(r.removed)
       for (const { tx, error } of refused) {
         const id = txId(tx).toString()
         // Included again on the new branch: not lost, and not pending either.
-        if (this.store.getTxLocation(id) !== null) continue
+        if (this.#store.getTxLocation(id) !== null) continue
         gone.push(id)
         this.#emit({ type: 'tx:removed', id, reason: error.code, atMs: now })
       }
     }
-    if (gone.length > 0) this.store.journalRemove(gone)
+    if (gone.length > 0) this.#store.journalRemove(gone)
   }
 
   #reloadJournal(): void {
     const gone: string[] = []
-    for (const { tx, addedMs } of this.store.journal()) {
+    for (const { tx, addedMs } of this.#store.journal()) {
       try {
-        this.#removed(this.#mempool.add(tx, this.view(), addedMs).removed)
+        this.#removed(this.#mempool.add(tx, this.#view(), addedMs).removed)
       } catch (err) {
         if (!(err instanceof ChainError)) throw err
         if (err.code !== 'MEMPOOL_DUPLICATE') gone.push(txId(tx).toString())
       }
     }
-    if (gone.length > 0) this.store.journalRemove(gone)
+    if (gone.length > 0) this.#store.journalRemove(gone)
   }
 
   #expire(): void {
@@ -525,7 +560,7 @@ export class ChainService implements ChainApi {
   #removed(removals: readonly Removal[]): void {
     const ids = removals.filter((r) => r.reason !== 'included').map((r) => r.entry.id)
     if (ids.length === 0) return
-    this.store.journalRemove(ids)
+    this.#store.journalRemove(ids)
     const now = this.#c.clock.nowMs()
     for (const r of removals) {
       if (r.reason !== 'included')

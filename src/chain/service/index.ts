@@ -4,6 +4,7 @@
  * reads (or writes the default) `genesis.json` in the data dir.
  */
 export * from './types.ts'
+export * from './reader.ts'
 export * from './constants.ts'
 export * from './chain-service.ts'
 export * from './miner.ts'

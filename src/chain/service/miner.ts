@@ -17,6 +17,7 @@ import type { Address, BlockHeader } from '../types.ts'
 import { medianTimePast } from '../validation.ts'
 import type { PowSolver } from '../worker/pow-solver.ts'
 import type { ChainService } from './chain-service.ts'
+import type { ChainReader } from './reader.ts'
 
 export interface MinerInit {
   /** Address the coinbase pays. */
@@ -26,7 +27,7 @@ export interface MinerInit {
 }
 
 export interface MinerComponents {
-  readonly chain: ChainService
+  readonly chain: ChainReader & Pick<ChainService, 'importBlock' | 'subscribe' | 'setMining'>
   readonly solver: PowSolver
   readonly clock: Clock
   readonly logger: Logger
@@ -113,7 +114,7 @@ export class Miner {
   /** One template, sealed and imported; null when abandoned (new head, stop). */
   async #mineOne(signal: AbortSignal): Promise<MinedBlock | null> {
     const chain = this.#c.chain
-    const parent = chain.forkChoice.head
+    const parent = chain.tip().node
     const p = chain.params
     const signer = this.#init.poaKey === undefined ? undefined : publicKeyFromPrivate(this.#init.poaKey)
     const earliest =
@@ -122,26 +123,28 @@ export class Miner {
         : parent.header.timestampMs + p.blockIntervalMs
     const wait = earliest - this.#c.clock.nowMs()
     if (wait > 0) await sleep(wait, signal)
-    if (signal.aborted) return null
-    const ctx = chain.forkChoice.headerContext(parent.id)!
+    const { node: head, state } = chain.tip()
+    // A new head while waiting: this template is already stale (the round is being abandoned).
+    if (signal.aborted || head.id !== parent.id) return null
+    const ctx = chain.headerContext(parent.id)!
     const timestampMs = Math.max(this.#c.clock.nowMs(), earliest, medianTimePast(ctx.recentTimestampsMs) + 1)
     const consensus: BlockHeader['consensus'] =
       p.engine.type === 'pow'
         ? { engine: 'pow', bits: expectedBits(p, parent.header), nonce: 0 }
         : { engine: 'poa', signer: signer!, signature: new Uint8Array(64) }
-    const tpl = buildBlockTemplate(chain.state, {
+    const tpl = buildBlockTemplate(state, {
       params: p,
       parent: parent.header,
       timestampMs,
       miner: this.#init.minerAddress,
       consensus,
-      candidates: chain.mempoolPool.select(chain.view()),
+      candidates: chain.blockCandidates(),
     })
     const header =
       p.engine.type === 'pow'
         ? await this.#c.solver.solve(tpl.block.header, signal)
         : sealPoa(tpl.block.header, this.#init.poaKey!)
-    if (signal.aborted || chain.forkChoice.head.id !== parent.id) return null
+    if (signal.aborted || chain.head().id !== parent.id) return null
     const r = chain.importBlock({ header, transactions: tpl.block.transactions })
     return { id: r.id, height: header.height, transactions: tpl.block.transactions.length - 1 }
   }

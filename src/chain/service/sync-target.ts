@@ -15,6 +15,7 @@ import { BlockValidationError } from '../errors.ts'
 import type { Block, BlockHeader } from '../types.ts'
 import { validateHeader } from '../validation.ts'
 import type { ChainService } from './chain-service.ts'
+import type { ChainReader } from './reader.ts'
 import type { ImportResult } from './types.ts'
 
 /**
@@ -56,8 +57,11 @@ export interface FullSyncTarget {
   addHeaders(headers: readonly BlockHeader[]): void
 }
 
+/** What the sync target reads of the chain service, and the one thing it does: import a block. */
+export type SyncChain = ChainReader & Pick<ChainService, 'importBlock'>
+
 /** The full chain as sync's target. */
-export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}): FullSyncTarget {
+export function fullSyncTarget(chain: SyncChain, opts: SyncTargetOptions = {}): FullSyncTarget {
   const nowMs = (): number => (opts.clock ?? { nowMs: () => Date.now() }).nowMs()
   const checked = new Map<string, Checked>()
 
@@ -76,10 +80,9 @@ export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}
   const context = (
     parentId: string,
   ): { parent: BlockHeader; totalWork: bigint; recentTimestampsMs: number[] } | undefined => {
-    const fc = chain.forkChoice
-    const known = fc.get(parentId)
+    const known = chain.header(parentId)
     if (known !== undefined) {
-      const ctx = fc.headerContext(parentId)!
+      const ctx = chain.headerContext(parentId)!
       return { ...ctx, totalWork: known.totalWork }
     }
     const first = checked.get(parentId)
@@ -93,7 +96,7 @@ export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}
         id = c.parentId
         continue
       }
-      const rest = fc.headerContext(id)
+      const rest = chain.headerContext(id)
       if (rest !== undefined) times.push(...rest.recentTimestampsMs.reverse())
       id = null
     }
@@ -111,7 +114,7 @@ export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}
       return { id: h.id, height: h.height, totalWork: h.totalWork }
     },
     locator: () => mainChainLocator(chain),
-    has: (id) => chain.forkChoice.get(id) !== undefined,
+    has: (id) => chain.header(id) !== undefined,
     checkHeaders: (headers) => {
       const first = headers[0]
       if (first === undefined) return { totalWork: chain.head().totalWork }
@@ -129,7 +132,7 @@ export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}
         )
       }
       // [REJECT] the first header's parent is not a block known to be invalid
-      if (chain.forkChoice.get(parentId)?.invalid === true) {
+      if (chain.header(parentId)?.invalid === true) {
         throw new BlockValidationError('BLOCK_PARENT', 'reject', 'the headers build on an invalid block', {
           parent: parentId,
         })
@@ -172,9 +175,8 @@ export function fullSyncTarget(chain: ChainService, opts: SyncTargetOptions = {}
 }
 
 /** Head, then the next LOCATOR_DENSE_IDS ancestors one by one, then doubling steps, ending at genesis. */
-export function mainChainLocator(chain: Pick<ChainService, 'forkChoice'>): string[] {
-  const fc = chain.forkChoice
-  const head = fc.head
+export function mainChainLocator(chain: Pick<ChainReader, 'tip' | 'header'>): string[] {
+  const head = chain.tip().node
   const heights: number[] = []
   let step = 1
   for (let h = head.header.height; h > 0; h -= step) {
@@ -185,12 +187,12 @@ export function mainChainLocator(chain: Pick<ChainService, 'forkChoice'>): strin
   const out: string[] = []
   let i = 0
   // One walk down the main chain, picking the wanted heights.
-  for (let n = fc.get(head.id); n !== undefined && i < heights.length;) {
+  for (let n = chain.header(head.id); n !== undefined && i < heights.length;) {
     if (n.header.height === heights[i]) {
       out.push(n.id)
       i++
     }
-    n = n.parentId === null ? undefined : fc.get(n.parentId)
+    n = n.parentId === null ? undefined : chain.header(n.parentId)
   }
   return out
 }

@@ -265,7 +265,7 @@ async function runAttack(
 }
 
 function honestHeight(node: KithNode): number {
-  return node.chain.forkChoice.head.header.height
+  return node.chain.head().height
 }
 
 /** Resolves true once the honest node's head is above `height`, false at the deadline. */

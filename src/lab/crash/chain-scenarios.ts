@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { addressFromPublicKey } from '../../chain/address.ts'
-import { blockId, decodeBlock, encodeBlock, sha256, txId } from '../../chain/codec.ts'
+import { blockId, decodeBlock, encodeBlock, sha256 } from '../../chain/codec.ts'
 import { expectedBits, solvePow } from '../../chain/consensus/index.ts'
 import { parseGenesis, type Genesis } from '../../chain/genesis.ts'
 import { publicKeyFromPrivate } from '../../chain/keys.ts'
@@ -167,10 +167,10 @@ function openChain(dataDir: string, workload: ChainWorkload): { db: Database; ch
 
 function snapshotOf(db: Database, chain: ChainService): Snapshot {
   const head = chain.head()
-  const root = Buffer.from(stateRoot(chain.state)).toString('hex')
-  const journal = chain.store
-    .journal()
-    .map((e) => txId(e.tx).toString())
+  const root = Buffer.from(stateRoot(chain.tip().state)).toString('hex')
+  // The pending-transaction journal as stored (ids are the transactions' ids).
+  const journal = (db.db.prepare('SELECT id FROM chain_mempool').all() as { id: string }[])
+    .map((r) => r.id)
     .sort()
   const rows = db.db.prepare('SELECT id FROM chain_blocks').all() as { id: string }[]
   return {
@@ -198,7 +198,7 @@ function chainProblems(db: Database, chain: ChainService): string[] {
   for (let id: string | null = head.id, h = head.height; id !== null; h--) {
     if (main.get(h) !== id)
       problems.push(`main index at height ${h} is ${main.get(h)}, the head's ancestor is ${id}`)
-    const block = chain.store.getBlock(id)
+    const block = chain.storedBlock(id)
     if (block === null) {
       problems.push(`main-chain block ${id} is not stored`)
       break

@@ -129,7 +129,7 @@ export class ChainRelay {
   #onTx(m: GossipInbound): GossipVerdict {
     // [ACCEPT] a transaction we hold under a stem embargo: forwarded, though already in our mempool
     if (this.#c.privateBroadcast?.seen(m.data) === true) return 'accept'
-    const decision = validateGossipTx(m.data, { mempool: this.#c.chain.mempoolPool })
+    const decision = validateGossipTx(m.data, { chain: this.#c.chain })
     if (decision.verdict !== 'accept') return this.#carryOut(m.peer, decision)
     const outcome = admitTx(this.#c.chain, decision.tx)
     if (outcome.verdict === 'accept') this.#stats.txsReceived++

@@ -1,20 +1,19 @@
 /** What chain gossip reads and calls: narrow views of ChainService, KithNetwork and the rpc client. */
-import type { ConsensusEngine } from '../../chain/consensus/index.ts'
-import type { ForkChoice } from '../../chain/forkchoice.ts'
-import type { Mempool } from '../../chain/mempool.ts'
-import type { ChainParams } from '../../chain/params.ts'
+import type { ChainReader } from '../../chain/service/reader.ts'
 import type { BlockInfo, ChainEvent, ImportResult, SubmitResult } from '../../chain/service/types.ts'
 import type { Block, BlockHeader, SignedTx } from '../../chain/types.ts'
 import type { Misbehaviour } from '../peers/judge.ts'
 import type { KithNetwork } from '../network.ts'
 import type { RpcClientApi } from '../rpc/types.ts'
 
-/** The parts of ChainService the relay uses (ChainService satisfies it). */
-export interface RelayChain {
-  readonly params: ChainParams
-  readonly engine: ConsensusEngine
-  readonly forkChoice: Pick<ForkChoice, 'has' | 'get' | 'headerContext'>
-  readonly mempoolPool: Pick<Mempool, 'has' | 'get'>
+/**
+ * The parts of ChainService the relay uses (ChainService satisfies it): reads through the
+ * ChainReader port, and the two calls that carry out an accepted decision.
+ */
+export interface RelayChain extends Pick<
+  ChainReader,
+  'params' | 'engine' | 'knows' | 'header' | 'headerContext' | 'pendingTx'
+> {
   /** A peer's transaction: admitted to the mempool (never sent again as our own). */
   admitTx(tx: SignedTx): SubmitResult
   importBlock(block: Block): ImportResult

@@ -49,7 +49,7 @@ export async function validateGossipBlock(
   else ctx.stats.blocksReceivedCompact++
   const header = ann.kind === 'full' ? ann.block.header : ann.compact.header
   const id = blockId(header).toString()
-  if (ctx.chain.forkChoice.has(id)) return knownBlock(id, ctx.chain)
+  if (ctx.chain.knows(id)) return knownBlock(id, ctx.chain)
   let block: Block
   if (ann.kind === 'full') {
     block = ann.block
@@ -68,8 +68,8 @@ export async function validateGossipBlock(
  * is the first gossip copy of a block that reached us another way (sync, a compact fetch): it is
  * forwarded, or peers that hear only through us would wait for their next status refresh.
  */
-function knownBlock(id: string, chain: Pick<RelayChain, 'forkChoice'>): BlockDecision {
-  const node = chain.forkChoice.get(id)
+function knownBlock(id: string, chain: Pick<RelayChain, 'header'>): BlockDecision {
+  const node = chain.header(id)
   // [IGNORE] a block already marked invalid: its first sender was judged then, and a branch
   // refused for forking below the reorg limit is marked invalid too without being provably bad
   // [IGNORE] an orphan we hold without its parent: nothing checked yet (BLOCK_DUPLICATE)
@@ -83,7 +83,7 @@ function checkCompactEarly(c: CompactBlock, ctx: BlockCheckContext): GossipRefus
   const { chain } = ctx
   // [REJECT] only genesis has no parent (BLOCK_PARENT)
   if (c.header.parent === null) return { verdict: 'reject', what: 'invalid-block', code: 'BLOCK_PARENT' }
-  const parentCtx = chain.forkChoice.headerContext(c.header.parent.toString())
+  const parentCtx = chain.headerContext(c.header.parent.toString())
   // [IGNORE] the parent is known; otherwise the sync manager fetches the missing chain (BLOCK_UNKNOWN_PARENT)
   if (parentCtx === undefined)
     return { verdict: 'ignore', reason: 'BLOCK_UNKNOWN_PARENT', unknownParent: c.header }
@@ -109,7 +109,7 @@ async function obtainCompactBlock(
   c: CompactBlock,
   ctx: BlockCheckContext,
 ): Promise<Block | null> {
-  const pool = (txid: string): SignedTx | undefined => ctx.chain.mempoolPool.get(txid)?.tx
+  const pool = (txid: string): SignedTx | undefined => ctx.chain.pendingTx(txid)
   const first = rebuildCompact(c, pool)
   if (first.status === 'complete') {
     ctx.stats.blocksRebuiltFromMempool++
@@ -153,7 +153,7 @@ async function fetchQuietly<T>(
  * `onRefused` runs when the import threw (the block was not stored).
  */
 export function importBlockOutcome(
-  chain: Pick<RelayChain, 'importBlock' | 'forkChoice'>,
+  chain: Pick<RelayChain, 'importBlock' | 'header'>,
   id: string,
   block: Block,
   onRefused?: () => void,

@@ -5,7 +5,6 @@
  * whose own rules (every transaction rule with its verdict, src/chain) finish the validation.
  */
 import { decodeTx, txId } from '../../chain/codec.ts'
-import type { Mempool } from '../../chain/mempool.ts'
 import type { SignedTx } from '../../chain/types.ts'
 import type { GossipOutcome, GossipRefusal, RelayChain } from './types.ts'
 import { outcomeOfError } from './verdicts.ts'
@@ -15,8 +14,8 @@ export type TxDecision =
   { readonly verdict: 'accept'; readonly id: string; readonly tx: SignedTx } | GossipRefusal
 
 export interface TxCheckContext {
-  /** Duplicates are ignored before any signature is checked. */
-  readonly mempool: Pick<Mempool, 'has'>
+  /** Duplicates (already pending) are ignored before any signature is checked. */
+  readonly chain: Pick<RelayChain, 'pendingTx'>
 }
 
 export function validateGossipTx(data: Uint8Array, ctx: TxCheckContext): TxDecision {
@@ -31,7 +30,7 @@ export function validateGossipTx(data: Uint8Array, ctx: TxCheckContext): TxDecis
   if (tx.kind === 'coinbase') return { verdict: 'reject', what: 'invalid-tx', code: 'TX_KIND' }
   const id = txId(tx).toString()
   // [IGNORE] the transaction is not already in our mempool (MEMPOOL_DUPLICATE), checked before its signature
-  if (ctx.mempool.has(id)) return { verdict: 'ignore', reason: 'MEMPOOL_DUPLICATE' }
+  if (ctx.chain.pendingTx(id) !== undefined) return { verdict: 'ignore', reason: 'MEMPOOL_DUPLICATE' }
   return { verdict: 'accept', id, tx }
 }
 

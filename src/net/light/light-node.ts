@@ -16,7 +16,7 @@ import type { KithNetwork } from '../network.ts'
 import { RpcClient } from '../rpc/client.ts'
 import { registerRpc } from '../rpc/server.ts'
 import type { RpcChainSource } from '../rpc/types.ts'
-import { SyncManager, type SyncInit } from '../sync/sync-manager.ts'
+import { syncService, type SyncInit, type SyncManager } from '../sync/sync-manager.ts'
 import { lightRpcSource, lightSyncTarget } from './adapters.ts'
 import { FullPeers } from './full-peers.ts'
 import { LightChainApi, type LightChainApiInit } from './light-chain-api.ts'
@@ -80,10 +80,14 @@ export class LightNode {
       logger,
       localStatus: () => this.#source.status(),
     })
-    this.sync = new SyncManager(
-      { network, rpc: this.rpc, target: lightSyncTarget(this.chain), judge: network.judge, clock, logger },
-      init.sync,
-    )
+    this.sync = syncService(init.sync)({
+      network,
+      rpc: this.rpc,
+      target: lightSyncTarget(this.chain),
+      judge: network.judge,
+      clock,
+      logger,
+    })
     this.peers = new FullPeers({
       rpc: this.rpc,
       subscribe: (l) => network.subscribe(l),

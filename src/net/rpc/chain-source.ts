@@ -1,12 +1,12 @@
 /**
- * What a full node's rpc server reads: the chain service's head, fork choice, store, mempool and
- * state. (A light node builds its own RpcChainSource that serves headers and status only.)
+ * What a full node's rpc server reads, all through the chain service's read-only ChainReader:
+ * head, headers, stored blocks, mempool and the tip's state for proofs. (A light node builds its
+ * own RpcChainSource that serves headers and status only.)
  */
 import { parseTxId } from '../../chain/codec.ts'
 import { getAccount, getEscrow, proveAccount, proveEscrow } from '../../chain/state.ts'
-import type { ChainService } from '../../chain/service/chain-service.ts'
+import type { ChainReader, KnownHeader } from '../../chain/service/reader.ts'
 import { proveTxInclusion } from '../../chain/txroot.ts'
-import type { TreeNode } from '../../chain/forkchoice.ts'
 import type { Address, Block, BlockHeader, SignedTx } from '../../chain/types.ts'
 import type {
   AccountProofResponse,
@@ -24,7 +24,7 @@ export interface ChainSourceOptions {
   network?: string
 }
 
-export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {}): RpcChainSource {
+export function chainRpcSource(chain: ChainReader, opts: ChainSourceOptions = {}): RpcChainSource {
   const network = opts.network ?? chain.params.networkId
   return {
     status: (): StatusMessage => {
@@ -39,22 +39,21 @@ export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {
       }
     },
     headersAfter: (locator, max) => headersAfter(chain, locator, max),
-    block: (id): Block | null => chain.store.getBlock(id),
+    block: (id): Block | null => chain.storedBlock(id),
     // Stored bytes are canonical (the store wrote them with encodeBlock): served as they are.
-    blockBytes: (id): Uint8Array | null => chain.store.getBlockBytes(id),
+    blockBytes: (id): Uint8Array | null => chain.storedBlockBytes(id),
     tx: (id): SignedTx | null => {
-      const pending = chain.mempoolPool.get(id)
-      if (pending !== undefined) return pending.tx
+      const pending = chain.pendingTx(id)
+      if (pending !== undefined) return pending
       const info = chain.tx(id)
       return info !== null && info.tx.kind !== 'coinbase' ? info.tx : null
     },
     accountProof: (address: Address): AccountProofResponse => {
-      // Head and state change together (synchronously), so they match here.
-      const head = chain.head()
-      const state = chain.state
+      // Head and state change together (synchronously): the tip pairs them.
+      const { node, state } = chain.tip()
       return {
-        blockId: head.id,
-        height: head.height,
+        blockId: node.id,
+        height: node.header.height,
         account: getAccount(state, address),
         proof: proveAccount(state, address),
       }
@@ -62,19 +61,18 @@ export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {
     escrowProof: (id): EscrowProofResponse => {
       // The request decoder only lets CID strings through; parseTxId checks it is a tx id.
       const cid = parseTxId(id)
-      const head = chain.head()
-      const state = chain.state
+      const { node, state } = chain.tip()
       return {
-        blockId: head.id,
-        height: head.height,
+        blockId: node.id,
+        height: node.header.height,
         record: getEscrow(state, cid) ?? null,
         proof: proveEscrow(state, cid),
       }
     },
     txProof: (id): TxProofResponse | null => {
-      const loc = chain.store.getTxLocation(id)
+      const loc = chain.txLocation(id)
       if (loc === null) return null
-      const block = chain.store.getBlock(loc.blockId)
+      const block = chain.storedBlock(loc.blockId)
       const tx = block?.transactions[loc.index]
       if (block == null || tx === undefined) return null
       return {
@@ -92,25 +90,28 @@ export function chainRpcSource(chain: ChainService, opts: ChainSourceOptions = {
  * Main-chain headers after the first locator id on our main chain (after genesis when none is),
  * oldest first, at most `max`.
  */
-export function headersAfter(chain: ChainService, locator: readonly string[], max: number): BlockHeader[] {
-  const fc = chain.forkChoice
-  const headHeight = fc.head.header.height
+export function headersAfter(
+  chain: Pick<ChainReader, 'head' | 'header' | 'mainAt'>,
+  locator: readonly string[],
+  max: number,
+): BlockHeader[] {
+  const headHeight = chain.head().height
   let from = 0
   for (const id of locator) {
-    const node = fc.get(id)
-    if (node !== undefined && chain.store.mainAt(node.header.height) === id) {
+    const node = chain.header(id)
+    if (node !== undefined && chain.mainAt(node.header.height) === id) {
       from = node.header.height
       break
     }
   }
   const top = Math.min(headHeight, from + max)
   if (top <= from) return []
-  const topId = chain.store.mainAt(top)
+  const topId = chain.mainAt(top)
   const out: BlockHeader[] = []
   for (
-    let n: TreeNode | undefined = topId === null ? undefined : fc.get(topId);
+    let n: KnownHeader | undefined = topId === null ? undefined : chain.header(topId);
     n !== undefined && n.header.height > from;
-    n = n.parentId === null ? undefined : fc.get(n.parentId)
+    n = n.parentId === null ? undefined : chain.header(n.parentId)
   ) {
     out.push(n.header)
   }

@@ -282,7 +282,7 @@ export class StemRelay {
       }
       // [REJECT]/[IGNORE] the gossip transaction rules, in order (validate-tx.ts): one canonical
       // encoding, a signed kind, not a duplicate, admitted by the mempool
-      const decision = validateGossipTx(data, { mempool: this.#c.chain.mempoolPool })
+      const decision = validateGossipTx(data, { chain: this.#c.chain })
       if (decision.verdict === 'accept') this.#inbound.add(decision.id)
       const outcome = decision.verdict === 'accept' ? admitTx(this.#c.chain, decision.tx) : decision
       if (outcome.verdict === 'reject') {

@@ -87,7 +87,7 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
     for (const tx of txs) a.chain.submitTx(tx)
     const ids = txs.map((tx) => txId(tx).toString())
     await until('transfers in B and C mempools', () =>
-      ids.every((id) => b.chain.mempoolPool.has(id) && c.chain.mempoolPool.has(id)),
+      ids.every((id) => b.chain.pendingTx(id) !== undefined && c.chain.pendingTx(id) !== undefined),
     )
     const block = mineOn(a, txs)
     const id = blockId(block.header).toString()
@@ -100,13 +100,13 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
       assert.equal(stats(n).fullBlockFallbacks, 0)
       assert.deepEqual(rpcOf(n).calls, { txs: 0, blocks: 0 })
     }
-    assert.equal(b.chain.mempoolPool.size, 0)
+    assert.equal(b.chain.info().mempool.size, 0)
   })
 
   void it('fetches only the transfer the receiver lacks', async () => {
-    // Admitted at A behind the service's back: never gossiped.
+    // Admitted at A as a peer's transaction would be: never sent (only own submissions are).
     const secret = transfer(testKey(2), testKey(7).address, { nonce: 0 })
-    a.chain.mempoolPool.add(secret, a.chain.view(), Date.now())
+    a.chain.admitTx(secret)
     const block = mineOn(a, [secret])
     const id = blockId(block.header).toString()
     a.chain.importBlock(block)
@@ -156,6 +156,6 @@ void describe('chain gossip between real nodes (A - B - C)', () => {
         cBefore.blocksReceivedCompact + cBefore.blocksReceivedFull + 1,
     )
     assert.equal(stats(c).messagesRejected, 0)
-    assert.equal(c.chain.forkChoice.has(forgedId), false)
+    assert.equal(c.chain.knows(forgedId), false)
   })
 })

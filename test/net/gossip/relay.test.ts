@@ -97,7 +97,7 @@ async function rig(init: ChainRelayInit = {}, syncing?: () => boolean): Promise<
   // Own transactions go out through TxBroadcast, called by the chain service (not the relay).
   const broadcast = new TxBroadcast({
     gossip: { publish: network.publish, onJoin: () => () => {}, topicPeers: () => 0 },
-    pending: (id) => h.chain.mempoolPool.get(id)?.tx,
+    pending: (id) => h.chain.pendingTx(id),
     clock: h.clock,
     logger: createLogger('silent'),
   })
@@ -176,7 +176,7 @@ void describe('transaction gossip', () => {
 
   void it('admits a gossiped transfer to the mempool, ignores it the second time, and does not republish it', async () => {
     assert.equal(await r.deliver(TX_TOPIC, encodeTx(TXS[0]!)), 'accept')
-    assert.ok(r.h.chain.mempoolPool.has(txId(TXS[0]!).toString()))
+    assert.ok(r.h.chain.pendingTx(txId(TXS[0]!).toString()) !== undefined)
     assert.equal(await r.deliver(TX_TOPIC, encodeTx(TXS[0]!)), 'ignore')
     assert.deepEqual(r.blamed, [])
     assert.equal(r.published.length, 0)

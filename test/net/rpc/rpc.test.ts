@@ -208,7 +208,7 @@ describe('chain rpc: round trips', () => {
 
   it('blocks: served as the stored bytes, without decoding them (block() is never called)', async () => {
     const all = ids()
-    const stored = served.h.chain.store.getBlockBytes(all[2]!)
+    const stored = served.h.chain.storedBlockBytes(all[2]!)
     assert.ok(stored !== null)
     assert.deepEqual(stored, encodeBlock(served.built.blocks[2]!))
     const q = await pair({

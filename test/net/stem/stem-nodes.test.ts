@@ -88,7 +88,7 @@ describe('stem with real nodes (issue 11)', () => {
   it('a malformed stem request is answered "rejected" and blamed on the sender; a duplicate is "duplicate"', async () => {
     const id = net.submit(1)
     await net.waitFor('the transfer in every mempool', () => net.pendingAt(id).length === 3)
-    const tx = net.node(1).chain.mempoolPool.get(id)?.tx
+    const tx = net.node(1).chain.pendingTx(id)
     assert.ok(tx != null)
     const { encodeTx } = await import('../../../src/chain/codec.ts')
     assert.equal(await rawStem(net.node(0), net.node(1), encodeTx(tx)), STEM_STATUS.duplicate)

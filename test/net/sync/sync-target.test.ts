@@ -11,7 +11,7 @@ describe('fullSyncTarget', () => {
     const { blocks } = buildBlocks(100)
     const h = await chainWith(blocks)
     const loc = mainChainLocator(h.chain)
-    const heights = loc.map((id) => h.chain.forkChoice.get(id)!.header.height)
+    const heights = loc.map((id) => h.chain.header(id)!.header.height)
     assert.deepEqual(heights, [100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 89, 85, 77, 61, 29, 0])
     assert.equal(loc[0], idOf(blocks[99]!))
     assert.equal(loc.at(-1), h.chain.genesisId)
