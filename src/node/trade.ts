@@ -205,6 +205,7 @@ export class NodeTrade {
         reputationOf: (a) => svc.reputationOf(a).score,
         balanceOf,
         taken: (t) => svc.hasTrade(tradeIdOf(t)),
+        closed: (t) => svc.closedTake(tradeIdOf(t)),
       },
       record: (a) => svc.recordTake(a),
       onAccepted: (a) => {

@@ -40,9 +40,11 @@ import {
   MAX_REPUTATION_CACHE,
   MAX_STORED_TRADES,
   TAKE_REASK_INTERVAL_MS,
+  UNKNOWN_HEIGHT,
+  ESCROW_OPEN_DEADLINE_BLOCKS,
 } from './constants.ts'
 import { TakeRefusedError, TradeInputError, TradeNotFoundError, TradeUnavailableError } from './errors.ts'
-import { escrowMismatch, openActionFor, partiesOf, tradeIdOf } from './terms.ts'
+import { escrowMismatch, escrowWaitOver, openActionFor, partiesOf, tradeIdOf } from './terms.ts'
 import {
   TERMINAL_ESCROW_STATES,
   type ChatMessageView,
@@ -83,6 +85,8 @@ export interface TradeInit {
   walletName?: string
   /** The buyer's node accepts an escrow that matches its take. @default true */
   autoAccept?: boolean
+  /** Blocks a trade waits for its escrow-open (escrowWaitOver). @default ESCROW_OPEN_DEADLINE_BLOCKS */
+  escrowDeadlineBlocks?: number
 }
 
 const EVENT_OF: Record<EscrowState, TradeStateEventType> = {
@@ -129,7 +133,11 @@ export class TradeService implements TradeApi {
 
   constructor(components: TradeComponents, init: TradeInit = {}) {
     this.#c = components
-    this.#init = { walletName: init.walletName ?? '', autoAccept: init.autoAccept ?? true }
+    this.#init = {
+      walletName: init.walletName ?? '',
+      autoAccept: init.autoAccept ?? true,
+      escrowDeadlineBlocks: init.escrowDeadlineBlocks ?? ESCROW_OPEN_DEADLINE_BLOCKS,
+    }
     this.#log = components.logger.child({ component: 'trade' })
   }
 
@@ -147,8 +155,13 @@ export class TradeService implements TradeApi {
     this.#running = true
     for (const r of this.#c.store.all((id, err) =>
       this.#log.warn({ id, err: errorMessage(err) }, 'bad trade row'),
-    ))
+    )) {
       this.#trades.set(r.id, r)
+      if (r.recordedHeight === UNKNOWN_HEIGHT) {
+        r.recordedHeight = this.#c.ledger.height()
+        this.#save(r)
+      }
+    }
     this.#restoreOwnOffers()
     this.#unsubscribe.push(this.#c.ledger.subscribe((e) => this.#onChain(e)))
     if (this.#c.chat !== null) this.#unsubscribe.push(this.#c.chat.subscribe((m) => this.#onChat(m)))
@@ -487,6 +500,15 @@ export class TradeService implements TradeApi {
     return this.#trades.has(id)
   }
 
+  /**
+   * Whether trade `id` ended here before any escrow (its deadline passed, or its open failed):
+   * the take server answers a re-ask of it TAKE_CLOSED, not TAKE_REPLAYED.
+   */
+  closedTake(id: string): boolean {
+    const r = this.#trades.get(id)
+    return r !== undefined && r.phase === 'failed' && r.escrowId === null
+  }
+
   /** Whether a maker key is our trade account (the take server answers only for our offers). */
   isOwnKey(key: Uint8Array): boolean {
     return equalBytes(key, this.#c.signer.publicKey)
@@ -519,6 +541,7 @@ export class TradeService implements TradeApi {
       buyerPeerId: p.buyerPeerId,
       arbiterPeerId: p.arbiter?.peerId ?? null,
       amount: take.amount,
+      recordedHeight: this.#c.ledger.height(),
       phase,
       escrowId: null,
       lastState: null,
@@ -602,15 +625,41 @@ export class TradeService implements TradeApi {
    * yes; a seller-taker still 'taking' asks the maker again first (#reask).
    */
   async #findEscrow(r: TradeRecord): Promise<void> {
+    if (this.#escrowWaitOver(r)) return
     if (r.phase === 'taking' && r.role === 'seller' && !r.maker) return this.#reask(r)
     if (r.phase !== 'awaiting-escrow' && !(r.phase === 'taking' && r.role === 'buyer')) return
     if (r.role === 'seller') return await this.#open(r)
     const hash = Buffer.from(r.id, 'hex')
     const found = (await this.#c.ledger.escrowsOf(r.buyer)).find((e) => equalBytes(e.termsHash, hash))
     if (found === undefined) return
+    this.#adopt(r, found)
+  }
+
+  /** Buyer: the escrow bound to our take is the trade's from now on. */
+  #adopt(r: TradeRecord, found: EscrowView): void {
     r.escrowId = found.id
     r.phase = 'escrow'
     this.#save(r)
+  }
+
+  /**
+   * The escrow-open deadline (escrowWaitOver): a trade still without an escrow past it ends,
+   * TRADE_ESCROW_TIMEOUT; nothing was locked for it. A maker's record of a take whose taker gave
+   * up (its request timed out after we said yes) ends here instead of waiting forever; a re-ask
+   * of that take is then answered TAKE_CLOSED (closedTake), so the seller opens nothing late.
+   */
+  #escrowWaitOver(r: TradeRecord): boolean {
+    if (r.escrowId !== null || r.role === 'arbiter') return false
+    if (!escrowWaitOver(r.role, r.recordedHeight, this.#c.ledger.height(), this.#init.escrowDeadlineBlocks))
+      return false
+    this.#fail(
+      r,
+      'TRADE_ESCROW_TIMEOUT',
+      r.role === 'seller'
+        ? `no escrow opened within ${this.#init.escrowDeadlineBlocks} blocks of the take; none will be`
+        : `the seller opened no escrow within ${2 * this.#init.escrowDeadlineBlocks} blocks of the take`,
+    )
+    return true
   }
 
   async #follow(r: TradeRecord): Promise<void> {

@@ -135,6 +135,11 @@ export interface TradeRecord {
   readonly buyerPeerId: string | null
   readonly arbiterPeerId: string | null
   readonly amount: bigint
+  /**
+   * The ledger height when this node recorded the trade; the escrow-open deadline counts from
+   * it (escrowWaitOver, src/trade/service/terms.ts). UNKNOWN_HEIGHT in rows stored before it.
+   */
+  recordedHeight: number
   phase: TradePhase
   escrowId: string | null
   /** The escrow state last reported by an event (to emit only changes). */
