@@ -95,8 +95,8 @@ export function escrowMismatch(escrow: EscrowView, offer: Offer, take: TakeReque
 }
 
 /**
- * The escrow-open deadline of a trade that has no escrow yet (docs/PROTOCOLS.md "Trade service",
- * escrow-open deadline): the seller opens no escrow once `height` is past
+ * The escrow-open deadline of a trade that has no escrow yet (docs/PROTOCOLS.md, "The escrow-open
+ * deadline" under the take protocol): the seller opens no escrow once `height` is past
  * `recordedHeight + deadlineBlocks`, the buyer gives up once it is past twice that. Pure: the
  * height comes in as an argument.
  */

@@ -124,6 +124,8 @@ export class TradeService implements TradeApi {
   /** Trades with a take request in flight (the first ask, or a seller-taker's re-ask). */
   readonly #asking = new Set<string>()
   readonly #reasks = new Set<Promise<void>>()
+  /** Light buyer: escrows the seller named and a proof showed bound to the trade (bounded by MAX_ACTIVE_TRADES). */
+  readonly #provenEscrows = new Map<string, EscrowView>()
   #reaskTimer: TimerHandle | undefined
   #repHeight = -1
   #unsubscribe: Array<() => void> = []
@@ -631,8 +633,61 @@ export class TradeService implements TradeApi {
     if (r.role === 'seller') return await this.#open(r)
     const hash = Buffer.from(r.id, 'hex')
     const found = (await this.#c.ledger.escrowsOf(r.buyer)).find((e) => equalBytes(e.termsHash, hash))
-    if (found === undefined) return
-    this.#adopt(r, found)
+    if (found !== undefined) return this.#adopt(r, found)
+    if (this.#c.ledger.partyIndex !== false) return
+    const proven = this.#provenEscrows.get(r.id)
+    if (proven !== undefined) {
+      this.#provenEscrows.delete(r.id)
+      return this.#adopt(r, proven)
+    }
+    this.#askEscrow(r)
+  }
+
+  /**
+   * Light buyer (no index of escrows by party): asks the seller's node which escrow it opened for
+   * the trade (the escrow ask protocol), then reads that escrow by proof. Believed only when the
+   * proven record's terms hash is the trade id and its buyer is us; every other field is checked
+   * against the take before the accept (escrowMismatch). No answer yet, an escrow not on chain
+   * yet, or a seller that names another escrow: asked again on the next head. One ask per trade
+   * in flight.
+   */
+  #askEscrow(r: TradeRecord): void {
+    const net = this.#c.net
+    const ask = net.askEscrow?.bind(net)
+    const peer = r.sellerPeerId
+    if (ask === undefined || peer === null || this.#asking.has(r.id) || !this.#running) return
+    this.#asking.add(r.id)
+    const run = async (): Promise<void> => {
+      const id = await ask(peer, r.id)
+      if (id === null || !this.#running) return
+      const e = await this.#c.ledger.escrow(id)
+      if (e === null) return
+      if (!equalBytes(e.termsHash, Buffer.from(r.id, 'hex')) || e.buyer !== r.buyer) {
+        this.#log.warn({ trade: r.id, escrow: id }, "the seller named an escrow that is not this trade's")
+        return
+      }
+      if (this.#provenEscrows.size >= MAX_ACTIVE_TRADES)
+        this.#provenEscrows.delete(this.#provenEscrows.keys().next().value!)
+      this.#provenEscrows.set(r.id, e)
+      this.#schedule()
+    }
+    const p = run()
+      .catch((err: unknown) => this.#log.info({ trade: r.id, err: errorMessage(err) }, 'escrow ask failed'))
+      .finally(() => {
+        this.#asking.delete(r.id)
+        this.#reasks.delete(p)
+      })
+    this.#reasks.add(p)
+  }
+
+  /**
+   * Seller: the escrow we opened for trade `trade`, told only to that trade's buyer peer (the
+   * escrow ask protocol); null otherwise.
+   */
+  openedEscrow(trade: string, peer: string): string | null {
+    const r = this.#trades.get(trade)
+    if (r === undefined || r.role !== 'seller' || r.buyerPeerId !== peer) return null
+    return r.escrowId
   }
 
   /** Buyer: the escrow bound to our take is the trade's from now on. */

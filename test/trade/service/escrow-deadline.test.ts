@@ -11,7 +11,6 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { privateKeyObject } from '../../../src/chain/keys.ts'
 import type { ChainEvent } from '../../../src/chain/service/types.ts'
-import type { Address } from '../../../src/chain/types.ts'
 import { ManualClock } from '../../../src/core/clock.ts'
 import { NetworkError } from '../../../src/core/errors.ts'
 import { silentLogger } from '../../../src/core/logger.ts'
@@ -104,7 +103,7 @@ async function side(
     store: new TradeStore(openDatabase(join(dir, 'trade.db'))),
     book,
     signer: {
-      address: k.address as Address,
+      address: k.address,
       publicKey: k.publicKey,
       privateKey: privateKeyObject(k.privateKey),
     },
@@ -119,20 +118,20 @@ async function side(
 /** A buy offer on the maker (the buyer); the taker (a seller) takes it and its request times out. */
 async function timedOutTake(): Promise<{ maker: Side; taker: Side; take: TakeRequest; id: string }> {
   const clock = new ManualClock(T0)
-  let maker: Side | undefined
+  const ref: { maker?: Side } = {}
   let lastTake: TakeRequest | undefined
   const reaches = async (take: TakeRequest): Promise<never> => {
     // The maker's take handler accepts and records the take; the reply never reaches the taker.
     lastTake = take
-    const ctx = takeContext(maker!.svc, maker!.book, clock)
+    const ctx = takeContext(ref.maker!.svc, ref.maker!.book, clock)
     const decision = takeHandler(ctx).handle(TAKER_PEER, take)
     assert.equal(decision.reply.accepted, true, decision.reply.accepted ? '' : decision.reply.code)
-    maker!.svc.recordTake(decision.accepted!)
-    await maker!.svc.onTakeAccepted({ ...decision.accepted!, peer: TAKER_PEER })
+    ref.maker!.svc.recordTake(decision.accepted!)
+    await ref.maker!.svc.onTakeAccepted({ ...decision.accepted!, peer: TAKER_PEER })
     throw new NetworkError('TAKE_FAILED', 'take request timed out')
   }
   const taker = await side(2, TAKER_PEER, clock, reaches, () => {})
-  maker = await side(
+  const maker = await side(
     1,
     MAKER_PEER,
     clock,
@@ -141,6 +140,7 @@ async function timedOutTake(): Promise<{ maker: Side; taker: Side; take: TakeReq
       taker.book.add(o, clock.nowMs())
     },
   )
+  ref.maker = maker
   const offer = await maker.svc.createOffer({
     side: 'buy',
     minAmount: 1_000n,
