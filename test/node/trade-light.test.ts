@@ -134,3 +134,48 @@ void describe('a light buyer trading with a full-node seller', () => {
     assert.equal(b.proven?.peer, lnet.node('seller').peerId)
   })
 })
+
+void describe('a light node as arbiter', () => {
+  let anet: TradeTestNet
+  before(async () => {
+    anet = await TradeTestNet.start(['seller', 'buyer', 'arbiter'], { seed: 1_500, light: ['arbiter'] })
+  })
+  after(async () => await anet.stop())
+
+  void it('resolves a dispute it is named arbiter of, the escrow read by proof', async () => {
+    const arbiter = anet.trade('arbiter')
+    assert.ok(anet.node('arbiter').light !== null, 'the arbiter runs a light node')
+    const start = { seller: anet.balance('seller'), buyer: anet.balance('buyer') }
+    const id = await anet.paidTrade(AMOUNT, WINDOW_BLOCKS)
+    const escrowId = (await anet.trade('seller').trade(id)).escrowId!
+
+    // Its offer view says the reputation is not from the chain, with a code.
+    const offerView = arbiter.offers()[0]
+    assert.equal(offerView?.reputationUnverified?.code, 'REPUTATION_NO_INDEX')
+    assert.equal(offerView.reputation.score, 0)
+
+    // Not disputed yet: the escrow rules on the proven record refuse the resolve.
+    await assert.rejects(arbiter.step(escrowId, 'resolve', { buyerShareBps: 5_000 }), {
+      code: 'ESCROW_STATE',
+    })
+    await anet.trade('buyer').step(id, 'dispute')
+    await anet.mine('buyer')
+    await anet.untilState('seller', id, 'disputed')
+
+    const seen = await anet.trade('arbiter').trade(escrowId)
+    assert.equal(seen.role, 'arbiter')
+    assert.equal(seen.state, 'disputed')
+    assert.equal((seen.escrow as { proven?: { peer: string } } | null)?.proven !== undefined, true)
+    await arbiter.step(escrowId, 'resolve', { buyerShareBps: 5_000 })
+    await mineFromLight('escrow-resolve', 'seller', anet)
+    await anet.untilState('seller', id, 'resolved')
+    await anet.untilState('buyer', id, 'resolved')
+
+    // Half the locked total each: total = amount + both deposits; fees: seller open, buyer accept/paid/dispute.
+    const e = (await anet.trade('seller').trade(id)).escrow!
+    const total = e.amount + e.sellerDeposit + e.buyerDeposit
+    const toBuyer = (total * 5_000n) / 10_000n
+    assert.equal(anet.balance('buyer') - start.buyer, toBuyer - e.buyerDeposit - 3n * FEE)
+    assert.equal(anet.balance('seller') - start.seller, total - toBuyer - AMOUNT - e.sellerDeposit - FEE)
+  })
+})

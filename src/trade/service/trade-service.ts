@@ -89,6 +89,13 @@ export interface TradeInit {
   escrowDeadlineBlocks?: number
 }
 
+/** Why an offer's reputation reads 0 on a light node: it keeps no index of escrows by party. */
+const REPUTATION_NO_INDEX = {
+  code: 'REPUTATION_NO_INDEX',
+  message:
+    "this light node keeps no index of escrows by party: the maker's reputation is unknown, shown as 0",
+} as const
+
 const EVENT_OF: Record<EscrowState, TradeStateEventType> = {
   open: 'trade:opened',
   accepted: 'trade:accepted',
@@ -110,6 +117,8 @@ const STEP_KIND = {
 } as const
 
 const MAX_BPS = 10_000
+/** An escrow id (a tx id: a CID in base32, 'b' + lower-case letters and digits), not a trade id (hex). */
+const ESCROW_ID_RE = /^b[a-z2-7]{20,127}$/
 
 export class TradeService implements TradeApi {
   readonly name = 'trade-service'
@@ -348,6 +357,7 @@ export class TradeService implements TradeApi {
       maker,
       mine: equalBytes(offer.makerKey, this.#c.signer.publicKey),
       reputation: this.reputationOf(maker),
+      ...(this.#c.ledger.partyIndex === false ? { reputationUnverified: REPUTATION_NO_INDEX } : {}),
     }
   }
 
@@ -955,10 +965,21 @@ export class TradeService implements TradeApi {
   /** An escrow this node has no record of but is named in (as arbiter): by escrow id or trade id. */
   async #observed(id: string): Promise<EscrowView> {
     const mine = await this.#c.ledger.escrowsOf(this.#c.signer.address)
-    const e = mine.find((x) => x.id === id || tradeIdFromEscrow(x) === id)
+    const e = mine.find((x) => x.id === id || tradeIdFromEscrow(x) === id) ?? (await this.#provenNamingUs(id))
     if (e === undefined)
       throw new TradeNotFoundError('TRADE_NOT_FOUND', `no trade ${id} on this node`, { id })
     return e
+  }
+
+  /**
+   * A light node (no index of escrows by party) named arbiter: the escrow by its id, read by
+   * proof, when the proven record names us as arbiter. The parties tell the arbiter the escrow id
+   * (chat, or out of band); the resolve is then checked by the escrow rules on that proven record.
+   */
+  async #provenNamingUs(id: string): Promise<EscrowView | undefined> {
+    if (this.#c.ledger.partyIndex !== false || !ESCROW_ID_RE.test(id)) return undefined
+    const e = await this.#c.ledger.escrow(id)
+    return e !== null && e.arbiter === this.#c.signer.address ? e : undefined
   }
 
   async #view(r: TradeRecord): Promise<TradeView> {

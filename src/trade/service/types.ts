@@ -193,6 +193,11 @@ export interface OfferView {
   readonly maker: Address
   readonly mine: boolean
   readonly reputation: Reputation
+  /**
+   * Set when `reputation` is not derived from the chain: a light node has no index of escrows by
+   * party, so it shows 0 (code REPUTATION_NO_INDEX). Absent: computed from every terminal escrow.
+   */
+  readonly reputationUnverified?: { readonly code: 'REPUTATION_NO_INDEX'; readonly message: string }
 }
 
 export interface CreateOfferRequest {
