@@ -4,6 +4,8 @@
  *   TradeService (src/trade/service) <- OfferRelay (offer/1 gossip, validated into the OrderBook)
  *                                    <- take server (/kith/<net>/trade-take/1.0.0) -> onTakeAccepted
  *                                    -> requestTake (taker's side), chainLedger (escrow txs)
+ *                                    <-> escrow ask (/kith/<net>/trade-escrow/1.0.0): a light
+ *                                        buyer asks the seller's node for its escrow id
  *                                    <-> chat: ChatService (trade-chat + trade-mailbox protocols)
  *                                        over ChatStore (the node's SQLite), through chatPort()
  *
@@ -31,7 +33,9 @@ import {
   OfferRelay,
   fromKithNetwork,
   libp2pChatHost,
+  registerEscrowAsk,
   registerTake,
+  requestEscrowId,
   requestTake,
 } from '../net/trade/index.ts'
 import type { Database } from '../store/sqlite.ts'
@@ -151,6 +155,8 @@ export class NodeTrade {
       },
       requestTake: (peer, take, signal) =>
         requestTake(network.host, network.network, peer, take, signal === undefined ? {} : { signal }),
+      askEscrow: (peer, trade, signal) =>
+        requestEscrowId(network.host, network.network, peer, trade, signal === undefined ? {} : { signal }),
     }
     // The chat's directory asks the service, built just below, who may write in a trade.
     let service: TradeService | null = null
@@ -205,6 +211,7 @@ export class NodeTrade {
         reputationOf: (a) => svc.reputationOf(a).score,
         balanceOf,
         taken: (t) => svc.hasTrade(tradeIdOf(t)),
+        closed: (t) => svc.closedTake(tradeIdOf(t)),
       },
       record: (a) => svc.recordTake(a),
       onAccepted: (a) => {
@@ -217,6 +224,14 @@ export class NodeTrade {
       logger,
     })
     this.#stops.push(unregister)
+    const unregisterAsk = await registerEscrowAsk(network.host, {
+      networkId: network.network,
+      context: { escrowFor: (trade, peer) => svc.openedEscrow(trade, peer) },
+      judge: network.judge,
+      clock,
+      logger,
+    })
+    this.#stops.push(unregisterAsk)
     await svc.start()
     this.#stops.push(() => svc.stop())
     // After the service, so the directory knows every stored trade when the first message comes.

@@ -32,6 +32,16 @@ export const MAX_TAKE_STREAMS = 4
 /** Room for the length prefix around one frame. */
 export const TAKE_FRAME_OVERHEAD_BYTES = 16
 
+/** Whole escrow ask exchange (dial, ask, answer), both sides. */
+export const ESCROW_ASK_TIMEOUT_MS = 10_000
+/**
+ * Escrow asks per peer: a burst of 10, then one every 2 s. A light buyer asks once per head per
+ * trade waiting for its escrow (blocks come every ~10 s); past it the stream is closed unanswered.
+ */
+export const ESCROW_ASK_RATE_LIMIT: BucketParams = { capacity: 10, refillPerSecond: 0.5 }
+/** Concurrent escrow ask streams per connection. */
+export const MAX_ESCROW_ASK_STREAMS = 4
+
 // ---- trade chat (docs/LIMITS.md "Trade chat and mailbox") ----
 
 /** One deliver or deposit exchange, dial included: a relayed path can take a few round trips. */

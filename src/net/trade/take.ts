@@ -55,6 +55,8 @@ export interface TakeHandlerContext {
   readonly balanceOf: (address: Address) => bigint | undefined
   /** True when this exact take (its trade id) already opened a trade here: a replay. */
   readonly taken?: (take: TakeRequest) => boolean
+  /** True when this take's trade ended here before any escrow (its escrow-open deadline passed). */
+  readonly closed?: (take: TakeRequest) => boolean
 }
 
 export interface TakeDecision {
@@ -79,6 +81,10 @@ export function takeHandler(ctx: TakeHandlerContext): {
       // first, for the taker's own peer (from any other peer the take rules reject it,
       // TAKE_PEER_ID): a seller-taker that crashed before it wrote our yes down
       // asks again and must learn the yes even once the offer is gone or the take is stale.
+      // [IGNORE] ... unless that trade ended here with no escrow (TAKE_CLOSED): its escrow-open
+      // deadline passed, so a seller-taker asking again must open nothing.
+      if (take.takerPeerId === peer && ctx.closed?.(take) === true)
+        return refused('TAKE_CLOSED', "this take's trade ended before an escrow was opened")
       if (take.takerPeerId === peer && ctx.taken?.(take) === true)
         return refused('TAKE_REPLAYED', 'this take already opened a trade')
       const offer = ctx.offer(take.offerId)

@@ -21,6 +21,9 @@ import { MAX_NETWORK_ID_LENGTH } from '../../chain/constants.ts'
 import { DecodeError } from '../../chain/errors.ts'
 import {
   MAX_ARBITERS,
+  MAX_ESCROW_ASK_BYTES,
+  MAX_ESCROW_ASK_REPLY_BYTES,
+  MAX_ESCROW_ID_CHARS,
   MAX_OFFER_BYTES,
   MAX_OFFER_CANCEL_BYTES,
   MAX_OFFER_ID_CHARS,
@@ -39,6 +42,8 @@ import type {
   OfferMessage,
   TakeReply,
   TakeRequest,
+  EscrowAsk,
+  EscrowAskReply,
   UnsignedOffer,
   UnsignedOfferCancel,
   UnsignedTakeRequest,
@@ -401,5 +406,39 @@ export function decodeTakeReply(bytes: Uint8Array): TakeReply {
     }
   } else throw wrongType(what, 'accepted', 'a boolean')
   assertCanonical(bytes, encodeTakeReply(reply), what)
+  return reply
+}
+
+// ---- escrow ask (docs/PROTOCOLS.md "Escrow ask protocol") -----------------------------------
+
+const TRADE_ID_RE = /^[0-9a-f]{64}$/
+
+export function encodeEscrowAsk(a: EscrowAsk): Uint8Array {
+  return dagCbor.encode({ type: 'escrow-ask', trade: a.trade })
+}
+
+export function encodeEscrowAskReply(r: EscrowAskReply): Uint8Array {
+  return dagCbor.encode({ type: 'escrow-ask-reply', escrow: r.escrow })
+}
+
+export function decodeEscrowAsk(bytes: Uint8Array): EscrowAsk {
+  const what = 'escrow ask'
+  const m = decodeBounded(bytes, MAX_ESCROW_ASK_BYTES, what)
+  expectType(m, 'escrow-ask', what)
+  checkFields(m, ['type', 'trade'], [], what)
+  const trade = stringOf(m.trade, what, 'trade', 64)
+  if (!TRADE_ID_RE.test(trade)) throw outOfRange(what, 'trade', 'must be 64 lower-case hex characters')
+  const ask = { trade }
+  assertCanonical(bytes, encodeEscrowAsk(ask), what)
+  return ask
+}
+
+export function decodeEscrowAskReply(bytes: Uint8Array): EscrowAskReply {
+  const what = 'escrow ask reply'
+  const m = decodeBounded(bytes, MAX_ESCROW_ASK_REPLY_BYTES, what)
+  expectType(m, 'escrow-ask-reply', what)
+  checkFields(m, ['type', 'escrow'], [], what)
+  const reply = { escrow: m.escrow === null ? null : stringOf(m.escrow, what, 'escrow', MAX_ESCROW_ID_CHARS) }
+  assertCanonical(bytes, encodeEscrowAskReply(reply), what)
   return reply
 }

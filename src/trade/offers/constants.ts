@@ -16,6 +16,12 @@ export const MAX_TAKE_BYTES = 1_024
 /** One encoded take reply (an error message at most MAX_TAKE_REPLY_MESSAGE_CHARS). */
 export const MAX_TAKE_REPLY_BYTES = 512
 export const MAX_TAKE_REPLY_MESSAGE_CHARS = 256
+/** One encoded escrow ask: a 64-char trade id and the type tag (~90 B). */
+export const MAX_ESCROW_ASK_BYTES = 128
+/** One encoded escrow ask reply: a transaction id (a CID string, ~60 chars) or null. */
+export const MAX_ESCROW_ASK_REPLY_BYTES = 256
+/** A transaction id's text in an escrow ask reply (a CIDv1 base32 of a sha-256 is ~60 chars). */
+export const MAX_ESCROW_ID_CHARS = 128
 
 /** Offers held in the book. 10,000 offers of ~1 KiB in memory is ~10 MB (bench/orderbook.bench.ts). */
 export const MAX_OFFERS = 10_000

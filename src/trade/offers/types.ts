@@ -98,3 +98,16 @@ export type UnsignedTakeRequest = Omit<TakeRequest, 'signature'>
 export type TakeReply =
   | { readonly accepted: true; readonly offerId: string; readonly amount: bigint }
   | { readonly accepted: false; readonly code: string; readonly message: string }
+
+/**
+ * A buyer's question to the seller's node (`/kith/<net>/trade-escrow/1.0.0`): which escrow did you
+ * open for trade `trade` (hex of the terms hash)? A light buyer has no index of escrows by party.
+ */
+export interface EscrowAsk {
+  readonly trade: string
+}
+
+/** The seller's answer: the escrow id (the escrow-open's tx id), or null when none (yet). A hint only: the buyer proves it. */
+export interface EscrowAskReply {
+  readonly escrow: string | null
+}

@@ -30,3 +30,13 @@ export const MAX_REPUTATION_CACHE = 1_024
  * answer (accepted, TAKE_REPLAYED, or a refusal) ends the retries.
  */
 export const TAKE_REASK_INTERVAL_MS = 15_000
+/**
+ * A trade with no escrow yet ends here, counted in blocks from the height at which this node
+ * recorded it (about 5 min at 10 s a block): the seller opens no escrow past it, the buyer waits
+ * twice as long (an open submitted at the seller's deadline has time to be mined and seen) and
+ * then ends the trade, TRADE_ESCROW_TIMEOUT. Without it a maker whose taker gave up (the take
+ * timed out on the taker's side after the maker said yes) waits for an escrow forever.
+ */
+export const ESCROW_OPEN_DEADLINE_BLOCKS = 30
+/** A record stored before records carried their height: it counts from the height at load. */
+export const UNKNOWN_HEIGHT = -1

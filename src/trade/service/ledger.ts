@@ -9,9 +9,9 @@
  * state: the nonce and the escrow records come from proofs a full peer served and the light
  * client verified against our header chain; an escrow step is checked by the same pure rules
  * against the proven record (at the height after our head); submission publishes on the tx
- * topic. What it cannot know without an index it says so: `escrowsOf` is empty (no reputation,
- * no escrow found by terms hash: a light node trades as the seller, who knows the escrow id
- * because it opened it), `balance` is unknown (the offer and take balance rules are skipped, as
+ * topic. What it cannot know without an index it says so: `escrowsOf` is empty and
+ * `partyIndex` false (no reputation; a light buyer cannot find the escrow by terms hash, so the
+ * trade service asks the seller's node for the escrow id and proves the escrow), `balance` is unknown (the offer and take balance rules are skipped, as
  * for any balance not known).
  */
 import { addressFromPublicKey } from '../../chain/address.ts'
@@ -139,6 +139,7 @@ export function proofLedger(chain: ProofChain): TradeLedger {
     },
     // A light node has no index of escrows by party.
     escrowsOf: async () => await Promise.resolve([]),
+    partyIndex: false,
     submit: async (action: EscrowAction, signer: TradeSigner) => {
       const account = await chain.account(signer.address)
       const base = {

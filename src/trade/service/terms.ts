@@ -11,7 +11,7 @@ import type { Address } from '../../chain/types.ts'
 import { encodeTake } from '../offers/codec.ts'
 import { depositFor } from '../offers/validate.ts'
 import type { Offer, TakeRequest } from '../offers/types.ts'
-import { TERMS_DOMAIN } from './constants.ts'
+import { ESCROW_OPEN_DEADLINE_BLOCKS, TERMS_DOMAIN } from './constants.ts'
 import type { EscrowAction, EscrowView } from './types.ts'
 
 const encoder = new TextEncoder()
@@ -92,4 +92,20 @@ export function escrowMismatch(escrow: EscrowView, offer: Offer, take: TakeReque
   if (escrow.disputeWindowBlocks !== want.disputeWindowBlocks) return 'disputeWindowBlocks'
   if (!equalBytes(escrow.termsHash, want.termsHash)) return 'termsHash'
   return null
+}
+
+/**
+ * The escrow-open deadline of a trade that has no escrow yet (docs/PROTOCOLS.md, "The escrow-open
+ * deadline" under the take protocol): the seller opens no escrow once `height` is past
+ * `recordedHeight + deadlineBlocks`, the buyer gives up once it is past twice that. Pure: the
+ * height comes in as an argument.
+ */
+export function escrowWaitOver(
+  role: 'seller' | 'buyer',
+  recordedHeight: number,
+  height: number,
+  deadlineBlocks: number = ESCROW_OPEN_DEADLINE_BLOCKS,
+): boolean {
+  const blocks = role === 'seller' ? deadlineBlocks : 2 * deadlineBlocks
+  return height > recordedHeight + blocks
 }

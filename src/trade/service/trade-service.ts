@@ -40,9 +40,11 @@ import {
   MAX_REPUTATION_CACHE,
   MAX_STORED_TRADES,
   TAKE_REASK_INTERVAL_MS,
+  UNKNOWN_HEIGHT,
+  ESCROW_OPEN_DEADLINE_BLOCKS,
 } from './constants.ts'
 import { TakeRefusedError, TradeInputError, TradeNotFoundError, TradeUnavailableError } from './errors.ts'
-import { escrowMismatch, openActionFor, partiesOf, tradeIdOf } from './terms.ts'
+import { escrowMismatch, escrowWaitOver, openActionFor, partiesOf, tradeIdOf } from './terms.ts'
 import {
   TERMINAL_ESCROW_STATES,
   type ChatMessageView,
@@ -83,7 +85,16 @@ export interface TradeInit {
   walletName?: string
   /** The buyer's node accepts an escrow that matches its take. @default true */
   autoAccept?: boolean
+  /** Blocks a trade waits for its escrow-open (escrowWaitOver). @default ESCROW_OPEN_DEADLINE_BLOCKS */
+  escrowDeadlineBlocks?: number
 }
+
+/** Why an offer's reputation reads 0 on a light node: it keeps no index of escrows by party. */
+const REPUTATION_NO_INDEX = {
+  code: 'REPUTATION_NO_INDEX',
+  message:
+    "this light node keeps no index of escrows by party: the maker's reputation is unknown, shown as 0",
+} as const
 
 const EVENT_OF: Record<EscrowState, TradeStateEventType> = {
   open: 'trade:opened',
@@ -106,6 +117,8 @@ const STEP_KIND = {
 } as const
 
 const MAX_BPS = 10_000
+/** An escrow id (a tx id: a CID in base32, 'b' + lower-case letters and digits), not a trade id (hex). */
+const ESCROW_ID_RE = /^b[a-z2-7]{20,127}$/
 
 export class TradeService implements TradeApi {
   readonly name = 'trade-service'
@@ -120,6 +133,8 @@ export class TradeService implements TradeApi {
   /** Trades with a take request in flight (the first ask, or a seller-taker's re-ask). */
   readonly #asking = new Set<string>()
   readonly #reasks = new Set<Promise<void>>()
+  /** Light buyer: escrows the seller named and a proof showed bound to the trade (bounded by MAX_ACTIVE_TRADES). */
+  readonly #provenEscrows = new Map<string, EscrowView>()
   #reaskTimer: TimerHandle | undefined
   #repHeight = -1
   #unsubscribe: Array<() => void> = []
@@ -129,7 +144,11 @@ export class TradeService implements TradeApi {
 
   constructor(components: TradeComponents, init: TradeInit = {}) {
     this.#c = components
-    this.#init = { walletName: init.walletName ?? '', autoAccept: init.autoAccept ?? true }
+    this.#init = {
+      walletName: init.walletName ?? '',
+      autoAccept: init.autoAccept ?? true,
+      escrowDeadlineBlocks: init.escrowDeadlineBlocks ?? ESCROW_OPEN_DEADLINE_BLOCKS,
+    }
     this.#log = components.logger.child({ component: 'trade' })
   }
 
@@ -147,8 +166,13 @@ export class TradeService implements TradeApi {
     this.#running = true
     for (const r of this.#c.store.all((id, err) =>
       this.#log.warn({ id, err: errorMessage(err) }, 'bad trade row'),
-    ))
+    )) {
       this.#trades.set(r.id, r)
+      if (r.recordedHeight === UNKNOWN_HEIGHT) {
+        r.recordedHeight = this.#c.ledger.height()
+        this.#save(r)
+      }
+    }
     this.#restoreOwnOffers()
     this.#unsubscribe.push(this.#c.ledger.subscribe((e) => this.#onChain(e)))
     if (this.#c.chat !== null) this.#unsubscribe.push(this.#c.chat.subscribe((m) => this.#onChat(m)))
@@ -333,6 +357,7 @@ export class TradeService implements TradeApi {
       maker,
       mine: equalBytes(offer.makerKey, this.#c.signer.publicKey),
       reputation: this.reputationOf(maker),
+      ...(this.#c.ledger.partyIndex === false ? { reputationUnverified: REPUTATION_NO_INDEX } : {}),
     }
   }
 
@@ -487,6 +512,15 @@ export class TradeService implements TradeApi {
     return this.#trades.has(id)
   }
 
+  /**
+   * Whether trade `id` ended here before any escrow (its deadline passed, or its open failed):
+   * the take server answers a re-ask of it TAKE_CLOSED, not TAKE_REPLAYED.
+   */
+  closedTake(id: string): boolean {
+    const r = this.#trades.get(id)
+    return r !== undefined && r.phase === 'failed' && r.escrowId === null
+  }
+
   /** Whether a maker key is our trade account (the take server answers only for our offers). */
   isOwnKey(key: Uint8Array): boolean {
     return equalBytes(key, this.#c.signer.publicKey)
@@ -519,6 +553,7 @@ export class TradeService implements TradeApi {
       buyerPeerId: p.buyerPeerId,
       arbiterPeerId: p.arbiter?.peerId ?? null,
       amount: take.amount,
+      recordedHeight: this.#c.ledger.height(),
       phase,
       escrowId: null,
       lastState: null,
@@ -602,15 +637,94 @@ export class TradeService implements TradeApi {
    * yes; a seller-taker still 'taking' asks the maker again first (#reask).
    */
   async #findEscrow(r: TradeRecord): Promise<void> {
+    if (this.#escrowWaitOver(r)) return
     if (r.phase === 'taking' && r.role === 'seller' && !r.maker) return this.#reask(r)
     if (r.phase !== 'awaiting-escrow' && !(r.phase === 'taking' && r.role === 'buyer')) return
     if (r.role === 'seller') return await this.#open(r)
     const hash = Buffer.from(r.id, 'hex')
     const found = (await this.#c.ledger.escrowsOf(r.buyer)).find((e) => equalBytes(e.termsHash, hash))
-    if (found === undefined) return
+    if (found !== undefined) return this.#adopt(r, found)
+    if (this.#c.ledger.partyIndex !== false) return
+    const proven = this.#provenEscrows.get(r.id)
+    if (proven !== undefined) {
+      this.#provenEscrows.delete(r.id)
+      return this.#adopt(r, proven)
+    }
+    this.#askEscrow(r)
+  }
+
+  /**
+   * Light buyer (no index of escrows by party): asks the seller's node which escrow it opened for
+   * the trade (the escrow ask protocol), then reads that escrow by proof. Believed only when the
+   * proven record's terms hash is the trade id and its buyer is us; every other field is checked
+   * against the take before the accept (escrowMismatch). No answer yet, an escrow not on chain
+   * yet, or a seller that names another escrow: asked again on the next head. One ask per trade
+   * in flight.
+   */
+  #askEscrow(r: TradeRecord): void {
+    const net = this.#c.net
+    const ask = net.askEscrow?.bind(net)
+    const peer = r.sellerPeerId
+    if (ask === undefined || peer === null || this.#asking.has(r.id) || !this.#running) return
+    this.#asking.add(r.id)
+    const run = async (): Promise<void> => {
+      const id = await ask(peer, r.id)
+      if (id === null || !this.#running) return
+      const e = await this.#c.ledger.escrow(id)
+      if (e === null) return
+      if (!equalBytes(e.termsHash, Buffer.from(r.id, 'hex')) || e.buyer !== r.buyer) {
+        this.#log.warn({ trade: r.id, escrow: id }, "the seller named an escrow that is not this trade's")
+        return
+      }
+      if (this.#provenEscrows.size >= MAX_ACTIVE_TRADES)
+        this.#provenEscrows.delete(this.#provenEscrows.keys().next().value!)
+      this.#provenEscrows.set(r.id, e)
+      this.#schedule()
+    }
+    const p = run()
+      .catch((err: unknown) => this.#log.info({ trade: r.id, err: errorMessage(err) }, 'escrow ask failed'))
+      .finally(() => {
+        this.#asking.delete(r.id)
+        this.#reasks.delete(p)
+      })
+    this.#reasks.add(p)
+  }
+
+  /**
+   * Seller: the escrow we opened for trade `trade`, told only to that trade's buyer peer (the
+   * escrow ask protocol); null otherwise.
+   */
+  openedEscrow(trade: string, peer: string): string | null {
+    const r = this.#trades.get(trade)
+    if (r === undefined || r.role !== 'seller' || r.buyerPeerId !== peer) return null
+    return r.escrowId
+  }
+
+  /** Buyer: the escrow bound to our take is the trade's from now on. */
+  #adopt(r: TradeRecord, found: EscrowView): void {
     r.escrowId = found.id
     r.phase = 'escrow'
     this.#save(r)
+  }
+
+  /**
+   * The escrow-open deadline (escrowWaitOver): a trade still without an escrow past it ends,
+   * TRADE_ESCROW_TIMEOUT; nothing was locked for it. A maker's record of a take whose taker gave
+   * up (its request timed out after we said yes) ends here instead of waiting forever; a re-ask
+   * of that take is then answered TAKE_CLOSED (closedTake), so the seller opens nothing late.
+   */
+  #escrowWaitOver(r: TradeRecord): boolean {
+    if (r.escrowId !== null || r.role === 'arbiter') return false
+    if (!escrowWaitOver(r.role, r.recordedHeight, this.#c.ledger.height(), this.#init.escrowDeadlineBlocks))
+      return false
+    this.#fail(
+      r,
+      'TRADE_ESCROW_TIMEOUT',
+      r.role === 'seller'
+        ? `no escrow opened within ${this.#init.escrowDeadlineBlocks} blocks of the take; none will be`
+        : `the seller opened no escrow within ${2 * this.#init.escrowDeadlineBlocks} blocks of the take`,
+    )
+    return true
   }
 
   async #follow(r: TradeRecord): Promise<void> {
@@ -851,10 +965,21 @@ export class TradeService implements TradeApi {
   /** An escrow this node has no record of but is named in (as arbiter): by escrow id or trade id. */
   async #observed(id: string): Promise<EscrowView> {
     const mine = await this.#c.ledger.escrowsOf(this.#c.signer.address)
-    const e = mine.find((x) => x.id === id || tradeIdFromEscrow(x) === id)
+    const e = mine.find((x) => x.id === id || tradeIdFromEscrow(x) === id) ?? (await this.#provenNamingUs(id))
     if (e === undefined)
       throw new TradeNotFoundError('TRADE_NOT_FOUND', `no trade ${id} on this node`, { id })
     return e
+  }
+
+  /**
+   * A light node (no index of escrows by party) named arbiter: the escrow by its id, read by
+   * proof, when the proven record names us as arbiter. The parties tell the arbiter the escrow id
+   * (chat, or out of band); the resolve is then checked by the escrow rules on that proven record.
+   */
+  async #provenNamingUs(id: string): Promise<EscrowView | undefined> {
+    if (this.#c.ledger.partyIndex !== false || !ESCROW_ID_RE.test(id)) return undefined
+    const e = await this.#c.ledger.escrow(id)
+    return e !== null && e.arbiter === this.#c.signer.address ? e : undefined
   }
 
   async #view(r: TradeRecord): Promise<TradeView> {

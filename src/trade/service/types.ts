@@ -59,6 +59,11 @@ export interface TradeLedger {
   /** Escrows naming `address` as seller, buyer or arbiter (any state). */
   escrowsOf(address: Address): EscrowView[] | Promise<EscrowView[]>
   /**
+   * false: `escrowsOf` knows nothing (a light node keeps no index of escrows by party), so a
+   * buyer asks the seller's node for its escrow id and proves the escrow. @default true
+   */
+  readonly partyIndex?: boolean
+  /**
    * Checks `action` against the escrow rules at the next height (throws the rule's typed error,
    * code ESCROW_*), signs it with the next nonce and submits it (mempool, then gossip). Returns
    * the transaction id (for escrow-open, the escrow id) and the encoded transaction.
@@ -83,6 +88,11 @@ export interface TradeNet {
   publishCancel(cancel: OfferCancel): Promise<void>
   /** Sends a take request to the maker's node; throws NetworkError TAKE_FAILED when it cannot. */
   requestTake(peer: string, take: TakeRequest, signal?: AbortSignal): Promise<TakeReply>
+  /**
+   * Asks the seller's node which escrow it opened for trade `trade` (the escrow ask protocol):
+   * its escrow id, or null. A hint only: the service proves the escrow before it believes it.
+   */
+  askEscrow?(peer: string, trade: string, signal?: AbortSignal): Promise<string | null>
 }
 
 /** One chat message of a trade, decrypted and verified. */
@@ -135,6 +145,11 @@ export interface TradeRecord {
   readonly buyerPeerId: string | null
   readonly arbiterPeerId: string | null
   readonly amount: bigint
+  /**
+   * The ledger height when this node recorded the trade; the escrow-open deadline counts from
+   * it (escrowWaitOver, src/trade/service/terms.ts). UNKNOWN_HEIGHT in rows stored before it.
+   */
+  recordedHeight: number
   phase: TradePhase
   escrowId: string | null
   /** The escrow state last reported by an event (to emit only changes). */
@@ -178,6 +193,11 @@ export interface OfferView {
   readonly maker: Address
   readonly mine: boolean
   readonly reputation: Reputation
+  /**
+   * Set when `reputation` is not derived from the chain: a light node has no index of escrows by
+   * party, so it shows 0 (code REPUTATION_NO_INDEX). Absent: computed from every terminal escrow.
+   */
+  readonly reputationUnverified?: { readonly code: 'REPUTATION_NO_INDEX'; readonly message: string }
 }
 
 export interface CreateOfferRequest {

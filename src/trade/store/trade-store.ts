@@ -10,6 +10,7 @@ import type { Database } from '../../store/sqlite.ts'
 import { decodeOffer, decodeTake, encodeOffer, encodeTake } from '../offers/codec.ts'
 import type { Address } from '../../chain/types.ts'
 import type { Offer } from '../offers/types.ts'
+import { UNKNOWN_HEIGHT } from '../service/constants.ts'
 import type { EscrowActionKind, EscrowState, TradePhase, TradeRecord, TradeRole } from '../service/types.ts'
 
 const SCHEMA = `
@@ -43,6 +44,8 @@ interface RecordJson {
   buyerPeerId: string | null
   arbiterPeerId: string | null
   amount: string
+  /** Absent in rows written before the escrow-open deadline existed. */
+  recordedHeight?: number
   phase: TradePhase
   escrowId: string | null
   lastState: EscrowState | null
@@ -73,6 +76,7 @@ function toJson(r: TradeRecord): RecordJson {
     buyerPeerId: r.buyerPeerId,
     arbiterPeerId: r.arbiterPeerId,
     amount: r.amount.toString(),
+    recordedHeight: r.recordedHeight,
     phase: r.phase,
     escrowId: r.escrowId,
     lastState: r.lastState,
@@ -99,6 +103,7 @@ function fromJson(j: RecordJson): TradeRecord {
     buyerPeerId: j.buyerPeerId,
     arbiterPeerId: j.arbiterPeerId,
     amount: BigInt(j.amount),
+    recordedHeight: j.recordedHeight ?? UNKNOWN_HEIGHT,
     phase: j.phase,
     escrowId: j.escrowId,
     lastState: j.lastState,

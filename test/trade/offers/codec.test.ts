@@ -8,11 +8,15 @@ import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import fc from 'fast-check'
 import {
+  decodeEscrowAsk,
+  decodeEscrowAskReply,
   decodeOffer,
   decodeOfferCancel,
   decodeOfferMessage,
   decodeTake,
   decodeTakeReply,
+  encodeEscrowAsk,
+  encodeEscrowAskReply,
   encodeOffer,
   encodeOfferCancel,
   encodeTake,
@@ -122,7 +126,15 @@ void describe('offer codec', () => {
   void it('fuzz: random bytes only ever give DecodeError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
-        for (const dec of [decodeOffer, decodeOfferMessage, decodeTake, decodeTakeReply, decodeOfferCancel]) {
+        for (const dec of [
+          decodeOffer,
+          decodeOfferMessage,
+          decodeTake,
+          decodeTakeReply,
+          decodeOfferCancel,
+          decodeEscrowAsk,
+          decodeEscrowAskReply,
+        ]) {
           const code = decodeCode(() => dec(bytes))
           assert.ok(code === null || code.startsWith('DECODE_'))
         }
@@ -159,6 +171,35 @@ void describe('offer codec', () => {
         },
       ),
       { numRuns: 2_000 },
+    )
+  })
+
+  void it('escrow ask and reply: round trips, and each defect its code', () => {
+    const trade = 'ab'.repeat(32)
+    const escrow = 'bafyreigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'
+    assert.deepEqual(decodeEscrowAsk(encodeEscrowAsk({ trade })), { trade })
+    assert.deepEqual(decodeEscrowAskReply(encodeEscrowAskReply({ escrow })), { escrow })
+    assert.deepEqual(decodeEscrowAskReply(encodeEscrowAskReply({ escrow: null })), { escrow: null })
+    const cases = [
+      { id: 'upper-case trade id', bytes: encodeEscrowAsk({ trade: 'AB'.repeat(32) }), dec: decodeEscrowAsk },
+      { id: 'short trade id', bytes: encodeEscrowAsk({ trade: 'ab' }), dec: decodeEscrowAsk },
+      { id: 'extra field', bytes: dagCbor.encode({ type: 'escrow-ask', trade, x: 1 }), dec: decodeEscrowAsk },
+      { id: 'wrong type', bytes: dagCbor.encode({ type: 'take', trade }), dec: decodeEscrowAsk },
+      { id: 'oversized ask', bytes: new Uint8Array(129), dec: decodeEscrowAsk },
+      {
+        id: 'escrow not a string',
+        bytes: dagCbor.encode({ type: 'escrow-ask-reply', escrow: 7 }),
+        dec: decodeEscrowAskReply,
+      },
+      { id: 'oversized reply', bytes: new Uint8Array(257), dec: decodeEscrowAskReply },
+    ]
+    for (const c of cases) {
+      const code = decodeCode(() => c.dec(c.bytes))
+      assert.ok(code !== null && code.startsWith('DECODE_'), `${c.id}: ${code}`)
+    }
+    assert.equal(
+      decodeCode(() => decodeEscrowAsk(new Uint8Array(129))),
+      'DECODE_TOO_LARGE',
     )
   })
 })
