@@ -5,7 +5,8 @@
  * page, the buyer's page sees it and takes it, the buyer marks paid and the seller releases from
  * their pages, every state arrives on both pages live (trade events on the stream, no reload),
  * and the buyer's page shows its balance grown by the amount and its deposit. A take the API
- * refuses shows the API's code; an offer made on the page is cancelled from it.
+ * refuses shows the API's code; an offer made on the page is cancelled from it. The peers page
+ * shows the peer judge's score of a peer it penalised.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -155,6 +156,29 @@ void describe(
       for (const [page, seen] of errors) assert.deepEqual(seen, [], `errors on ${page.url()}`)
       await seller.close()
       await buyer.close()
+    })
+
+    void it('the peers page shows the peer judge’s score of each peer and its standing', async () => {
+      const seller = net.node('seller')
+      const arbiter = net.node('arbiter').peerId
+      const buyer = net.node('buyer').peerId
+      seller.network.judge.penalise(arbiter, 'timeout', 'test')
+      const page = await open('seller')
+      await page.evaluate(`location.hash = '#/peers'`)
+      await page.waitForSelector('kith-peers-page[data-ready] [data-testid=peers-table]')
+      const score = await page.getAttribute(
+        `[data-testid=peer-score][data-peer="${arbiter}"]`,
+        'data-kith-score',
+      )
+      assert.ok(Number(score) > 0, `arbiter's score on the page: ${score}`)
+      assert.equal(
+        await page.getAttribute(`[data-testid=peer-score][data-peer="${buyer}"]`, 'data-kith-score'),
+        '0.00',
+      )
+      assert.equal(await page.textContent(`[data-testid=peer-standing][data-peer="${buyer}"]`), 'ok')
+      await page.screenshot({ path: `${shots}peers-scores.png`, fullPage: true })
+      assert.deepEqual(errors.get(page), [])
+      await page.close()
     })
   },
 )
