@@ -50,3 +50,14 @@ export function time(ms: number): string {
 export function ago(ms: number, now = Date.now()): string {
   return `${duration(Math.max(0, now - ms))} ago`
 }
+
+/**
+ * Base units from a KITH amount typed by a person ("1.5" → 150000000), or null when it is not a
+ * non-negative decimal with at most 8 places. The API checks the range; this only converts.
+ */
+export function units(text: string): string | null {
+  const m = /^(\d{1,12})(?:\.(\d{1,8}))?$/.exec(text.trim())
+  if (m == null) return null
+  const frac = (m[2] ?? '').padEnd(DECIMALS, '0')
+  return (BigInt(m[1]!) * 10n ** BigInt(DECIMALS) + BigInt(frac)).toString()
+}

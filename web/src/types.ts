@@ -19,6 +19,7 @@ export type ContentStatus = ResponseOf<'getContentStatus'>
 export type FetchResult = ResponseOf<'fetchContent'>
 export type TradeAccount = ResponseOf<'getTradeAccount'>
 export type Offers = ResponseOf<'getOffers'>
+export type Offer = Offers['offers'][number]
 export type Trades = ResponseOf<'getTrades'>
 export type Trade = Trades['trades'][number]
 export type Chat = ResponseOf<'getTradeChat'>

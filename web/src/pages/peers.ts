@@ -1,5 +1,6 @@
 /**
- * Peers: who this node is connected to (direction, address, latency, protocols, agent), a graph
+ * Peers: who this node is connected to (direction, address, latency, the peer judge's and
+ * GossipSub's scores, standing: trusted, banned or ok; protocols, agent), a graph
  * of those connections as far as this node knows them (itself in the middle), the bans with
  * their reasons, and connect / disconnect.
  */
@@ -8,6 +9,7 @@ import { fill, h, table } from '../dom.ts'
 import { ago, short, time } from '../format.ts'
 import { Page, attempt } from '../page.ts'
 import type { Ban, Peer, Status } from '../types.ts'
+import { SCORE_DISCONNECT_THRESHOLD } from '../../../src/net/constants.ts'
 
 const NS = 'http://www.w3.org/2000/svg'
 
@@ -116,12 +118,14 @@ export class PeersPage extends Page {
         ' connected',
       ),
       table(
-        ['peer', 'direction', 'address', 'latency', 'agent', 'protocols', 'since', ''],
+        ['peer', 'direction', 'address', 'latency', 'score', 'standing', 'agent', 'protocols', 'since', ''],
         peers.map((p) => [
           h('span', { class: 'mono', title: p.peerId }, short(p.peerId)),
           p.direction,
           h('span', { class: 'mono' }, p.addresses[0] ?? '-'),
           p.latencyMs == null ? '-' : `${p.latencyMs.toFixed(0)} ms`,
+          scoreCell(p),
+          standingCell(p, bans),
           p.agentVersion ?? '-',
           h(
             'details',
@@ -161,4 +165,35 @@ export class PeersPage extends Page {
     await attempt(this.#errors, () => del(`/peers/${encodeURIComponent(peerId)}`))
     await this.#refresh()
   }
+}
+
+/**
+ * The peer judge's score (ambiguous offences, decaying; disconnected at the threshold) and
+ * GossipSub's own score of the peer (negative: misbehaving in gossip).
+ */
+function scoreCell(p: Peer): HTMLElement {
+  const bad = p.kithScore >= SCORE_DISCONNECT_THRESHOLD / 2 || p.gossipScore < 0
+  return h(
+    'span',
+    {
+      'data-testid': 'peer-score',
+      'data-peer': p.peerId,
+      'data-kith-score': p.kithScore.toFixed(2),
+      'data-gossip-score': p.gossipScore.toFixed(2),
+      class: bad ? 'error' : '',
+      title: `kith score (disconnect at ${SCORE_DISCONNECT_THRESHOLD}) / gossip score`,
+    },
+    `${p.kithScore.toFixed(1)} / ${SCORE_DISCONNECT_THRESHOLD} · gossip ${p.gossipScore.toFixed(1)}`,
+  )
+}
+
+/** Trusted (never banned or dropped), banned (a ban in force: it is being hung up on), or ok. */
+function standingCell(p: Peer, bans: Ban[]): HTMLElement {
+  const ban = bans.find((b) => b.peerId === p.peerId)
+  const what = p.trusted ? 'trusted' : ban != null ? `banned until ${time(ban.untilMs)}: ${ban.reason}` : 'ok'
+  return h(
+    'span',
+    { 'data-testid': 'peer-standing', 'data-peer': p.peerId, class: ban != null ? 'error' : '' },
+    what,
+  )
 }
