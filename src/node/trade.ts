@@ -43,6 +43,7 @@ import { edSeedToX25519, type ChatBody, type ChatIdentity, type ChatMessage } fr
 import { OrderBook } from '../trade/offers/order-book.ts'
 import {
   chainLedger,
+  ProvenBalances,
   proofLedger,
   tradeIdOf,
   type ProofChain,
@@ -66,16 +67,21 @@ export type TradeChain = { kind: 'full'; chain: ChainService } | { kind: 'light'
 interface TradeChainParts {
   ledger: TradeLedger
   balanceOf: (a: Address) => bigint | undefined
+  /** Light node: balances by account proof, fetched when an offer is first seen (null: a full node knows them). */
+  proven: ProvenBalances | null
   /** Transactions of ours still waiting in a mempool (a light node keeps none: none). */
   pending: () => SignedTx[]
 }
 
 function chainParts(c: TradeChain): TradeChainParts {
-  if (c.kind === 'light')
-    return { ledger: proofLedger(c.chain), balanceOf: () => undefined, pending: () => [] }
+  if (c.kind === 'light') {
+    const proven = new ProvenBalances(c.chain)
+    return { ledger: proofLedger(c.chain), balanceOf: (a) => proven.get(a), proven, pending: () => [] }
+  }
   const chain = c.chain
   return {
     ledger: chainLedger(chain),
+    proven: null,
     balanceOf: (a) => {
       try {
         return chain.account(a).balance
@@ -197,9 +203,18 @@ export class NodeTrade {
     this.#service = svc
     relay.start()
     this.#stops.push(() => relay.stop())
+    const proven = this.#parts.proven
     const unsubscribe = relay.subscribe((e) => {
       if (e.type === 'offer:added' || e.type === 'offer:cancelled' || e.type === 'offer:expired')
         svc.onOfferGossip(e)
+      // Light node: the maker's balance by account proof, then the offer balance rule on it.
+      if (e.type !== 'offer:added' || proven === null) return
+      const id = e.id
+      const offer = book.get(id)
+      if (offer !== undefined)
+        void proven.prove(addressFromPublicKey(offer.makerKey)).then((b) => {
+          if (b !== undefined) svc.dropUncovered(id, b)
+        })
     })
     this.#stops.push(unsubscribe)
     const unregister = await registerTake(network.host, {

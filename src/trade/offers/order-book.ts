@@ -167,6 +167,17 @@ export class OrderBook {
     return { status: 'cancelled', id }
   }
 
+  /**
+   * Removes an offer this node no longer holds valid (a light node's proof showed its maker's
+   * balance cannot cover it); it may be admitted again if it comes back valid. False if absent.
+   */
+  drop(id: string): boolean {
+    const entry = this.#byId.get(id)
+    if (entry === undefined) return false
+    this.#remove(entry)
+    return true
+  }
+
   /** Removes every offer with expiresMs <= nowMs; returns their ids, earliest expiry first. */
   expire(nowMs: number): string[] {
     const gone: string[] = []

@@ -40,3 +40,9 @@ export const TAKE_REASK_INTERVAL_MS = 15_000
 export const ESCROW_OPEN_DEADLINE_BLOCKS = 30
 /** A record stored before records carried their height: it counts from the height at load. */
 export const UNKNOWN_HEIGHT = -1
+/** Light node: maker balances proven by account proofs, kept this many (oldest forgotten). */
+export const MAX_PROVEN_BALANCES = 1_024
+/** Light node: account proofs for offer makers in flight at once; a maker past it is checked on its next offer. */
+export const MAX_BALANCE_PROOFS_IN_FLIGHT = 8
+/** Light node: a proven balance is trusted for this many blocks after the head it was proven at. */
+export const PROVEN_BALANCE_MAX_AGE_BLOCKS = 6

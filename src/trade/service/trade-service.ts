@@ -22,6 +22,7 @@ import type { Logger } from '../../core/logger.ts'
 import { OFFER_VERSION } from '../offers/constants.ts'
 import { offerId } from '../offers/codec.ts'
 import { OfferValidationError } from '../offers/errors.ts'
+import { sellerLockFor } from '../offers/validate.ts'
 import type { OrderBook } from '../offers/order-book.ts'
 import { signOffer, signOfferCancel, signTake } from '../offers/sign.ts'
 import type { Offer, TakeRequest } from '../offers/types.ts'
@@ -329,6 +330,18 @@ export class TradeService implements TradeApi {
       this.#c.store.removeOwnOffer(e.id)
       this.#c.emit({ type: 'offer:removed', id: e.id, reason: 'expired', atMs })
     }
+  }
+
+  /**
+   * Light node: an admitted offer its maker's proven balance cannot cover (OFFER_BALANCE, the
+   * proof came after admission) leaves the book; the same rule a full node applies before.
+   */
+  dropUncovered(id: string, provenBalance: bigint): boolean {
+    const o = this.#c.book.get(id)
+    if (o === undefined || o.side !== 'sell' || provenBalance >= sellerLockFor(o)) return false
+    this.#c.book.drop(id)
+    this.#c.emit({ type: 'offer:removed', id, reason: 'OFFER_BALANCE', atMs: this.#c.clock.nowMs() })
+    return true
   }
 
   /** Reputation of an address from terminal escrows on chain (cached per head height). */
