@@ -12,3 +12,12 @@ export const MAX_ADDRESS_LENGTH = 100
 
 /** Bound on a ledger read or submit: all in memory or one SQLite lookup. */
 export const CHAIN_ROUTE_TIMEOUT_MS = 5_000
+
+/** Transactions per page of GET /addresses/:address (at most the chain's MAX_ADDRESS_TXS_PAGE). */
+export const ADDRESS_TXS_PAGE = 50
+
+/** Escrows GET /addresses/:address lists, newest first: an address page, not an archive. */
+export const MAX_ADDRESS_ESCROWS = 50
+
+/** A history cursor in a path: `<height>-<index>`, two u32s. Overflow: 400. */
+export const MAX_ADDRESS_CURSOR_LENGTH = 24

@@ -17,6 +17,8 @@ import {
 } from './chain-json.ts'
 import type { chainRoutes } from './chain-routes.ts'
 import type { RequestOf, ResponseOf } from './routes.ts'
+import { ADDRESS_TXS_PAGE, MAX_ADDRESS_ESCROWS } from './chain-constants.ts'
+import { escrowToJson } from './trade-json.ts'
 
 export type ChainRouteId = keyof typeof chainRoutes
 
@@ -48,11 +50,48 @@ async function rules<T>(fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The address page: account, one page of the address index (older than `before`), escrows.
+ * Full node only: a light node keeps no transactions (ADDRESS_INDEX_UNAVAILABLE, 501).
+ */
+async function addressPage(node: KithNodeApi, address: string, before: string | null) {
+  const chain = chainOf(node)
+  if (chain.addressHistory === undefined)
+    throw new KithError(
+      'ADDRESS_INDEX_UNAVAILABLE',
+      'this node keeps no address index (a light node): ask a full node',
+    )
+  const cursor = before === null ? null : before.split('-').map(Number)
+  const account = await chain.account(address)
+  const page = chain.addressHistory(address, {
+    limit: ADDRESS_TXS_PAGE,
+    before: cursor === null ? null : { height: cursor[0]!, index: cursor[1]! },
+  })
+  return {
+    address: account.address,
+    balance: account.balance.toString(),
+    nonce: account.nonce,
+    pending: account.pending,
+    txs: page.txs.map((t) => ({
+      id: t.id,
+      tx: txToJson(t.tx),
+      blockId: t.blockId,
+      height: t.height,
+      index: t.index,
+      confirmations: t.confirmations,
+    })),
+    next: page.next === null ? null : `${page.next.height}-${page.next.index}`,
+    escrows: (chain.escrowsOf?.(address) ?? []).slice(0, MAX_ADDRESS_ESCROWS).map(escrowToJson),
+  }
+}
+
 export const chainHandlers: { [K in ChainRouteId]: Handler<K> } = {
   getChain: (_req, node) => rules(() => chainInfoToJson(chainOf(node).info())),
   getChainHead: (_req, node) => rules(() => chainInfoToJson(chainOf(node).info()).head),
   getAccount: (req, node) =>
     rules(async () => accountToJson(await chainOf(node).account(req.params.address))),
+  getAddress: (req, node) => rules(() => addressPage(node, req.params.address, null)),
+  getAddressTxs: (req, node) => rules(() => addressPage(node, req.params.address, req.params.before)),
   submitTx: (req, node) =>
     rules(() => {
       const chain = chainOf(node)

@@ -7,6 +7,7 @@ import { addressFromPublicKey, parseAddress } from '../chain/address.ts'
 import { DecodeError } from '../chain/errors.ts'
 import type { AccountInfo, BlockInfo, ChainInfo, TxInfo } from '../chain/service/types.ts'
 import type { Block, BlockHeader, Transaction, TransferTx } from '../chain/types.ts'
+import { escrowJsonSchema } from './trade-json.ts'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const amount = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, 'a decimal string of base units')
@@ -141,6 +142,27 @@ export const txInfoJsonSchema = z.strictObject({
   confirmations: z.number().int(),
   addedMs: z.number().optional(),
   proven: provenJsonSchema.optional(),
+})
+
+export const addressTxJsonSchema = z.strictObject({
+  id: z.string(),
+  tx: txJsonSchema,
+  blockId: z.string(),
+  height: z.number().int(),
+  index: z.number().int(),
+  confirmations: z.number().int(),
+})
+
+/** GET /addresses/:address: the account, a page of its main-chain transactions, its escrows. */
+export const addressJsonSchema = z.strictObject({
+  address: z.string(),
+  balance: amount,
+  nonce: z.number().int(),
+  pending: z.number().int(),
+  txs: z.array(addressTxJsonSchema),
+  /** Cursor of the next (older) page: GET /addresses/:address/txs/:next; null at the first transaction. */
+  next: z.string().nullable(),
+  escrows: z.array(escrowJsonSchema),
 })
 
 export const blockJsonSchema = z.strictObject({

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { API_PREFIX } from './constants.ts'
 import {
   accountJsonSchema,
+  addressJsonSchema,
   blockJsonSchema,
   chainHeadJsonSchema,
   chainInfoJsonSchema,
@@ -16,6 +17,7 @@ import {
 } from './chain-json.ts'
 import {
   CHAIN_ROUTE_TIMEOUT_MS,
+  MAX_ADDRESS_CURSOR_LENGTH,
   MAX_ADDRESS_LENGTH,
   MAX_CHAIN_ID_LENGTH,
   MAX_TX_HEX_CHARS,
@@ -79,6 +81,30 @@ export const chainRoutes = {
     params: z.strictObject({ address: z.string().min(1).max(MAX_ADDRESS_LENGTH) }),
     response: { kind: 'json', schema: accountJsonSchema, status: 200 },
     fieldCodes: { address: 'ADDRESS_FORMAT' },
+  },
+  /** The explorer's address page: account, newest transactions (`next` pages on), escrows. */
+  getAddress: {
+    method: 'GET',
+    path: `${API_PREFIX}/addresses/:address`,
+    ...read,
+    params: z.strictObject({ address: z.string().min(1).max(MAX_ADDRESS_LENGTH) }),
+    response: { kind: 'json', schema: addressJsonSchema, status: 200 },
+    fieldCodes: { address: 'ADDRESS_FORMAT' },
+  },
+  /** The next page of an address's transactions: older than the cursor a page's `next` gave. */
+  getAddressTxs: {
+    method: 'GET',
+    path: `${API_PREFIX}/addresses/:address/txs/:before`,
+    ...read,
+    params: z.strictObject({
+      address: z.string().min(1).max(MAX_ADDRESS_LENGTH),
+      before: z
+        .string()
+        .max(MAX_ADDRESS_CURSOR_LENGTH)
+        .regex(/^\d{1,10}-\d{1,10}$/, 'a history cursor <height>-<index>'),
+    }),
+    response: { kind: 'json', schema: addressJsonSchema, status: 200 },
+    fieldCodes: { address: 'ADDRESS_FORMAT', before: 'INVALID_CURSOR' },
   },
   submitTx: {
     method: 'POST',

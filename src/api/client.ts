@@ -48,6 +48,8 @@ export interface ApiClient {
   /** Ledger: head, network id, mempool size. */
   chain(signal?: AbortSignal): Promise<ResponseOf<'getChain'>>
   account(address: string, signal?: AbortSignal): Promise<ResponseOf<'getAccount'>>
+  /** Full node: the address's account, a page of its transactions (older than `before`), escrows. */
+  address(address: string, before?: string | null, signal?: AbortSignal): Promise<ResponseOf<'getAddress'>>
   /** Submit a signed transfer (canonical bytes as hex, or its JSON form). */
   submitTx(body: RequestOf<'submitTx'>['body'], signal?: AbortSignal): Promise<ResponseOf<'submitTx'>>
   tx(id: string, signal?: AbortSignal): Promise<ResponseOf<'getTx'>>
@@ -182,6 +184,10 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     events: (signal) => streamEvents(base, doFetch, signal),
     chain: (signal) => call('getChain', { params: {}, body: undefined }, signal),
     account: (address, signal) => call('getAccount', { params: { address }, body: undefined }, signal),
+    address: (address, before, signal) =>
+      before == null
+        ? call('getAddress', { params: { address }, body: undefined }, signal)
+        : call('getAddressTxs', { params: { address, before }, body: undefined }, signal),
     submitTx: (body, signal) => call('submitTx', { params: {}, body }, signal),
     tx: (id, signal) => call('getTx', { params: { id }, body: undefined }, signal),
     block: (idOrHeight, signal) => call('getBlock', { params: { idOrHeight }, body: undefined }, signal),

@@ -26,6 +26,8 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   TOO_MANY_STREAMS: 503,
   NODE_STOPPING: 503,
   SHUTDOWN_UNAVAILABLE: 501,
+  // A light node keeps no address index (GET /addresses/:address).
+  ADDRESS_INDEX_UNAVAILABLE: 501,
   // Light node: no full peer to ask, or none gave a proof that verified.
   NO_FULL_PEERS: 503,
   PROOF_UNAVAILABLE: 503,

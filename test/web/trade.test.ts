@@ -180,5 +180,33 @@ void describe(
       assert.deepEqual(errors.get(page), [])
       await page.close()
     })
+
+    void it('the address page lists the trade’s transactions from the address index, and the API pages them', async () => {
+      const buyer = net.party('buyer')
+      const api = servers.get('buyer')!.url
+      const page = await open('buyer')
+      await page.click(`[data-testid=trade-account] a[href="#/address/${buyer.address}"]`)
+      await page.waitForSelector('kith-address-page[data-ready] [data-testid=history][data-indexed=true]')
+      // The buyer's accept and paid, and the seller's open and release (they name the buyer).
+      // A string, not a function: this file is type-checked without the DOM library.
+      const kinds = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('[data-testid=history] tbody tr td:nth-child(3)')].map((td) => td.textContent)`,
+      )
+      for (const k of ['escrow-open', 'escrow-accept', 'escrow-paid', 'escrow-release'])
+        assert.ok(kinds.includes(k), `${k} in ${kinds.join(',')}`)
+      await page.waitForSelector('[data-testid=address-escrows] tbody tr:has-text("released")')
+      await page.screenshot({ path: `${shots}address-indexed.png`, fullPage: true })
+      assert.deepEqual(errors.get(page), [])
+      await page.close()
+
+      type AddressJson = { txs: { id: string }[]; next: string | null; balance: string }
+      const first = (await (await fetch(`${api}/api/v1/addresses/${buyer.address}`)).json()) as AddressJson
+      assert.equal(first.balance, String(net.balance('buyer')))
+      assert.equal(first.txs.length, 4)
+      assert.equal(first.next, null)
+      const bad = await fetch(`${api}/api/v1/addresses/${buyer.address}/txs/nope`)
+      assert.equal(bad.status, 400)
+      assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'INVALID_CURSOR')
+    })
   },
 )

@@ -11,6 +11,7 @@ export type Peer = ResponseOf<'getPeers'>['peers'][number]
 export type Ban = ResponseOf<'getBans'>['bans'][number]
 export type ChainInfo = ResponseOf<'getChain'>
 export type Account = ResponseOf<'getAccount'>
+export type AddressInfo = ResponseOf<'getAddress'>
 export type TxInfo = ResponseOf<'getTx'>
 export type Block = ResponseOf<'getBlock'>
 export type Mempool = ResponseOf<'getMempool'>

@@ -25,6 +25,7 @@ import { applyBlock, escrowIdOf, revertBlock, validateBlockShape } from '../tran
 import type { Block, EscrowTx, SignedTx } from '../types.ts'
 import { validateEscrowTx, validateHeader } from '../validation.ts'
 import {
+  MAX_ADDRESS_TXS_PAGE,
   MAX_ESCROWS_LISTED,
   MAX_MEMPOOL_LISTING,
   MAX_ORPHAN_BLOCKS,
@@ -35,6 +36,8 @@ import {
 import type { ChainReader, ChainTip, HeaderContext, KnownHeader } from './reader.ts'
 import type {
   AccountInfo,
+  AddressHistory,
+  AddressTx,
   BlockInfo,
   ChainApi,
   ChainEvent,
@@ -233,6 +236,44 @@ export class ChainService implements ChainApi, ChainReader {
       if (r !== undefined) out.push({ ...r, id })
     }
     return out
+  }
+
+  /**
+   * A page of the main-chain transactions touching `address`, newest first (the store's address
+   * index, kept in the same commit as the state): at most MAX_ADDRESS_TXS_PAGE, older than
+   * `before` when given. Throws ADDRESS_* for a malformed address.
+   */
+  addressHistory(
+    address: string,
+    opts: { limit: number; before: { height: number; index: number } | null },
+  ): AddressHistory {
+    const a = parseAddress(address)
+    const limit = Math.max(1, Math.min(opts.limit, MAX_ADDRESS_TXS_PAGE))
+    // One more than asked says whether an older page exists.
+    const rows = this.store.addressTxs(a, limit + 1, opts.before)
+    const head = this.forkChoice.head.header.height
+    const blocks = new Map<number, { id: string; block: Block | null }>()
+    const txs: AddressTx[] = []
+    for (const r of rows.slice(0, limit)) {
+      let b = blocks.get(r.height)
+      if (b === undefined) {
+        const id = this.store.mainAt(r.height)
+        b = { id: id ?? '', block: id === null ? null : this.store.getBlock(id) }
+        blocks.set(r.height, b)
+      }
+      const tx = b.block?.transactions[r.index]
+      if (tx === undefined) continue
+      txs.push({
+        id: r.id,
+        tx,
+        blockId: b.id,
+        height: r.height,
+        index: r.index,
+        confirmations: head - r.height + 1,
+      })
+    }
+    const last = rows.length > limit ? rows[limit - 1] : undefined
+    return { txs, next: last === undefined ? null : { height: last.height, index: last.index } }
   }
 
   /**

@@ -30,3 +30,8 @@ export { MAX_ORPHAN_BLOCKS } from '../constants.ts'
  * in more escrows than this gets its newest ones (LIMITS.md).
  */
 export const MAX_ESCROWS_LISTED = 10_000
+/**
+ * Transactions in one page of an address's history (addressHistory, the explorer's address
+ * page): each costs a block read; older ones come on the next page (LIMITS.md).
+ */
+export const MAX_ADDRESS_TXS_PAGE = 100

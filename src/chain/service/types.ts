@@ -85,6 +85,22 @@ export type EscrowInfo = EscrowRecord & {
   readonly proven?: Proven
 }
 
+/** A main-chain transaction touching an address (the store's address index). */
+export interface AddressTx {
+  readonly id: string
+  readonly tx: Transaction
+  readonly blockId: string
+  readonly height: number
+  readonly index: number
+  readonly confirmations: number
+}
+
+/** A page of an address's history, newest first; `next` continues it (null: no older ones). */
+export interface AddressHistory {
+  readonly txs: readonly AddressTx[]
+  readonly next: { readonly height: number; readonly index: number } | null
+}
+
 export interface SubmitResult {
   readonly id: string
   /** 'ready': minable now; 'future': waits for an earlier nonce. */
@@ -121,4 +137,14 @@ export interface ChainApi {
    * none. Throws DecodeError for an id that is not a transaction id.
    */
   escrow(id: string): EscrowInfo | null | Promise<EscrowInfo | null>
+  /**
+   * Full node only (a light node keeps no transactions): at most `limit` main-chain transactions
+   * touching `address`, newest first, older than `before` when given. Throws ADDRESS_* codes.
+   */
+  addressHistory?(
+    address: string,
+    opts: { limit: number; before: { height: number; index: number } | null },
+  ): AddressHistory
+  /** Full node only: escrows naming `address` as seller, buyer or arbiter, newest first. */
+  escrowsOf?(address: string): EscrowInfo[]
 }

@@ -3,8 +3,8 @@
  * data, the transaction index and the pending-transaction journal, in the node's SQLite database.
  *
  * Atomicity: `connect` and `disconnect` each run in ONE SQL transaction (block row, account
- * and escrow changes, undo, main-chain index, transaction index, escrow party index, journal,
- * head pointer), so a crash leaves the old head or the new one, never a mix. The in-memory ledger state is rebuilt from the
+ * and escrow changes, undo, main-chain index, transaction index, escrow party index, address
+ * index (address-index.ts), journal, head pointer), so a crash leaves the old head or the new one, never a mix. The in-memory ledger state is rebuilt from the
  * account table on open and checked against the head header's state root.
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
@@ -36,6 +36,7 @@ import {
 } from '../state.ts'
 import type { Account, Address, Block, BlockHeader, EscrowOpenTx, SignedTx } from '../types.ts'
 import { ChainStoreError } from './errors.ts'
+import { ADDRESS_INDEX_SCHEMA, AddressIndex, type AddressCursor, type AddressTxRow } from './address-index.ts'
 
 /** The part of src/store/sqlite.ts's Database the chain store uses. */
 export interface ChainDatabase {
@@ -80,6 +81,8 @@ CREATE TABLE IF NOT EXISTS chain_mempool (id TEXT PRIMARY KEY, tx BLOB NOT NULL,
 
 /** chain_meta key set once the party index covers every escrow (stores from before it are filled on open). */
 const PARTY_INDEX_META = 'escrow_party_index'
+/** chain_meta key set once the address index covers the main chain (older stores are filled on open). */
+const ADDRESS_INDEX_META = 'address_index'
 
 /** Who an escrow-open names: the seller (its signer), the buyer and the arbiter if any. */
 function partiesOf(tx: EscrowOpenTx): Address[] {
@@ -96,6 +99,7 @@ export interface OpenedChain {
 
 export class ChainStore {
   readonly #db: ChainDatabase
+  readonly #addresses: AddressIndex
   readonly #s: Record<
     | 'getMeta'
     | 'setMeta'
@@ -130,6 +134,7 @@ export class ChainStore {
 
   private constructor(db: ChainDatabase) {
     this.#db = db
+    this.#addresses = new AddressIndex(db.db)
     const p = (sql: string): StatementSync => db.db.prepare(sql)
     this.#s = {
       getMeta: p('SELECT value FROM chain_meta WHERE key = ?'),
@@ -179,6 +184,7 @@ export class ChainStore {
     genesis: { block: Block; state: LedgerState; hash: Uint8Array },
   ): OpenedChain {
     db.db.exec(SCHEMA)
+    db.db.exec(ADDRESS_INDEX_SCHEMA)
     const store = new ChainStore(db)
     const genesisId = blockId(genesis.block.header).toString()
     const hashHex = Buffer.from(genesis.hash).toString('hex')
@@ -196,6 +202,11 @@ export class ChainStore {
     const headers = store.#loadHeaders(genesisId)
     const state = store.#loadState()
     if (store.#meta(PARTY_INDEX_META) === null) db.transaction(() => store.#indexParties(state))
+    if (store.#meta(ADDRESS_INDEX_META) === null)
+      db.transaction(() => {
+        store.#addresses.backfill()
+        store.#setMeta(ADDRESS_INDEX_META, '1')
+      })
     const head = headId === genesisId ? genesis.block.header : headers.find((h) => h.id === headId)?.header
     if (head === undefined) throw new ChainStoreError('STORE_CORRUPT', `head block ${headId} is not stored`)
     const root = Buffer.from(stateRoot(state)).toString('hex')
@@ -359,6 +370,7 @@ export class ChainStore {
         }
         this.#s.delJournal.run(tid)
       })
+      this.#addresses.connect(block)
       this.#setMeta('head', id)
     })
   }
@@ -376,6 +388,7 @@ export class ChainStore {
       for (const [key, before] of undo.escrows) this.#writeEscrow(key, before)
       this.#s.delUndo.run(id)
       this.#s.delMain.run(block.header.height)
+      this.#addresses.disconnect(block.header.height)
       for (const tx of block.transactions) {
         const tid = txId(tx).toString()
         this.#s.delTx.run(tid)
@@ -405,6 +418,14 @@ export class ChainStore {
   escrowIdsOf(address: Address, limit: number): string[] {
     const rows = this.#s.escrowIdsOf.all(address, limit) as { id: string }[]
     return rows.map((r) => r.id)
+  }
+
+  /**
+   * Main-chain transactions touching `address` (the address index, kept in each connect and
+   * disconnect), newest first, at most `limit`, older than `before` when given.
+   */
+  addressTxs(address: Address, limit: number, before: AddressCursor | null = null): AddressTxRow[] {
+    return this.#addresses.page(address, limit, before)
   }
 
   #writeEscrow(key: Uint8Array, r: EscrowRecord | undefined): void {
@@ -449,6 +470,7 @@ export class ChainStore {
       'chain_accounts',
       'chain_escrows',
       'chain_escrow_parties',
+      'chain_address_txs',
       'chain_mempool',
     ]) {
       out[t] = (this.#db.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n

@@ -5,3 +5,4 @@
  */
 export * from './chain-store.ts'
 export * from './errors.ts'
+export * from './address-index.ts'

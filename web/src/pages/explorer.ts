@@ -6,7 +6,7 @@ import { ApiFailure, get } from '../api.ts'
 import { fill, h, kv, link, table, type Child } from '../dom.ts'
 import { ago, kith, short, time } from '../format.ts'
 import { Page } from '../page.ts'
-import type { Account, Block, ChainInfo, Mempool, TxInfo } from '../types.ts'
+import type { Account, AddressInfo, Block, ChainInfo, Mempool, TxInfo } from '../types.ts'
 
 /** Blocks in the "latest" list. */
 const LATEST_BLOCKS = 20
@@ -308,7 +308,7 @@ export class AddressPage extends Page {
     this.replaceChildren(
       h('h1', {}, 'Address'),
       this.#account,
-      h('h2', {}, `History (last ${MAX_HISTORY_BLOCKS} blocks and the mempool)`),
+      h('h2', {}, 'History (the mempool, then the main chain, newest first)'),
       this.#history,
     )
     await Promise.all([this.#drawAccount(address), this.#drawHistory(address)])
@@ -353,7 +353,101 @@ export class AddressPage extends Page {
     }
   }
 
+  /**
+   * A full node answers from its address index (every main-chain transaction touching the
+   * address, paged, and its escrows); a light node keeps none (ADDRESS_INDEX_UNAVAILABLE): then
+   * the last MAX_HISTORY_BLOCKS blocks it can read are scanned.
+   */
   async #drawHistory(address: string): Promise<void> {
+    let first: AddressInfo
+    try {
+      first = await get<AddressInfo>(`/addresses/${encodeURIComponent(address)}`)
+    } catch (err) {
+      if (err instanceof ApiFailure && err.code === 'ADDRESS_INDEX_UNAVAILABLE')
+        return await this.#drawScanned(address)
+      throw err
+    }
+    const mempool = await get<Mempool>('/mempool')
+    if (!this.alive) return
+    const mine = (tx: TxJson): boolean => recipientOf(tx) === address || ('from' in tx && tx.from === address)
+    const pending: (Child | Child[])[][] = mempool.txs
+      .filter((t) => mine(t.tx))
+      .map((t) => [
+        link(`#/tx/${t.id}`, short(t.id)),
+        'pending',
+        t.tx.kind,
+        txParties(t.tx),
+        kith(amountOf(t.tx)),
+      ])
+    const body = h('tbody', {})
+    const more = h('div', {})
+    const addPage = (page: AddressInfo): void => {
+      for (const t of page.txs)
+        body.appendChild(
+          h(
+            'tr',
+            { 'data-height': t.height },
+            h('td', {}, link(`#/tx/${t.id}`, short(t.id))),
+            h('td', {}, link(`#/block/${t.blockId}`, String(t.height))),
+            h('td', {}, t.tx.kind),
+            h('td', {}, txParties(t.tx)),
+            h('td', {}, kith(amountOf(t.tx))),
+          ),
+        )
+      fill(
+        more,
+        page.next == null
+          ? ''
+          : h(
+              'button',
+              {
+                type: 'button',
+                'data-testid': 'history-more',
+                onclick: () =>
+                  void get<AddressInfo>(`/addresses/${encodeURIComponent(address)}/txs/${page.next}`)
+                    .then(addPage)
+                    .catch(() => {}),
+              },
+              'Older transactions',
+            ),
+      )
+    }
+    for (const r of pending)
+      body.appendChild(h('tr', {}, ...r.map((c) => h('td', {}, ...(Array.isArray(c) ? c : [c])))))
+    addPage(first)
+    fill(
+      this.#history,
+      body.childElementCount === 0
+        ? h('p', { class: 'muted' }, 'no transactions')
+        : h(
+            'table',
+            { 'data-testid': 'history', 'data-indexed': 'true' },
+            h(
+              'thead',
+              {},
+              h('tr', {}, ...['tx', 'block', 'kind', 'from → to', 'amount'].map((c) => h('th', {}, c))),
+            ),
+            body,
+          ),
+      more,
+      h('h2', {}, 'Escrows'),
+      first.escrows.length === 0
+        ? h('p', { class: 'muted' }, 'none')
+        : table(
+            ['escrow', 'state', 'role', 'amount', 'opened at'],
+            first.escrows.map((e) => [
+              h('span', { class: 'mono' }, short(e.id)),
+              e.state,
+              e.seller === address ? 'seller' : e.buyer === address ? 'buyer' : 'arbiter',
+              `${kith(e.amount)} KITH`,
+              link(`#/block/${e.openedAt}`, String(e.openedAt)),
+            ]),
+            'address-escrows',
+          ),
+    )
+  }
+
+  async #drawScanned(address: string): Promise<void> {
     const info = await get<ChainInfo>('/chain')
     const top = info.head.height
     const heights = Array.from({ length: Math.min(MAX_HISTORY_BLOCKS, top + 1) }, (_, i) => top - i)
