@@ -82,6 +82,8 @@ export class LinkShaper {
   readonly #lossRate: number
   readonly #bytesPerSecond: number | undefined
   unresolved = 0
+  /** Connections shaped so far (each raw TCP connection, counted at each end that shapes it). */
+  shaped = 0
 
   constructor(
     size: number,
@@ -147,6 +149,7 @@ export class LinkShaper {
       this.unresolved++
       return
     }
+    this.shaped++
     shapeIncoming(
       conn,
       {

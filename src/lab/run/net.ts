@@ -178,6 +178,8 @@ export class LabNet {
   readonly #logger: Logger
   #side: number[] | null = null
   #attacking = false
+  /** Topology dials that failed, by error code (a report field: why edges stayed down). */
+  readonly dialErrors = new Map<string, number>()
 
   private constructor(p: {
     scenario: LabScenario
@@ -304,6 +306,11 @@ export class LabNet {
   }
 
   /** Index of a peer id, or -1 for a peer outside the lab. */
+  /** Raw connections shaped so far, both ends counted (each a TCP connect and a Noise handshake). */
+  get shapedConnections(): number {
+    return this.#shaper.shaped
+  }
+
   indexOf(peerId: string): number {
     return this.peerIds.indexOf(peerId)
   }
@@ -371,7 +378,10 @@ export class LabNet {
             // A simultaneous dial from the other side may win; the wait below decides.
             await this.node(a)
               .connect(this.#tcpAddr(b))
-              .catch(() => {})
+              .catch((err: unknown) => {
+                const code = err instanceof KithError ? err.code : 'OTHER'
+                this.dialErrors.set(code, (this.dialErrors.get(code) ?? 0) + 1)
+              })
           }),
         )
     }

@@ -99,6 +99,14 @@ export interface LabResult {
     fetch_ms: number[]
   }
   readonly settle: { blocks: number; one_head: boolean }
+  /** Connection churn: raw connections shaped (both ends), peer events summed over nodes, failed topology dials. */
+  readonly connections: {
+    shaped: number
+    connects: number
+    disconnects: number
+    rejected: Record<string, number>
+    dial_errors: Record<string, number>
+  }
   readonly peak_rss_mib: number
   readonly invariant_checks: number
   readonly violations: string[]
@@ -185,7 +193,13 @@ export async function runLab(
   let leaves = 0
   let rejoins = 0
   const unsubs = new Map<number, () => void>()
+  let connects = 0
+  let disconnects = 0
+  const rejected = new Map<string, number>()
   const onEvent = (i: number, e: NodeEvent): void => {
+    if (e.type === 'peer:connect') connects++
+    else if (e.type === 'peer:disconnect') disconnects++
+    else if (e.type === 'peer:rejected') rejected.set(e.reason, (rejected.get(e.reason) ?? 0) + 1)
     if (e.type === 'chain:head') {
       const node = net.nodes[i]
       if (node == null) return
@@ -364,13 +378,14 @@ export async function runLab(
     } else if (ev.kind === 'partition') {
       const live = honest.filter((i) => net.nodes[i] != null)
       const sideB = live.slice(Math.floor(live.length * (1 - s.partition!.fraction)))
-      await net.partition(sideB)
+      await net.partition(sideB).catch((err: unknown) => violate(`partition: ${errorMessage(err)}`))
       partitionReport = { side_b: sideB.length, heads_before_heal: 0, heal_to_one_head_ms: null }
     } else {
       const report = partitionReport!
       report.heads_before_heal = new Set(net.liveHonest().map((i) => net.node(i).chain.head().id)).size
-      await net.heal()
+      // Timed from the filters lifting: the redial of the cut links is part of healing.
       const t0 = systemClock.nowMs()
+      await net.heal().catch((err: unknown) => violate(`heal: ${errorMessage(err)}`))
       track(
         (async () => {
           await net.waitFor('one head after the heal', () => agreeNow(net.liveHonest()))
@@ -505,6 +520,13 @@ export async function runLab(
     attackers,
     content: contentReport,
     settle: { blocks: settleBlocks, one_head: oneHead },
+    connections: {
+      shaped: net.shapedConnections,
+      connects,
+      disconnects,
+      rejected: Object.fromEntries(rejected),
+      dial_errors: Object.fromEntries(net.dialErrors),
+    },
     peak_rss_mib: Math.round(peakRss / 1048576),
     invariant_checks: checks,
     violations,
