@@ -250,15 +250,15 @@ export class ChainService implements ChainApi, ChainReader {
     const a = parseAddress(address)
     const limit = Math.max(1, Math.min(opts.limit, MAX_ADDRESS_TXS_PAGE))
     // One more than asked says whether an older page exists.
-    const rows = this.store.addressTxs(a, limit + 1, opts.before)
-    const head = this.forkChoice.head.header.height
+    const rows = this.#store.addressTxs(a, limit + 1, opts.before)
+    const head = this.#fc.head.header.height
     const blocks = new Map<number, { id: string; block: Block | null }>()
     const txs: AddressTx[] = []
     for (const r of rows.slice(0, limit)) {
       let b = blocks.get(r.height)
       if (b === undefined) {
-        const id = this.store.mainAt(r.height)
-        b = { id: id ?? '', block: id === null ? null : this.store.getBlock(id) }
+        const id = this.#store.mainAt(r.height)
+        b = { id: id ?? '', block: id === null ? null : this.#store.getBlock(id) }
         blocks.set(r.height, b)
       }
       const tx = b.block?.transactions[r.index]
