@@ -481,13 +481,7 @@ export class TradeService implements TradeApi {
         this.#schedule()
       } else this.#fail(r, reply.code, reply.message)
     }
-    const p = run()
-      .catch((err: unknown) => this.#log.warn({ trade: r.id, err: errorMessage(err) }, 'take re-ask failed'))
-      .finally(() => {
-        this.#asking.delete(r.id)
-        this.#reasks.delete(p)
-      })
-    this.#reasks.add(p)
+    this.#inBackground(r.id, run(), 'warn', 'take re-ask failed')
   }
 
   #reaskLater(): void {
@@ -694,10 +688,15 @@ export class TradeService implements TradeApi {
       this.#provenEscrows.set(r.id, e)
       this.#schedule()
     }
-    const p = run()
-      .catch((err: unknown) => this.#log.info({ trade: r.id, err: errorMessage(err) }, 'escrow ask failed'))
+    this.#inBackground(r.id, run(), 'info', 'escrow ask failed')
+  }
+
+  /** A request for trade `id` that `stop()` waits for; `#asking` holds the id until it settles. */
+  #inBackground(id: string, request: Promise<void>, level: 'warn' | 'info', failure: string): void {
+    const p = request
+      .catch((err: unknown) => this.#log[level]({ trade: id, err: errorMessage(err) }, failure))
       .finally(() => {
-        this.#asking.delete(r.id)
+        this.#asking.delete(id)
         this.#reasks.delete(p)
       })
     this.#reasks.add(p)
